@@ -1,0 +1,56 @@
+"""``racesim replay INCIDENT``: reproduce an incident's timeline and try other strategies."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from racesim.incidents import builtin_incidents, load_incident, replay
+from racesim.report import replay_report
+from racesim.strategies import parse_strategy, preset_names
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser(
+        "replay",
+        help="replay an incident to the second, with counterfactuals",
+        description="Replay an incident: derive step durations from its observed times, reproduce "
+        "every observed time, then rerun the same durations under other strategies.",
+    )
+    p.add_argument(
+        "incident",
+        metavar="INCIDENT",
+        help=f"a built-in incident ({', '.join(builtin_incidents())}) or an incident TOML file",
+    )
+    p.add_argument(
+        "--strategy",
+        action="append",
+        metavar="NAME",
+        help="counterfactual strategy (repeatable; default: every preset), one of "
+        + ", ".join(preset_names()),
+    )
+    p.add_argument(
+        "--plot", metavar="PATH", type=Path, help="write the timeline picture (PNG, SVG or PDF)"
+    )
+    p.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    strategies = None
+    if args.strategy:
+        strategies = [parse_strategy(s, "--strategy") for s in args.strategy]
+    result = replay(load_incident(args.incident), strategies)
+    if args.plot is not None:
+        from racesim.plot.figures import save_replay_timeline
+
+        save_replay_timeline(result, args.plot)
+    if args.json:
+        print(json.dumps(result.to_json(), indent=2))
+    else:
+        print(replay_report(result))
+        if args.plot is not None:
+            print(f"\ntimeline written to {args.plot}")
+    return 0 if result.reproduced else 1

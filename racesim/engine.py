@@ -1,0 +1,465 @@
+"""The reference engine: a SimPy discrete-event simulation of one history under one strategy.
+
+Each run (build, deploy, or a merged build-and-deploy run) is a SimPy process: it may wait in a
+concurrency group, waits for a runner, then executes its steps in order. Registry writes are
+recorded when the writing step ends (visible after the run's registry lag); reads, guard checks
+and group admissions happen in the settle phase of their instant (see
+:mod:`racesim.model.concurrency`), which makes every tie explicit instead of an accident of the
+event queue. The result is a :class:`~racesim.trace.Trace`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Generator
+from dataclasses import dataclass, field
+from typing import Any
+
+import simpy
+
+from racesim.model.concurrency import ConcurrencyGroup, Settle
+from racesim.model.history import Durations, History
+from racesim.model.registry import BASELINE_IMAGE, Image, Register, Registry, Tie, digest_key
+from racesim.strategies import Concurrency, Strategy, parse_strategy
+from racesim.trace import Event, Trace
+
+__all__ = ["simulate"]
+
+Proc = Generator[simpy.events.Event, Any, Any]
+
+
+@dataclass(eq=False)
+class _Run:
+    """Book-keeping for one workflow run."""
+
+    id: int
+    workflow: str  # build | deploy | merged
+    commit: int  # the built commit, or the commit a deploy means to ship
+    durations: Durations
+    cause: str  # push | rerun | workflow_run | dispatch
+    attempt: int = 1
+    build_run: int | None = None  # for deploys: the build run whose image they mean to ship
+    process: simpy.Process | None = None
+    job: str = ""
+    step: str = ""
+    cancelling: bool = False
+    groups: list[ConcurrencyGroup[_Run]] = field(default_factory=list)
+    admitted: simpy.Event | None = None
+
+    def order(self) -> tuple[int, ...]:
+        return self.commit, self.attempt, self.id
+
+
+@dataclass
+class _Job:
+    name: str
+    pickup: Callable[[_Run], float]
+    body: Callable[[_Run], Proc]
+    group: ConcurrencyGroup[_Run] | None = None
+    skip: Callable[[str], str | None] = lambda _conclusion: None
+
+
+class _Simulation:
+    def __init__(
+        self, strategy: Strategy, history: History, build_registry: str, deploy_registry: str
+    ) -> None:
+        self.strategy = strategy
+        self.history = history
+        start = min([0.0, *(p.time for p in history.pushes), *(d.time for d in history.dispatches)])
+        self.env = simpy.Environment(initial_time=start)
+        self.events: list[Event] = []
+        self.build_registry = Registry(build_registry)
+        self.deploy_registry = Registry(deploy_registry)
+        self.service = Register(initial=BASELINE_IMAGE)
+        self.runs: list[_Run] = []
+        self.build_group = self._group("build", strategy.build_concurrency)
+        self.deploy_group = self._group("deploy", strategy.deploy_concurrency)
+
+    # -- set-up -----------------------------------------------------------------------------
+
+    def _group(self, name: str, spec: Concurrency | None) -> ConcurrencyGroup[_Run] | None:
+        if spec is None:
+            return None
+        return ConcurrencyGroup(
+            self.env,
+            name,
+            spec,
+            order=_Run.order,
+            admit=self._admit,
+            pend=lambda run: self._emit("pending", run, detail=name),
+            cancel=self._cancel,
+        )
+
+    def run(self) -> Trace:
+        self.env.process(self._driver())
+        self.env.run()
+        return Trace(
+            self.strategy,
+            self.history,
+            Trace.ordered(self.events + self._state_events()),
+            self.build_registry.name,
+            self.deploy_registry.name,
+        )
+
+    def _driver(self) -> Proc:
+        """Start the runs of every push, re-run and dispatch at its time."""
+        h = self.history
+        triggers: list[tuple[float, int, int]] = [(p.time, 0, k) for k, p in enumerate(h.pushes, 1)]
+        triggers += [(r.time, 1, i) for i, r in enumerate(h.reruns)]
+        triggers += [(d.time, 2, i) for i, d in enumerate(h.dispatches)]
+        for time, kind, index in sorted(triggers):
+            if time > self.env.now:
+                yield self.env.timeout(time - self.env.now)
+            if kind == 0:
+                self._on_push(index)
+            elif kind == 1:
+                self._on_rerun(index)
+            else:
+                self._on_dispatch(index)
+
+    def _new_run(self, workflow: str, commit: int, durations: Durations, cause: str) -> _Run:
+        run = _Run(len(self.runs) + 1, workflow, commit, durations, cause)
+        self.runs.append(run)
+        return run
+
+    def _on_push(self, commit: int) -> None:
+        durations = self.history.pushes[commit - 1].durations
+        self.events.append(Event(self.env.now, "push", 0, "", "", commit))
+        trigger = self.strategy.trigger
+        if trigger == "needs":
+            self._start_merged(self._new_run("merged", commit, durations, "push"))
+            return
+        self._start_build(self._new_run("build", commit, durations, "push"))
+        if trigger == "push":
+            self._start_deploy(self._new_run("deploy", commit, durations, "push"))
+
+    def _on_rerun(self, index: int) -> None:
+        rerun = self.history.reruns[index]
+        previous = [r for r in self.runs if r.commit == rerun.commit and r.workflow != "deploy"]
+        workflow = "merged" if self.strategy.trigger == "needs" else "build"
+        run = self._new_run(workflow, rerun.commit, rerun.durations, "rerun")
+        run.attempt = len(previous) + 1
+        self.events.append(Event(self.env.now, "rerun", 0, "", "", rerun.commit))
+        if workflow == "merged":
+            self._start_merged(run)
+        else:
+            self._start_build(run)
+
+    def _on_dispatch(self, index: int) -> None:
+        durations = self.history.dispatches[index].durations
+        tip = self.history.tip(self.env.now)
+        self.events.append(Event(self.env.now, "dispatch", 0, "", "", tip))
+        if self.strategy.trigger == "needs":
+            self._start_merged(self._new_run("merged", tip, durations, "dispatch"))
+        else:
+            self._start_deploy(self._new_run("deploy", tip, durations, "dispatch"))
+
+    def _start(
+        self, run: _Run, workflow_group: ConcurrencyGroup[_Run] | None, jobs: list[_Job]
+    ) -> None:
+        run.process = self.env.process(self._run(run, workflow_group, jobs))
+
+    def _build_job(self) -> _Job:
+        return _Job("build", lambda r: r.durations.build_pickup, self._build_steps)
+
+    def _deploy_job(self, skip: Callable[[str], str | None] = lambda _c: None) -> _Job:
+        return _Job(
+            "deploy",
+            lambda r: r.durations.deploy_pickup,
+            self._deploy_steps,
+            self.deploy_group,
+            skip,
+        )
+
+    def _start_build(self, run: _Run) -> None:
+        self._start(run, self.build_group, [self._build_job()])
+
+    def _start_merged(self, run: _Run) -> None:
+        run.build_run = run.id
+        needs = lambda c: None if c == "success" else "needs: build did not succeed"  # noqa: E731
+        self._start(run, self.build_group, [self._build_job(), self._deploy_job(needs)])
+
+    def _start_deploy(self, run: _Run) -> None:
+        self._start(run, None, [self._deploy_job()])
+
+    def _after_build(self, build: _Run, conclusion: str) -> Proc:
+        """``workflow_run``: one deploy run per completed build run, after the dispatch delay."""
+        yield self.env.timeout(build.durations.dispatch)
+        run = self._new_run("deploy", build.commit, build.durations, "workflow_run")
+        run.build_run = build.id
+        gated = self.strategy.gate and conclusion != "success"
+        reason = f"gate: build run {build.id} concluded {conclusion}"
+        self._start(run, None, [self._deploy_job(lambda _c: reason if gated else None)])
+
+    # -- runs, jobs and groups ----------------------------------------------------------------
+
+    def _emit(self, kind: str, run: _Run, **fields: Any) -> None:
+        self.events.append(
+            Event(
+                self.env.now,
+                kind,
+                run.id,
+                run.workflow,
+                fields.pop("job", run.job),
+                run.commit,
+                **fields,
+            )
+        )
+
+    def _admit(self, run: _Run) -> None:
+        assert run.admitted is not None
+        run.admitted.succeed()
+
+    def _cancel(self, run: _Run, reason: str) -> None:
+        if run.cancelling or run.process is None or not run.process.is_alive:
+            return
+        run.cancelling = True
+        run.process.interrupt(reason)
+
+    def _enter(self, run: _Run, group: ConcurrencyGroup[_Run]) -> Proc:
+        run.admitted = self.env.event()
+        run.groups.append(group)
+        group.arrive(run)
+        yield run.admitted
+
+    def _leave(self, run: _Run, group: ConcurrencyGroup[_Run]) -> None:
+        run.groups.remove(group)
+        group.leave(run)
+
+    def _run(
+        self, run: _Run, workflow_group: ConcurrencyGroup[_Run] | None, jobs: list[_Job]
+    ) -> Proc:
+        self._emit("run_created", run, detail=run.cause)
+        conclusion = "success"
+        try:
+            if workflow_group is not None:
+                yield from self._enter(run, workflow_group)
+            for job in jobs:
+                reason = job.skip(conclusion)
+                if reason is not None:
+                    self._emit("job_skipped", run, job=job.name, detail=reason)
+                    conclusion = "skipped" if conclusion == "success" else conclusion
+                    continue
+                if job.group is not None:
+                    yield from self._enter(run, job.group)
+                yield self.env.timeout(job.pickup(run))
+                run.job = job.name
+                self._emit("job_started", run)
+                ok = yield from job.body(run)
+                conclusion = "success" if ok else "failure"
+                self._emit("job_completed", run, detail=conclusion)
+                run.job = ""
+                if job.group is not None:
+                    self._leave(run, job.group)
+        except simpy.Interrupt as interrupt:
+            conclusion = "cancelled"
+            if run.step:
+                self._emit("step_aborted", run, step=run.step)
+            self._emit("cancelled", run, detail=str(interrupt.cause))
+            if run.job:
+                self._emit("job_completed", run, detail=conclusion)
+        for group in list(run.groups):
+            self._leave(run, group)
+        run.job = run.step = ""
+        self._emit("run_completed", run, detail=conclusion)
+        if self.strategy.trigger == "workflow_run" and run.workflow == "build":
+            self.env.process(self._after_build(run, conclusion))
+
+    def _step(
+        self, run: _Run, name: str, duration: float, *, failed: bool = False, image: int = -1
+    ) -> Proc:
+        run.step = name
+        self._emit("step_start", run, step=name, image=image)
+        yield self.env.timeout(duration)
+        run.step = ""
+        self._emit("step_end", run, step=name, image=image, detail="failure" if failed else "")
+
+    # -- registry and service -------------------------------------------------------------------
+
+    def _write(
+        self, run: _Run, registry: Registry, keys: list[str], image: Image, start: float
+    ) -> None:
+        visible = self.env.now + run.durations.registry_lag
+        for key in keys:
+            registry.write(key, visible, image, Tie(start, image.commit, run.id))
+
+    def _read(self, run: _Run, registry: Registry, key: str, purpose: str) -> Proc:
+        yield Settle(self.env)
+        image = registry.read(key, self.env.now)
+        if image is None:
+            self._emit(
+                "read_failed", run, registry=registry.name, ref=key, detail="manifest unknown"
+            )
+        else:
+            self._emit(
+                "read", run, registry=registry.name, ref=key, image=image.commit, detail=purpose
+            )
+        return image
+
+    def _state_events(self) -> list[Event]:
+        """Registry writes and service changes, each registry key in tie-rule order."""
+        out: list[Event] = []
+        by_id = {r.id: r for r in self.runs}
+        for registry in (self.build_registry, self.deploy_registry):
+            for key, register in registry.tags.items():
+                for w in sorted(register.writes, key=lambda w: (w.visible_at, w.tie)):
+                    run = by_id[w.tie.run]
+                    out.append(
+                        Event(
+                            w.visible_at,
+                            "write",
+                            run.id,
+                            run.workflow,
+                            "",
+                            run.commit,
+                            "",
+                            registry.name,
+                            key,
+                            w.image.commit,
+                            f"build run {w.image.build_run}",
+                        )
+                    )
+        for time, image, writer in self.service.timeline()[1:]:
+            run = by_id[writer]
+            out.append(
+                Event(time, "live", run.id, run.workflow, "deploy", run.commit, image=image.commit)
+            )
+        return out
+
+    # -- the build job ----------------------------------------------------------------------------
+
+    def _build_steps(self, run: _Run) -> Proc:
+        d, s = run.durations, self.strategy
+        move_latest = True
+        if s.publish_guard:
+            yield Settle(self.env)
+            current = self.build_registry.read("latest", self.env.now)
+            newer = current is not None and current.commit > run.commit
+            move_latest = not newer
+            self._emit(
+                "guard",
+                run,
+                step="publish_guard",
+                registry=self.build_registry.name,
+                ref="latest",
+                image=-1 if current is None else current.commit,
+                detail="block" if newer else "pass",
+            )
+        yield from self._step(run, "build", d.build, failed=d.build_fails)
+        if d.build_fails:
+            return False
+        image = Image(run.commit, run.id)
+        keys = (["latest"] if move_latest else []) + [f"sha-{run.commit}", image.digest]
+        start = self.env.now
+        yield from self._step(run, "push", d.push)
+        self._write(run, self.build_registry, keys, image, start)
+        if s.direct:
+            start = self.env.now
+            yield from self._step(run, "push_direct", d.mirror)
+            self._write(run, self.deploy_registry, keys, image, start)
+        yield from self._step(run, "verify", d.build_verify)
+        return True
+
+    # -- the deploy job ---------------------------------------------------------------------------
+
+    def _reference(self, run: _Run) -> str:
+        ref = self.strategy.reference
+        if ref == "latest":
+            return "latest"
+        if ref == "digest" and run.build_run is not None:
+            return digest_key(run.build_run)
+        return f"sha-{run.commit}"  # a manual dispatch has no build output: it pins the tip's sha
+
+    def _deploy_steps(self, run: _Run) -> Proc:
+        d, s = run.durations, self.strategy
+        yield from self._step(run, "prepare", d.prepare)
+        if s.sleep > 0:
+            yield from self._step(run, "sleep", s.sleep)
+        source = self.deploy_registry if s.direct else self.build_registry
+        key = self._reference(run)
+        if s.wait is not None:
+            found = yield from self._wait(run, source, key)
+            if not found:
+                return False
+        target = source
+        if s.mirror:
+            pulled = yield from self._read(run, source, key, "pull")
+            if pulled is None:
+                return False
+            start = self.env.now
+            yield from self._step(run, "mirror", d.mirror)
+            target = self.deploy_registry
+            self._write(run, target, ["latest", f"sha-{run.commit}", pulled.digest], pulled, start)
+        if s.guard != "none":
+            passed = yield from self._guard(run)
+            if not passed:
+                return True
+        image = yield from self._read(run, target, key, "resolve" if s.mirror else "pull")
+        if image is None:
+            return False
+        start = self.env.now
+        yield from self._step(run, "rollout", d.rollout, image=image.commit)
+        self.service.write(self.env.now, image, Tie(start, image.commit, run.id))
+        yield from self._step(run, "verify", d.deploy_verify)
+        return True
+
+    def _wait(self, run: _Run, registry: Registry, key: str) -> Proc:
+        assert self.strategy.wait is not None
+        interval, deadline = self.strategy.wait.interval, self.env.now + self.strategy.wait.timeout
+        run.step = "wait"
+        self._emit("step_start", run, step="wait")
+        while True:
+            yield Settle(self.env)
+            image = registry.read(key, self.env.now)
+            found = image is not None and image.commit == run.commit
+            self._emit(
+                "read" if image is not None else "read_failed",
+                run,
+                registry=registry.name,
+                ref=key,
+                image=-1 if image is None else image.commit,
+                detail="poll",
+            )
+            if found or self.env.now + interval > deadline:
+                break
+            yield self.env.timeout(interval)
+        run.step = ""
+        self._emit("step_end", run, step="wait", detail="" if found else "failure")
+        return found
+
+    def _guard(self, run: _Run) -> Proc:
+        yield Settle(self.env)
+        if self.strategy.guard == "newer_than_live":
+            live = self.service.read(self.env.now)
+            against = BASELINE_IMAGE.commit if live is None else live.commit
+            passed = run.commit > against
+        else:
+            against = self.history.tip(self.env.now)
+            passed = run.commit == against
+        self._emit(
+            "guard",
+            run,
+            step=self.strategy.guard,
+            image=against,
+            detail="pass" if passed else "block",
+        )
+        return passed
+
+
+def simulate(
+    strategy: Strategy | str,
+    history: History,
+    *,
+    build_registry: str = "ghcr",
+    deploy_registry: str = "artifact-registry",
+) -> Trace:
+    """Simulate `history` under `strategy` and return the trace.
+
+    Args:
+        strategy: a :class:`Strategy` or a preset name (``"parallel"``, ``"sleep:60"``, ...).
+        history: pushes, re-runs and manual dispatches, each with its durations.
+        build_registry: name the trace gives the registry the build pushes to.
+        deploy_registry: name the trace gives the registry the deploy mirrors to.
+
+    The simulation is deterministic: the same arguments give the same trace.
+    """
+    return _Simulation(parse_strategy(strategy), history, build_registry, deploy_registry).run()

@@ -1,0 +1,316 @@
+"""The incident file: observed times of a real incident, in TOML.
+
+An incident file records what happened, not a model of it: the pushes, the times at which runs
+and steps were seen to start or end, the strategy that was in place, what ended up live, and any
+duration the replay has to assume because nobody observed it (with the reason). See
+``docs/reference/incident-format.md`` for the field reference; :func:`load_incident` reads a file
+or a built-in incident by name, :meth:`Incident.to_toml` writes one back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import tomli_w
+
+from racesim.errors import InputError
+from racesim.model.history import DURATION_FIELDS
+from racesim.strategies import parse_strategy
+from racesim.tomlio import Table, read_toml, read_toml_file
+
+__all__ = [
+    "EVENTS",
+    "Assumption",
+    "Incident",
+    "Observation",
+    "ObservedOutcome",
+    "builtin_incidents",
+    "load_incident",
+]
+
+FORMAT = "racesim-incident/1"
+
+#: observable events of a push's runs, with what they mean
+EVENTS: dict[str, str] = {
+    "build.started": "the build job started on a runner",
+    "build.built": "the build step ended (image built, not yet pushed)",
+    "build.pushed": "the image was pushed to the build registry",
+    "build.finished": "the build job (and run) finished",
+    "deploy.created": "the deploy run was created (workflow_run only)",
+    "deploy.started": "the deploy job started on a runner",
+    "deploy.pulled": "the deploy resolved its image reference (the pull)",
+    "deploy.mirrored": "the image was pushed to the deploy registry",
+    "deploy.live": "the rollout ended: the service serves the image",
+    "deploy.finished": "the deploy job finished",
+}
+
+
+@dataclass(frozen=True)
+class Observation:
+    """One observed event of the runs of one push."""
+
+    event: str
+    commit: str
+    time: datetime
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Assumption:
+    """A duration nobody observed, with the value the replay uses and why.
+
+    `commit` limits it to the runs of one push; ``None`` applies it to every push.
+    """
+
+    duration: str
+    seconds: float
+    why: str
+    commit: str | None = None
+
+
+@dataclass(frozen=True)
+class ObservedOutcome:
+    """What was seen at the end of the incident."""
+
+    live: str | None = None
+    latest: dict[str, str] = field(default_factory=dict)
+    deploys: tuple[tuple[str, str], ...] = ()  # (meant, shipped) per deploy that rolled out
+
+
+@dataclass(frozen=True)
+class Incident:
+    """A real incident, as observed.
+
+    Attributes:
+        name: short identifier (the built-in incidents use it as their name).
+        title: one line saying what went wrong.
+        source: where the facts come from (issue or pull request address).
+        summary: a few sentences for reports.
+        strategy: the preset in place during the incident.
+        baseline: label of what production ran before the first push.
+        build_registry / deploy_registry: registry names used in the trace.
+        pushes: ``(commit label, push time)`` in push order.
+        reruns: ``(commit label, time)`` re-runs of builds.
+        dispatches: times of manual (or pull-based) deploys.
+        observed: observed events of the pushes' runs.
+        assumed: durations not observed, with reasons.
+        outcome: what was seen at the end.
+        origin: the file (or built-in name) it was read from; used in error messages only.
+    """
+
+    name: str
+    title: str
+    source: str
+    strategy: str
+    pushes: tuple[tuple[str, datetime], ...]
+    observed: tuple[Observation, ...] = ()
+    assumed: tuple[Assumption, ...] = ()
+    outcome: ObservedOutcome = field(default_factory=ObservedOutcome)
+    summary: str = ""
+    baseline: str = "previous"
+    build_registry: str = "ghcr"
+    deploy_registry: str = "artifact-registry"
+    reruns: tuple[tuple[str, datetime], ...] = ()
+    dispatches: tuple[datetime, ...] = ()
+    origin: str = field(default="", compare=False, repr=False)
+
+    @property
+    def epoch(self) -> datetime:
+        """The first push: time zero of the replay's clock."""
+        return self.pushes[0][1]
+
+    def commit_number(self, label: str) -> int:
+        """Push number of the commit labelled `label` (0 for the baseline)."""
+        if label == self.baseline:
+            return 0
+        for k, (name, _) in enumerate(self.pushes, start=1):
+            if name == label:
+                return k
+        raise KeyError(label)
+
+    # -- TOML ---------------------------------------------------------------------------------
+
+    @classmethod
+    def from_toml(cls, text: str, source: str = "<incident>") -> Incident:
+        """Parse and validate an incident file's text; errors name `source` and the field."""
+        return _parse(Table(read_toml(text, source), "", source))
+
+    @property
+    def where(self) -> str:
+        """How errors about this incident name it: its file, or its name."""
+        return self.origin or f"incident {self.name}"
+
+    def to_toml(self) -> str:
+        """The incident as TOML text that :meth:`from_toml` reads back to an equal value."""
+        doc: dict[str, Any] = {
+            "format": FORMAT,
+            "name": self.name,
+            "title": self.title,
+            "source": self.source,
+            "summary": self.summary,
+            "strategy": self.strategy,
+            "baseline": self.baseline,
+            "build_registry": self.build_registry,
+            "deploy_registry": self.deploy_registry,
+            "pushes": [{"commit": c, "time": t} for c, t in self.pushes],
+        }
+        if self.reruns:
+            doc["reruns"] = [{"commit": c, "time": t} for c, t in self.reruns]
+        if self.dispatches:
+            doc["dispatches"] = [{"time": t} for t in self.dispatches]
+        doc["observed"] = [
+            {
+                "event": o.event,
+                "commit": o.commit,
+                "time": o.time,
+                **({"note": o.note} if o.note else {}),
+            }
+            for o in self.observed
+        ]
+        doc["assumed"] = [
+            {
+                "duration": a.duration,
+                "seconds": a.seconds,
+                "why": a.why,
+                **({"commit": a.commit} if a.commit is not None else {}),
+            }
+            for a in self.assumed
+        ]
+        outcome: dict[str, Any] = {}
+        if self.outcome.live is not None:
+            outcome["live"] = self.outcome.live
+        if self.outcome.latest:
+            outcome["latest"] = dict(self.outcome.latest)
+        if self.outcome.deploys:
+            outcome["deploys"] = [{"meant": m, "shipped": s} for m, s in self.outcome.deploys]
+        doc["outcome"] = outcome
+        return tomli_w.dumps(doc)
+
+
+def _parse(top: Table) -> Incident:
+    fmt = top.text("format", FORMAT)
+    if fmt != FORMAT:
+        raise top.error("format", f"expected {FORMAT!r}, got {fmt!r}")
+    strategy = top.text("strategy")
+    try:
+        parse_strategy(strategy)
+    except InputError as exc:
+        raise top.error("strategy", exc.problem) from None
+    baseline = top.text("baseline", "previous")
+    pushes = []
+    for t in top.tables("pushes"):
+        pushes.append((t.text("commit"), t.moment("time")))
+        t.done()
+    if not pushes:
+        raise top.error("pushes", "expected at least one push")
+    labels = [c for c, _ in pushes]
+    for i, (label, _) in enumerate(pushes):
+        if label == baseline or labels.index(label) != i:
+            raise top.error(f"pushes[{i}].commit", f"commit label {label!r} is used twice")
+    for i in range(1, len(pushes)):
+        if pushes[i][1] < pushes[i - 1][1]:
+            raise top.error(f"pushes[{i}].time", "pushes must be listed in the order they happened")
+
+    def commit_of(t: Table, key: str, default: object = ...) -> Any:
+        value = t.text(key, default)
+        if value is not default and value not in labels and value != baseline:
+            raise t.error(
+                key, f"unknown commit {value!r}; expected one of {', '.join([baseline, *labels])}"
+            )
+        return value
+
+    reruns = []
+    for t in top.tables("reruns", optional=True):
+        reruns.append((commit_of(t, "commit"), t.moment("time")))
+        t.done()
+    dispatches = []
+    for t in top.tables("dispatches", optional=True):
+        dispatches.append(t.moment("time"))
+        t.done()
+    observed = []
+    for t in top.tables("observed", optional=True):
+        event = t.text("event")
+        if event not in EVENTS:
+            raise t.error("event", f"unknown event {event!r}; expected one of {', '.join(EVENTS)}")
+        if t.has("commit"):
+            commit = commit_of(t, "commit")
+        elif len(labels) == 1:
+            commit = labels[0]
+        else:
+            raise t.error("commit", "missing; required when the incident has several pushes")
+        observed.append(Observation(event, commit, t.moment("time"), t.text("note", "")))
+        t.done()
+    seen: set[tuple[str, str]] = set()
+    for i, o in enumerate(observed):
+        if (o.event, o.commit) in seen:
+            raise top.error(f"observed[{i}].event", f"{o.event} of {o.commit} is observed twice")
+        seen.add((o.event, o.commit))
+    assumed = []
+    for t in top.tables("assumed", optional=True):
+        name = t.text("duration")
+        if name not in DURATION_FIELDS:
+            raise t.error(
+                "duration",
+                f"unknown duration {name!r}; expected one of {', '.join(DURATION_FIELDS)}",
+            )
+        assumed.append(
+            Assumption(
+                name, t.number("seconds", minimum=0), t.text("why"), commit_of(t, "commit", None)
+            )
+        )
+        t.done()
+    out = top.table("outcome", optional=True)
+    latest = out.table("latest", optional=True)
+    latest_map = {reg: commit_of(latest, reg) for reg in latest.data}
+    latest.done()
+    deploys = []
+    for t in out.tables("deploys", optional=True):
+        deploys.append((commit_of(t, "meant"), commit_of(t, "shipped")))
+        t.done()
+    outcome = ObservedOutcome(commit_of(out, "live", None), latest_map, tuple(deploys))
+    out.done()
+    incident = Incident(
+        name=top.text("name"),
+        title=top.text("title"),
+        source=top.text("source"),
+        summary=top.text("summary", ""),
+        strategy=strategy,
+        baseline=baseline,
+        build_registry=top.text("build_registry", "ghcr"),
+        deploy_registry=top.text("deploy_registry", "artifact-registry"),
+        pushes=tuple(pushes),
+        reruns=tuple(reruns),
+        dispatches=tuple(dispatches),
+        observed=tuple(observed),
+        assumed=tuple(assumed),
+        outcome=outcome,
+        origin=top.source or "",
+    )
+    top.done()
+    return incident
+
+
+def builtin_incidents() -> list[str]:
+    """Names of the incidents shipped with racesim."""
+    files = resources.files("racesim.incidents").iterdir()
+    return sorted(f.name.removesuffix(".toml") for f in files if f.name.endswith(".toml"))
+
+
+def load_incident(name_or_path: str | Path) -> Incident:
+    """A built-in incident by name (``"f8af4c1"``) or an incident file by path."""
+    name = str(name_or_path)
+    if name in builtin_incidents():
+        text = resources.files("racesim.incidents").joinpath(f"{name}.toml").read_text("utf-8")
+        return Incident.from_toml(text, f"built-in incident {name}")
+    path = Path(name)
+    if not path.exists():
+        known = ", ".join(builtin_incidents())
+        raise InputError(
+            "incident", f"{name!r} is neither a built-in incident ({known}) nor a file"
+        )
+    data, source = read_toml_file(path)
+    return _parse(Table(data, "", source))

@@ -1,0 +1,113 @@
+"""GitHub Actions concurrency groups, and the settle phase that orders simultaneous events.
+
+Within one instant the engine works in two phases. First every *normal* event at that instant
+happens: steps end, registry writes are recorded, runs are created. Then, in the *settle* phase,
+everything that observes shared state happens: registry reads, guard checks, and admissions to
+concurrency groups. So a read at time ``t`` sees every write visible at ``t``, a cancellation at
+``t`` never undoes a step that ended at ``t``, and runs arriving in a group at the same instant
+are admitted in commit order, whatever order their processes were created in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable
+from typing import Any, Generic, TypeVar
+
+import simpy
+from simpy.events import Event
+
+from racesim.strategies import Concurrency
+
+__all__ = ["SETTLE", "ConcurrencyGroup", "Settle"]
+
+#: priority of settle events: after SimPy's URGENT (0) and NORMAL (1) events of the same instant
+SETTLE = 2
+
+
+class Settle(Event):
+    """An event that fires at the current instant, after every normal event of that instant."""
+
+    def __init__(self, env: simpy.Environment) -> None:
+        # Initialised like simpy.Timeout, which is how SimPy itself pre-triggers events.
+        self.env = env
+        self.callbacks: list[Callable[[Event], None]] = []
+        self._value: Any = None
+        self._ok = True
+        env.schedule(self, SETTLE)  # type: ignore[arg-type]
+
+
+M = TypeVar("M", bound=Hashable)
+
+
+class ConcurrencyGroup(Generic[M]):
+    """At most one running and one (``queue="max"``: many) pending member.
+
+    The group does not run anything itself: it calls `admit` when a member may start, `pend`
+    when it has to wait, and `cancel` when the group's rules cancel it. Members must call
+    :meth:`leave` when they finish or are cancelled. `order` sorts members that arrive at the same
+    instant (oldest first, so the newest one ends up pending).
+    """
+
+    def __init__(
+        self,
+        env: simpy.Environment,
+        name: str,
+        spec: Concurrency,
+        *,
+        order: Callable[[M], tuple[int, ...]],
+        admit: Callable[[M], None],
+        pend: Callable[[M], None],
+        cancel: Callable[[M, str], None],
+    ) -> None:
+        self.env = env
+        self.name = name
+        self.spec = spec
+        self._order = order
+        self._admit = admit
+        self._pend = pend
+        self._cancel = cancel
+        self.running: M | None = None
+        self.pending: list[M] = []
+        self._arrivals: list[M] = []
+
+    def arrive(self, member: M) -> None:
+        """`member` asks to run; it is admitted, queued or displaces others in the settle phase."""
+        if not self._arrivals:
+            Settle(self.env).callbacks.append(self._settle)
+        self._arrivals.append(member)
+
+    def leave(self, member: M) -> None:
+        """`member` finished or was cancelled; the oldest pending member (if any) starts."""
+        if member in self._arrivals:
+            self._arrivals.remove(member)
+        if member in self.pending:
+            self.pending.remove(member)
+        if self.running == member:
+            self.running = None
+            if self.pending:
+                self.running = self.pending.pop(0)
+                self._admit(self.running)
+
+    def _settle(self, _event: Event) -> None:
+        arrivals, self._arrivals = sorted(self._arrivals, key=self._order), []
+        for member in arrivals:
+            self._place(member)
+
+    def _place(self, member: M) -> None:
+        if self.spec.cancel_in_progress:
+            for old in self.pending:
+                self._cancel(old, f"superseded in concurrency group {self.name!r}")
+            self.pending = []
+            if self.running is not None:
+                old, self.running = self.running, None
+                self._cancel(old, f"cancel-in-progress in concurrency group {self.name!r}")
+        if self.running is None and not self.pending:
+            self.running = member
+            self._admit(member)
+            return
+        if self.spec.queue == "single":
+            for old in self.pending:
+                self._cancel(old, f"a higher priority waiting request for {self.name!r} exists")
+            self.pending = []
+        self.pending.append(member)
+        self._pend(member)

@@ -1,0 +1,121 @@
+"""Registries and the service as time-versioned registers with a last-visible-writer-wins rule.
+
+A write becomes visible at a known time. A read at time ``t`` returns the value of the write with
+the greatest visibility time ``<= t``; a read at exactly a write's visibility time sees it. When
+several writes become visible at the same instant, the one with the greatest *tie key* wins (the
+engine passes ``(start time of the write, commit, run)``). Nothing here depends on the order in
+which writes were registered, so the outcome never depends on the event queue's order.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+__all__ = ["BASELINE_IMAGE", "Image", "Register", "Registry", "Tie"]
+
+
+class Image(NamedTuple):
+    """A container image: the commit it was built from and the build run that produced it.
+
+    Two builds of the same commit (a re-run) give two images with different digests but the same
+    code; racesim compares images by commit when it judges staleness.
+    """
+
+    commit: int
+    build_run: int
+
+    @property
+    def digest(self) -> str:
+        """The registry key of this image's digest."""
+        return digest_key(self.build_run)
+
+
+def digest_key(build_run: int) -> str:
+    """Registry key under which the image of build run `build_run` is addressed by digest."""
+    return f"digest:{build_run}"
+
+
+#: the image production and every registry hold before the first push
+BASELINE_IMAGE = Image(0, 0)
+
+
+class Tie(NamedTuple):
+    """Decides between writes that become visible at the same instant: the greatest wins.
+
+    The write that started later wins; then the one of the newer commit; then the later run.
+    """
+
+    start: float
+    commit: int
+    run: int
+
+
+class _Write(NamedTuple):
+    visible_at: float
+    tie: Tie
+    image: Image
+
+
+@dataclass
+class Register:
+    """One mutable pointer (a tag, or the live revision of a service) with its whole history."""
+
+    initial: Image | None = None
+    writes: list[_Write] = field(default_factory=list)
+
+    def write(self, visible_at: float, image: Image, tie: Tie) -> None:
+        """Record that `image` becomes the value at `visible_at` (tie-broken by `tie`)."""
+        self.writes.append(_Write(visible_at, tie, image))
+
+    def read(self, time: float) -> Image | None:
+        """The value at `time`: the last visible write, or the initial value, or ``None``."""
+        best: _Write | None = None
+        for w in self.writes:
+            if w.visible_at <= time and (
+                best is None or (w.visible_at, w.tie) > (best.visible_at, best.tie)
+            ):
+                best = w
+        return self.initial if best is None else best.image
+
+    def timeline(self) -> list[tuple[float, Image, int]]:
+        """``(time, value, writer run)`` after each instant at which the value changed.
+
+        Writes that become visible at the same instant as a write that wins the tie are never
+        observable and do not appear. The initial value, if any, appears at ``-inf`` (run 0).
+        """
+        out: list[tuple[float, Image, int]] = []
+        if self.initial is not None:
+            out.append((-math.inf, self.initial, 0))
+        for w in sorted(self.writes, key=lambda w: (w.visible_at, w.tie)):
+            if out and out[-1][0] == w.visible_at:
+                out[-1] = (w.visible_at, w.image, w.tie.run)
+            else:
+                out.append((w.visible_at, w.image, w.tie.run))
+        return out
+
+
+@dataclass
+class Registry:
+    """A container registry: tags (and digests) mapped to images.
+
+    ``latest`` and the baseline's ``sha-0`` and digest exist from the start; any other key that
+    was never written reads as ``None`` (``manifest unknown``).
+    """
+
+    name: str
+    tags: dict[str, Register] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for key in ("latest", "sha-0", BASELINE_IMAGE.digest):
+            self.tags[key] = Register(initial=BASELINE_IMAGE)
+
+    def write(self, key: str, visible_at: float, image: Image, tie: Tie) -> None:
+        """Point `key` at `image` from `visible_at` on."""
+        self.tags.setdefault(key, Register()).write(visible_at, image, tie)
+
+    def read(self, key: str, time: float) -> Image | None:
+        """What `key` resolves to at `time`; ``None`` means ``manifest unknown``."""
+        register = self.tags.get(key)
+        return None if register is None else register.read(time)

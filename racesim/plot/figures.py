@@ -1,0 +1,58 @@
+"""Whole figures written to files (what the CLI and the demo save), made without pyplot."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from matplotlib.figure import Figure
+
+from racesim.errors import InputError
+from racesim.incidents.replay import Replay
+from racesim.plot.timeline import plot_timeline
+
+__all__ = ["save_counterfactual_timelines", "save_figure", "save_replay_timeline"]
+
+
+def save_figure(fig: Figure, path: str | Path, field: str = "--plot") -> Path:
+    """Write `fig` to `path` (format from the suffix), creating the folder if needed."""
+    path = Path(path)
+    suffix = path.suffix.lower().lstrip(".")
+    supported = fig.canvas.get_supported_filetypes()
+    if suffix not in supported:
+        raise InputError(
+            field,
+            f"cannot write {path.name!r}: expected a file ending in "
+            f"{', '.join('.' + s for s in ('png', 'svg', 'pdf'))}",
+        )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=130)
+    return path
+
+
+def save_replay_timeline(replay: Replay, path: str | Path) -> Path:
+    """The incident's reproduced timeline, as the CLI's ``--plot`` writes it."""
+    lanes = len({e.run for e in replay.trace.events if e.run})
+    fig = Figure(figsize=(12, 1.6 + 0.6 * (lanes + 1)), layout="constrained")
+    inc = replay.incident
+    plot_timeline(
+        replay.trace,
+        fig.add_subplot(),
+        epoch=inc.epoch,
+        title=f"{inc.name}: {inc.title} (strategy {replay.strategy.name})",
+    )
+    return save_figure(fig, path)
+
+
+def save_counterfactual_timelines(
+    replay: Replay, strategies: Sequence[str], path: str | Path
+) -> Path:
+    """One timeline per counterfactual strategy in `strategies`, stacked, sharing the time axis."""
+    chosen = [c for c in replay.counterfactuals if c.strategy in strategies]
+    fig = Figure(figsize=(12, 2.6 * len(chosen)), layout="constrained")
+    axes = fig.subplots(len(chosen), 1, sharex=True, squeeze=False)[:, 0]
+    for ax, c in zip(axes, chosen, strict=True):
+        plot_timeline(c.trace, ax, epoch=replay.incident.epoch, title=c.strategy)
+        if ax is not axes[-1]:
+            ax.set_xlabel("")
+    return save_figure(fig, path, "path")

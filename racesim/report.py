@@ -1,0 +1,150 @@
+"""Plain-text tables for terminals and report files (the CLI prints these)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+import pandas as pd
+
+from racesim.incidents.replay import Replay
+
+__all__ = ["format_table", "replay_frames", "replay_report"]
+
+
+def format_table(rows: Sequence[Sequence[object]], headers: Sequence[str]) -> str:
+    """Left-aligned columns separated by two spaces, with a rule under the headers."""
+    cells = [[str(h) for h in headers], *[[_cell(c) for c in row] for row in rows]]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in cells]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, datetime):
+        return value.strftime("%H:%M:%S")
+    return str(value)
+
+
+def _seconds(value: float | None) -> str:
+    return "-" if value is None else f"{value:+g} s"
+
+
+def replay_frames(replay: Replay) -> dict[str, pd.DataFrame]:
+    """The replay's tables as DataFrames: observed, deploys, durations, counterfactuals."""
+    label = replay.history.label
+    observed = pd.DataFrame(
+        [(o.event, o.commit, o.time, o.reproduced, o.matches) for o in replay.observed],
+        columns=["event", "commit", "observed", "reproduced", "matches"],
+    )
+    deploys = replay.trace.outcome.deploys_frame()
+    for col in ("meant", "shipped", "pulled"):
+        deploys[col] = [label(c) for c in deploys[col]]
+    durations = pd.DataFrame(
+        [(d.commit, d.duration, d.seconds, d.source, d.why) for d in replay.durations],
+        columns=["commit", "duration", "seconds", "source", "why"],
+    )
+    rows = []
+    for c in replay.counterfactuals:
+        for d in c.trace.outcome.deploys or [None]:
+            rows.append(
+                {
+                    "strategy": c.strategy,
+                    "meant": None if d is None else label(d.meant),
+                    "shipped": None if d is None or d.shipped is None else label(d.shipped),
+                    "stale": None if d is None else d.stale,
+                    "pull_margin_s": None if d is None else d.pull_margin,
+                    "final_live": label(c.trace.outcome.final_live),
+                    "new_code_live_at": c.new_code_live_at,
+                    "push_to_live_s": c.push_to_live_s,
+                }
+            )
+    return {
+        "observed": observed,
+        "deploys": deploys,
+        "durations": durations,
+        "counterfactuals": pd.DataFrame(rows),
+    }
+
+
+def replay_report(replay: Replay) -> str:
+    """The replay as text: observed vs reproduced, verdict, durations, counterfactuals."""
+    inc = replay.incident
+    label = replay.history.label
+    out = [
+        f"{inc.name}: {inc.title}",
+        f"source: {inc.source}",
+        f"strategy in place: {replay.strategy.name}",
+        "",
+        f"Observed vs reproduced (UTC, {inc.epoch:%Y-%m-%d})",
+        format_table(
+            [
+                (o.event, o.commit, o.time, o.reproduced, "ok" if o.matches else "MISMATCH")
+                for o in replay.observed
+            ],
+            ["event", "commit", "observed", "reproduced", ""],
+        ),
+    ]
+    for what, seen, got in replay.outcome_checks:
+        out.append(
+            f"{what}: observed {seen}, reproduced {got}  {'ok' if seen == got else 'MISMATCH'}"
+        )
+    out += ["", "Verdict"]
+    out.append(
+        format_table(
+            [
+                (
+                    label(d.meant),
+                    label(d.shipped),
+                    d.stale,
+                    d.wrong_identity,
+                    _seconds(d.pull_margin),
+                )
+                for d in replay.trace.outcome.deploys
+            ],
+            ["meant", "shipped", "stale", "wrong identity", "pull margin"],
+        )
+    )
+    out.append(
+        "reproduced exactly" if replay.reproduced else "NOT reproduced: see the mismatches above"
+    )
+    out += ["", "Durations (s)"]
+    out.append(
+        format_table(
+            [(d.commit, d.duration, d.seconds, d.source, d.why) for d in replay.durations],
+            ["commit", "duration", "seconds", "source", "why"],
+        )
+    )
+    out += ["", "Counterfactuals: the same durations under other strategies"]
+    rows = []
+    for c in replay.counterfactuals:
+        deploys = c.trace.outcome.deploys
+        rows.append(
+            (
+                c.strategy,
+                ", ".join(label(d.shipped) for d in deploys) or "nothing",
+                ", ".join("yes" if d.stale else "no" for d in deploys) or "-",
+                ", ".join(_seconds(d.pull_margin) for d in deploys) or "-",
+                c.new_code_live_at,
+                "-" if c.push_to_live_s is None else f"{c.push_to_live_s:g} s",
+            )
+        )
+    out.append(
+        format_table(
+            rows,
+            ["strategy", "shipped", "stale", "pull margin", "new code live at", "push to live"],
+        )
+    )
+    if replay.assumptions:
+        out += ["", "Assumed (not observed):"]
+        out += [
+            f"  {d.duration} = {d.seconds:g} s ({d.commit}): {d.why}" for d in replay.assumptions
+        ]
+    return "\n".join(out)

@@ -1,0 +1,243 @@
+"""Deploy strategies as immutable values built from a few knobs, and the named presets.
+
+A :class:`Strategy` says how the deploy is triggered and what it deploys. Every combination of
+knobs can be simulated, swept, property-tested and drawn; the named presets are the strategies of
+the f8af4c1 incident and the fixes seen in real incidents. ``parse_strategy`` turns a preset name
+(what the CLI accepts) into a value.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, fields, replace
+from typing import Literal, get_args
+
+from racesim.errors import InputError
+
+__all__ = [
+    "PRESETS",
+    "Concurrency",
+    "Guard",
+    "Queue",
+    "Reference",
+    "Strategy",
+    "Trigger",
+    "Wait",
+    "parse_strategy",
+    "preset_names",
+]
+
+Trigger = Literal["push", "workflow_run", "needs", "none"]
+Reference = Literal["latest", "sha", "digest"]
+Guard = Literal["none", "newer_than_live", "tip_of_main"]
+Queue = Literal["single", "max"]
+
+
+def _choice(name: str, value: object, allowed: tuple[str, ...]) -> None:
+    if value not in allowed:
+        raise InputError(name, f"expected one of {', '.join(allowed)}; got {value!r}")
+
+
+def _flag(name: str, value: object) -> None:
+    if not isinstance(value, bool):
+        raise InputError(name, f"expected true or false, got {value!r}")
+
+
+def _seconds(name: str, value: object, *, positive: bool = False) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise InputError(name, f"expected a number of seconds, got {value!r}")
+    if value < 0 or (positive and value == 0):
+        raise InputError(
+            name, f"expected a duration {'> 0' if positive else '>= 0'} s, got {value!r}"
+        )
+    return float(value)
+
+
+@dataclass(frozen=True)
+class Concurrency:
+    """A GitHub Actions ``concurrency:`` group on a workflow (or on the deploy job).
+
+    At most one run is running and, with ``queue="single"`` (GitHub's default), one is pending: a
+    newer pending run cancels the older pending one. ``queue="max"`` keeps pending runs first in,
+    first out. ``cancel_in_progress`` also cancels the running one (invalid with ``queue="max"``,
+    as on GitHub).
+    """
+
+    queue: Queue = "single"
+    cancel_in_progress: bool = False
+
+    def __post_init__(self) -> None:
+        _choice("queue", self.queue, get_args(Queue))
+        _flag("cancel_in_progress", self.cancel_in_progress)
+        if self.queue == "max" and self.cancel_in_progress:
+            raise InputError("queue", "queue 'max' cannot be combined with cancel_in_progress")
+
+
+@dataclass(frozen=True)
+class Wait:
+    """Poll the registry every `interval` seconds until the reference shows the meant commit.
+
+    The deploy fails (times out) if it still does not after `timeout` seconds.
+    """
+
+    interval: float = 5.0
+    timeout: float = 300.0
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "interval", _seconds("interval", self.interval, positive=True))
+        object.__setattr__(self, "timeout", _seconds("timeout", self.timeout))
+
+
+@dataclass(frozen=True)
+class Strategy:
+    """How the deploy is triggered and which image it deploys.
+
+    Attributes:
+        trigger: ``push`` (build and deploy workflows both run on the push, in parallel),
+            ``workflow_run`` (the deploy runs when a build run completes), ``needs`` (one
+            workflow, the deploy job after the build job), or ``none`` (nothing deploys on its
+            own: only manual dispatches, as with a pull-based host).
+        gate: with ``workflow_run``, deploy only when the build concluded ``success``.
+        reference: the image the deploy asks for: ``latest`` (mutable tag), ``sha`` (the
+            ``sha-<commit>`` tag of the commit it means to ship) or ``digest`` (the digest its
+            build reported; needs ``workflow_run`` or ``needs``).
+        sleep: seconds the deploy sleeps before it pulls.
+        wait: poll the registry until the reference shows the meant commit (or ``None``).
+        build_concurrency: concurrency group of the build workflow (the whole run for ``needs``).
+        deploy_concurrency: concurrency group of the deploy job (evaluated after the gate).
+        guard: check before the rollout: ``newer_than_live`` (the meant commit is newer than
+            what the service runs) or ``tip_of_main`` (it is still the tip of ``main``).
+        publish_guard: the build skips moving ``latest`` when the registry's ``latest`` already
+            holds a newer commit (checked when the build step starts).
+        mirror: the deploy pulls from the build registry and pushes to the deploy registry, and
+            the service deploys from there (the f8af4c1 setup).
+        direct: the build pushes straight to the deploy registry too, and the deploy deploys from
+            there without a mirror step (the incident plan's Option 2).
+    """
+
+    trigger: Trigger = "push"
+    gate: bool = False
+    reference: Reference = "latest"
+    sleep: float = 0.0
+    wait: Wait | None = None
+    build_concurrency: Concurrency | None = None
+    deploy_concurrency: Concurrency | None = None
+    guard: Guard = "none"
+    publish_guard: bool = False
+    mirror: bool = True
+    direct: bool = False
+
+    def __post_init__(self) -> None:
+        _choice("trigger", self.trigger, get_args(Trigger))
+        _choice("reference", self.reference, get_args(Reference))
+        _choice("guard", self.guard, get_args(Guard))
+        for name in ("gate", "publish_guard", "mirror", "direct"):
+            _flag(name, getattr(self, name))
+        object.__setattr__(self, "sleep", _seconds("sleep", self.sleep))
+        for name, kind in (
+            ("wait", Wait),
+            ("build_concurrency", Concurrency),
+            ("deploy_concurrency", Concurrency),
+        ):
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, kind):
+                raise InputError(name, f"expected a {kind.__name__} or None, got {value!r}")
+        if self.gate and self.trigger != "workflow_run":
+            raise InputError("gate", "a success gate only applies to trigger 'workflow_run'")
+        if self.reference == "digest" and self.trigger not in ("workflow_run", "needs"):
+            raise InputError(
+                "reference",
+                "'digest' needs the build's output, so trigger must be 'workflow_run' or 'needs'",
+            )
+        if self.mirror and self.direct:
+            raise InputError("direct", "a build that pushes to the deploy registry needs no mirror")
+
+    @property
+    def name(self) -> str:
+        """The preset name this strategy equals (``sleep:N`` included), else ``"custom"``."""
+        for name, strategy in _FIXED_PRESETS.items():
+            if strategy == self:
+                return name
+        if self.sleep > 0 and replace(self, sleep=0.0) == PRESETS["parallel"]:
+            return f"sleep:{self.sleep:g}"
+        return "custom"
+
+    def knobs(self) -> dict[str, object]:
+        """The knobs as a flat dict (nested groups spelled out), for tables and TOML."""
+        out: dict[str, object] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, Wait | Concurrency):
+                for sub in fields(value):
+                    out[f"{f.name}.{sub.name}"] = getattr(value, sub.name)
+            else:
+                out[f.name] = value
+        return out
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def _sleep(seconds: float) -> Strategy:
+    return Strategy(trigger="push", sleep=seconds)
+
+
+_PINNED = Strategy(trigger="workflow_run", gate=True, reference="sha")
+
+_FIXED_PRESETS: dict[str, Strategy] = {
+    # the seed incident: both workflows on `push`, the deploy pulls `:latest`
+    "parallel": Strategy(trigger="push"),
+    # the chosen fix b7e8f1d: workflow_run on build completion, gated on success, still `:latest`
+    "workflow_run": Strategy(trigger="workflow_run", gate=True),
+    "workflow_run_ungated": Strategy(trigger="workflow_run", gate=False),
+    # one workflow, deploy job `needs: build`
+    "merged_job": Strategy(trigger="needs"),
+    # the fixes that hold (or almost)
+    "pinned": _PINNED,
+    "pinned_serialized": replace(_PINNED, deploy_concurrency=Concurrency()),
+    "cancel_superseded": replace(
+        _PINNED,
+        build_concurrency=Concurrency(cancel_in_progress=True),
+        deploy_concurrency=Concurrency(),
+    ),
+    "guarded": replace(_PINNED, guard="newer_than_live"),
+    # Option 2 of the incident plan: the build pushes to the deploy registry itself
+    "direct_registry": Strategy(trigger="workflow_run", gate=True, mirror=False, direct=True),
+}
+
+#: every named preset; ``sleep:N`` presets are made on demand by :func:`parse_strategy`
+PRESETS: dict[str, Strategy] = {**_FIXED_PRESETS, "sleep:60": _sleep(60.0)}
+
+#: presets whose verdicts the seed incident's plan discusses (the Monte Carlo default)
+SEED_PRESETS: tuple[str, ...] = ("parallel", "workflow_run", "merged_job", "sleep:60")
+
+_BUILDERS: dict[str, Callable[[float], Strategy]] = {"sleep": _sleep}
+
+
+def preset_names() -> list[str]:
+    """Names :func:`parse_strategy` accepts (``sleep:N`` stands for any number of seconds)."""
+    return [*_FIXED_PRESETS, "sleep:N"]
+
+
+def parse_strategy(spec: str | Strategy, field: str = "strategy") -> Strategy:
+    """The strategy named by `spec`: a preset name or ``sleep:N``; a Strategy passes through."""
+    if isinstance(spec, Strategy):
+        return spec
+    if not isinstance(spec, str):
+        raise InputError(field, f"expected a strategy name, got {spec!r}")
+    if spec in _FIXED_PRESETS:
+        return _FIXED_PRESETS[spec]
+    head, sep, arg = spec.partition(":")
+    if sep and head in _BUILDERS:
+        try:
+            seconds = float(arg)
+        except ValueError:
+            raise InputError(field, f"expected {head}:SECONDS, got {spec!r}") from None
+        try:
+            return _BUILDERS[head](seconds)
+        except InputError as exc:
+            raise InputError(field, f"{spec!r}: {exc.problem}") from None
+    raise InputError(
+        field, f"unknown strategy {spec!r}; expected one of {', '.join(preset_names())}"
+    )

@@ -1,0 +1,165 @@
+"""Reading the TOML files users write, with errors that name the file and the field.
+
+The helpers take a parsed table and a dotted field prefix, and raise :class:`InputError` for a
+missing key, a wrong type or an unknown key (a typo in a file should never be silently ignored).
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from racesim.errors import InputError
+
+__all__ = ["Table", "read_toml"]
+
+
+def read_toml(text: str, source: str) -> dict[str, Any]:
+    """Parse `text`; a syntax error becomes an InputError located in `source`."""
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError("(syntax)", str(exc), source) from None
+
+
+def read_toml_file(path: str | Path) -> tuple[dict[str, Any], str]:
+    """Parse the file at `path`; returns the table and the source name used in errors."""
+    source = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InputError("(file)", f"cannot read: {exc.strerror or exc}", source) from None
+    return read_toml(text, source), source
+
+
+class Table:
+    """A TOML table being read: tracks which keys were used so unknown ones can be reported."""
+
+    def __init__(self, data: object, field: str, source: str | None) -> None:
+        if not isinstance(data, Mapping):
+            raise InputError(field or "(top level)", f"expected a table, got {_kind(data)}", source)
+        self.data: Mapping[str, Any] = data
+        self.field = field
+        self.source = source
+        self._used: set[str] = set()
+
+    def _name(self, key: str) -> str:
+        return f"{self.field}.{key}" if self.field else key
+
+    def error(self, key: str, problem: str) -> InputError:
+        """An InputError about `key` of this table."""
+        return InputError(self._name(key), problem, self.source)
+
+    def has(self, key: str) -> bool:
+        return key in self.data
+
+    def raw(self, key: str, default: object = ...) -> Any:
+        self._used.add(key)
+        if key not in self.data:
+            if default is ...:
+                raise self.error(key, "missing; this field is required")
+            return default
+        return self.data[key]
+
+    def text(self, key: str, default: object = ...) -> Any:
+        value = self.raw(key, default)
+        if value is not default and not isinstance(value, str):
+            raise self.error(key, f"expected a string, got {_kind(value)}")
+        return value
+
+    def number(self, key: str, default: object = ..., *, minimum: float | None = None) -> Any:
+        value = self.raw(key, default)
+        if value is default:
+            return value
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not math.isfinite(value)
+        ):
+            raise self.error(key, f"expected a number, got {_kind(value)}")
+        if minimum is not None and value < minimum:
+            raise self.error(key, f"expected a number >= {minimum:g}, got {value!r}")
+        return float(value)
+
+    def integer(self, key: str, default: object = ..., *, minimum: int | None = None) -> Any:
+        value = self.raw(key, default)
+        if value is default:
+            return value
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise self.error(key, f"expected an integer, got {_kind(value)}")
+        if minimum is not None and value < minimum:
+            raise self.error(key, f"expected an integer >= {minimum}, got {value!r}")
+        return value
+
+    def flag(self, key: str, default: object = ...) -> Any:
+        value = self.raw(key, default)
+        if value is not default and not isinstance(value, bool):
+            raise self.error(key, f"expected true or false, got {_kind(value)}")
+        return value
+
+    def moment(self, key: str) -> datetime:
+        """An offset date-time (TOML ``2025-12-03T23:44:32Z`` or an ISO-8601 string), in UTC."""
+        value = self.raw(key)
+        if isinstance(value, str):
+            try:
+                value = datetime.fromisoformat(value)
+            except ValueError:
+                raise self.error(key, f"expected an ISO-8601 date-time, got {value!r}") from None
+        if not isinstance(value, datetime):
+            raise self.error(
+                key, f"expected a date-time such as 2025-12-03T23:44:32Z, got {_kind(value)}"
+            )
+        if value.tzinfo is None:
+            raise self.error(key, f"{value.isoformat()} has no UTC offset; add Z or +hh:mm")
+        return value.astimezone(UTC)
+
+    def table(self, key: str, *, optional: bool = False) -> Table:
+        value = self.raw(key, {} if optional else ...)
+        return Table(value, self._name(key), self.source)
+
+    def tables(self, key: str, *, optional: bool = False) -> list[Table]:
+        """An array of tables (``[[key]]``)."""
+        value = self.raw(key, [] if optional else ...)
+        if not isinstance(value, list):
+            raise self.error(key, f"expected an array of tables ([[{key}]]), got {_kind(value)}")
+        return [Table(v, f"{self._name(key)}[{i}]", self.source) for i, v in enumerate(value)]
+
+    def strings(self, key: str, default: object = ...) -> Any:
+        value = self.raw(key, default)
+        if value is default:
+            return value
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise self.error(key, f"expected a list of strings, got {_kind(value)}")
+        return list(value)
+
+    def done(self) -> None:
+        """Raise for keys of this table that nobody read (typos, unsupported fields)."""
+        for key in self.data:
+            if key not in self._used:
+                known = ", ".join(sorted(self._used)) or "none"
+                raise self.error(key, f"unknown field; known fields here: {known}")
+
+
+def _kind(value: object) -> str:
+    if isinstance(value, Mapping):
+        return "a table"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, bool):
+        return f"the boolean {str(value).lower()}"
+    if isinstance(value, str):
+        return f"the string {value!r}"
+    if isinstance(value, datetime):
+        return f"the date-time {value.isoformat()}"
+    return f"{type(value).__name__} {value!r}"
+
+
+def utc_iso(moment: datetime) -> str:
+    """ISO-8601 UTC with a ``Z`` suffix and no fractional part when it is whole seconds."""
+    moment = moment.astimezone(UTC)
+    text = moment.isoformat(timespec="seconds" if moment.microsecond == 0 else "milliseconds")
+    return text.replace("+00:00", "Z")

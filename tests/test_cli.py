@@ -1,0 +1,94 @@
+"""The ``racesim`` command: replay text and JSON, the timeline file, the demo, bad arguments."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from racesim.cli import main
+
+
+def test_replay_prints_both_tables(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["replay", "f8af4c1"]) == 0
+    out = capsys.readouterr().out
+    assert "deploy.pulled    f8af4c1  23:45:06  23:45:06    ok" in out
+    assert "reproduced exactly" in out
+    assert "-40 s" in out
+    sleep = next(line for line in out.splitlines() if line.startswith("sleep:60"))
+    assert sleep.split() == ["sleep:60", "f8af4c1", "no", "+20", "s", "23:46:24", "112", "s"]
+
+
+def test_replay_json(capsys: pytest.CaptureFixture[str]) -> None:
+    assert (
+        main(
+            ["replay", "f8af4c1", "--json", "--strategy", "workflow_run", "--strategy", "sleep:60"]
+        )
+        == 0
+    )
+    data = json.loads(capsys.readouterr().out)
+    assert {"incident", "observed", "deploys", "counterfactuals"} <= set(data)
+    assert [c["strategy"] for c in data["counterfactuals"]] == ["workflow_run", "sleep:60"]
+    assert data["deploys"][0]["pull_margin_s"] == -40.0
+    assert all(o["time"] == o["reproduced_time"] for o in data["observed"])
+    assert len(data["observed"]) == 9
+
+
+def test_replay_plot_writes_a_png(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "sub" / "timeline.png"
+    assert main(["replay", "f8af4c1", "--plot", str(path)]) == 0
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "timeline written" in capsys.readouterr().out
+
+
+def run_cli(argv: list[str]) -> int:
+    """`main`'s exit code, whether it returns it or argparse raises SystemExit."""
+    try:
+        return main(argv)
+    except SystemExit as exc:
+        return int(exc.code or 0)
+
+
+@pytest.mark.parametrize(
+    ("argv", "fragment"),
+    [
+        (["replay", "f8af4c1", "--strategy", "yolo"], "--strategy: unknown strategy 'yolo'"),
+        (["replay", "f8af4c1", "--plot", "x.bmpx"], "--plot: cannot write 'x.bmpx'"),
+        (["replay"], "the following arguments are required: INCIDENT"),
+        (["frobnicate"], "invalid choice: 'frobnicate'"),
+    ],
+)
+def test_bad_arguments_exit_2_with_one_line(
+    argv: list[str], fragment: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run_cli(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1, err
+    assert fragment in err
+
+
+def test_demo_writes_pictures_and_tables(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "demo"
+    assert main(["demo", "--out", str(out)]) == 0
+    names = {p.name for p in out.iterdir()}
+    assert {
+        "f8af4c1-timeline.png",
+        "f8af4c1-counterfactuals.png",
+        "replay.txt",
+        "replay.json",
+    } <= names
+    assert "replay-counterfactuals.csv" in names
+    assert "reproduced exactly" in (out / "replay.txt").read_text()
+
+
+def test_console_script_entry_point() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "racesim", "replay", "--help"], capture_output=True, text=True
+    )
+    assert done.returncode == 0
+    assert "INCIDENT" in done.stdout

@@ -1,0 +1,70 @@
+"""Engine mechanics: determinism, the trace table, cancellations and the settle phase."""
+
+from __future__ import annotations
+
+from helpers import F8, simple
+
+from racesim.engine import simulate
+from racesim.model import History, Push
+from racesim.strategies import Concurrency, Strategy
+from racesim.trace import EVENT_KINDS, Event
+
+
+def test_same_input_same_trace() -> None:
+    h = History((Push(0, simple()), Push(7, simple(build=20))))
+    assert simulate("workflow_run", h).events == simulate("workflow_run", h).events
+
+
+def test_trace_frame_is_tidy() -> None:
+    trace = simulate("parallel", History.single(F8, label="f8af4c1"))
+    df = trace.frame()
+    assert list(df.columns) == [*Event._fields, "commit_label", "image_label"]
+    assert len(df) == len(trace.events)
+    assert df["time"].is_monotonic_increasing
+    assert set(df["kind"]) <= set(EVENT_KINDS)
+    pull = df[(df.kind == "read") & (df.detail == "pull")].iloc[0]
+    assert (pull.time, pull.ref, pull.image_label, pull.commit_label) == (
+        34.0,
+        "latest",
+        "previous",
+        "f8af4c1",
+    )
+
+
+def test_writes_come_before_reads_at_the_same_instant() -> None:
+    d = simple(build=10, push=10, prepare=20)
+    kinds = [e.kind for e in simulate("parallel", History.single(d)).events if e.time == 21.0]
+    assert kinds.index("write") < kinds.index("read")
+
+
+def test_cancel_in_progress_at_the_instant_a_step_ends_lets_the_step_finish() -> None:
+    """Build A's push ends at 41 exactly when push B's build run cancels A: A's image is pushed."""
+    strategy = Strategy(trigger="none", build_concurrency=Concurrency(cancel_in_progress=True))
+    a = simple(build_pickup=1, build=30, push=10)  # push step 31..41
+    trace = simulate(strategy, History((Push(0, a), Push(41, simple()))))
+    writes = [e for e in trace.events if e.kind == "write" and e.ref == "sha-1"]
+    assert [e.time for e in writes] == [41.0]
+    cancelled = [e for e in trace.events if e.kind == "cancelled"]
+    assert [(e.run, e.time) for e in cancelled] == [(1, 41.0)]
+    aborted = [e for e in trace.events if e.kind == "step_aborted"]
+    assert [(e.step, e.time) for e in aborted] == [("verify", 41.0)]
+
+
+def test_cancel_during_push_pushes_nothing() -> None:
+    strategy = Strategy(trigger="none", build_concurrency=Concurrency(cancel_in_progress=True))
+    a = simple(build_pickup=1, build=30, push=10)
+    trace = simulate(strategy, History((Push(0, a), Push(40, simple()))))
+    assert not [e for e in trace.events if e.kind == "write" and e.ref == "sha-1"]
+    assert [e.detail for e in trace.events if e.kind == "run_completed"] == ["cancelled", "success"]
+
+
+def test_runner_seconds_count_from_pickup_to_job_end() -> None:
+    out = simulate("parallel", History.single(F8)).outcome
+    assert out.runner_s == (94 - 2) + (74 - 2)
+
+
+def test_pushes_may_share_a_second() -> None:
+    h = History((Push(0, simple()), Push(0, simple())))
+    out = simulate("merged_job", h).outcome
+    assert out.newest_built == 2
+    assert {d.meant for d in out.deploys} == {1, 2}

@@ -1,0 +1,132 @@
+"""Registry semantics: last visible writer wins, reads at the visibility instant, missing tags."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+from helpers import simple
+from hypothesis import given
+from hypothesis import strategies as st
+
+from racesim import engine
+from racesim.engine import simulate
+from racesim.model import BASELINE_IMAGE, History, Image, Push, Registry
+from racesim.model.registry import Tie
+from racesim.strategies import Strategy
+
+
+def test_last_visible_writer_wins_not_last_registered() -> None:
+    """The write that becomes visible last wins, even if it was recorded first."""
+    reg = Registry("ghcr")
+    reg.write("latest", 30.0, Image(2, 2), Tie(20.0, 2, 2))  # recorded first, visible later
+    reg.write("latest", 10.0, Image(1, 1), Tie(5.0, 1, 1))
+    assert reg.read("latest", 9.9) == BASELINE_IMAGE
+    assert reg.read("latest", 15.0) == Image(1, 1)
+    assert reg.read("latest", 30.0) == Image(2, 2)
+
+
+def test_read_at_exactly_the_visibility_time_sees_the_write() -> None:
+    reg = Registry("ghcr")
+    reg.write("latest", 42.0, Image(1, 1), Tie(40.0, 1, 1))
+    assert reg.read("latest", 42.0) == Image(1, 1)
+    assert reg.read("latest", 41.999) == BASELINE_IMAGE
+
+
+def test_immutable_reference_not_yet_visible_is_manifest_unknown() -> None:
+    reg = Registry("ghcr")
+    reg.write("sha-1", 42.0, Image(1, 1), Tie(40.0, 1, 1))
+    assert reg.read("sha-1", 41.0) is None
+    assert reg.read("sha-1", 42.0) == Image(1, 1)
+    assert reg.read("sha-7", 1e9) is None
+
+
+def test_simultaneous_writes_resolved_by_tie_rule_not_by_order() -> None:
+    """Two writes visible at the same instant: the one whose push started later holds."""
+    writes = [(Image(1, 1), Tie(10.0, 1, 1)), (Image(2, 2), Tie(12.0, 2, 2))]
+    for order in itertools.permutations(writes):
+        reg = Registry("ghcr")
+        for image, tie in order:
+            reg.write("latest", 20.0, image, tie)
+        assert reg.read("latest", 20.0) == Image(2, 2)
+        assert [img for _, img, _ in reg.tags["latest"].timeline()] == [BASELINE_IMAGE, Image(2, 2)]
+
+
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 20), st.integers(0, 20), st.integers(1, 5)),
+        min_size=1,
+        max_size=6,
+        unique_by=lambda w: (w[1], w[2]),
+    ),
+    st.randoms(use_true_random=False),
+    st.integers(-1, 25),
+)
+def test_reads_do_not_depend_on_registration_order(
+    writes: list[tuple[int, int, int]], rnd: object, at: int
+) -> None:
+    """Any permutation of the same writes answers every read the same way."""
+
+    def build(order: list[tuple[int, int, int]]) -> Registry:
+        reg = Registry("ghcr")
+        for i, (visible, start, commit) in enumerate(order):
+            reg.write("latest", float(visible), Image(commit, i), Tie(float(start), commit, 0))
+        return reg
+
+    shuffled = list(writes)
+    rnd.shuffle(shuffled)  # type: ignore[attr-defined]
+    a, b = build(writes).read("latest", at), build(shuffled).read("latest", at)
+    assert (a is None) == (b is None)
+    assert a is None or b is None or a.commit == b.commit
+
+
+def test_pull_at_the_instant_the_image_appears_sees_it() -> None:
+    """Deploy pulls at t = 1 + 20 = 21; the build's push ends at 1 + 10 + 10 = 21: not stale."""
+    d = simple(build=10, push=10, prepare=20, deploy_pickup=1, build_pickup=1)
+    deploy = simulate("parallel", History.single(d)).outcome.deploys[0]
+    assert deploy.pull_time == 21.0
+    assert deploy.pulled == 1
+    assert deploy.pull_margin == 0.0
+    assert not deploy.stale
+
+
+def test_pull_one_second_early_is_stale() -> None:
+    d = simple(build=11, push=10, prepare=20, deploy_pickup=1, build_pickup=1)
+    deploy = simulate("parallel", History.single(d)).outcome.deploys[0]
+    assert deploy.pull_margin == -1.0
+    assert deploy.stale
+
+
+@pytest.mark.parametrize("deploy_first", [False, True])
+def test_engine_result_independent_of_process_creation_order(
+    monkeypatch: pytest.MonkeyPatch, deploy_first: bool
+) -> None:
+    """Creating the deploy run's process before the build's changes nothing in the outcome."""
+    d = simple(build=10, push=10, prepare=20, deploy_pickup=1, build_pickup=1)
+    original = engine._Simulation._on_push
+
+    def swapped(self: engine._Simulation, commit: int) -> None:
+        if not deploy_first:
+            original(self, commit)
+            return
+        durations = self.history.pushes[commit - 1].durations
+        self.events.append(engine.Event(self.env.now, "push", 0, "", "", commit))
+        self._start_deploy(self._new_run("deploy", commit, durations, "push"))
+        self._start_build(self._new_run("build", commit, durations, "push"))
+
+    monkeypatch.setattr(engine._Simulation, "_on_push", swapped)
+    out = simulate("parallel", History.single(d)).outcome
+    assert out.deploys[0].pulled == 1
+    assert out.final_live == 1
+
+
+def test_two_builds_writing_latest_at_the_same_instant() -> None:
+    """The push that started later wins the tie, in the registry and in the trace's order."""
+    a = simple(build=30, push=10)  # push 1 at 0: push step 31..41
+    b = simple(build=15, push=20)  # push 2 at 5: push step 21..41, started earlier
+    trace = simulate(Strategy(trigger="none"), History((Push(0, a), Push(5, b))))
+    writes = [
+        e for e in trace.events if e.kind == "write" and e.ref == "latest" and e.registry == "ghcr"
+    ]
+    assert [(e.time, e.image) for e in writes] == [(41.0, 2), (41.0, 1)]
+    assert trace.outcome.latest_at_end["ghcr"] == 1

@@ -1,0 +1,72 @@
+"""The timeline picture: Axes in, Axes out; the race window is shaded; a stale pull is red."""
+
+from __future__ import annotations
+
+import matplotlib.dates as mdates
+import matplotlib.pyplot as plt
+from helpers import F8
+from matplotlib.colors import to_hex
+from matplotlib.patches import Polygon, Rectangle
+
+from racesim.engine import simulate
+from racesim.model import History
+from racesim.plot import plot_timeline
+
+
+def shaded_spans(ax: object) -> list[tuple[float, float]]:
+    """x extents of the axvspan patches (race windows)."""
+    spans = []
+    for patch in ax.patches:  # type: ignore[attr-defined]
+        if isinstance(patch, Polygon | Rectangle) and patch.get_alpha() == 0.12:
+            xs = (
+                [x for x, _ in patch.get_xy()]
+                if isinstance(patch, Polygon)
+                else [patch.get_x(), patch.get_x() + patch.get_width()]
+            )
+            spans.append((min(xs), max(xs)))
+    return spans
+
+
+def test_draws_on_the_given_axes_and_returns_it() -> None:
+    fig, ax = plt.subplots()
+    assert plot_timeline(simulate("parallel", History.single(F8)), ax) is ax
+    plt.close(fig)
+
+
+def test_race_window_from_pull_to_visibility() -> None:
+    ax = plot_timeline(simulate("parallel", History.single(F8)))
+    assert shaded_spans(ax) == [(34.0, 74.0)]  # pulled at 34 s, image visible at 74 s
+    labels = [t.get_text() for t in ax.texts]
+    assert "race window 40 s" in labels
+    assert "pulled previous (stale)" in labels
+    red = [line for line in ax.lines if line.get_marker() == "v"]
+    assert [to_hex(line.get_color()) for line in red] == ["#c44e52"]
+    plt.close(ax.figure)
+
+
+def test_no_race_window_when_the_pull_is_late_enough() -> None:
+    ax = plot_timeline(simulate("sleep:60", History.single(F8)))
+    assert shaded_spans(ax) == []
+    assert [to_hex(line.get_color()) for line in ax.lines if line.get_marker() == "v"] == [
+        "#2e7d4f"
+    ]
+    plt.close(ax.figure)
+
+
+def test_one_lane_per_run_plus_service() -> None:
+    ax = plot_timeline(simulate("workflow_run", History.single(F8)))
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert labels == ["service", "build #1 · #1", "deploy #2 · #1"]
+    plt.close(ax.figure)
+
+
+def test_clock_axis_with_epoch() -> None:
+    from datetime import UTC, datetime
+
+    ax = plot_timeline(
+        simulate("parallel", History.single(F8)),
+        epoch=datetime(2025, 12, 3, 23, 44, 32, tzinfo=UTC),
+    )
+    assert isinstance(ax.xaxis.get_major_formatter(), mdates.DateFormatter)
+    assert "UTC" in ax.get_xlabel()
+    plt.close(ax.figure)
