@@ -11,7 +11,9 @@ event queue. The result is a :class:`~racesim.trace.Trace`.
 from __future__ import annotations
 
 from collections.abc import Callable, Generator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import partial
+from operator import itemgetter
 from typing import Any
 
 import simpy
@@ -20,30 +22,48 @@ from racesim.model.concurrency import ConcurrencyGroup, Settle
 from racesim.model.history import Durations, History
 from racesim.model.registry import BASELINE_IMAGE, Image, Register, Registry, Tie, digest_key
 from racesim.strategies import Concurrency, Strategy, parse_strategy
-from racesim.trace import Event, Trace
+from racesim.trace import Trace
 
 __all__ = ["simulate"]
 
 Proc = Generator[simpy.events.Event, Any, Any]
 
 
-@dataclass(eq=False)
 class _Run:
     """Book-keeping for one workflow run."""
 
-    id: int
-    workflow: str  # build | deploy | merged
-    commit: int  # the built commit, or the commit a deploy means to ship
-    durations: Durations
-    cause: str  # push | rerun | workflow_run | dispatch
-    attempt: int = 1
-    build_run: int | None = None  # for deploys: the build run whose image they mean to ship
-    process: simpy.Process | None = None
-    job: str = ""
-    step: str = ""
-    cancelling: bool = False
-    groups: list[ConcurrencyGroup[_Run]] = field(default_factory=list)
-    admitted: simpy.Event | None = None
+    __slots__ = (
+        "admitted",
+        "attempt",
+        "build_run",
+        "cancelling",
+        "cause",
+        "commit",
+        "durations",
+        "groups",
+        "id",
+        "job",
+        "process",
+        "step",
+        "workflow",
+    )
+
+    def __init__(
+        self, id: int, workflow: str, commit: int, durations: Durations, cause: str
+    ) -> None:
+        self.id = id
+        self.workflow = workflow  # build | deploy | merged
+        self.commit = commit  # the built commit, or the commit a deploy means to ship
+        self.durations = durations
+        self.cause = cause  # push | rerun | workflow_run | dispatch
+        self.attempt = 1
+        self.build_run: int | None = None  # for deploys: the build run whose image they ship
+        self.process: simpy.Process | None = None
+        self.job = ""
+        self.step = ""
+        self.cancelling = False
+        self.groups: list[ConcurrencyGroup[_Run]] = []
+        self.admitted: simpy.Event | None = None
 
     def order(self) -> tuple[int, ...]:
         return self.commit, self.attempt, self.id
@@ -58,6 +78,18 @@ class _Job:
     skip: Callable[[str], str | None] = lambda _conclusion: None
 
 
+def _fire(handler: Callable[[int], None], index: int, _event: simpy.Event) -> None:
+    handler(index)
+
+
+def _build_pickup(run: _Run) -> float:
+    return run.durations.build_pickup
+
+
+def _deploy_pickup(run: _Run) -> float:
+    return run.durations.deploy_pickup
+
+
 class _Simulation:
     def __init__(
         self, strategy: Strategy, history: History, build_registry: str, deploy_registry: str
@@ -66,13 +98,15 @@ class _Simulation:
         self.history = history
         start = min([0.0, *(p.time for p in history.pushes), *(d.time for d in history.dispatches)])
         self.env = simpy.Environment(initial_time=start)
-        self.events: list[Event] = []
+        self.events: list[tuple[Any, ...]] = []  # Event fields; made into Events at the end
         self.build_registry = Registry(build_registry)
         self.deploy_registry = Registry(deploy_registry)
         self.service = Register(initial=BASELINE_IMAGE)
         self.runs: list[_Run] = []
         self.build_group = self._group("build", strategy.build_concurrency)
         self.deploy_group = self._group("deploy", strategy.deploy_concurrency)
+        self.build_job = _Job("build", _build_pickup, self._build_steps)
+        self.deploy_job = self._deploy_job()
 
     # -- set-up -----------------------------------------------------------------------------
 
@@ -90,31 +124,32 @@ class _Simulation:
         )
 
     def run(self) -> Trace:
-        self.env.process(self._driver())
+        self._schedule_triggers()
         self.env.run()
+        # state changes first, so that within an instant they precede what may observe them
+        rows = sorted(self._state_events() + self.events, key=itemgetter(0))
         return Trace(
             self.strategy,
             self.history,
-            Trace.ordered(self.events + self._state_events()),
+            tuple(rows),
             self.build_registry.name,
             self.deploy_registry.name,
         )
 
-    def _driver(self) -> Proc:
-        """Start the runs of every push, re-run and dispatch at its time."""
+    def _schedule_triggers(self) -> None:
+        """Start the runs of every push, re-run and dispatch at its time (in that order)."""
         h = self.history
         triggers: list[tuple[float, int, int]] = [(p.time, 0, k) for k, p in enumerate(h.pushes, 1)]
         triggers += [(r.time, 1, i) for i, r in enumerate(h.reruns)]
         triggers += [(d.time, 2, i) for i, d in enumerate(h.dispatches)]
+        handlers = (self._on_push, self._on_rerun, self._on_dispatch)
         for time, kind, index in sorted(triggers):
-            if time > self.env.now:
-                yield self.env.timeout(time - self.env.now)
-            if kind == 0:
-                self._on_push(index)
-            elif kind == 1:
-                self._on_rerun(index)
+            if time <= self.env.now:
+                handlers[kind](index)
             else:
-                self._on_dispatch(index)
+                self.env.timeout(time - self.env.now).callbacks.append(
+                    partial(_fire, handlers[kind], index)
+                )
 
     def _new_run(self, workflow: str, commit: int, durations: Durations, cause: str) -> _Run:
         run = _Run(len(self.runs) + 1, workflow, commit, durations, cause)
@@ -123,7 +158,7 @@ class _Simulation:
 
     def _on_push(self, commit: int) -> None:
         durations = self.history.pushes[commit - 1].durations
-        self.events.append(Event(self.env.now, "push", 0, "", "", commit))
+        self.events.append((self.env.now, "push", 0, "", "", commit, "", "", "", -1, ""))
         trigger = self.strategy.trigger
         if trigger == "needs":
             self._start_merged(self._new_run("merged", commit, durations, "push"))
@@ -138,7 +173,7 @@ class _Simulation:
         workflow = "merged" if self.strategy.trigger == "needs" else "build"
         run = self._new_run(workflow, rerun.commit, rerun.durations, "rerun")
         run.attempt = len(previous) + 1
-        self.events.append(Event(self.env.now, "rerun", 0, "", "", rerun.commit))
+        self.events.append((self.env.now, "rerun", 0, "", "", rerun.commit, "", "", "", -1, ""))
         if workflow == "merged":
             self._start_merged(run)
         else:
@@ -147,7 +182,7 @@ class _Simulation:
     def _on_dispatch(self, index: int) -> None:
         durations = self.history.dispatches[index].durations
         tip = self.history.tip(self.env.now)
-        self.events.append(Event(self.env.now, "dispatch", 0, "", "", tip))
+        self.events.append((self.env.now, "dispatch", 0, "", "", tip, "", "", "", -1, ""))
         if self.strategy.trigger == "needs":
             self._start_merged(self._new_run("merged", tip, durations, "dispatch"))
         else:
@@ -158,28 +193,25 @@ class _Simulation:
     ) -> None:
         run.process = self.env.process(self._run(run, workflow_group, jobs))
 
-    def _build_job(self) -> _Job:
-        return _Job("build", lambda r: r.durations.build_pickup, self._build_steps)
-
     def _deploy_job(self, skip: Callable[[str], str | None] = lambda _c: None) -> _Job:
         return _Job(
             "deploy",
-            lambda r: r.durations.deploy_pickup,
+            _deploy_pickup,
             self._deploy_steps,
             self.deploy_group,
             skip,
         )
 
     def _start_build(self, run: _Run) -> None:
-        self._start(run, self.build_group, [self._build_job()])
+        self._start(run, self.build_group, [self.build_job])
 
     def _start_merged(self, run: _Run) -> None:
         run.build_run = run.id
         needs = lambda c: None if c == "success" else "needs: build did not succeed"  # noqa: E731
-        self._start(run, self.build_group, [self._build_job(), self._deploy_job(needs)])
+        self._start(run, self.build_group, [self.build_job, self._deploy_job(needs)])
 
     def _start_deploy(self, run: _Run) -> None:
-        self._start(run, None, [self._deploy_job()])
+        self._start(run, None, [self.deploy_job])
 
     def _after_build(self, build: _Run, conclusion: str) -> Proc:
         """``workflow_run``: one deploy run per completed build run, after the dispatch delay."""
@@ -192,18 +224,39 @@ class _Simulation:
 
     # -- runs, jobs and groups ----------------------------------------------------------------
 
-    def _emit(self, kind: str, run: _Run, **fields: Any) -> None:
+    def _emit(
+        self,
+        kind: str,
+        run: _Run,
+        *,
+        job: str | None = None,
+        step: str = "",
+        registry: str = "",
+        ref: str = "",
+        image: int = -1,
+        detail: str = "",
+    ) -> None:
+        """Record one event of `run` at the current time (a plain tuple; Events are made later)."""
         self.events.append(
-            Event(
+            (
                 self.env.now,
                 kind,
                 run.id,
                 run.workflow,
-                fields.pop("job", run.job),
+                run.job if job is None else job,
                 run.commit,
-                **fields,
+                step,
+                registry,
+                ref,
+                image,
+                detail,
             )
         )
+
+    def _settle(self) -> Proc:
+        """Wait for the settle phase of this instant, unless nothing else happens in it."""
+        if self.env.peek() <= self.env.now:
+            yield Settle(self.env)
 
     def _admit(self, run: _Run) -> None:
         assert run.admitted is not None
@@ -264,14 +317,15 @@ class _Simulation:
         if self.strategy.trigger == "workflow_run" and run.workflow == "build":
             self.env.process(self._after_build(run, conclusion))
 
-    def _step(
-        self, run: _Run, name: str, duration: float, *, failed: bool = False, image: int = -1
-    ) -> Proc:
+    def _begin(self, run: _Run, name: str, duration: float, image: int = -1) -> simpy.Timeout:
+        """Start step `name`; the caller yields the returned timeout, then calls :meth:`_end`."""
         run.step = name
         self._emit("step_start", run, step=name, image=image)
-        yield self.env.timeout(duration)
+        return self.env.timeout(duration)
+
+    def _end(self, run: _Run, *, failed: bool = False, image: int = -1) -> None:
+        self._emit("step_end", run, step=run.step, image=image, detail="failure" if failed else "")
         run.step = ""
-        self._emit("step_end", run, step=name, image=image, detail="failure" if failed else "")
 
     # -- registry and service -------------------------------------------------------------------
 
@@ -279,11 +333,11 @@ class _Simulation:
         self, run: _Run, registry: Registry, keys: list[str], image: Image, start: float
     ) -> None:
         visible = self.env.now + run.durations.registry_lag
-        for key in keys:
-            registry.write(key, visible, image, Tie(start, image.commit, run.id))
+        registry.write_many(keys, visible, image, Tie(start, image.commit, run.id))
 
     def _read(self, run: _Run, registry: Registry, key: str, purpose: str) -> Proc:
-        yield Settle(self.env)
+        if self.env.peek() <= self.env.now:  # inlined _settle(): reads are the hot path
+            yield Settle(self.env)
         image = registry.read(key, self.env.now)
         if image is None:
             self._emit(
@@ -295,16 +349,20 @@ class _Simulation:
             )
         return image
 
-    def _state_events(self) -> list[Event]:
+    def _state_events(self) -> list[tuple[Any, ...]]:
         """Registry writes and service changes, each registry key in tie-rule order."""
-        out: list[Event] = []
-        by_id = {r.id: r for r in self.runs}
+        out: list[tuple[Any, ...]] = []
+        runs = self.runs  # run ids are 1-based positions in this list
         for registry in (self.build_registry, self.deploy_registry):
+            name = registry.name
             for key, register in registry.tags.items():
-                for w in sorted(register.writes, key=lambda w: (w.visible_at, w.tie)):
-                    run = by_id[w.tie.run]
+                writes = register.writes
+                if len(writes) > 1:
+                    writes = sorted(writes, key=lambda w: (w.visible_at, w.tie))
+                for w in writes:
+                    run = runs[w.tie.run - 1]
                     out.append(
-                        Event(
+                        (
                             w.visible_at,
                             "write",
                             run.id,
@@ -312,16 +370,28 @@ class _Simulation:
                             "",
                             run.commit,
                             "",
-                            registry.name,
+                            name,
                             key,
                             w.image.commit,
                             f"build run {w.image.build_run}",
                         )
                     )
         for time, image, writer in self.service.timeline()[1:]:
-            run = by_id[writer]
+            run = runs[writer - 1]
             out.append(
-                Event(time, "live", run.id, run.workflow, "deploy", run.commit, image=image.commit)
+                (
+                    time,
+                    "live",
+                    run.id,
+                    run.workflow,
+                    "deploy",
+                    run.commit,
+                    "",
+                    "",
+                    "",
+                    image.commit,
+                    "",
+                )
             )
         return out
 
@@ -331,7 +401,7 @@ class _Simulation:
         d, s = run.durations, self.strategy
         move_latest = True
         if s.publish_guard:
-            yield Settle(self.env)
+            yield from self._settle()
             current = self.build_registry.read("latest", self.env.now)
             newer = current is not None and current.commit > run.commit
             move_latest = not newer
@@ -344,19 +414,23 @@ class _Simulation:
                 image=-1 if current is None else current.commit,
                 detail="block" if newer else "pass",
             )
-        yield from self._step(run, "build", d.build, failed=d.build_fails)
+        yield self._begin(run, "build", d.build)
+        self._end(run, failed=d.build_fails)
         if d.build_fails:
             return False
         image = Image(run.commit, run.id)
         keys = (["latest"] if move_latest else []) + [f"sha-{run.commit}", image.digest]
         start = self.env.now
-        yield from self._step(run, "push", d.push)
+        yield self._begin(run, "push", d.push)
+        self._end(run)
         self._write(run, self.build_registry, keys, image, start)
         if s.direct:
             start = self.env.now
-            yield from self._step(run, "push_direct", d.mirror)
+            yield self._begin(run, "push_direct", d.mirror)
+            self._end(run)
             self._write(run, self.deploy_registry, keys, image, start)
-        yield from self._step(run, "verify", d.build_verify)
+        yield self._begin(run, "verify", d.build_verify)
+        self._end(run)
         return True
 
     # -- the deploy job ---------------------------------------------------------------------------
@@ -371,9 +445,11 @@ class _Simulation:
 
     def _deploy_steps(self, run: _Run) -> Proc:
         d, s = run.durations, self.strategy
-        yield from self._step(run, "prepare", d.prepare)
+        yield self._begin(run, "prepare", d.prepare)
+        self._end(run)
         if s.sleep > 0:
-            yield from self._step(run, "sleep", s.sleep)
+            yield self._begin(run, "sleep", s.sleep)
+            self._end(run)
         source = self.deploy_registry if s.direct else self.build_registry
         key = self._reference(run)
         if s.wait is not None:
@@ -386,7 +462,8 @@ class _Simulation:
             if pulled is None:
                 return False
             start = self.env.now
-            yield from self._step(run, "mirror", d.mirror)
+            yield self._begin(run, "mirror", d.mirror)
+            self._end(run)
             target = self.deploy_registry
             self._write(run, target, ["latest", f"sha-{run.commit}", pulled.digest], pulled, start)
         if s.guard != "none":
@@ -397,9 +474,11 @@ class _Simulation:
         if image is None:
             return False
         start = self.env.now
-        yield from self._step(run, "rollout", d.rollout, image=image.commit)
+        yield self._begin(run, "rollout", d.rollout, image.commit)
+        self._end(run, image=image.commit)
         self.service.write(self.env.now, image, Tie(start, image.commit, run.id))
-        yield from self._step(run, "verify", d.deploy_verify)
+        yield self._begin(run, "verify", d.deploy_verify)
+        self._end(run)
         return True
 
     def _wait(self, run: _Run, registry: Registry, key: str) -> Proc:
@@ -408,7 +487,7 @@ class _Simulation:
         run.step = "wait"
         self._emit("step_start", run, step="wait")
         while True:
-            yield Settle(self.env)
+            yield from self._settle()
             image = registry.read(key, self.env.now)
             found = image is not None and image.commit == run.commit
             self._emit(
@@ -427,7 +506,7 @@ class _Simulation:
         return found
 
     def _guard(self, run: _Run) -> Proc:
-        yield Settle(self.env)
+        yield from self._settle()
         if self.strategy.guard == "newer_than_live":
             live = self.service.read(self.env.now)
             against = BASELINE_IMAGE.commit if live is None else live.commit

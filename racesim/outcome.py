@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
-from itertools import pairwise
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -121,110 +120,95 @@ class Outcome:
         return pd.DataFrame(rows, columns=columns)
 
 
-class _DeployDraft:
-    __slots__ = (
-        "cause",
-        "live_at",
-        "meant",
-        "pull_key",
-        "pull_time",
-        "pulled",
-        "run",
-        "shipped",
-        "status",
-    )
-
-    def __init__(self, run: int, cause: str, meant: int) -> None:
-        self.run, self.cause, self.meant = run, cause, meant
-        self.status = "failed"
-        self.shipped: int | None = None
-        self.pull_time: float | None = None
-        self.pulled: int | None = None
-        self.pull_key: tuple[str, str] | None = None
-        self.live_at: float | None = None
-
-
 def assess(trace: Trace) -> Outcome:
-    """Compute the :class:`Outcome` of `trace` from its events."""
+    """Compute the :class:`Outcome` of `trace` from its events.
+
+    One pass over the rows; this runs once per simulated history in a Monte Carlo study, so it
+    works on the raw event tuples rather than on Event objects.
+    """
+    build_registry = trace.build_registry
     causes: dict[int, str] = {}
     deploying: set[int] = set()
-    drafts: dict[int, _DeployDraft] = {}
+    # per deploy run:
+    # [cause, meant, status, shipped, pull_time, pulled, pull_registry, pull_ref, live_at]
+    drafts: dict[int, list[Any]] = {}
     job_start: dict[tuple[int, str], float] = {}
     runner_s = 0.0
     cancelled = 0
     built: set[int] = set()
     first_visible: dict[tuple[str, str, int], float] = {}
-    image_available: dict[int, float] = {}
-    latest: dict[str, int] = {trace.build_registry: 0, trace.deploy_registry: 0}
+    available: list[tuple[float, int]] = []
+    latest: dict[str, int] = {build_registry: 0, trace.deploy_registry: 0}
     live: list[tuple[float, int]] = [(-math.inf, 0)]
 
-    for e in trace.events:
-        kind = e.kind
+    for t, kind, run, workflow, job, commit, step, registry, ref, image, detail in trace.rows:
         if kind == "write":
-            first_visible.setdefault((e.registry, e.ref, e.image), e.time)
-            if e.ref == "latest":
-                latest[e.registry] = e.image
-            if e.registry == trace.build_registry:
-                image_available.setdefault(e.image, e.time)
+            if (registry, ref, image) not in first_visible:
+                first_visible[(registry, ref, image)] = t
+            if ref == "latest":
+                latest[registry] = image
+            if registry == build_registry:
+                available.append((t, image))
         elif kind == "live":
-            live.append((e.time, e.image))
+            live.append((t, image))
         elif kind == "run_created":
-            causes[e.run] = e.detail
-            if e.workflow in ("deploy", "merged"):
-                deploying.add(e.run)
+            causes[run] = detail
+            if workflow == "deploy" or workflow == "merged":
+                deploying.add(run)
         elif kind == "job_started":
-            job_start[(e.run, e.job)] = e.time
-            if e.job == "deploy":
-                drafts[e.run] = _DeployDraft(e.run, causes[e.run], e.commit)
+            job_start[(run, job)] = t
+            if job == "deploy":
+                drafts[run] = [causes[run], commit, "failed", None, None, None, "", "", None]
         elif kind == "job_completed":
-            runner_s += e.time - job_start[(e.run, e.job)]
-            if e.job == "build" and e.detail == "success":
-                built.add(e.commit)
+            runner_s += t - job_start[(run, job)]
+            if job == "build" and detail == "success":
+                built.add(commit)
         elif kind == "cancelled":
             cancelled += 1
-            if e.run in drafts:
-                drafts[e.run].status = "cancelled"
-        elif e.run in drafts:
-            draft = drafts[e.run]
-            if kind in ("read", "read_failed") and e.detail == "pull" and draft.pull_time is None:
-                draft.pull_time = e.time
-                draft.pulled = None if kind == "read_failed" else e.image
-                draft.pull_key = (e.registry, e.ref)
-            elif kind == "guard" and e.detail == "block":
-                draft.status = "blocked"
-            elif kind == "step_end" and e.step == "rollout":
-                draft.status, draft.shipped, draft.live_at = "live", e.image, e.time
+            if run in drafts:
+                drafts[run][2] = "cancelled"
+        elif run in drafts:
+            draft = drafts[run]
+            if detail == "pull" and draft[4] is None and (kind == "read" or kind == "read_failed"):
+                draft[4:8] = t, (None if kind == "read_failed" else image), registry, ref
+            elif kind == "guard" and detail == "block":
+                draft[2] = "blocked"
+            elif kind == "step_end" and step == "rollout":
+                draft[2], draft[3], draft[8] = "live", image, t
 
     deploys = []
-    for d in drafts.values():
+    for run, (
+        cause,
+        meant,
+        status,
+        shipped,
+        pull_time,
+        pulled,
+        reg,
+        ref,
+        live_at,
+    ) in drafts.items():
         margin = None
-        if d.pull_time is not None and d.pull_key is not None:
-            visible = first_visible.get((*d.pull_key, d.meant))
-            margin = None if visible is None else d.pull_time - visible
+        if pull_time is not None:
+            visible = first_visible.get((reg, ref, meant))
+            margin = None if visible is None else pull_time - visible
         deploys.append(
-            DeployOutcome(
-                d.run,
-                d.cause,
-                d.meant,
-                d.status,
-                d.shipped,
-                d.pull_time,
-                d.pulled,
-                margin,
-                d.live_at,
-            )
+            DeployOutcome(run, cause, meant, status, shipped, pull_time, pulled, margin, live_at)
         )
 
     pushes = trace.history.pushes
     start = pushes[0].time if pushes else 0.0
-    end = trace.events[-1].time if trace.events else start
+    end = trace.rows[-1][0] if trace.rows else start
     newest_built = max(built, default=0)
-    regressions = sum(b[1] < a[1] for a, b in pairwise(live))
+    regressions = 0
+    previous = 0
+    for _, c in live:
+        regressions += c < previous
+        previous = c
     push_to_live: list[float | None] = []
     for k, push in enumerate(pushes, start=1):
         first = next((t for t, c in live if c >= k), None)
         push_to_live.append(None if first is None else first - push.time)
-    ever_live = {c for _, c in live}
     return Outcome(
         deploys=tuple(deploys),
         skipped_deploys=len(deploying - drafts.keys()),
@@ -234,8 +218,8 @@ def assess(trace: Trace) -> Outcome:
         final_correct=live[-1][1] == newest_built,
         regressions=regressions,
         push_to_live=tuple(push_to_live),
-        never_deployed=tuple(sorted(built - ever_live)),
-        behind_s=_behind(live, image_available, start, end),
+        never_deployed=tuple(sorted(built.difference(c for _, c in live))),
+        behind_s=_behind(live, available, start, end),
         latest_at_end=latest,
         runner_s=runner_s,
         cancelled_runs=cancelled,
@@ -244,21 +228,25 @@ def assess(trace: Trace) -> Outcome:
 
 
 def _behind(
-    live: list[tuple[float, int]], available: dict[int, float], start: float, end: float
+    live: list[tuple[float, int]], available: list[tuple[float, int]], start: float, end: float
 ) -> float:
-    """Seconds in [start, end] during which the live commit is older than the newest image."""
-    changes = sorted(
-        {
-            start,
-            end,
-            *(t for t, _ in live if start < t < end),
-            *(t for t in available.values() if start < t < end),
-        }
-    )
+    """Seconds in [start, end] during which the live commit is older than the newest image.
+
+    Both lists are in time order; one merged sweep over their change points.
+    """
+    changes = sorted([(t, 0, c) for t, c in live] + [(t, 1, k) for t, k in available])
     total = 0.0
-    for a, b in pairwise(changes):
-        current = next(c for t, c in reversed(live) if t <= a)
-        newest = max((c for c, t in available.items() if t <= a), default=0)
-        if current < newest:
-            total += b - a
+    current = newest = 0
+    since = start
+    for t, which, value in changes:
+        if t > since and t > start:
+            if current < newest:
+                total += min(t, end) - since
+            since = min(t, end)
+        if which == 0:
+            current = value
+        else:
+            newest = max(newest, value)
+    if current < newest and end > since:
+        total += end - since
     return total

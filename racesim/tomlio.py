@@ -10,6 +10,7 @@ import math
 import tomllib
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,26 @@ def read_toml_file(path: str | Path) -> tuple[dict[str, Any], str]:
     except OSError as exc:
         raise InputError("(file)", f"cannot read: {exc.strerror or exc}", source) from None
     return read_toml(text, source), source
+
+
+def builtin_names(package: str) -> list[str]:
+    """Names of the ``*.toml`` files shipped in `package` (the built-in incidents, scenarios)."""
+    files = resources.files(package).iterdir()
+    return sorted(f.name.removesuffix(".toml") for f in files if f.name.endswith(".toml"))
+
+
+def read_builtin_or_file(package: str, kind: str, name_or_path: str | Path) -> Table:
+    """The top table of the built-in `kind` named `name_or_path`, or of the file at that path."""
+    name = str(name_or_path)
+    if name in builtin_names(package):
+        text = resources.files(package).joinpath(f"{name}.toml").read_text("utf-8")
+        source = f"built-in {kind} {name}"
+        return Table(read_toml(text, source), "", source)
+    if not Path(name).exists():
+        known = ", ".join(builtin_names(package))
+        raise InputError(kind, f"{name!r} is neither a built-in {kind} ({known}) nor a file")
+    data, source = read_toml_file(name)
+    return Table(data, "", source)
 
 
 class Table:

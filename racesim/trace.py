@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import pandas as pd
 
@@ -45,8 +45,6 @@ EVENT_KINDS: dict[str, str] = {
     "live": "the service serves a new image from this time on",
 }
 
-_STATE_CHANGES = frozenset({"write", "live"})
-
 
 class Event(NamedTuple):
     """One row of the trace.
@@ -79,10 +77,6 @@ class Event(NamedTuple):
     detail: str = ""
 
 
-def _sort_key(event: Event) -> tuple[float, int]:
-    return event.time, 0 if event.kind in _STATE_CHANGES else 1
-
-
 @dataclass(frozen=True, eq=False)
 class Trace:
     """The events of one simulation, with the strategy and history that produced them.
@@ -90,21 +84,22 @@ class Trace:
     Attributes:
         strategy: the strategy simulated.
         history: pushes, re-runs and dispatches with their durations.
-        events: the events, ordered by time (stable: see the module docstring).
+        rows: the events as plain tuples in :class:`Event` field order, ordered by time (stable:
+            see the module docstring). :attr:`events` gives them as Event objects.
         build_registry: name of the registry the build pushes to.
         deploy_registry: name of the registry the deploy mirrors to and deploys from.
     """
 
     strategy: Strategy
     history: History
-    events: tuple[Event, ...]
+    rows: tuple[tuple[Any, ...], ...]
     build_registry: str = "ghcr"
     deploy_registry: str = "artifact-registry"
 
-    @staticmethod
-    def ordered(events: list[Event]) -> tuple[Event, ...]:
-        """`events` in trace order (time, then state changes first, then emission order)."""
-        return tuple(sorted(events, key=_sort_key))
+    @cached_property
+    def events(self) -> tuple[Event, ...]:
+        """The events, in trace order."""
+        return tuple(map(Event._make, self.rows))
 
     @cached_property
     def outcome(self) -> Outcome:
@@ -115,7 +110,7 @@ class Trace:
 
     def frame(self) -> pd.DataFrame:
         """The events as a tidy DataFrame, one row per event, with commit labels added."""
-        df = pd.DataFrame(self.events, columns=list(Event._fields))
+        df = pd.DataFrame(list(self.rows), columns=list(Event._fields))
         label = self.history.label
         df["commit_label"] = [label(c) if c >= 0 else "" for c in df["commit"]]
         df["image_label"] = [label(c) if c >= 0 else "" for c in df["image"]]

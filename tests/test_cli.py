@@ -70,22 +70,6 @@ def test_bad_arguments_exit_2_with_one_line(
     assert fragment in err
 
 
-def test_demo_writes_pictures_and_tables(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    out = tmp_path / "demo"
-    assert main(["demo", "--out", str(out)]) == 0
-    names = {p.name for p in out.iterdir()}
-    assert {
-        "f8af4c1-timeline.png",
-        "f8af4c1-counterfactuals.png",
-        "replay.txt",
-        "replay.json",
-    } <= names
-    assert "replay-counterfactuals.csv" in names
-    assert "reproduced exactly" in (out / "replay.txt").read_text()
-
-
 def test_console_script_entry_point() -> None:
     done = subprocess.run(
         [sys.executable, "-m", "racesim", "replay", "--help"], capture_output=True, text=True

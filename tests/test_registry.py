@@ -106,13 +106,17 @@ def test_engine_result_independent_of_process_creation_order(
     original = engine._Simulation._on_push
 
     def swapped(self: engine._Simulation, commit: int) -> None:
+        """Create the build run's process only after the deploy run's."""
         if not deploy_first:
             original(self, commit)
             return
-        durations = self.history.pushes[commit - 1].durations
-        self.events.append(engine.Event(self.env.now, "push", 0, "", "", commit))
-        self._start_deploy(self._new_run("deploy", commit, durations, "push"))
-        self._start_build(self._new_run("build", commit, durations, "push"))
+        deferred: list[object] = []
+        start_build = self._start_build
+        self._start_build = deferred.append  # type: ignore[method-assign]
+        original(self, commit)
+        del self._start_build
+        for run in deferred:
+            start_build(run)  # type: ignore[arg-type]
 
     monkeypatch.setattr(engine._Simulation, "_on_push", swapped)
     out = simulate("parallel", History.single(d)).outcome

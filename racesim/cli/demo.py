@@ -1,24 +1,42 @@
-"""``racesim demo``: the headline story in one folder of pictures and tables."""
+"""``racesim demo``: the headline story in one folder of pictures and tables.
+
+It replays f8af4c1 to the second, compares the incident plan's four strategies over sampled
+timings, sweeps the sleep length, and writes every picture and table into one folder.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
+import time
 from pathlib import Path
 from typing import Any
 
+from racesim.cli._common import add_execution_options, executor_for, records, whole
+from racesim.cli.compare import summary_table
 from racesim.incidents import load_incident, replay
-from racesim.plot.figures import save_counterfactual_timelines, save_replay_timeline
+from racesim.montecarlo import run_trials, sweep
+from racesim.plot.figures import (
+    save_comparison_figures,
+    save_counterfactual_timelines,
+    save_replay_timeline,
+    save_sweep_figure,
+)
 from racesim.report import replay_frames, replay_report
+from racesim.scenarios import load_scenario
 from racesim.strategies import SEED_PRESETS
+from racesim.summary import summarize
+
+SLEEPS = [float(s) for s in range(0, 181, 10)]
 
 
 def register(sub: Any) -> None:
     p = sub.add_parser(
         "demo",
-        help="replay f8af4c1 and write its pictures and tables to a folder",
-        description="Replay the f8af4c1 incident, rerun it under the seed's strategies, and write "
-        "the timeline pictures and tables into one output folder.",
+        help="replay f8af4c1, compare strategies, sweep the sleep, write plots to a folder",
+        description="Replay the f8af4c1 incident, compare the incident plan's strategies over "
+        "sampled timings of the built-in f8af4c1 scenario, sweep the sleep length from 0 to 180 s, "
+        "and write every picture and table into one output folder.",
     )
     p.add_argument(
         "--out",
@@ -27,17 +45,36 @@ def register(sub: Any) -> None:
         metavar="DIR",
         help="output folder (default: racesim-demo)",
     )
+    p.add_argument(
+        "--trials",
+        type=whole(1),
+        default=2000,
+        metavar="N",
+        help="trials per strategy in the comparison (default: 2000)",
+    )
+    p.add_argument(
+        "--sweep-trials",
+        type=whole(1),
+        default=1000,
+        metavar="N",
+        help="trials per sleep value in the sweep (default: 1000)",
+    )
+    add_execution_options(p)
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    started = time.perf_counter()
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+
+    # 1. the incident, to the second
     result = replay(load_incident("f8af4c1"))
-    written = [
-        save_replay_timeline(result, out / "f8af4c1-timeline.png"),
-        save_counterfactual_timelines(result, SEED_PRESETS, out / "f8af4c1-counterfactuals.png"),
-    ]
+    written.append(save_replay_timeline(result, out / "f8af4c1-timeline.png"))
+    written.append(
+        save_counterfactual_timelines(result, SEED_PRESETS, out / "f8af4c1-counterfactuals.png")
+    )
     report = replay_report(result)
     (out / "replay.txt").write_text(report + "\n", encoding="utf-8")
     (out / "replay.json").write_text(
@@ -47,7 +84,52 @@ def run(args: argparse.Namespace) -> int:
     for name, frame in replay_frames(result).items():
         frame.to_csv(out / f"replay-{name}.csv", index=False)
         written.append(out / f"replay-{name}.csv")
-    print(report)
-    print("\nwritten:")
+
+    # 2. the strategies over sampled timings, and 3. the sleep sweep
+    scenario = load_scenario("f8af4c1")
+    progress = not args.no_progress
+    with executor_for(args.jobs) as executor:
+        results = run_trials(
+            scenario,
+            SEED_PRESETS,
+            trials=args.trials,
+            seed=args.seed,
+            executor=executor,
+            progress=progress,
+        )
+        sleeps = sweep(
+            scenario,
+            "sleep",
+            SLEEPS,
+            trials=args.sweep_trials,
+            seed=args.seed,
+            executor=executor,
+            progress=progress,
+        )
+    summary = summarize(results)
+    sleep_summary = summarize(sleeps, ["knob", "value", "strategy"])
+    written += save_comparison_figures(results, summary, out)
+    written.append(save_sweep_figure(sleep_summary, out / "sleep-sweep.png", summary))
+    summary.to_csv(out / "summary.csv", index=False)
+    sleep_summary.to_csv(out / "sleep-sweep.csv", index=False)
+    (out / "summary.json").write_text(
+        json.dumps(records(summary), indent=2) + "\n", encoding="utf-8"
+    )
+    written += [out / "summary.csv", out / "sleep-sweep.csv", out / "summary.json"]
+
+    text = [
+        report,
+        "",
+        f"Monte Carlo: scenario {scenario.name}, {args.trials} trials per strategy, "
+        f"seed {args.seed}",
+        summary_table(summary),
+        "",
+        f"Sleep sweep: parallel + sleep N s, {args.sweep_trials} trials per value",
+        summary_table(sleep_summary, ("value",)),
+    ]
+    (out / "summary.txt").write_text("\n".join(text) + "\n", encoding="utf-8")
+    written.append(out / "summary.txt")
+    print("\n".join(text))
+    print(f"\nwritten in {time.perf_counter() - started:.1f} s:")
     print("\n".join(f"  {p}" for p in written))
     return 0 if result.reproduced else 1

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +19,7 @@ import tomli_w
 from racesim.errors import InputError
 from racesim.model.history import DURATION_FIELDS
 from racesim.strategies import parse_strategy
-from racesim.tomlio import Table, read_toml, read_toml_file
+from racesim.tomlio import Table, builtin_names, read_builtin_or_file, read_toml
 
 __all__ = [
     "EVENTS",
@@ -296,21 +295,9 @@ def _parse(top: Table) -> Incident:
 
 def builtin_incidents() -> list[str]:
     """Names of the incidents shipped with racesim."""
-    files = resources.files("racesim.incidents").iterdir()
-    return sorted(f.name.removesuffix(".toml") for f in files if f.name.endswith(".toml"))
+    return builtin_names("racesim.incidents")
 
 
 def load_incident(name_or_path: str | Path) -> Incident:
     """A built-in incident by name (``"f8af4c1"``) or an incident file by path."""
-    name = str(name_or_path)
-    if name in builtin_incidents():
-        text = resources.files("racesim.incidents").joinpath(f"{name}.toml").read_text("utf-8")
-        return Incident.from_toml(text, f"built-in incident {name}")
-    path = Path(name)
-    if not path.exists():
-        known = ", ".join(builtin_incidents())
-        raise InputError(
-            "incident", f"{name!r} is neither a built-in incident ({known}) nor a file"
-        )
-    data, source = read_toml_file(path)
-    return _parse(Table(data, "", source))
+    return _parse(read_builtin_or_file("racesim.incidents", "incident", name_or_path))

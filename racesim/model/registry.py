@@ -10,6 +10,7 @@ which writes were registered, so the outcome never depends on the event queue's 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -96,26 +97,37 @@ class Register:
         return out
 
 
+_BASELINE_KEYS = frozenset({"latest", "sha-0", BASELINE_IMAGE.digest})
+
+
 @dataclass
 class Registry:
     """A container registry: tags (and digests) mapped to images.
 
-    ``latest`` and the baseline's ``sha-0`` and digest exist from the start; any other key that
-    was never written reads as ``None`` (``manifest unknown``).
+    ``latest``, ``sha-0`` and the baseline image's digest hold the baseline image from the start;
+    any other key that was never written reads as ``None`` (``manifest unknown``).
     """
 
     name: str
     tags: dict[str, Register] = field(default_factory=dict)
 
-    def __post_init__(self) -> None:
-        for key in ("latest", "sha-0", BASELINE_IMAGE.digest):
-            self.tags[key] = Register(initial=BASELINE_IMAGE)
-
     def write(self, key: str, visible_at: float, image: Image, tie: Tie) -> None:
         """Point `key` at `image` from `visible_at` on."""
-        self.tags.setdefault(key, Register()).write(visible_at, image, tie)
+        self.write_many((key,), visible_at, image, tie)
+
+    def write_many(self, keys: Iterable[str], visible_at: float, image: Image, tie: Tie) -> None:
+        """Point every key of `keys` at `image` from `visible_at` on (one push, several tags)."""
+        entry = _Write(visible_at, tie, image)
+        for key in keys:
+            register = self.tags.get(key)
+            if register is None:
+                initial = BASELINE_IMAGE if key in _BASELINE_KEYS else None
+                register = self.tags[key] = Register(initial)
+            register.writes.append(entry)
 
     def read(self, key: str, time: float) -> Image | None:
         """What `key` resolves to at `time`; ``None`` means ``manifest unknown``."""
         register = self.tags.get(key)
-        return None if register is None else register.read(time)
+        if register is None:
+            return BASELINE_IMAGE if key in _BASELINE_KEYS else None
+        return register.read(time)

@@ -1,5 +1,22 @@
 """Pictures: timelines of one history, probabilities over many (``ax=`` in, Axes out)."""
 
+from racesim.plot.probability import (
+    plot_cost_vs_safety,
+    plot_push_to_live_ecdf,
+    plot_sleep_sweep,
+    plot_stale_probability,
+    plot_sweep,
+    strategy_color,
+)
 from racesim.plot.timeline import STEP_COLORS, plot_timeline
 
-__all__ = ["STEP_COLORS", "plot_timeline"]
+__all__ = [
+    "STEP_COLORS",
+    "plot_cost_vs_safety",
+    "plot_push_to_live_ecdf",
+    "plot_sleep_sweep",
+    "plot_stale_probability",
+    "plot_sweep",
+    "plot_timeline",
+    "strategy_color",
+]

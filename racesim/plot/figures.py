@@ -5,10 +5,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+import pandas as pd
 from matplotlib.figure import Figure
 
 from racesim.errors import InputError
 from racesim.incidents.replay import Replay
+from racesim.plot.probability import (
+    plot_cost_vs_safety,
+    plot_push_to_live_ecdf,
+    plot_sleep_sweep,
+    plot_stale_probability,
+    plot_sweep,
+)
 from racesim.plot.timeline import plot_timeline
 
 __all__ = ["save_counterfactual_timelines", "save_figure", "save_replay_timeline"]
@@ -56,3 +64,34 @@ def save_counterfactual_timelines(
         if ax is not axes[-1]:
             ax.set_xlabel("")
     return save_figure(fig, path, "path")
+
+
+def _figure(size: tuple[float, float] = (9, 5)) -> Figure:
+    return Figure(figsize=size, layout="constrained")
+
+
+def save_comparison_figures(
+    results: pd.DataFrame, summary: pd.DataFrame, folder: str | Path
+) -> list[Path]:
+    """Stale probability, push-to-live ECDF and cost against safety, as PNG files in `folder`."""
+    folder = Path(folder)
+    figures = {
+        name: _figure() for name in ("stale-probability", "push-to-live-ecdf", "cost-vs-safety")
+    }
+    plot_stale_probability(summary, figures["stale-probability"].add_subplot())
+    plot_push_to_live_ecdf(results, figures["push-to-live-ecdf"].add_subplot())
+    plot_cost_vs_safety(summary, figures["cost-vs-safety"].add_subplot())
+    return [save_figure(fig, folder / f"{name}.png") for name, fig in figures.items()]
+
+
+def save_sweep_figure(
+    sweep_summary: pd.DataFrame, path: str | Path, references: pd.DataFrame | None = None
+) -> Path:
+    """The sweep's probability curve (the sleep picture when the knob is ``sleep``)."""
+    fig = _figure()
+    ax = fig.add_subplot()
+    if str(sweep_summary["knob"].iloc[0]) == "sleep":
+        plot_sleep_sweep(sweep_summary, ax, references=references)
+    else:
+        plot_sweep(sweep_summary, ax, references=references)
+    return save_figure(fig, path)

@@ -1,0 +1,1 @@
+"""racesim benchmarks: run with ``python -m benchmarks`` (or ``python dev.py bench``)."""

@@ -1,0 +1,109 @@
+"""Benchmarks, each printing a ratio measured in the same run as its baseline.
+
+1. Engine cost per trial: racesim's reference engine (simulation, trace and outcome) against the
+   minimal hand-written SimPy model in ``benchmarks/minimal.py``, on the same sampled durations.
+   Goal: at most 3x.
+2. Parallel speed-up: 20,000 trials of the built-in f8af4c1 scenario (four strategies each) on
+   2 worker processes against 1 (in-process, as ``--jobs 1`` runs). Goal: at least 1.6x.
+
+Usage: ``python -m benchmarks [--trials-engine N] [--trials-parallel N] [--repeat R]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+
+from benchmarks.minimal import minimal_parallel
+from racesim import History, simulate
+from racesim.montecarlo import run_trials, trial_history
+from racesim.scenarios import load_scenario
+
+#: events in the trace of one ``parallel`` push: a regression guard on the engine's work per trial
+EXPECTED_EVENTS_PARALLEL = 32
+
+
+def best_of(repeat: int, fn: Callable[[], object]) -> float:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def bench_engine(trials: int, repeat: int) -> tuple[float, bool]:
+    scenario = load_scenario("f8af4c1")
+    histories = [trial_history(scenario, 0, i) for i in range(trials)]
+    durations = [h.pushes[0].durations for h in histories]
+
+    # both must agree trial by trial before their speed means anything
+    for h, d in zip(histories[:500], durations[:500], strict=True):
+        assert simulate("parallel", h).outcome.deploys[0].stale == minimal_parallel(d)
+    events = {len(simulate("parallel", History.single(d)).events) for d in durations[:200]}
+    assert events == {EXPECTED_EVENTS_PARALLEL}, f"events per trial changed: {sorted(events)}"
+
+    def engine() -> None:
+        for h in histories:
+            simulate("parallel", h).outcome  # noqa: B018 - the outcome is part of the cost
+
+    def minimal() -> None:
+        for d in durations:
+            minimal_parallel(d)
+
+    t_engine, t_minimal = best_of(repeat, engine), best_of(repeat, minimal)
+    ratio = t_engine / t_minimal
+    print(f"[engine] {trials} trials of parallel, best of {repeat}")
+    print(f"  racesim engine (trace + outcome): {t_engine / trials * 1e6:8.1f} us/trial")
+    print(f"  minimal hand-written SimPy model: {t_minimal / trials * 1e6:8.1f} us/trial")
+    print(f"  events per trial: {EXPECTED_EVENTS_PARALLEL}")
+    verdict = "met" if ratio <= 3 else "NOT met"
+    print(f"  ratio engine / minimal: {ratio:.2f}x   (goal <= 3x: {verdict})")
+    return ratio, ratio <= 3
+
+
+def bench_parallel(trials: int, repeat: int) -> tuple[float, bool]:
+    scenario = load_scenario("f8af4c1")
+    strategies = list(scenario.strategies)
+
+    def one() -> None:
+        run_trials(scenario, strategies, trials=trials, seed=1, progress=False)
+
+    def two() -> None:
+        with ProcessPoolExecutor(max_workers=2) as pool:
+            run_trials(scenario, strategies, trials=trials, seed=1, executor=pool, progress=False)
+
+    t_one, t_two = best_of(repeat, one), best_of(repeat, two)
+    speedup = t_one / t_two
+    print(
+        f"[parallel] {trials} trials x {len(strategies)} strategies, best of {repeat}, "
+        f"{os.cpu_count()} CPUs"
+    )
+    print(f"  1 worker (in-process): {t_one:6.2f} s")
+    print(f"  2 worker processes:    {t_two:6.2f} s")
+    print(f"  speed-up: {speedup:.2f}x   (goal >= 1.6x: {'met' if speedup >= 1.6 else 'NOT met'})")
+    return speedup, speedup >= 1.6
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--trials-engine", type=int, default=5000)
+    parser.add_argument("--trials-parallel", type=int, default=20_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    ratio, ok_engine = bench_engine(args.trials_engine, args.repeat)
+    speedup, ok_parallel = bench_parallel(args.trials_parallel, max(1, args.repeat - 1))
+    print(f"\nsummary: engine/minimal {ratio:.2f}x, 2-worker speed-up {speedup:.2f}x")
+    return 0 if ok_engine and ok_parallel else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,118 @@
+"""Options and helpers shared by the Monte Carlo commands (compare, sweep, matrix, demo)."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import math
+from collections.abc import Iterator
+from concurrent.futures import Executor, ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from racesim.scenarios import builtin_scenarios
+from racesim.strategies import parse_strategy
+
+
+def whole(minimum: int) -> Any:
+    """An argparse type: a whole number >= `minimum` (else a one-line usage error)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"expected a whole number >= {minimum}, got {text!r}")
+        return value
+
+    return parse
+
+
+def add_run_options(p: argparse.ArgumentParser, *, trials: int) -> None:
+    """--scenario, --strategy, --trials, --seed, --jobs, --json, --plot, --no-progress."""
+    p.add_argument(
+        "--scenario",
+        default="f8af4c1",
+        metavar="NAME|PATH",
+        help=f"built-in scenario ({', '.join(builtin_scenarios())}) or a scenario TOML file "
+        "(default: f8af4c1)",
+    )
+    p.add_argument(
+        "--strategy",
+        action="append",
+        metavar="NAME",
+        help="strategy to include (repeatable; default: the scenario's list)",
+    )
+    p.add_argument(
+        "--trials",
+        type=whole(1),
+        default=trials,
+        metavar="N",
+        help=f"sampled histories per point (default: {trials})",
+    )
+    add_execution_options(p)
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.add_argument(
+        "--plot", type=Path, metavar="DIR", help="write the plots (PNG) into this folder"
+    )
+
+
+def add_execution_options(p: argparse.ArgumentParser) -> None:
+    """--seed, --jobs, --no-progress: how trials run, never what they give."""
+    p.add_argument("--seed", type=whole(0), default=0, metavar="S", help="random seed (default: 0)")
+    p.add_argument(
+        "--jobs",
+        type=whole(1),
+        default=1,
+        metavar="J",
+        help="worker processes (default: 1); results do not depend on it",
+    )
+    p.add_argument("--no-progress", action="store_true", help="do not show a progress bar")
+
+
+@contextlib.contextmanager
+def executor_for(jobs: int) -> Iterator[Executor | None]:
+    """A process pool of `jobs` workers, or ``None`` (run in this process) for one job."""
+    if jobs <= 1:
+        yield None
+        return
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        yield pool
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if hasattr(value, "item"):
+        return _clean(value.item())
+    return value
+
+
+def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """Rows as JSON-ready dicts (NaN and infinities become null)."""
+    return [{str(k): _clean(v) for k, v in row.items()} for row in frame.to_dict(orient="records")]
+
+
+def dump_json(frame: pd.DataFrame) -> str:
+    return json.dumps(records(frame), indent=2)
+
+
+def percent(p: float, low: float, high: float) -> str:
+    return f"{p:6.1%} [{low:.1%}, {high:.1%}]"
+
+
+def seconds(value: float) -> str:
+    return "never" if not math.isfinite(value) else f"{value:.0f} s"
+
+
+def strategy_names(args: argparse.Namespace) -> list[str] | None:
+    """The --strategy names, each checked (an unknown one is an error naming --strategy)."""
+    if not args.strategy:
+        return None
+    for name in args.strategy:
+        parse_strategy(name, "--strategy")
+    return list(args.strategy)

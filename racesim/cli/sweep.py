@@ -1,0 +1,80 @@
+"""``racesim sweep KNOB START:STOP:STEP``: how the stale probability moves with one knob."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from racesim.cli._common import add_run_options, dump_json, executor_for, strategy_names
+from racesim.cli.compare import summary_table
+from racesim.montecarlo import SWEEP_ALIASES, parse_range, run_trials, sweep
+from racesim.scenarios import load_scenario
+from racesim.summary import summarize
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser(
+        "sweep",
+        help="sweep one knob (sleep seconds, build median, pickup tail, ...)",
+        description="Run the same sampled trials at every value of one knob. KNOB is one of "
+        f"{', '.join(SWEEP_ALIASES)}, strategy.<knob>, or a scenario path such as "
+        "timings.build.p95.",
+    )
+    p.add_argument("knob", metavar="KNOB", help="what to vary (for example sleep)")
+    p.add_argument(
+        "values",
+        metavar="START:STOP:STEP",
+        nargs="+",
+        help="values to try: START:STOP:STEP (STOP included) or a,b,c",
+    )
+    p.add_argument(
+        "--reference",
+        action="append",
+        metavar="NAME",
+        help="strategies drawn as levels across the plot (default: workflow_run, merged_job)",
+    )
+    add_run_options(p, trials=500)
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    scenario = load_scenario(args.scenario)
+    values = sorted({v for text in args.values for v in parse_range(text, "START:STOP:STEP")})
+    strategies = strategy_names(args)
+    references = args.reference or ["workflow_run", "merged_job"]
+    with executor_for(args.jobs) as executor:
+        results = sweep(
+            scenario,
+            args.knob,
+            values,
+            strategies,
+            trials=args.trials,
+            seed=args.seed,
+            executor=executor,
+            progress=not args.no_progress,
+        )
+        reference = None
+        if args.plot is not None:
+            reference = summarize(
+                run_trials(
+                    scenario,
+                    references,
+                    trials=args.trials,
+                    seed=args.seed,
+                    executor=executor,
+                    progress=not args.no_progress,
+                )
+            )
+    summary = summarize(results, ["knob", "value", "strategy"])
+    if args.plot is not None:
+        from racesim.plot.figures import save_sweep_figure
+
+        path = save_sweep_figure(summary, args.plot / f"sweep-{args.knob}.png", reference)
+    if args.json:
+        print(dump_json(summary))
+    else:
+        print(f"scenario {scenario.name}: {args.trials} trials per value, seed {args.seed}")
+        print(summary_table(summary, ("value", "strategy")))
+        if args.plot is not None:
+            print(f"\nwritten:\n  {path}")
+    return 0

@@ -1,0 +1,283 @@
+"""Pictures of many trials: stale-deploy probability, the sleep sweep, lead times, cost vs safety.
+
+Each function takes a summary or results DataFrame and an optional Axes, draws, and returns the
+Axes. Intervals are the summary's Wilson intervals; text is sized to be read on a slide.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+__all__ = [
+    "plot_cost_vs_safety",
+    "plot_push_to_live_ecdf",
+    "plot_sleep_sweep",
+    "plot_stale_probability",
+    "plot_sweep",
+    "strategy_color",
+]
+
+_PALETTE = [
+    "#C44E52",
+    "#4C72B0",
+    "#55A868",
+    "#8172B3",
+    "#DD8452",
+    "#937860",
+    "#DA8BC3",
+    "#8C8C8C",
+    "#CCB974",
+    "#64B5CD",
+]
+_FIXED = {
+    "parallel": "#C44E52",
+    "workflow_run": "#4C72B0",
+    "merged_job": "#55A868",
+    "sleep:60": "#DD8452",
+    "workflow_run_ungated": "#8172B3",
+    "pinned": "#64B5CD",
+    "pinned_serialized": "#937860",
+    "cancel_superseded": "#2E7D4F",
+    "guarded": "#CCB974",
+    "direct_registry": "#8C8C8C",
+}
+
+
+def strategy_color(name: str, index: int = 0) -> str:
+    """A stable colour per strategy name, so every figure agrees."""
+    return _FIXED.get(name, _PALETTE[index % len(_PALETTE)])
+
+
+def _axes(ax: Axes | None, size: tuple[float, float] = (8, 4.5)) -> Axes:
+    if ax is not None:
+        return ax
+    import matplotlib.pyplot as plt
+
+    _, new = plt.subplots(figsize=size, layout="constrained")
+    return new
+
+
+def _percent(ax: Axes) -> None:
+    from matplotlib.ticker import PercentFormatter
+
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+
+
+def plot_stale_probability(
+    summary: pd.DataFrame, ax: Axes | None = None, *, rate: str = "stale"
+) -> Axes:
+    """Bars of ``p_<rate>`` per strategy with Wilson interval bars (default: stale deploys)."""
+    ax = _axes(ax)
+    p = summary[f"p_{rate}"].to_numpy(float)
+    low, high = summary[f"p_{rate}_low"].to_numpy(float), summary[f"p_{rate}_high"].to_numpy(float)
+    names = [str(s) for s in summary["strategy"]]
+    xs = np.arange(len(names))
+    colors = [strategy_color(n, i) for i, n in enumerate(names)]
+    ax.bar(xs, p, color=colors, alpha=0.85)
+    ax.errorbar(
+        xs, p, yerr=[p - low, high - p], fmt="none", ecolor="black", capsize=6, linewidth=1.5
+    )
+    for x, value, top in zip(xs, p, high, strict=True):
+        ax.annotate(
+            f"{value:.1%}",
+            (x, top),
+            xytext=(0, 4),
+            textcoords="offset points",
+            ha="center",
+            fontsize=11,
+            fontweight="bold",
+        )
+    ax.set_xticks(xs, names, fontsize=11)
+    ax.set_ylim(0, min(1.0, max(float(high.max()), 0.05)) * 1.18)
+    _percent(ax)
+    trials = int(summary["trials"].iloc[0]) if len(summary) else 0
+    what = {"stale": "stale-deploy probability"}.get(rate, f"P({rate.replace('_', ' ')})")
+    ax.set_ylabel(what, fontsize=12)
+    ax.set_title(
+        f"{what[0].upper()}{what[1:]} by strategy ({trials:,} trials each, 95% Wilson intervals)",
+        fontsize=12,
+    )
+    ax.grid(axis="y", alpha=0.3)
+    ax.set_axisbelow(True)
+    return ax
+
+
+def plot_sweep(
+    sweep_summary: pd.DataFrame,
+    ax: Axes | None = None,
+    *,
+    xlabel: str | None = None,
+    references: pd.DataFrame | None = None,
+    reference_names: Sequence[str] = ("workflow_run", "merged_job"),
+    rate: str = "stale",
+) -> Axes:
+    """``p_<rate>`` against the swept value, one line and band per strategy.
+
+    Args:
+        sweep_summary: ``summarize(sweep(...), ["value", "strategy"])``.
+        ax: Axes to draw on.
+        xlabel: label of the x axis (default: the swept knob's name).
+        references: a comparison summary; its `reference_names` rows are drawn as horizontal
+            levels with their intervals.
+        reference_names: which strategies of `references` to draw.
+        rate: which rate to draw (default ``stale``).
+    """
+    ax = _axes(ax)
+    knob = (
+        str(sweep_summary["knob"].iloc[0])
+        if "knob" in sweep_summary and len(sweep_summary)
+        else "value"
+    )
+    for i, (name, group) in enumerate(sweep_summary.groupby("strategy", sort=False)):
+        color = strategy_color(
+            "sleep:60" if name == "parallel" and knob == "sleep" else str(name), i
+        )
+        x = group["value"].to_numpy(float)
+        ax.fill_between(
+            x, group[f"p_{rate}_low"], group[f"p_{rate}_high"], color=color, alpha=0.2, linewidth=0
+        )
+        label = f"{name} + sleep N s" if knob == "sleep" else str(name)
+        ax.plot(x, group[f"p_{rate}"], marker="o", color=color, linewidth=2, label=label)
+    if references is not None:
+        for i, name in enumerate(reference_names):
+            row = references[references["strategy"] == name]
+            if row.empty:
+                continue
+            r = row.iloc[0]
+            color = strategy_color(name, i + 1)
+            ax.axhspan(
+                r[f"p_{rate}_low"], r[f"p_{rate}_high"], color=color, alpha=0.15, linewidth=0
+            )
+            ax.axhline(
+                r[f"p_{rate}"],
+                color=color,
+                linestyle="--",
+                linewidth=2,
+                label=f"{name}: {r[f'p_{rate}']:.1%}",
+            )
+    ax.set_xlabel(xlabel or knob, fontsize=12)
+    ax.set_ylabel(
+        "stale-deploy probability" if rate == "stale" else f"P({rate.replace('_', ' ')})",
+        fontsize=12,
+    )
+    ax.set_ylim(-0.02, 1.02)
+    _percent(ax)
+    trials = int(sweep_summary["trials"].iloc[0]) if len(sweep_summary) else 0
+    ax.set_title(
+        f"{ax.get_ylabel()} against {xlabel or knob} ({trials:,} trials per point, 95% bands)",
+        fontsize=12,
+    )
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=10)
+    return ax
+
+
+def plot_sleep_sweep(
+    sweep_summary: pd.DataFrame,
+    ax: Axes | None = None,
+    *,
+    references: pd.DataFrame | None = None,
+    reference_names: Sequence[str] = ("workflow_run", "merged_job"),
+) -> Axes:
+    """Stale probability against sleep seconds, with ``workflow_run`` and ``merged_job`` across.
+
+    `sweep_summary` is ``summarize(sweep(scenario, "sleep", ...), ["value", "strategy"])``;
+    `references` a comparison summary holding the reference strategies.
+    """
+    ax = plot_sweep(
+        sweep_summary,
+        ax,
+        xlabel="sleep before the pull (s)",
+        references=references,
+        reference_names=reference_names,
+    )
+    ax.set_title("How long is long enough? Stale deploys against sleep seconds", fontsize=12)
+    return ax
+
+
+def plot_push_to_live_ecdf(results: pd.DataFrame, ax: Axes | None = None) -> Axes:
+    """Share of trials whose newest push was live within t seconds, per strategy.
+
+    Trials where it never went live keep the curve below 100 %; the legend gives that share.
+    """
+    ax = _axes(ax)
+    finite_max = 0.0
+    everything = results["push_to_live_s"].to_numpy(float)
+    everything = everything[np.isfinite(everything)]
+    # a heavy pickup tail can put a few trials far out: show up to the 99.5th percentile
+    right = float(np.quantile(everything, 0.995)) * 1.1 if len(everything) else 0.0
+    for i, (name, group) in enumerate(results.groupby("strategy", sort=False)):
+        lead = np.sort(group["push_to_live_s"].to_numpy(float))
+        n = len(lead)
+        ok = lead[np.isfinite(lead)]
+        never = 1 - len(ok) / n if n else math.nan
+        if len(ok):
+            finite_max = max(finite_max, float(ok.max()))
+            ys = np.arange(1, len(ok) + 1) / n
+            ax.step(
+                np.r_[0.0, ok],
+                np.r_[0.0, ys],
+                where="post",
+                linewidth=2,
+                color=strategy_color(str(name), i),
+                label=f"{name} (never live: {never:.1%})",
+            )
+        else:
+            ax.plot([], [], color=strategy_color(str(name), i), label=f"{name} (never live: 100%)")
+    ax.set_xlim(0, min(right, finite_max * 1.05) if finite_max else 1)
+    ax.set_ylim(0, 1.02)
+    _percent(ax)
+    ax.set_xlabel("seconds from push to new code live", fontsize=12)
+    ax.set_ylabel("share of trials", fontsize=12)
+    ax.set_title("Push to live: how soon the newest commit serves traffic", fontsize=12)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=10, loc="upper left")
+    return ax
+
+
+def plot_cost_vs_safety(summary: pd.DataFrame, ax: Axes | None = None) -> Axes:
+    """One point per strategy: median push-to-live (cost) against stale probability (risk).
+
+    A strategy whose median is infinite (most pushes never go live) is drawn at the right edge.
+    """
+    ax = _axes(ax)
+    medians = summary["push_to_live_median_s"].to_numpy(float)
+    finite = medians[np.isfinite(medians)]
+    edge = (float(finite.max()) if len(finite) else 100.0) * 1.15
+    for i, r in enumerate(summary.to_dict(orient="records")):
+        name = str(r["strategy"])
+        x = float(r["push_to_live_median_s"])
+        shown = x if math.isfinite(x) else edge
+        p, low, high = float(r["p_stale"]), float(r["p_stale_low"]), float(r["p_stale_high"])
+        ax.errorbar(
+            shown,
+            p,
+            yerr=[[p - low], [high - p]],
+            fmt="o",
+            markersize=11,
+            capsize=5,
+            color=strategy_color(name, i),
+            markerfacecolor="white" if not math.isfinite(x) else None,
+        )
+        ax.annotate(
+            name + ("" if math.isfinite(x) else " (never live)"),
+            (shown, p),
+            xytext=(8, 8 if i % 2 == 0 else -18),
+            textcoords="offset points",
+            fontsize=11,
+        )
+    ax.set_xlabel("median seconds from push to new code live (cost)", fontsize=12)
+    ax.set_ylabel("stale-deploy probability (risk)", fontsize=12)
+    ax.set_ylim(-0.05, 1.05)
+    _percent(ax)
+    ax.set_title("Cost against safety: down and left is better", fontsize=12)
+    ax.grid(alpha=0.3)
+    return ax

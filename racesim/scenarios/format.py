@@ -1,0 +1,231 @@
+"""The scenario: what a Monte Carlo trial samples, in TOML.
+
+A scenario gives a distribution for every step duration, the push schedule, the chance that a
+build fails, optional re-runs and manual dispatches, and the strategies to compare. One trial
+samples one :class:`~racesim.model.History` from it; every strategy is then simulated on that same
+history (common random numbers). See ``docs/reference/scenario-format.md`` for the field reference.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import tomli_w
+
+from racesim.errors import InputError
+from racesim.model.history import DURATION_FIELDS, Dispatch, Durations, History, Push, Rerun
+from racesim.scenarios.schedules import PushSchedule, Single, schedule_from_table
+from racesim.strategies import SEED_PRESETS, parse_strategy
+from racesim.timing import Distribution, Fixed, as_distribution, distribution_from_table
+from racesim.tomlio import Table, builtin_names, read_builtin_or_file, read_toml
+
+__all__ = ["RerunSpec", "Scenario", "builtin_scenarios", "load_scenario"]
+
+FORMAT = "racesim-scenario/1"
+
+
+@dataclass(frozen=True)
+class RerunSpec:
+    """Someone re-runs the build of push number `commit` at `time` seconds (may be random)."""
+
+    commit: int
+    time: Distribution
+
+    def __post_init__(self) -> None:
+        if isinstance(self.commit, bool) or not isinstance(self.commit, int) or self.commit < 1:
+            raise InputError("commit", f"expected a push number >= 1, got {self.commit!r}")
+        object.__setattr__(self, "time", as_distribution(self.time, "time"))
+
+
+@dataclass(frozen=True, eq=True)
+class Scenario:
+    """Distributions for one Monte Carlo study.
+
+    Attributes:
+        name: short identifier.
+        description: what the scenario stands for and why its numbers are what they are.
+        timings: a distribution per duration field of :class:`~racesim.model.Durations`
+            (fields left out are 0 s).
+        pushes: the push schedule.
+        build_failure: probability that a build fails (independently per build).
+        reruns: re-runs of earlier builds.
+        dispatches: times of manual deploys.
+        strategies: the strategies a comparison uses by default.
+    """
+
+    name: str = "custom"
+    description: str = ""
+    timings: Mapping[str, Distribution] = field(default_factory=dict)
+    pushes: PushSchedule = field(default_factory=Single)
+    build_failure: float = 0.0
+    reruns: tuple[RerunSpec, ...] = ()
+    dispatches: tuple[Distribution, ...] = ()
+    strategies: tuple[str, ...] = SEED_PRESETS
+
+    def __post_init__(self) -> None:
+        timings: dict[str, Distribution] = {}
+        for key, value in dict(self.timings).items():
+            if key not in DURATION_FIELDS:
+                raise InputError(
+                    f"timings.{key}", f"unknown step; expected one of {', '.join(DURATION_FIELDS)}"
+                )
+            timings[key] = as_distribution(value, f"timings.{key}")
+        object.__setattr__(
+            self, "timings", {k: timings.get(k, Fixed(0.0)) for k in DURATION_FIELDS}
+        )
+        p = self.build_failure
+        if (
+            isinstance(p, bool)
+            or not isinstance(p, int | float)
+            or not 0 <= p <= 1
+            or math.isnan(p)
+        ):
+            raise InputError("build_failure", f"expected a probability between 0 and 1, got {p!r}")
+        object.__setattr__(self, "build_failure", float(p))
+        object.__setattr__(self, "reruns", tuple(self.reruns))
+        object.__setattr__(
+            self, "dispatches", tuple(as_distribution(d, "dispatches") for d in self.dispatches)
+        )
+        object.__setattr__(self, "strategies", tuple(self.strategies))
+        for i, name in enumerate(self.strategies):
+            try:
+                parse_strategy(name)
+            except InputError as exc:
+                raise InputError(f"strategies[{i}]", exc.problem) from None
+
+    __hash__ = None  # type: ignore[assignment]
+
+    # -- sampling ---------------------------------------------------------------------------------
+
+    def sample(self, rng: np.random.Generator) -> History:
+        """One history: push times, then each push's durations field by field, then the rest.
+
+        The order of draws is fixed, so a trial's history depends on its generator alone.
+        """
+        times = self.pushes.times(rng)
+        pushes = tuple(Push(t, self._durations(rng)) for t in times)
+        reruns = []
+        for spec in self.reruns:
+            durations = self._durations(rng)
+            t = float(spec.time.sample(rng))
+            if spec.commit <= len(pushes):
+                reruns.append(Rerun(max(t, pushes[spec.commit - 1].time), spec.commit, durations))
+        dispatches = tuple(
+            Dispatch(float(d.sample(rng)), self._durations(rng)) for d in self.dispatches
+        )
+        return History(pushes, tuple(reruns), dispatches)
+
+    def _durations(self, rng: np.random.Generator) -> Durations:
+        values: dict[str, Any] = {
+            name: float(self.timings[name].sample(rng)) for name in DURATION_FIELDS
+        }
+        values["build_fails"] = bool(self.build_failure > 0 and rng.random() < self.build_failure)
+        return Durations(**values)
+
+    # -- changing one parameter (sweeps) ----------------------------------------------------------
+
+    def with_param(self, path: str, value: float) -> Scenario:
+        """A copy with one parameter changed.
+
+        `path` is ``build_failure``, ``timings.<step>`` (a fixed value),
+        ``timings.<step>.<param>`` (``median``, ``p95``, ``high``, ...), or ``pushes.<param>``
+        (``count``, ``gap.median``, ``rate_per_hour``, ...).
+        """
+        head, _, rest = path.partition(".")
+        if head == "build_failure" and not rest:
+            return replace(self, build_failure=value)
+        if head == "timings":
+            step, _, param = rest.partition(".")
+            if step not in DURATION_FIELDS:
+                raise InputError(
+                    path, f"unknown step {step!r}; expected one of {', '.join(DURATION_FIELDS)}"
+                )
+            current = self.timings[step]
+            new = Fixed(value) if not param else current.with_param(param, value)
+            return replace(self, timings={**self.timings, step: new})
+        if head == "pushes" and rest:
+            return replace(self, pushes=self.pushes.with_param(rest, value))
+        raise InputError(path, "expected build_failure, timings.<step>[.<param>] or pushes.<param>")
+
+    # -- TOML -------------------------------------------------------------------------------------
+
+    @classmethod
+    def from_toml(cls, text: str, source: str = "<scenario>") -> Scenario:
+        """Parse and validate scenario text; errors name `source` and the field."""
+        return _parse(Table(read_toml(text, source), "", source))
+
+    def to_toml(self) -> str:
+        """The scenario as TOML that :meth:`from_toml` reads back to an equal value."""
+        doc: dict[str, Any] = {
+            "format": FORMAT,
+            "name": self.name,
+            "description": self.description,
+            "strategies": list(self.strategies),
+            "build_failure": self.build_failure,
+            "pushes": self.pushes.to_table(),
+            "timings": {k: v.to_table() for k, v in self.timings.items()},
+        }
+        if self.reruns:
+            doc["reruns"] = [{"commit": r.commit, "time": r.time.to_table()} for r in self.reruns]
+        if self.dispatches:
+            doc["dispatches"] = [{"time": d.to_table()} for d in self.dispatches]
+        return tomli_w.dumps(doc, multiline_strings=True)
+
+
+def _parse(top: Table) -> Scenario:
+    fmt = top.text("format", FORMAT)
+    if fmt != FORMAT:
+        raise top.error("format", f"expected {FORMAT!r}, got {fmt!r}")
+
+    def located(fn: Any, *args: Any) -> Any:
+        try:
+            return fn(*args)
+        except InputError as exc:
+            raise InputError(exc.field, exc.problem, top.source) from None
+
+    timings_table = top.table("timings", optional=True)
+    timings = {}
+    for key in list(timings_table.data):
+        timings[key] = located(distribution_from_table, timings_table.raw(key), f"timings.{key}")
+    pushes_table = top.table("pushes", optional=True)
+    schedule = located(schedule_from_table, dict(pushes_table.data), "pushes")
+    reruns = []
+    for t in top.tables("reruns", optional=True):
+        commit = t.integer("commit", minimum=1)
+        reruns.append(
+            RerunSpec(commit, located(distribution_from_table, t.raw("time"), f"{t.field}.time"))
+        )
+        t.done()
+    dispatches = []
+    for t in top.tables("dispatches", optional=True):
+        dispatches.append(located(distribution_from_table, t.raw("time"), f"{t.field}.time"))
+        t.done()
+    scenario = located(
+        Scenario,
+        top.text("name"),
+        top.text("description", ""),
+        timings,
+        schedule,
+        top.number("build_failure", 0.0, minimum=0),
+        tuple(reruns),
+        tuple(dispatches),
+        tuple(top.strings("strategies", list(SEED_PRESETS))),
+    )
+    top.done()
+    assert isinstance(scenario, Scenario)
+    return scenario
+
+
+def builtin_scenarios() -> list[str]:
+    """Names of the scenarios shipped with racesim."""
+    return builtin_names("racesim.scenarios")
+
+
+def load_scenario(name_or_path: str | Path) -> Scenario:
+    """A built-in scenario by name (``"f8af4c1"``) or a scenario file by path."""
+    return _parse(read_builtin_or_file("racesim.scenarios", "scenario", name_or_path))

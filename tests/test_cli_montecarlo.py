@@ -1,0 +1,150 @@
+"""``racesim compare``, ``racesim sweep`` and the full ``racesim demo``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from racesim.cli import main
+
+
+def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    try:
+        code = main(argv)
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_compare_jobs_1_and_2_print_the_same(capsys: pytest.CaptureFixture[str]) -> None:
+    base = ["compare", "--trials", "300", "--seed", "9", "--no-progress"]
+    code1, one, _ = run(base, capsys)
+    code2, two, _ = run([*base, "--jobs", "2"], capsys)
+    assert code1 == code2 == 0
+    assert one == two
+    for name in ("parallel", "workflow_run", "merged_job", "sleep:60"):
+        assert f"\n{name} " in one
+
+
+def test_compare_json_contract(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(
+        [
+            "compare",
+            "--trials",
+            "50",
+            "--json",
+            "--no-progress",
+            "--strategy",
+            "parallel",
+            "--strategy",
+            "sleep:90",
+        ],
+        capsys,
+    )
+    assert code == 0
+    rows = json.loads(out)
+    assert [r["strategy"] for r in rows] == ["parallel", "sleep:90"]
+    for r in rows:
+        assert {
+            "strategy",
+            "trials",
+            "p_stale",
+            "p_stale_low",
+            "p_stale_high",
+            "push_to_live_median_s",
+        } <= set(r)
+        assert r["trials"] == 50 and r["p_stale_low"] <= r["p_stale"] <= r["p_stale_high"]
+    assert rows[0]["push_to_live_median_s"] is None  # parallel: most pushes never go live
+
+
+def test_compare_writes_plots(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, _ = run(
+        ["compare", "--trials", "40", "--no-progress", "--plot", str(tmp_path)], capsys
+    )
+    assert code == 0
+    for name in ("stale-probability.png", "push-to-live-ecdf.png", "cost-vs-safety.png"):
+        assert (tmp_path / name).stat().st_size > 10_000
+
+
+def test_sweep_json_and_plot(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(
+        [
+            "sweep",
+            "sleep",
+            "0:120:60",
+            "--trials",
+            "40",
+            "--json",
+            "--no-progress",
+            "--plot",
+            str(tmp_path),
+        ],
+        capsys,
+    )
+    assert code == 0
+    rows = json.loads(out)
+    assert [(r["value"], r["strategy"]) for r in rows] == [
+        (0.0, "parallel"),
+        (60.0, "parallel"),
+        (120.0, "parallel"),
+    ]
+    assert (tmp_path / "sweep-sleep.png").exists()
+
+
+@pytest.mark.parametrize(
+    ("argv", "fragment"),
+    [
+        (["compare", "--trials", "0"], "--trials: expected a whole number >= 1"),
+        (["compare", "--jobs", "two"], "--jobs: expected a whole number"),
+        (["compare", "--strategy", "fast"], "--strategy: unknown strategy 'fast'"),
+        (["compare", "--scenario", "nowhere.toml"], "neither a built-in scenario"),
+        (["sweep", "sleep", "0:60"], "START:STOP:STEP"),
+        (["sweep", "colour", "1:2:1", "--trials", "2"], "cannot sweep 'colour'"),
+    ],
+)
+def test_bad_arguments(argv: list[str], fragment: str, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(argv, capsys)
+    assert code == 2
+    assert err.count("\n") == 1 and fragment in err
+
+
+def test_full_demo_writes_everything(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(
+        [
+            "demo",
+            "--out",
+            str(tmp_path),
+            "--trials",
+            "100",
+            "--sweep-trials",
+            "30",
+            "--no-progress",
+        ],
+        capsys,
+    )
+    assert code == 0
+    expected = {
+        "f8af4c1-timeline.png",
+        "f8af4c1-counterfactuals.png",
+        "stale-probability.png",
+        "sleep-sweep.png",
+        "push-to-live-ecdf.png",
+        "cost-vs-safety.png",
+        "summary.csv",
+        "summary.json",
+        "summary.txt",
+        "replay.json",
+        "sleep-sweep.csv",
+    }
+    assert expected <= {p.name for p in tmp_path.iterdir()}
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert [r["strategy"] for r in summary] == [
+        "parallel",
+        "workflow_run",
+        "merged_job",
+        "sleep:60",
+    ]
+    assert "Sleep sweep" in out

@@ -1,0 +1,78 @@
+"""The four Monte Carlo pictures: Axes in and out, the data they are meant to show."""
+
+from __future__ import annotations
+
+import math
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.collections import PolyCollection
+
+from racesim.montecarlo import run_trials, sweep
+from racesim.plot import (
+    plot_cost_vs_safety,
+    plot_push_to_live_ecdf,
+    plot_sleep_sweep,
+    plot_stale_probability,
+)
+from racesim.scenarios import load_scenario
+from racesim.summary import summarize
+
+
+@pytest.fixture(scope="module")
+def results() -> pd.DataFrame:
+    return run_trials(load_scenario("f8af4c1"), trials=200, seed=4, progress=False)
+
+
+def test_stale_probability_bars_with_intervals(results: pd.DataFrame) -> None:
+    summary = summarize(results)
+    fig, ax = plt.subplots()
+    assert plot_stale_probability(summary, ax) is ax
+    heights = [p.get_height() for p in ax.patches]
+    assert heights == pytest.approx(summary["p_stale"].tolist())
+    assert [t.get_text() for t in ax.get_xticklabels()] == summary["strategy"].tolist()
+    assert len(ax.containers) == 2  # the bars and the error bars
+    plt.close(fig)
+
+
+def test_sleep_sweep_with_band_and_reference_levels(results: pd.DataFrame) -> None:
+    s = load_scenario("f8af4c1")
+    sw = summarize(
+        sweep(s, "sleep", [0, 60, 120], trials=100, seed=4, progress=False),
+        ["knob", "value", "strategy"],
+    )
+    ax = plot_sleep_sweep(sw, references=summarize(results))
+    line = ax.lines[0]
+    assert list(line.get_xdata()) == [0, 60, 120]
+    assert list(line.get_ydata()) == pytest.approx(sw["p_stale"].tolist())
+    assert any(isinstance(c, PolyCollection) for c in ax.collections)  # the band
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert any(label.startswith("workflow_run") for label in labels)
+    assert any(label.startswith("merged_job") for label in labels)
+    plt.close(ax.figure)
+
+
+def test_push_to_live_ecdf_stops_short_of_one_for_never_live(results: pd.DataFrame) -> None:
+    ax = plot_push_to_live_ecdf(results)
+    tops = {
+        line.get_label().split(" ")[0]: float(np.max(line.get_ydata()))
+        for line in ax.lines
+        if len(line.get_ydata())
+    }
+    never = results.groupby("strategy")["push_to_live_s"].apply(lambda s: s.isna().mean())
+    for name, top in tops.items():
+        assert top == pytest.approx(1 - never[name])
+    plt.close(ax.figure)
+
+
+def test_cost_vs_safety_one_point_per_strategy(results: pd.DataFrame) -> None:
+    summary = summarize(results)
+    ax = plot_cost_vs_safety(summary)
+    texts = [t.get_text() for t in ax.texts]
+    assert len(texts) == len(summary)
+    assert any("never live" in t for t in texts) == any(
+        not math.isfinite(m) for m in summary["push_to_live_median_s"]
+    )
+    plt.close(ax.figure)
