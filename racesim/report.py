@@ -74,6 +74,29 @@ def replay_frames(replay: Replay) -> dict[str, pd.DataFrame]:
     }
 
 
+def _durations_table(replay: Replay) -> str:
+    """Durations with their sources: one column per push."""
+    commits = [m.commit for m in replay.incident.pushes]
+    cells: dict[str, dict[str, str]] = {}
+    for d in replay.durations:
+        cells.setdefault(d.duration, {})[d.commit] = f"{d.seconds:g} {d.source}"
+    rows = [(name, *(by.get(c, "-") for c in commits)) for name, by in cells.items()]
+    return format_table(rows, ["duration", *commits])
+
+
+def _assumptions(replay: Replay) -> list[str]:
+    """Assumed durations grouped by value and reason, then assumed times."""
+    grouped: dict[tuple[str, float, str], list[str]] = {}
+    for d in replay.assumptions:
+        grouped.setdefault((d.duration, d.seconds, d.why), []).append(d.commit)
+    lines = [
+        f"  {name} = {seconds:g} s ({', '.join(commits)}): {why}"
+        for (name, seconds, why), commits in grouped.items()
+    ]
+    lines += [f"  {what} at {when:%H:%M:%S}: {why}" for what, when, why in replay.assumed_times]
+    return lines
+
+
 def replay_report(replay: Replay) -> str:
     """The replay as text: observed vs reproduced, verdict, durations, counterfactuals."""
     inc = replay.incident
@@ -81,15 +104,22 @@ def replay_report(replay: Replay) -> str:
     out = [
         f"{inc.name}: {inc.title}",
         f"source: {inc.source}",
-        f"strategy in place: {replay.strategy.name}",
+        f"strategy in place: {replay.strategy.describe()}",
         "",
         f"Observed vs reproduced (UTC, {inc.epoch:%Y-%m-%d})",
         format_table(
             [
-                (o.event, o.commit, o.time, o.reproduced, "ok" if o.matches else "MISMATCH")
+                (
+                    o.event,
+                    o.commit,
+                    o.time,
+                    o.reproduced,
+                    o.source,
+                    "ok" if o.matches else "MISMATCH",
+                )
                 for o in replay.observed
             ],
-            ["event", "commit", "observed", "reproduced", ""],
+            ["event", "commit", "observed", "reproduced", "time is", ""],
         ),
     ]
     for what, seen, got in replay.outcome_checks:
@@ -97,54 +127,67 @@ def replay_report(replay: Replay) -> str:
             f"{what}: observed {seen}, reproduced {got}  {'ok' if seen == got else 'MISMATCH'}"
         )
     out += ["", "Verdict"]
-    out.append(
-        format_table(
-            [
-                (
-                    label(d.meant),
-                    label(d.shipped),
-                    d.stale,
-                    d.wrong_identity,
-                    _seconds(d.pull_margin),
-                )
-                for d in replay.trace.outcome.deploys
-            ],
-            ["meant", "shipped", "stale", "wrong identity", "pull margin"],
+    deploys = replay.trace.outcome.deploys
+    if deploys:
+        out.append(
+            format_table(
+                [
+                    (
+                        d.cause,
+                        label(d.meant),
+                        label(d.shipped),
+                        d.stale,
+                        d.wrong_identity,
+                        _seconds(d.pull_margin),
+                    )
+                    for d in deploys
+                ],
+                ["deploy", "meant", "shipped", "stale", "wrong identity", "pull margin"],
+            )
         )
-    )
+    else:
+        out.append("no deploys ran; the outcome is what the registries hold (see above)")
     out.append(
         "reproduced exactly" if replay.reproduced else "NOT reproduced: see the mismatches above"
     )
-    out += ["", "Durations (s)"]
-    out.append(
-        format_table(
-            [(d.commit, d.duration, d.seconds, d.source, d.why) for d in replay.durations],
-            ["commit", "duration", "seconds", "source", "why"],
-        )
-    )
+    out += ["", "Durations (s)", _durations_table(replay)]
     out += ["", "Counterfactuals: the same durations under other strategies"]
+    checks = (
+        [what for what, _, _ in replay.counterfactuals[0].verdicts]
+        if replay.counterfactuals
+        else []
+    )
     rows = []
     for c in replay.counterfactuals:
-        deploys = c.trace.outcome.deploys
+        outcome = c.trace.outcome
         rows.append(
             (
                 c.strategy,
-                ", ".join(label(d.shipped) for d in deploys) or "nothing",
-                ", ".join("yes" if d.stale else "no" for d in deploys) or "-",
-                ", ".join(_seconds(d.pull_margin) for d in deploys) or "-",
+                "yes" if c.prevents else "no",
+                *(got for _, _, got in c.verdicts),
+                ", ".join(label(d.shipped) for d in outcome.deploys) or "nothing",
+                ", ".join("yes" if d.stale else "no" for d in outcome.deploys) or "-",
+                ", ".join(_seconds(d.pull_margin) for d in outcome.deploys) or "-",
                 c.new_code_live_at,
                 "-" if c.push_to_live_s is None else f"{c.push_to_live_s:g} s",
             )
         )
+    headers = [
+        "strategy",
+        "prevents",
+        *checks,
+        "shipped",
+        "stale",
+        "pull margin",
+        "new code live at",
+        "push to live",
+    ]
+    out.append(format_table(rows, headers))
     out.append(
-        format_table(
-            rows,
-            ["strategy", "shipped", "stale", "pull margin", "new code live at", "push to live"],
-        )
+        "prevents: every outcome the incident got wrong comes out right (newest commit live "
+        "and in every registry's latest, each deploy ships what it meant)"
     )
-    if replay.assumptions:
-        out += ["", "Assumed (not observed):"]
-        out += [
-            f"  {d.duration} = {d.seconds:g} s ({d.commit}): {d.why}" for d in replay.assumptions
-        ]
+    assumed = _assumptions(replay)
+    if assumed:
+        out += ["", "Assumed (not observed):", *assumed]
     return "\n".join(out)

@@ -9,7 +9,7 @@ the f8af4c1 incident and the fixes seen in real incidents. ``parse_strategy`` tu
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields, replace
 from typing import Literal, get_args
 
@@ -26,6 +26,8 @@ __all__ = [
     "Wait",
     "parse_strategy",
     "preset_names",
+    "strategy_from_table",
+    "strategy_to_table",
 ]
 
 Trigger = Literal["push", "workflow_run", "needs", "none"]
@@ -163,6 +165,15 @@ class Strategy:
             return f"sleep:{self.sleep:g}"
         return "custom"
 
+    def describe(self) -> str:
+        """The preset name, or ``custom`` with the knobs that differ from the defaults."""
+        name = self.name
+        if name != "custom":
+            return name
+        table = strategy_to_table(self)
+        assert isinstance(table, dict)
+        return "custom: " + ", ".join(f"{k}={_show(v)}" for k, v in table.items())
+
     def knobs(self) -> dict[str, object]:
         """The knobs as a flat dict (nested groups spelled out), for tables and TOML."""
         out: dict[str, object] = {}
@@ -177,6 +188,16 @@ class Strategy:
 
     def __str__(self) -> str:
         return self.name
+
+
+def _show(value: object) -> str:
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}={_show(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
 
 
 def _sleep(seconds: float) -> Strategy:
@@ -241,3 +262,69 @@ def parse_strategy(spec: str | Strategy, field: str = "strategy") -> Strategy:
     raise InputError(
         field, f"unknown strategy {spec!r}; expected one of {', '.join(preset_names())}"
     )
+
+
+_NESTED: dict[str, type[Wait] | type[Concurrency]] = {
+    "wait": Wait,
+    "build_concurrency": Concurrency,
+    "deploy_concurrency": Concurrency,
+}
+
+
+def strategy_from_table(value: object, field: str = "strategy") -> Strategy:
+    """A strategy from its file form: a preset name, or a table of knobs.
+
+    A table may start from ``preset = "<name>"`` and override knobs; ``wait`` and the two
+    concurrency knobs are tables of their own (``{ interval = 5, timeout = 300 }``,
+    ``{ queue = "single", cancel_in_progress = true }``). Errors name ``<field>.<knob>``.
+    """
+    if isinstance(value, str):
+        return parse_strategy(value, field)
+    if not isinstance(value, Mapping):
+        raise InputError(field, f"expected a preset name or a table of knobs, got {value!r}")
+    base = parse_strategy(value["preset"], f"{field}.preset") if "preset" in value else Strategy()
+    knobs = {f.name for f in fields(Strategy)}
+    changes: dict[str, object] = {}
+    for key, raw in value.items():
+        if key == "preset":
+            continue
+        if key not in knobs:
+            raise InputError(
+                f"{field}.{key}", f"unknown knob; expected one of {', '.join(sorted(knobs))}"
+            )
+        if key in _NESTED and raw is not None:
+            kind = _NESTED[key]
+            if not isinstance(raw, Mapping):
+                raise InputError(f"{field}.{key}", f"expected a table, got {raw!r}")
+            allowed = {f.name for f in fields(kind)}
+            for sub in raw:
+                if sub not in allowed:
+                    raise InputError(
+                        f"{field}.{key}.{sub}",
+                        f"unknown field; expected {', '.join(sorted(allowed))}",
+                    )
+            try:
+                raw = kind(**raw)
+            except InputError as exc:
+                raise InputError(f"{field}.{key}.{exc.field}", exc.problem) from None
+        changes[key] = raw
+    try:
+        return replace(base, **changes)  # type: ignore[arg-type]
+    except InputError as exc:
+        raise InputError(f"{field}.{exc.field}", exc.problem) from None
+
+
+def strategy_to_table(strategy: Strategy) -> str | dict[str, object]:
+    """The file form of `strategy`: its preset name, or the knobs that differ from the defaults."""
+    if strategy.name != "custom":
+        return strategy.name
+    default = Strategy()
+    table: dict[str, object] = {}
+    for f in fields(Strategy):
+        value = getattr(strategy, f.name)
+        if value == getattr(default, f.name):
+            continue
+        if isinstance(value, Wait | Concurrency):
+            value = {sub.name: getattr(value, sub.name) for sub in fields(value)}
+        table[f.name] = value
+    return table

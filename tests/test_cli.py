@@ -15,11 +15,23 @@ from racesim.cli import main
 def test_replay_prints_both_tables(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["replay", "f8af4c1"]) == 0
     out = capsys.readouterr().out
-    assert "deploy.pulled    f8af4c1  23:45:06  23:45:06    ok" in out
+    assert "deploy.pulled    f8af4c1  23:45:06  23:45:06    observed  ok" in out
     assert "reproduced exactly" in out
     assert "-40 s" in out
     sleep = next(line for line in out.splitlines() if line.startswith("sleep:60"))
-    assert sleep.split() == ["sleep:60", "f8af4c1", "no", "+20", "s", "23:46:24", "112", "s"]
+    assert sleep.split() == [
+        "sleep:60",
+        "yes",
+        "f8af4c1",
+        "f8af4c1",
+        "f8af4c1",
+        "no",
+        "+20",
+        "s",
+        "23:46:24",
+        "112",
+        "s",
+    ]
 
 
 def test_replay_json(capsys: pytest.CaptureFixture[str]) -> None:

@@ -24,7 +24,7 @@ CASES = [
     pytest.param(
         edit('strategy = "parallel"', "strategy = 5"),
         "strategy",
-        "expected a string",
+        "expected a preset name or a table of knobs",
         id="wrong-type",
     ),
     pytest.param(

@@ -127,6 +127,7 @@ def test_json_carries_the_contract_keys(f8) -> None:  # type: ignore[no-untyped-
         "time": "2025-12-03T23:45:06Z",
         "reproduced_time": "2025-12-03T23:45:06Z",
         "matches": True,
+        "source": "observed",
     }
     expected = {"meant": "f8af4c1", "shipped": "previous", "stale": True, "pull_margin_s": -40.0}
     assert expected.items() <= data["deploys"][0].items()

@@ -18,13 +18,15 @@ import tomli_w
 
 from racesim.errors import InputError
 from racesim.model.history import DURATION_FIELDS
-from racesim.strategies import parse_strategy
+from racesim.strategies import Strategy, strategy_from_table, strategy_to_table
 from racesim.tomlio import Table, builtin_names, read_builtin_or_file, read_toml
 
 __all__ = [
     "EVENTS",
+    "Alternative",
     "Assumption",
     "Incident",
+    "Moment",
     "Observation",
     "ObservedOutcome",
     "builtin_incidents",
@@ -59,6 +61,23 @@ class Observation:
 
 
 @dataclass(frozen=True)
+class Moment:
+    """A push, re-run or dispatch: when it happened and, if the time is a guess, why.
+
+    Attributes:
+        time: when (UTC).
+        commit: the pushed or re-run commit's label (empty for a dispatch).
+        assumed: why the time is assumed; empty when it was observed.
+        note: free text for reports.
+    """
+
+    time: datetime
+    commit: str = ""
+    assumed: str = ""
+    note: str = ""
+
+
+@dataclass(frozen=True)
 class Assumption:
     """A duration nobody observed, with the value the replay uses and why.
 
@@ -72,12 +91,27 @@ class Assumption:
 
 
 @dataclass(frozen=True)
+class Alternative:
+    """A counterfactual strategy worth trying on this incident (for example the fix applied)."""
+
+    name: str
+    strategy: Strategy
+    why: str = ""
+
+
+@dataclass(frozen=True)
 class ObservedOutcome:
-    """What was seen at the end of the incident."""
+    """What was seen at the end of the incident.
+
+    Attributes:
+        live: the commit production served at the end.
+        latest: per registry, the commit its ``latest`` tag pointed at.
+        deploys: ``(meant, shipped)`` per deploy that rolled out.
+    """
 
     live: str | None = None
     latest: dict[str, str] = field(default_factory=dict)
-    deploys: tuple[tuple[str, str], ...] = ()  # (meant, shipped) per deploy that rolled out
+    deploys: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -88,24 +122,25 @@ class Incident:
         name: short identifier (the built-in incidents use it as their name).
         title: one line saying what went wrong.
         source: where the facts come from (issue or pull request address).
-        summary: a few sentences for reports.
-        strategy: the preset in place during the incident.
-        baseline: label of what production ran before the first push.
-        build_registry / deploy_registry: registry names used in the trace.
-        pushes: ``(commit label, push time)`` in push order.
-        reruns: ``(commit label, time)`` re-runs of builds.
-        dispatches: times of manual (or pull-based) deploys.
+        strategy: the strategy in place during the incident.
+        pushes: the pushes, in the order they happened.
         observed: observed events of the pushes' runs.
         assumed: durations not observed, with reasons.
         outcome: what was seen at the end.
+        summary: a few sentences for reports.
+        baseline: label of what production ran before the first push.
+        build_registry / deploy_registry: registry names used in the trace.
+        reruns: re-runs of builds.
+        dispatches: manual (or pull-based) deploys.
+        alternatives: counterfactual strategies to try besides the presets.
         origin: the file (or built-in name) it was read from; used in error messages only.
     """
 
     name: str
     title: str
     source: str
-    strategy: str
-    pushes: tuple[tuple[str, datetime], ...]
+    strategy: Strategy
+    pushes: tuple[Moment, ...]
     observed: tuple[Observation, ...] = ()
     assumed: tuple[Assumption, ...] = ()
     outcome: ObservedOutcome = field(default_factory=ObservedOutcome)
@@ -113,23 +148,31 @@ class Incident:
     baseline: str = "previous"
     build_registry: str = "ghcr"
     deploy_registry: str = "artifact-registry"
-    reruns: tuple[tuple[str, datetime], ...] = ()
-    dispatches: tuple[datetime, ...] = ()
+    reruns: tuple[Moment, ...] = ()
+    dispatches: tuple[Moment, ...] = ()
+    alternatives: tuple[Alternative, ...] = ()
     origin: str = field(default="", compare=False, repr=False)
 
     @property
     def epoch(self) -> datetime:
         """The first push: time zero of the replay's clock."""
-        return self.pushes[0][1]
+        return self.pushes[0].time
+
+    @property
+    def labels(self) -> list[str]:
+        """Commit labels in push order."""
+        return [p.commit for p in self.pushes]
 
     def commit_number(self, label: str) -> int:
         """Push number of the commit labelled `label` (0 for the baseline)."""
         if label == self.baseline:
             return 0
-        for k, (name, _) in enumerate(self.pushes, start=1):
-            if name == label:
-                return k
-        raise KeyError(label)
+        return self.labels.index(label) + 1
+
+    @property
+    def where(self) -> str:
+        """How errors about this incident name it: its file, or its name."""
+        return self.origin or f"incident {self.name}"
 
     # -- TOML ---------------------------------------------------------------------------------
 
@@ -138,29 +181,31 @@ class Incident:
         """Parse and validate an incident file's text; errors name `source` and the field."""
         return _parse(Table(read_toml(text, source), "", source))
 
-    @property
-    def where(self) -> str:
-        """How errors about this incident name it: its file, or its name."""
-        return self.origin or f"incident {self.name}"
-
     def to_toml(self) -> str:
         """The incident as TOML text that :meth:`from_toml` reads back to an equal value."""
+
+        def moment(m: Moment) -> dict[str, Any]:
+            out: dict[str, Any] = {"commit": m.commit} if m.commit else {}
+            out["time"] = m.time
+            out.update({k: v for k, v in (("assumed", m.assumed), ("note", m.note)) if v})
+            return out
+
         doc: dict[str, Any] = {
             "format": FORMAT,
             "name": self.name,
             "title": self.title,
             "source": self.source,
             "summary": self.summary,
-            "strategy": self.strategy,
+            "strategy": strategy_to_table(self.strategy),
             "baseline": self.baseline,
             "build_registry": self.build_registry,
             "deploy_registry": self.deploy_registry,
-            "pushes": [{"commit": c, "time": t} for c, t in self.pushes],
+            "pushes": [moment(p) for p in self.pushes],
         }
         if self.reruns:
-            doc["reruns"] = [{"commit": c, "time": t} for c, t in self.reruns]
+            doc["reruns"] = [moment(r) for r in self.reruns]
         if self.dispatches:
-            doc["dispatches"] = [{"time": t} for t in self.dispatches]
+            doc["dispatches"] = [moment(d) for d in self.dispatches]
         doc["observed"] = [
             {
                 "event": o.event,
@@ -179,6 +224,15 @@ class Incident:
             }
             for a in self.assumed
         ]
+        if self.alternatives:
+            doc["alternatives"] = [
+                {
+                    "name": a.name,
+                    "strategy": strategy_to_table(a.strategy),
+                    **({"why": a.why} if a.why else {}),
+                }
+                for a in self.alternatives
+            ]
         outcome: dict[str, Any] = {}
         if self.outcome.live is not None:
             outcome["live"] = self.outcome.live
@@ -190,28 +244,34 @@ class Incident:
         return tomli_w.dumps(doc)
 
 
+def _strategy(t: Table, key: str) -> Strategy:
+    try:
+        return strategy_from_table(t.raw(key), key)
+    except InputError as exc:
+        name = f"{t.field}.{exc.field}" if t.field else exc.field
+        raise InputError(name, exc.problem, t.source) from None
+
+
 def _parse(top: Table) -> Incident:
     fmt = top.text("format", FORMAT)
     if fmt != FORMAT:
         raise top.error("format", f"expected {FORMAT!r}, got {fmt!r}")
-    strategy = top.text("strategy")
-    try:
-        parse_strategy(strategy)
-    except InputError as exc:
-        raise top.error("strategy", exc.problem) from None
+    strategy = _strategy(top, "strategy")
     baseline = top.text("baseline", "previous")
     pushes = []
     for t in top.tables("pushes"):
-        pushes.append((t.text("commit"), t.moment("time")))
+        pushes.append(
+            Moment(t.moment("time"), t.text("commit"), t.text("assumed", ""), t.text("note", ""))
+        )
         t.done()
     if not pushes:
         raise top.error("pushes", "expected at least one push")
-    labels = [c for c, _ in pushes]
-    for i, (label, _) in enumerate(pushes):
+    labels = [p.commit for p in pushes]
+    for i, label in enumerate(labels):
         if label == baseline or labels.index(label) != i:
             raise top.error(f"pushes[{i}].commit", f"commit label {label!r} is used twice")
     for i in range(1, len(pushes)):
-        if pushes[i][1] < pushes[i - 1][1]:
+        if pushes[i].time < pushes[i - 1].time:
             raise top.error(f"pushes[{i}].time", "pushes must be listed in the order they happened")
 
     def commit_of(t: Table, key: str, default: object = ...) -> Any:
@@ -224,11 +284,15 @@ def _parse(top: Table) -> Incident:
 
     reruns = []
     for t in top.tables("reruns", optional=True):
-        reruns.append((commit_of(t, "commit"), t.moment("time")))
+        reruns.append(
+            Moment(
+                t.moment("time"), commit_of(t, "commit"), t.text("assumed", ""), t.text("note", "")
+            )
+        )
         t.done()
     dispatches = []
     for t in top.tables("dispatches", optional=True):
-        dispatches.append(t.moment("time"))
+        dispatches.append(Moment(t.moment("time"), "", t.text("assumed", ""), t.text("note", "")))
         t.done()
     observed = []
     for t in top.tables("observed", optional=True):
@@ -262,6 +326,12 @@ def _parse(top: Table) -> Incident:
             )
         )
         t.done()
+    alternatives = []
+    for t in top.tables("alternatives", optional=True):
+        alternatives.append(
+            Alternative(t.text("name"), _strategy(t, "strategy"), t.text("why", ""))
+        )
+        t.done()
     out = top.table("outcome", optional=True)
     latest = out.table("latest", optional=True)
     latest_map = {reg: commit_of(latest, reg) for reg in latest.data}
@@ -286,6 +356,7 @@ def _parse(top: Table) -> Incident:
         dispatches=tuple(dispatches),
         observed=tuple(observed),
         assumed=tuple(assumed),
+        alternatives=tuple(alternatives),
         outcome=outcome,
         origin=top.source or "",
     )

@@ -78,6 +78,7 @@ class ObservedTime:
     time: datetime
     reproduced: datetime | None
     note: str = ""
+    source: str = "observed"
 
     @property
     def matches(self) -> bool:
@@ -92,6 +93,12 @@ class Counterfactual:
     strategy: str
     trace: Trace
     epoch: datetime
+    verdicts: tuple[tuple[str, str, str], ...] = ()
+
+    @property
+    def prevents(self) -> bool:
+        """Every outcome the incident got wrong comes out right under this strategy."""
+        return all(right == got for _, right, got in self.verdicts)
 
     @property
     def push_to_live_s(self) -> float | None:
@@ -143,6 +150,15 @@ class Replay:
         """The durations that were assumed (by the file or by default) rather than observed."""
         return [d for d in self.durations if d.source in ("assumed", "default")]
 
+    @property
+    def assumed_times(self) -> list[tuple[str, datetime, str]]:
+        """``(what, time, why)`` for every push, re-run or dispatch whose time was assumed."""
+        inc = self.incident
+        moments = [(f"push of {m.commit}", m) for m in inc.pushes]
+        moments += [(f"re-run of {m.commit}", m) for m in inc.reruns]
+        moments += [("dispatch", m) for m in inc.dispatches]
+        return [(what, m.time, m.assumed) for what, m in moments if m.assumed]
+
     def at(self, seconds: float) -> datetime:
         """The wall-clock time of `seconds` on the replay's clock (0 = first push)."""
         return self.incident.epoch + timedelta(seconds=seconds)
@@ -162,6 +178,7 @@ class Replay:
                     "time": utc_iso(o.time),
                     "reproduced_time": None if o.reproduced is None else utc_iso(o.reproduced),
                     "matches": o.matches,
+                    "source": o.source,
                 }
                 for o in self.observed
             ],
@@ -185,6 +202,10 @@ class Replay:
                 {"commit": d.commit, "duration": d.duration, "seconds": d.seconds, "why": d.why}
                 for d in self.assumptions
             ],
+            "assumed_times": [
+                {"what": what, "time": utc_iso(when), "why": why}
+                for what, when, why in self.assumed_times
+            ],
             "counterfactuals": [
                 {
                     "strategy": c.strategy,
@@ -194,6 +215,10 @@ class Replay:
                     "new_code_live_at": None
                     if c.new_code_live_at is None
                     else utc_iso(c.new_code_live_at),
+                    "latest_at_end": {
+                        reg: label(commit) for reg, commit in c.trace.outcome.latest_at_end.items()
+                    },
+                    "prevents": c.prevents,
                 }
                 for c in self.counterfactuals
             ],
@@ -330,7 +355,7 @@ def derive(
 ) -> tuple[History, tuple[DurationSource, ...]]:
     """The pushes of `incident` with durations derived from its observed times."""
     src = source or incident.where
-    strategy = parse_strategy(incident.strategy)
+    strategy = incident.strategy
     if strategy.wait is not None:
         raise InputError(
             "strategy", "cannot derive durations for a strategy that polls the registry", src
@@ -338,9 +363,10 @@ def derive(
     pushes: list[Push] = []
     table: list[DurationSource] = []
     records: dict[str, Durations] = {}
-    for label, when in incident.pushes:
+    for moment in incident.pushes:
+        label = moment.commit
         deriver = _Deriver(incident, label, src)
-        push_time = (when - incident.epoch).total_seconds()
+        push_time = (moment.time - incident.epoch).total_seconds()
         built = deriver.solve(_build_chain(strategy), push_time, "push")
         if strategy.trigger != "none":
             anchor, name = (
@@ -357,17 +383,21 @@ def derive(
     history = History(
         tuple(pushes),
         reruns=tuple(
-            Rerun((t - incident.epoch).total_seconds(), incident.commit_number(c), records[c])
-            for c, t in incident.reruns
+            Rerun(
+                (r.time - incident.epoch).total_seconds(),
+                incident.commit_number(r.commit),
+                records[r.commit],
+            )
+            for r in incident.reruns
         ),
-        dispatches=tuple(_dispatch(incident, t, records) for t in incident.dispatches),
+        dispatches=tuple(_dispatch(incident, d.time, records) for d in incident.dispatches),
         baseline=incident.baseline,
     )
     return history, tuple(table)
 
 
 def _dispatch(incident: Incident, when: datetime, records: dict[str, Durations]) -> Dispatch:
-    pushed = [label for label, t in incident.pushes if t <= when]
+    pushed = [p.commit for p in incident.pushes if p.time <= when]
     durations = records[pushed[-1]] if pushed else next(iter(records.values()))
     return Dispatch((when - incident.epoch).total_seconds(), durations)
 
@@ -430,9 +460,43 @@ def _outcome_checks(incident: Incident, trace: Trace) -> list[tuple[str, str, st
     return checks
 
 
-def default_counterfactuals() -> list[str]:
-    """Every fixed preset plus ``sleep:60`` (the incident plan's Option 4)."""
-    return [*PRESETS]
+def _verdicts(incident: Incident, trace: Trace) -> list[tuple[str, str, str]]:
+    """``(what, right, got)`` for each outcome the incident observed, judged against what is right.
+
+    Right means: production and every observed registry end on the newest successfully built
+    commit, and each deploy ships the commit it meant to (or does not run at all).
+    """
+    label = trace.history.label
+    outcome = trace.outcome
+    newest = label(outcome.newest_built)
+    out: list[tuple[str, str, str]] = []
+    if incident.outcome.live is not None:
+        out.append(("live at the end", newest, label(outcome.final_live)))
+    for registry in incident.outcome.latest:
+        at_end = outcome.latest_at_end.get(registry)
+        out.append(
+            (f"{registry} latest at the end", newest, "-" if at_end is None else label(at_end))
+        )
+    for meant, _ in incident.outcome.deploys:
+        k = incident.commit_number(meant)
+        mine = [d for d in outcome.deploys if d.meant == k and d.cause != "dispatch"]
+        got = label(mine[0].shipped) if mine and mine[0].shipped is not None else "no deploy"
+        out.append((f"deploy of {meant} shipped", meant, meant if got == "no deploy" else got))
+    return out
+
+
+def default_counterfactuals(incident: Incident) -> list[str]:
+    """Every preset (with ``sleep:60``, the incident plan's Option 4), then the incident's own."""
+    return [*PRESETS, *(a.name for a in incident.alternatives)]
+
+
+def _resolve(incident: Incident, spec: str | Strategy) -> tuple[str, Strategy]:
+    if isinstance(spec, str):
+        for alt in incident.alternatives:
+            if alt.name == spec:
+                return alt.name, alt.strategy
+    strategy = parse_strategy(spec, "--strategy")
+    return (spec if isinstance(spec, str) else strategy.name), strategy
 
 
 def replay(
@@ -441,9 +505,13 @@ def replay(
     *,
     source: str | None = None,
 ) -> Replay:
-    """Replay `incident` and rerun its durations under `strategies` (default: every preset)."""
+    """Replay `incident` and rerun its durations under other strategies.
+
+    `strategies` are preset names, names of the incident's own alternatives, or Strategy values;
+    the default is every preset followed by the incident's alternatives.
+    """
     history, table = derive(incident, source)
-    strategy = parse_strategy(incident.strategy)
+    strategy = incident.strategy
     names = {"build_registry": incident.build_registry, "deploy_registry": incident.deploy_registry}
     trace = simulate(strategy, history, **names)
     observed = []
@@ -452,15 +520,26 @@ def replay(
         reproduced = None if t is None else incident.epoch + timedelta(seconds=t)
         observed.append(ObservedTime(o.event, o.commit, o.time, reproduced, o.note))
     push_rows = [
-        ObservedTime("push", label, when, incident.epoch + timedelta(seconds=p.time))
-        for (label, when), p in zip(incident.pushes, history.pushes, strict=True)
+        ObservedTime(
+            "push",
+            m.commit,
+            m.time,
+            incident.epoch + timedelta(seconds=p.time),
+            m.note,
+            "assumed" if m.assumed else "observed",
+        )
+        for m, p in zip(incident.pushes, history.pushes, strict=True)
     ]
     rows = sorted([*push_rows, *observed], key=lambda o: o.time)
     counterfactuals = []
-    for spec in default_counterfactuals() if strategies is None else strategies:
-        other = parse_strategy(spec)
+    specs = default_counterfactuals(incident) if strategies is None else list(strategies)
+    for spec in specs:
+        name, other = _resolve(incident, spec)
+        other_trace = simulate(other, history, **names)
         counterfactuals.append(
-            Counterfactual(other.name, simulate(other, history, **names), incident.epoch)
+            Counterfactual(
+                name, other_trace, incident.epoch, tuple(_verdicts(incident, other_trace))
+            )
         )
     return Replay(
         incident,
