@@ -95,3 +95,15 @@ def save_sweep_figure(
     else:
         plot_sweep(sweep_summary, ax, references=references)
     return save_figure(fig, path)
+
+
+def save_matrix_figure(matrix: pd.DataFrame, path: str | Path) -> Path:
+    """The safety matrix as three heatmaps side by side."""
+    from racesim.matrix import MATRIX_RATES, plot_safety_matrix
+
+    fig = Figure(figsize=(6.5 * len(MATRIX_RATES), 5.5), layout="constrained")
+    axes = fig.subplots(1, len(MATRIX_RATES), sharey=True, squeeze=False)[0]
+    plot_safety_matrix(matrix, list(axes))
+    trials = int(matrix["trials"].iloc[0]) if len(matrix) else 0
+    fig.suptitle(f"Safety matrix: share of {trials:,} trials per cell", fontsize=13)
+    return save_figure(fig, path)

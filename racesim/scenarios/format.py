@@ -56,6 +56,8 @@ class Scenario:
         reruns: re-runs of earlier builds.
         dispatches: times of manual deploys.
         strategies: the strategies a comparison uses by default.
+        overrides: per push number (1-based), timings and ``build_failure`` that replace the
+            scenario-wide ones for that push (a cached build, a commit that breaks the build).
     """
 
     name: str = "custom"
@@ -66,6 +68,7 @@ class Scenario:
     reruns: tuple[RerunSpec, ...] = ()
     dispatches: tuple[Distribution, ...] = ()
     strategies: tuple[str, ...] = SEED_PRESETS
+    overrides: Mapping[int, Mapping[str, Distribution | float]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         timings: dict[str, Distribution] = {}
@@ -78,19 +81,27 @@ class Scenario:
         object.__setattr__(
             self, "timings", {k: timings.get(k, Fixed(0.0)) for k in DURATION_FIELDS}
         )
-        p = self.build_failure
-        if (
-            isinstance(p, bool)
-            or not isinstance(p, int | float)
-            or not 0 <= p <= 1
-            or math.isnan(p)
-        ):
-            raise InputError("build_failure", f"expected a probability between 0 and 1, got {p!r}")
-        object.__setattr__(self, "build_failure", float(p))
+        object.__setattr__(self, "build_failure", _probability("build_failure", self.build_failure))
         object.__setattr__(self, "reruns", tuple(self.reruns))
         object.__setattr__(
             self, "dispatches", tuple(as_distribution(d, "dispatches") for d in self.dispatches)
         )
+        overrides: dict[int, dict[str, Distribution | float]] = {}
+        for push, table in dict(self.overrides).items():
+            where = f"overrides.{push}"
+            if isinstance(push, bool) or not isinstance(push, int) or push < 1:
+                raise InputError(where, "expected a push number >= 1 as the key")
+            entry: dict[str, Distribution | float] = {}
+            for key, raw in dict(table).items():
+                if key == "build_failure":
+                    entry[key] = _probability(f"{where}.build_failure", raw)
+                elif key in DURATION_FIELDS:
+                    entry[key] = as_distribution(raw, f"{where}.{key}")
+                else:
+                    known = ", ".join([*DURATION_FIELDS, "build_failure"])
+                    raise InputError(f"{where}.{key}", f"unknown field; expected one of {known}")
+            overrides[push] = entry
+        object.__setattr__(self, "overrides", overrides)
         object.__setattr__(self, "strategies", tuple(self.strategies))
         for i, name in enumerate(self.strategies):
             try:
@@ -108,7 +119,7 @@ class Scenario:
         The order of draws is fixed, so a trial's history depends on its generator alone.
         """
         times = self.pushes.times(rng)
-        pushes = tuple(Push(t, self._durations(rng)) for t in times)
+        pushes = tuple(Push(t, self._durations(rng, k)) for k, t in enumerate(times, start=1))
         reruns = []
         for spec in self.reruns:
             durations = self._durations(rng)
@@ -120,11 +131,16 @@ class Scenario:
         )
         return History(pushes, tuple(reruns), dispatches)
 
-    def _durations(self, rng: np.random.Generator) -> Durations:
-        values: dict[str, Any] = {
-            name: float(self.timings[name].sample(rng)) for name in DURATION_FIELDS
-        }
-        values["build_fails"] = bool(self.build_failure > 0 and rng.random() < self.build_failure)
+    def _durations(self, rng: np.random.Generator, push: int = 0) -> Durations:
+        """One record: every duration field in order, then the failure coin."""
+        override = self.overrides.get(push, {})
+        values: dict[str, Any] = {}
+        for name in DURATION_FIELDS:
+            dist = override.get(name, self.timings[name])
+            assert isinstance(dist, Distribution)
+            values[name] = float(dist.sample(rng))
+        p = float(override.get("build_failure", self.build_failure))  # type: ignore[arg-type]
+        values["build_fails"] = bool(p > 0 and rng.random() < p)
         return Durations(**values)
 
     # -- changing one parameter (sweeps) ----------------------------------------------------------
@@ -174,13 +190,27 @@ class Scenario:
             doc["reruns"] = [{"commit": r.commit, "time": r.time.to_table()} for r in self.reruns]
         if self.dispatches:
             doc["dispatches"] = [{"time": d.to_table()} for d in self.dispatches]
+        if self.overrides:
+            doc["overrides"] = {
+                str(push): {
+                    k: v if isinstance(v, float) and k == "build_failure" else v.to_table()  # type: ignore[union-attr]
+                    for k, v in table.items()
+                }
+                for push, table in self.overrides.items()
+            }
         return tomli_w.dumps(doc, multiline_strings=True)
 
 
-def _parse(top: Table) -> Scenario:
+def _parse(top: Table, seen: tuple[str, ...] = ()) -> Scenario:
     fmt = top.text("format", FORMAT)
     if fmt != FORMAT:
         raise top.error("format", f"expected {FORMAT!r}, got {fmt!r}")
+    base_name = top.text("base", None)
+    base = Scenario()
+    if base_name is not None:
+        if base_name in seen:
+            raise top.error("base", f"{base_name!r} extends itself")
+        base = _load(base_name, (*seen, base_name))
 
     def located(fn: Any, *args: Any) -> Any:
         try:
@@ -189,36 +219,65 @@ def _parse(top: Table) -> Scenario:
             raise InputError(exc.field, exc.problem, top.source) from None
 
     timings_table = top.table("timings", optional=True)
-    timings = {}
+    timings: dict[str, Distribution] = dict(base.timings) if base_name is not None else {}
     for key in list(timings_table.data):
         timings[key] = located(distribution_from_table, timings_table.raw(key), f"timings.{key}")
-    pushes_table = top.table("pushes", optional=True)
-    schedule = located(schedule_from_table, dict(pushes_table.data), "pushes")
-    reruns = []
+    schedule = base.pushes
+    if top.has("pushes"):
+        schedule = located(schedule_from_table, dict(top.table("pushes").data), "pushes")
+    reruns = list(base.reruns)
+    if top.has("reruns"):
+        reruns = []
     for t in top.tables("reruns", optional=True):
         commit = t.integer("commit", minimum=1)
         reruns.append(
             RerunSpec(commit, located(distribution_from_table, t.raw("time"), f"{t.field}.time"))
         )
         t.done()
-    dispatches = []
+    dispatches = list(base.dispatches)
+    if top.has("dispatches"):
+        dispatches = []
     for t in top.tables("dispatches", optional=True):
         dispatches.append(located(distribution_from_table, t.raw("time"), f"{t.field}.time"))
         t.done()
+    overrides_table = top.table("overrides", optional=True)
+    overrides: dict[int, dict[str, Any]] = {k: dict(v) for k, v in base.overrides.items()}
+    if top.has("overrides"):
+        overrides = {}
+    for key in list(overrides_table.data):
+        if not key.isdigit() or int(key) < 1:
+            raise overrides_table.error(key, "expected a push number (1, 2, ...) as the table name")
+        entry = overrides_table.table(key)
+        values: dict[str, Any] = {}
+        for name in list(entry.data):
+            raw = entry.raw(name)
+            values[name] = (
+                raw
+                if name == "build_failure"
+                else located(distribution_from_table, raw, f"overrides.{key}.{name}")
+            )
+        overrides[int(key)] = values
     scenario = located(
         Scenario,
         top.text("name"),
         top.text("description", ""),
         timings,
         schedule,
-        top.number("build_failure", 0.0, minimum=0),
+        top.number("build_failure", base.build_failure, minimum=0),
         tuple(reruns),
         tuple(dispatches),
-        tuple(top.strings("strategies", list(SEED_PRESETS))),
+        tuple(top.strings("strategies", list(base.strategies))),
+        overrides,
     )
     top.done()
     assert isinstance(scenario, Scenario)
     return scenario
+
+
+def _probability(field: str, p: object) -> float:
+    if isinstance(p, bool) or not isinstance(p, int | float) or math.isnan(p) or not 0 <= p <= 1:
+        raise InputError(field, f"expected a probability between 0 and 1, got {p!r}")
+    return float(p)
 
 
 def builtin_scenarios() -> list[str]:
@@ -227,5 +286,13 @@ def builtin_scenarios() -> list[str]:
 
 
 def load_scenario(name_or_path: str | Path) -> Scenario:
-    """A built-in scenario by name (``"f8af4c1"``) or a scenario file by path."""
-    return _parse(read_builtin_or_file("racesim.scenarios", "scenario", name_or_path))
+    """A built-in scenario by name (``"f8af4c1"``) or a scenario file by path.
+
+    A scenario may start from another with ``base = "<name or path>"``: its fields replace the
+    base's, and its ``[timings]`` replace the base's step by step.
+    """
+    return _load(name_or_path, ())
+
+
+def _load(name_or_path: str | Path, seen: tuple[str, ...]) -> Scenario:
+    return _parse(read_builtin_or_file("racesim.scenarios", "scenario", name_or_path), seen)

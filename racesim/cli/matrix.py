@@ -1,0 +1,93 @@
+"""``racesim matrix``: every preset against the standard situations, measured."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from racesim.cli._common import (
+    add_execution_options,
+    dump_json,
+    executor_for,
+    strategy_names,
+    whole,
+)
+from racesim.matrix import MATRIX_RATES, SITUATIONS, safety_matrix
+from racesim.report import format_table
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser(
+        "matrix",
+        help="the safety matrix: every preset against the standard situations",
+        description="Estimate, for every preset and each standard situation ("
+        + "; ".join(SITUATIONS)
+        + "), how often it deploys stale code, ends on the wrong commit and regresses.",
+    )
+    p.add_argument(
+        "--trials", type=whole(1), default=500, metavar="N", help="trials per cell (default: 500)"
+    )
+    p.add_argument(
+        "--strategy",
+        action="append",
+        metavar="NAME",
+        help="strategy to include (repeatable; default: every preset)",
+    )
+    add_execution_options(p)
+    p.add_argument("--json", action="store_true", help="print the cells as JSON")
+    p.add_argument("--markdown", action="store_true", help="print Markdown tables (for the docs)")
+    p.add_argument("--plot", type=Path, metavar="PATH", help="write the heatmaps (PNG, SVG or PDF)")
+    p.set_defaults(run=run)
+
+
+def _cell(row: pd.Series, rate: str) -> str:
+    p, low, high = row[f"p_{rate}"], row[f"p_{rate}_low"], row[f"p_{rate}_high"]
+    return f"{100 * p:.1f}% [{100 * low:.1f}-{100 * high:.1f}]"
+
+
+def tables(matrix: pd.DataFrame, markdown: bool = False) -> str:
+    """One strategy x situation table per rate, each cell ``p% [low-high]`` in percent."""
+    situations = list(dict.fromkeys(matrix["situation"]))
+    strategies = list(dict.fromkeys(matrix["strategy"]))
+    index = {(r["situation"], r["strategy"]): r for _, r in matrix.iterrows()}
+    out = []
+    for rate, meaning in MATRIX_RATES.items():
+        rows = [[s, *(_cell(index[(sit, s)], rate) for sit in situations)] for s in strategies]
+        headers = ["strategy", *situations]
+        if markdown:
+            out.append(f"**P({rate.replace('_', ' ')})**: {meaning}.\n")
+            out.append("| " + " | ".join(headers) + " |")
+            out.append("|" + "---|" * len(headers))
+            out += ["| " + " | ".join(row) + " |" for row in rows]
+        else:
+            out.append(f"P({rate.replace('_', ' ')}): {meaning}")
+            out.append(format_table(rows, headers))
+        out.append("")
+    return "\n".join(out).rstrip() + "\n"
+
+
+def run(args: argparse.Namespace) -> int:
+    with executor_for(args.jobs) as executor:
+        matrix = safety_matrix(
+            strategy_names(args),
+            trials=args.trials,
+            seed=args.seed,
+            executor=executor,
+            progress=not args.no_progress,
+        )
+    if args.plot is not None:
+        from racesim.plot.figures import save_matrix_figure
+
+        path = save_matrix_figure(matrix, args.plot)
+    if args.json:
+        print(dump_json(matrix))
+    else:
+        if not args.markdown:
+            print(f"{args.trials} trials per cell, seed {args.seed}, 95% Wilson intervals\n")
+        print(tables(matrix, markdown=args.markdown), end="")
+        if args.plot is not None and not args.markdown:
+            print(f"\nwritten: {path}")
+    return 0
