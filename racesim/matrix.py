@@ -94,7 +94,7 @@ def plot_safety_matrix(
     *,
     rates: Iterable[str] = tuple(MATRIX_RATES),
 ) -> list[Axes]:
-    """One annotated heatmap per rate (default: stale, final wrong, regression); returns the Axes."""
+    """One annotated heatmap per rate (default: stale, final wrong, regression)."""
     rates = list(rates)
     if axes is None:
         import matplotlib.pyplot as plt
@@ -118,7 +118,7 @@ def plot_safety_matrix(
         ax.set_yticks(range(table.shape[0]), list(table.index), fontsize=10)
         for i in range(table.shape[0]):
             for j in range(table.shape[1]):
-                p = float(table.iloc[i, j])
+                p = float(table.to_numpy(float)[i, j])
                 ax.text(
                     j,
                     i,

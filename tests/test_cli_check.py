@@ -1,0 +1,99 @@
+"""``racesim check``: one search with its explanation and picture, the verdict table, bad input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from racesim.cli import main
+from racesim.strategies import PRESETS
+
+
+def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    try:
+        code = main(argv)
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_check_prints_a_two_push_counterexample_and_writes_its_timeline(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "cx.png"
+    code, out, _ = run(
+        ["check", "workflow_run", "--property", "ends_on_newest", "--plot", str(path)], capsys
+    )
+    assert code == 1  # the property is broken
+    assert "workflow_run / ends_on_newest: BREAKS" in out
+    assert "Counterexample: 2 pushes" in out
+    assert (
+        "B's deploy pulls latest" in out
+        and "So production ends on A although B is the newest" in out
+    )
+    assert path.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_check_json_contract(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(
+        ["check", "parallel", "--property", "never_stale", "--pushes", "1", "--json"], capsys
+    )
+    assert code == 1
+    data = json.loads(out)
+    assert {"strategy", "property", "counterexample", "examples"} <= set(data)
+    assert set(data["counterexample"]) == {"pushes", "durations", "explanation"}
+    assert data["counterexample"]["pushes"] == [{"commit": "A", "time": 0.0}]
+    code, out, _ = run(
+        ["check", "pinned", "--property", "ships_what_it_claims", "--max-examples", "30", "--json"],
+        capsys,
+    )
+    data = json.loads(out)
+    assert code == 0 and data["counterexample"] is None and data["examples"] >= 30
+
+
+def test_check_exhaustive_reports_the_count(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(
+        [
+            "check",
+            "workflow_run",
+            "--property",
+            "never_stale",
+            "--pushes",
+            "1",
+            "--max-examples",
+            "20",
+            "--exhaustive",
+            "--json",
+        ],
+        capsys,
+    )
+    data = json.loads(out)
+    # with two pushes on the grid, the mutable tag breaks never_stale: the exhaustive check finds it
+    assert data["counterexample"] is None
+    assert data["exhaustive"]["counterexample"] is not None and data["exhaustive"]["checked"] > 0
+    assert code == 1
+
+
+def test_check_all_prints_the_verdict_table(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(["check", "--all", "--max-examples", "15"], capsys)
+    assert code == 0
+    for name in PRESETS:
+        assert f"\n{name} " in out
+    assert "ends_on_newest" in out and "breaks (1 push)" in out
+
+
+@pytest.mark.parametrize(
+    ("argv", "fragment"),
+    [
+        (["check", "workflow_run", "--property", "fast"], "invalid choice: 'fast'"),
+        (["check", "workflow_run"], "give a strategy and --property NAME, or --all"),
+        (["check", "yolo", "--property", "never_stale"], "STRATEGY: unknown strategy 'yolo'"),
+        (["check", "pinned", "--property", "never_stale", "--max-examples", "0"], "--max-examples"),
+    ],
+)
+def test_bad_arguments(argv: list[str], fragment: str, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(argv, capsys)
+    assert code == 2 and err.count("\n") == 1 and fragment in err
