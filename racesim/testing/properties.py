@@ -50,13 +50,11 @@ class Check:
 Property = Callable[[Trace], "Check | bool"]
 
 
-def as_check(result: Check | bool) -> Check:
-    """`result` as a Check (a property may return a plain bool)."""
-    return (
-        result
-        if isinstance(result, Check)
-        else Check(bool(result), "" if result else "the property is false")
-    )
+def as_check(result: Check | bool, name: str = "the property") -> Check:
+    """`result` as a Check (a property may return a plain bool; `name` goes in the message)."""
+    if isinstance(result, Check):
+        return result
+    return Check(bool(result), "" if result else f"{name} does not hold")
 
 
 def _deploy_rollouts(trace: Trace) -> dict[int, Event]:

@@ -166,7 +166,7 @@ def search(
     def breaks(history: History) -> bool:
         nonlocal tried
         tried += 1
-        return not as_check(check(simulate(chosen, history)))
+        return not as_check(check(simulate(chosen, history)), name)
 
     config = settings(
         max_examples=max_examples,
@@ -188,9 +188,9 @@ def search(
         ]
     )
     found: History | None = None
-    for level, space in enumerate(levels):
+    for space in levels:
         try:
-            found = find(space, breaks, settings=config, random=random.Random(seed + level))
+            found = find(space, breaks, settings=config, random=random.Random(seed))
         except NoSuchExample:
             continue
         found = _drop_pushes(found, breaks)
@@ -199,7 +199,7 @@ def search(
     if found is not None:
         trace = simulate(chosen, found)
         counterexample = Counterexample(
-            _label(strategy), name, found, trace, as_check(check(trace))
+            _label(strategy), name, found, trace, as_check(check(trace), name)
         )
     return SearchResult(_label(strategy), name, counterexample, tried, seed, max_examples)
 
@@ -312,7 +312,7 @@ def exhaustive_check(
                 baseline="old",
             )
             trace = simulate(chosen, history)
-            result = as_check(check(trace))
+            result = as_check(check(trace), name)
             checked += 1
             if not result and found is None:
                 found = Counterexample(_label(strategy), name, history, trace, result)
