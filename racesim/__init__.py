@@ -8,7 +8,7 @@ from racesim.errors import InputError, RacesimError
 from racesim.incidents import Incident, Replay, builtin_incidents, load_incident, replay
 from racesim.model import Dispatch, Durations, History, Push, Rerun
 from racesim.outcome import DeployOutcome, Outcome
-from racesim.plot import plot_timeline
+from racesim.plot import animate_timeline, plot_timeline
 from racesim.strategies import (
     PRESETS,
     Concurrency,
@@ -40,6 +40,7 @@ __all__ = [
     "Trace",
     "Wait",
     "__version__",
+    "animate_timeline",
     "builtin_incidents",
     "load_incident",
     "parse_strategy",

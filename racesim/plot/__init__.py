@@ -1,5 +1,6 @@
 """Pictures: timelines of one history, probabilities over many (``ax=`` in, Axes out)."""
 
+from racesim.plot.animate import animate_timeline
 from racesim.plot.probability import (
     plot_cost_vs_safety,
     plot_push_to_live_ecdf,
@@ -12,6 +13,7 @@ from racesim.plot.timeline import STEP_COLORS, plot_timeline
 
 __all__ = [
     "STEP_COLORS",
+    "animate_timeline",
     "plot_cost_vs_safety",
     "plot_push_to_live_ecdf",
     "plot_sleep_sweep",

@@ -1,0 +1,139 @@
+"""The classroom demo, driven headless: set a control as a click would, then check the picture."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+
+import pytest
+
+from racesim._optional import MissingDependencyError
+from racesim.classroom import RaceDemo, with_build_median
+from racesim.errors import InputError
+from racesim.scenarios import load_scenario
+from racesim.timing import LogNormal
+
+needs_ipywidgets = pytest.mark.skipif(
+    importlib.util.find_spec("ipywidgets") is None, reason="ipywidgets is not installed"
+)
+
+
+def bar_widths(demo: RaceDemo) -> list[tuple[float, float]]:
+    """Left edge and width of every bar on the timeline (steps, waits, service lane)."""
+    return [(p.get_x(), p.get_width()) for p in demo.timeline_ax.patches]
+
+
+def bar_heights(demo: RaceDemo) -> list[float]:
+    return [p.get_height() for p in demo.probability_ax.patches]
+
+
+@pytest.fixture
+def demo() -> RaceDemo:
+    pytest.importorskip("ipywidgets")
+    return RaceDemo(trials=40)
+
+
+def test_opens_on_the_incident(demo: RaceDemo) -> None:
+    """Defaults: the f8af4c1 durations, parallel workflows, a second push 10 s later."""
+    assert demo.redraws == 1
+    assert set(demo.controls) == {"build", "sleep", "gap", "strategy"}
+    a, b = demo.history.pushes
+    assert (a.time, a.durations.build, b.time) == (0.0, 72.0, 10.0)
+    assert b.durations.build == demo.second_build == 40.0  # the scenario's push-2 median
+    assert a.durations.prepare == 32.0  # observed in the incident
+    assert demo.trace.outcome.stale_deploys == 2
+    assert list(demo.summary["situation"]) == ["one push", "two pushes 10 s apart"]
+    assert demo.image.value[:4] == b"\x89PNG"
+    assert "parallel" in demo.timeline_ax.get_title()
+
+
+@needs_ipywidgets
+def test_moving_the_build_slider_redraws_with_new_data() -> None:
+    """Under workflow_run a slower first build makes out-of-order finishes likelier."""
+    demo = RaceDemo(trials=40, strategy="workflow_run")
+    before_bars, before_p, before_png = bar_widths(demo), bar_heights(demo), demo.image.value
+    demo.controls["build"].value = 120
+    assert demo.redraws == 2
+    assert demo.history.pushes[0].durations.build == 120.0
+    assert bar_widths(demo) != before_bars
+    assert bar_heights(demo) != before_p
+    assert demo.image.value != before_png
+    assert "build 120 s" in demo.timeline_ax.get_title()
+
+
+def test_gap_and_sleep_sliders_redraw(demo: RaceDemo) -> None:
+    demo.controls["gap"].value = 45
+    assert demo.history.pushes[1].time == 45.0
+    assert list(demo.summary["situation"]) == ["one push", "two pushes 45 s apart"]
+    before = bar_widths(demo)
+    demo.controls["sleep"].value = 60
+    assert demo.strategy.sleep == 60.0
+    assert demo.strategy_label == "parallel + sleep 60 s"
+    assert bar_widths(demo) != before
+    assert demo.redraws == 3
+
+
+def test_changing_the_strategy_changes_title_and_data(demo: RaceDemo) -> None:
+    title, bars = demo.timeline_ax.get_title(), bar_widths(demo)
+    demo.controls["strategy"].value = "cancel_superseded"
+    assert demo.timeline_ax.get_title() != title
+    assert demo.timeline_ax.get_title().startswith("cancel_superseded:")
+    assert "cancel_superseded" in demo.probability_ax.get_title()
+    assert bar_widths(demo) != bars
+    assert demo.trace.outcome.final_correct
+    assert demo.summary["p_final_wrong"].tolist() == [0.0, 0.0]
+
+
+def test_picking_sleep_60_moves_the_sleep_slider_once(demo: RaceDemo) -> None:
+    demo.controls["strategy"].value = "sleep:60"
+    assert demo.controls["sleep"].value == 60
+    assert demo.strategy_label == "sleep:60"
+    assert demo.redraws == 2  # one redraw, not one per control that moved
+    demo.controls["strategy"].value = "workflow_run"
+    assert demo.controls["sleep"].value == 0
+
+
+def test_callback_is_a_plain_method(demo: RaceDemo) -> None:
+    demo.on_change({"name": "value", "old": 0, "new": 0})
+    assert demo.redraws == 2
+
+
+def test_same_controls_same_estimate(demo: RaceDemo) -> None:
+    """A fixed seed: returning to earlier slider values gives the earlier numbers back."""
+    first = demo.summary.copy()
+    demo.controls["build"].value = 100
+    demo.controls["build"].value = 72
+    assert demo.summary.equals(first)
+
+
+def test_build_median_keeps_the_spread() -> None:
+    scenario = load_scenario("f8af4c1")
+    old = scenario.timings["build"]
+    new = with_build_median(scenario, 120).timings["build"]
+    assert isinstance(old, LogNormal) and isinstance(new, LogNormal)
+    assert new.quantile(0.5) == pytest.approx(120)
+    assert new.quantile(0.95) / 120 == pytest.approx(old.quantile(0.95) / old.quantile(0.5))
+
+
+@needs_ipywidgets
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"build": 5}, "build"),
+        ({"sleep": -1}, "sleep"),
+        ({"gap": 1000}, "gap"),
+        ({"strategy": "yolo"}, "strategy"),
+        ({"trials": 0}, "trials"),
+        ({"seed": -1}, "seed"),
+    ],
+)
+def test_bad_starting_values_are_refused(kwargs: dict[str, object], field: str) -> None:
+    with pytest.raises(InputError) as err:
+        RaceDemo(**kwargs)  # type: ignore[arg-type]
+    assert err.value.field == field
+
+
+def test_missing_ipywidgets_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "ipywidgets", None)
+    with pytest.raises(MissingDependencyError, match=r"racesim\[notebooks\]"):
+        RaceDemo()
