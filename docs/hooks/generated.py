@@ -118,6 +118,16 @@ def _help(parser: argparse.ArgumentParser) -> str:
     return parser.format_help()
 
 
+def gen_file(args: str, page: Page) -> str:
+    """A file next to the page, shown as a code block (TOML files highlighted as TOML)."""
+    path = Path(page.file.abs_src_path or ".").parent / args
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise PluginError(f"{page.file.src_uri}: cannot include {args!r}: {exc}") from exc
+    return _fence(text, path.suffix.lstrip(".") or "text")
+
+
 def gen_cli(args: str) -> str:
     """Every sub-command's ``--help``, generated from :func:`racesim.cli.build_parser`."""
     from racesim.cli import build_parser
@@ -140,12 +150,17 @@ def gen_cli(args: str) -> str:
     return "\n".join(out)
 
 
-def gen_run(args: str) -> str:
-    """``racesim ARGS`` run in-process; its output in a console block. It must exit 0."""
+def gen_run(args: str, page: Page) -> str:
+    """``racesim ARGS`` run in-process from the page's folder; its output in a console block.
+
+    Running from the page's folder lets a page run the example files next to it
+    (``racesim replay my-incident.toml``). The command must exit 0.
+    """
     from racesim.cli import main
 
     argv = shlex.split(args)
-    with _quiet_stdout() as buffer:
+    folder = Path(page.file.abs_src_path or ".").parent
+    with _quiet_stdout() as buffer, contextlib.chdir(folder):
         code = main(argv)
     if code != 0:
         raise PluginError(f"`racesim {args}` exited with {code}:\n{buffer.getvalue()}")
@@ -567,9 +582,14 @@ def gen_errors(args: str) -> str:
     )
 
 
+#: generators that need the page (to find files next to it)
+PAGE_GENERATORS: dict[str, Callable[[str, Page], str]] = {
+    "run": gen_run,
+    "file": gen_file,
+}
+
 GENERATORS: dict[str, Callable[[str], str]] = {
     "cli": gen_cli,
-    "run": gen_run,
     "matrix": gen_matrix,
     "out-of-order": gen_out_of_order,
     "event-kinds": gen_event_kinds,
@@ -611,10 +631,12 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
 def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Files) -> str:
     def replace(match: re.Match[str]) -> str:
         name, args = match["name"], match["args"].strip()
+        if name in PAGE_GENERATORS:
+            return PAGE_GENERATORS[name](args, page)
         if name not in GENERATORS:
+            known = ", ".join([*PAGE_GENERATORS, *GENERATORS])
             raise PluginError(
-                f"{page.file.src_uri}: unknown marker 'racesim: {name}'; "
-                f"expected one of {', '.join(GENERATORS)}"
+                f"{page.file.src_uri}: unknown marker 'racesim: {name}'; expected one of {known}"
             )
         return GENERATORS[name](args)
 
