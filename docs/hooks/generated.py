@@ -20,6 +20,7 @@ import argparse
 import contextlib
 import dataclasses
 import functools
+import importlib
 import inspect
 import io
 import re
@@ -116,6 +117,41 @@ def _subcommands(parser: argparse.ArgumentParser) -> list[tuple[str, str, argpar
 def _help(parser: argparse.ArgumentParser) -> str:
     parser.formatter_class = functools.partial(argparse.HelpFormatter, width=96)
     return parser.format_help()
+
+
+def gen_run_error(args: str, page: Page) -> str:
+    """``racesim ARGS`` that must fail with exit status 2; its one-line error in a console block."""
+    from racesim.cli import main
+
+    errors = io.StringIO()
+    folder = Path(page.file.abs_src_path or ".").parent
+    with _quiet_stdout(), contextlib.redirect_stderr(errors), contextlib.chdir(folder):
+        try:
+            code = main(shlex.split(args))
+        except SystemExit as exc:  # argparse reports usage errors by exiting
+            code = int(exc.code or 0)
+    if code != 2:
+        raise PluginError(f"`racesim {args}` was expected to exit with 2, not {code}")
+    return _fence(f"$ racesim {args}\n{errors.getvalue()}$ echo $?\n2", "console")
+
+
+#: runnable examples shown by the ``python`` marker (kept out of the site by mkdocs.yml)
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+
+def gen_python(args: str) -> str:
+    """An example from ``docs/examples/``: its code, run now, then what it printed."""
+    path = EXAMPLES / args
+    try:
+        code = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise PluginError(f"cannot read example {args!r}: {exc}") from exc
+    with _quiet_stdout() as buffer:
+        try:
+            exec(compile(code, str(path), "exec"), {"__name__": "__docs__"})
+        except Exception as exc:
+            raise PluginError(f"example {args} raised {exc!r}") from exc
+    return f"{_fence(code, 'python')}\n\nOutput:\n\n{_fence(buffer.getvalue())}"
 
 
 def gen_file(args: str, page: Page) -> str:
@@ -316,6 +352,40 @@ def gen_default_assumptions(args: str) -> str:
     )
 
 
+def gen_replay_chains(args: str) -> str:
+    """The chains of steps a replay solves, per trigger, and which unknown step absorbs a gap."""
+    replay_module = importlib.import_module("racesim.incidents.replay")
+    from racesim.strategies import PRESETS
+
+    def chain(links: list[tuple[str | float, str | None]]) -> str:
+        parts = []
+        for step, event in links:
+            parts.append(f"`{step}`" if isinstance(step, str) else "`sleep`")
+            if event is not None:
+                parts.append(f"**{event}**")
+        return " → ".join(parts)
+
+    rows = [["build (every strategy)", chain(replay_module._build_chain(PRESETS["parallel"]))]]
+    rows.append(
+        ["build with `direct = true`", chain(replay_module._build_chain(PRESETS["direct_registry"]))]
+    )
+    for trigger, start in (("push", "the push"), ("workflow_run", "**build.finished**"),
+                           ("needs", "**build.finished**")):
+        strategy = PRESETS[{"push": "parallel", "workflow_run": "workflow_run",
+                            "needs": "merged_job"}[trigger]]
+        rows.append([f"deploy, trigger `{trigger}`", f"{start} → {chain(replay_module._deploy_chain(strategy))}"])
+    rows.append(["deploy, `sleep > 0`", "as above, with `sleep` (the strategy's seconds) between "
+                 "`prepare` and **deploy.pulled**"])
+    rows.append(["deploy, `mirror = false`", "as above, without `mirror` and **deploy.mirrored**"])
+    table = _table(["chain", "steps → **events that end them**"], rows)
+    order = ", ".join(f"`{name}`" for name in replay_module._MAIN_STEP)
+    return (
+        f"{table}\n\nWhen a gap between two observed events spans several steps that the file "
+        f"does not assume, the one that absorbs the remainder is the first of: {order}; the "
+        "others take their default."
+    )
+
+
 def gen_sweep_aliases(args: str) -> str:
     from racesim.montecarlo import SWEEP_ALIASES
 
@@ -485,7 +555,7 @@ SCENARIO_ERRORS: list[tuple[str, tuple[str, ...]]] = [
     ('pushes = { schedule = "list", times = [10, 20] }', ()),
     ('pushes = { schedule = "poisson", rate_per_hour = 6, window = 3600, count = 3 }', ()),
     ("overrides.0.build = 40", ()),
-    ('overrides.2.colour = "red"', ()),
+    ("overrides.2.biuld = 40", ()),
     ("reruns = [{ commit = 0, time = 600 }]", ()),
 ]
 
@@ -585,11 +655,13 @@ def gen_errors(args: str) -> str:
 #: generators that need the page (to find files next to it)
 PAGE_GENERATORS: dict[str, Callable[[str, Page], str]] = {
     "run": gen_run,
+    "run-error": gen_run_error,
     "file": gen_file,
 }
 
 GENERATORS: dict[str, Callable[[str], str]] = {
     "cli": gen_cli,
+    "python": gen_python,
     "matrix": gen_matrix,
     "out-of-order": gen_out_of_order,
     "event-kinds": gen_event_kinds,
@@ -598,6 +670,7 @@ GENERATORS: dict[str, Callable[[str], str]] = {
     "incident-events": gen_incident_events,
     "default-assumptions": gen_default_assumptions,
     "sweep-aliases": gen_sweep_aliases,
+    "replay-chains": gen_replay_chains,
     "situations": gen_situations,
     "builtins": gen_builtins,
     "durations": gen_durations,
