@@ -2,8 +2,18 @@ from racesim import Durations, History, Push, simulate
 
 # Two commits pushed in the same second with identical timings: their builds complete, and their
 # deploy runs reach the deploy concurrency group, at the same instant.
-same = Durations(build_pickup=1, build=50, push=10, build_verify=10, dispatch=2,
-                 deploy_pickup=1, prepare=20, mirror=5, rollout=10, deploy_verify=5)
+same = Durations(
+    build_pickup=1,
+    build=50,
+    push=10,
+    build_verify=10,
+    dispatch=2,
+    deploy_pickup=1,
+    prepare=20,
+    mirror=5,
+    rollout=10,
+    deploy_verify=5,
+)
 trace = simulate("pinned_serialized", History((Push(0, same), Push(0, same))))
 
 for e in trace.events:

@@ -7,4 +7,6 @@ late = Durations(build_pickup=1, build=11, push=10, deploy_pickup=1, prepare=20)
 
 for durations in (on_time, late):
     deploy = simulate("parallel", History.single(durations)).outcome.deploys[0]
-    print(f"pull at {deploy.pull_time:g} s, margin {deploy.pull_margin:+g} s, stale: {deploy.stale}")
+    print(
+        f"pull at {deploy.pull_time:g} s, margin {deploy.pull_margin:+g} s, stale: {deploy.stale}"
+    )

@@ -27,7 +27,7 @@ import re
 import shlex
 import tempfile
 import tomllib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -35,13 +35,13 @@ import matplotlib
 
 matplotlib.use("Agg")  # the build draws into files, never on a screen
 
-import pandas as pd  # noqa: E402
-import tomli_w  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from mkdocs.config.defaults import MkDocsConfig  # noqa: E402
-from mkdocs.exceptions import PluginError  # noqa: E402
-from mkdocs.structure.files import File, Files  # noqa: E402
-from mkdocs.structure.pages import Page  # noqa: E402
+import pandas as pd
+import tomli_w
+from matplotlib.figure import Figure
+from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.exceptions import PluginError
+from mkdocs.structure.files import File, Files
+from mkdocs.structure.pages import Page
 
 MARKER = re.compile(r"^<!--\s*racesim:\s*(?P<name>[\w-]+)(?P<args>[^>]*?)\s*-->\s*$", re.M)
 
@@ -52,7 +52,7 @@ MATRIX_PICTURE = "background/safety-matrix.png"
 OUT_OF_ORDER_PICTURE = "background/out-of-order-workflow-run.png"
 
 #: the two-push history of the Background page, shown and run as written
-OUT_OF_ORDER_CODE = '''\
+OUT_OF_ORDER_CODE = """\
 from racesim import Durations, History, Push, simulate
 
 steps = dict(build_pickup=1, push=10, build_verify=10, dispatch=2, deploy_pickup=1,
@@ -61,7 +61,7 @@ history = History((
     Push(0, Durations(build=60, **steps), label="A"),   # A builds slowly
     Push(10, Durations(build=30, **steps), label="B"),  # B, pushed 10 s later, builds fast
 ))
-trace = simulate("workflow_run", history)'''
+trace = simulate("workflow_run", history)"""
 
 OUT_OF_ORDER_STRATEGIES = (
     "workflow_run",
@@ -81,7 +81,7 @@ def _cell(text: object) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
-def _table(headers: list[str], rows: list[list[object]]) -> str:
+def _table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
     lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
     lines += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in rows]
     return "\n".join(lines)
@@ -181,7 +181,12 @@ def gen_cli(args: str) -> str:
         _fence(_help(parser)),
     ]
     for name, text, sub in commands:
-        out += ["", f"## `racesim {name}` {{#racesim-{name}}}", "", f"{text[:1].upper()}{text[1:]}."]
+        out += [
+            "",
+            f"## `racesim {name}` {{#racesim-{name}}}",
+            "",
+            f"{text[:1].upper()}{text[1:]}.",
+        ]
         out += ["", _fence(_help(sub))]
     return "\n".join(out)
 
@@ -221,7 +226,7 @@ def gen_matrix(args: str) -> str:
     strategies = matrix["strategy"].nunique()
     situations = matrix["situation"].nunique()
     intro = (
-        f"!!! info \"Measured when this site was built\"\n"
+        f'!!! info "Measured when this site was built"\n'
         f"    {strategies} strategies × {situations} situations, **{MATRIX_TRIALS} trials per "
         f"cell, seed {MATRIX_SEED}**: `racesim.matrix.safety_matrix(trials={MATRIX_TRIALS}, "
         f"seed={MATRIX_SEED})`, the same numbers as "
@@ -294,8 +299,11 @@ def _out_of_order_png() -> bytes:
 
     trace = _out_of_order()["trace"]
     fig = Figure(figsize=(11, 4.2), layout="constrained")
-    plot_timeline(trace, fig.add_subplot(), title="Two pushes, builds finish out of order, "
-                  "strategy workflow_run")
+    plot_timeline(
+        trace,
+        fig.add_subplot(),
+        title="Two pushes, builds finish out of order, strategy workflow_run",
+    )
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=110)
     return buffer.getvalue()
@@ -367,15 +375,32 @@ def gen_replay_chains(args: str) -> str:
 
     rows = [["build (every strategy)", chain(replay_module._build_chain(PRESETS["parallel"]))]]
     rows.append(
-        ["build with `direct = true`", chain(replay_module._build_chain(PRESETS["direct_registry"]))]
+        [
+            "build with `direct = true`",
+            chain(replay_module._build_chain(PRESETS["direct_registry"])),
+        ]
     )
-    for trigger, start in (("push", "the push"), ("workflow_run", "**build.finished**"),
-                           ("needs", "**build.finished**")):
-        strategy = PRESETS[{"push": "parallel", "workflow_run": "workflow_run",
-                            "needs": "merged_job"}[trigger]]
-        rows.append([f"deploy, trigger `{trigger}`", f"{start} → {chain(replay_module._deploy_chain(strategy))}"])
-    rows.append(["deploy, `sleep > 0`", "as above, with `sleep` (the strategy's seconds) between "
-                 "`prepare` and **deploy.pulled**"])
+    for trigger, start in (
+        ("push", "the push"),
+        ("workflow_run", "**build.finished**"),
+        ("needs", "**build.finished**"),
+    ):
+        strategy = PRESETS[
+            {"push": "parallel", "workflow_run": "workflow_run", "needs": "merged_job"}[trigger]
+        ]
+        rows.append(
+            [
+                f"deploy, trigger `{trigger}`",
+                f"{start} → {chain(replay_module._deploy_chain(strategy))}",
+            ]
+        )
+    rows.append(
+        [
+            "deploy, `sleep > 0`",
+            "as above, with `sleep` (the strategy's seconds) between "
+            "`prepare` and **deploy.pulled**",
+        ]
+    )
     rows.append(["deploy, `mirror = false`", "as above, without `mirror` and **deploy.mirrored**"])
     table = _table(["chain", "steps → **events that end them**"], rows)
     order = ", ".join(f"`{name}`" for name in replay_module._MAIN_STEP)

@@ -1,12 +1,13 @@
 """MkDocs hook: every ``notebooks/*.ipynb`` of the repository becomes a page of the Tutorial.
 
 Nothing is copied into ``docs/``. At configuration time the hook appends one nav entry per
-notebook to the ``Tutorial`` section (titled by the notebook's first ``# heading``); when the
-files are collected it adds each notebook as a virtual file ``tutorial/<name>.ipynb`` backed by
-the real file, before mkdocs-jupyter looks at the files, so mkdocs-jupyter converts (and
-executes) it like any page. With no notebooks the section holds only its overview page, and the
-build passes. The ``<!-- racesim: notebooks -->`` marker of that page becomes the list of
-notebooks found.
+notebook to the ``Tutorial`` section (titled by the notebook's first ``# heading``). When the
+files are collected it adds each notebook as the file ``notebooks/<name>.ipynb`` read from the
+repository root (its page is ``notebooks/<name>/`` on the site), before mkdocs-jupyter looks at
+the files, so mkdocs-jupyter converts and executes it like any page. (A virtual file made with
+``File.generated`` would not do: mkdocs-jupyter's wrapper loses its source path.) With no
+notebooks the section holds only its overview page, and the build passes. The
+``<!-- racesim: notebooks -->`` marker of that page becomes the list of notebooks found.
 """
 
 from __future__ import annotations
@@ -21,15 +22,19 @@ from mkdocs.plugins import event_priority
 from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
 
-#: the nav section that receives the notebooks, and the folder of their pages on the site
+#: the nav section that receives the notebooks; their folder, in the repository and on the site
 SECTION = "Tutorial"
-FOLDER = "tutorial"
+FOLDER = "notebooks"
 MARKER = "<!-- racesim: notebooks -->"
 
 
+def repository(config: MkDocsConfig) -> Path:
+    """The folder of ``mkdocs.yml``: the repository root."""
+    return Path(config.config_file_path).resolve().parent
+
+
 def notebook_dir(config: MkDocsConfig) -> Path:
-    """``notebooks/`` next to ``mkdocs.yml``."""
-    return Path(config.config_file_path).resolve().parent / "notebooks"
+    return repository(config) / FOLDER
 
 
 def find_notebooks(config: MkDocsConfig) -> list[Path]:
@@ -74,12 +79,13 @@ def on_config(config: MkDocsConfig) -> MkDocsConfig:
 
 @event_priority(100)  # before mkdocs-jupyter's on_files, which picks the notebooks up
 def on_files(files: Files, config: MkDocsConfig) -> Files:
-    """Add each notebook as a virtual page backed by the file in ``notebooks/``."""
+    """Add each notebook as a page read from ``notebooks/`` in place."""
+    root = str(repository(config))
     for path in find_notebooks(config):
         uri = page_uri(path)
         if files.get_file_from_path(uri) is not None:
             raise PluginError(f"docs/{uri} exists: notebooks belong in notebooks/, not docs/")
-        files.append(File.generated(config, uri, abs_src_path=str(path)))
+        files.append(File(uri, root, config.site_dir, config.use_directory_urls))
     return files
 
 
@@ -99,6 +105,7 @@ def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Fil
         for i, path in enumerate(found):
             first = " (**the tutorial**: start here)" if i == 0 else ""
             name = f"`notebooks/{path.name}`"
-            lines.append(f"{i + 1}. [{notebook_title(path)}]({path.name}){first}: {name}")
+            link = f"../{page_uri(path)}"  # from tutorial/index.md
+            lines.append(f"{i + 1}. [{notebook_title(path)}]({link}){first}: {name}")
         listing = "\n".join(lines)
     return markdown.replace(MARKER, listing)
