@@ -27,6 +27,8 @@ import re
 import shlex
 import tempfile
 import tomllib
+import types
+import typing
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -540,17 +542,28 @@ def gen_presets(args: str) -> str:
     return _table(["preset", "knobs that differ from `Strategy()`"], rows)
 
 
+def _type_name(hint: object) -> str:
+    """A knob's type as a reader wants it: the allowed strings of a Literal, else the names."""
+    if typing.get_origin(hint) is typing.Literal:
+        return " / ".join(f'`"{v}"`' for v in typing.get_args(hint))
+    if typing.get_origin(hint) in (typing.Union, types.UnionType):
+        return " or ".join(_type_name(a) for a in typing.get_args(hint))
+    if hint is type(None):
+        return "`None`"
+    return f"`{getattr(hint, '__name__', hint)}`"
+
+
 def gen_knobs(args: str) -> str:
     """The knobs of ``Strategy``, their values, defaults and meaning (from its docstring)."""
     from racesim.strategies import Strategy
 
     meaning = _docstring_attributes(Strategy)
-    rows = []
-    for f in dataclasses.fields(Strategy):
-        rows.append(
-            [_code(f.name), _cell(_rst(str(f.type))), _knob(f.default), _rst(meaning[f.name])]
-        )
-    return _table(["knob", "type", "default", "meaning"], rows)
+    hints = typing.get_type_hints(Strategy)
+    rows = [
+        [_code(f.name), _type_name(hints[f.name]), _knob(f.default), _rst(meaning[f.name])]
+        for f in dataclasses.fields(Strategy)
+    ]
+    return _table(["knob", "values", "default", "meaning"], rows)
 
 
 # -- errors a bad value gives -----------------------------------------------------------------

@@ -1,4 +1,10 @@
-"""Griffe extension: Sphinx-style roles in racesim's docstrings become links on the site.
+"""Griffe extension: racesim's Sphinx-style docstring conventions, rendered by mkdocstrings.
+
+Two conventions are translated once the package is loaded:
+
+- ``#:`` comments just above a module or class attribute (``#: every named preset``) document
+  it, as in Sphinx; Griffe only reads string docstrings, so they become the attribute's docstring.
+- Roles such as ``:class:`Strategy``` become links (below).
 
 racesim's docstrings refer to other objects the way Sphinx does (``:class:`Strategy```,
 ``:func:`~racesim.model.History```, ``:data:`METRICS```). mkdocstrings does not read those roles,
@@ -57,11 +63,28 @@ def resolve(obj: griffe.Object, name: str, package: griffe.Module) -> str | None
     return _lookup(package, parts)
 
 
+def comment_docstring(obj: griffe.Object) -> griffe.Docstring | None:
+    """The ``#:`` comment lines right above attribute `obj`, as a docstring, if there are any."""
+    if not obj.is_attribute or obj.parent is None or obj.lineno is None:
+        return None
+    lines = obj.parent.module.lines
+    found: list[str] = []
+    index = obj.lineno - 2  # the line above the assignment (line numbers start at 1)
+    while index >= 0 and lines[index].strip().startswith("#:"):
+        found.insert(0, lines[index].strip()[2:].strip())
+        index -= 1
+    if not found:
+        return None
+    return griffe.Docstring(" ".join(found), lineno=index + 2, parent=obj)
+
+
 class SphinxRoles(griffe.Extension):
-    """Rewrite ``:role:`name``` in every docstring of the package as an optional cross-ref."""
+    """``#:`` comments become docstrings; ``:role:`name``` becomes an optional cross-ref."""
 
     def on_package(self, *, pkg: griffe.Module, loader: griffe.GriffeLoader, **kwargs: Any) -> None:
         for obj in _walk(pkg):
+            if obj.docstring is None:
+                obj.docstring = comment_docstring(obj)
             if obj.docstring is None:
                 continue
 
