@@ -104,7 +104,12 @@ def _fence(text: str, lang: str = "text") -> str:
     return f"```{lang}\n{text.rstrip()}\n```"
 
 
-# -- command line -----------------------------------------------------------------------------
+def _folder(page: Page) -> Path:
+    """The folder of the page's source file (where its example files are)."""
+    return Path(page.file.abs_src_path or ".").parent
+
+
+# -- command line help ------------------------------------------------------------------------
 
 
 def _subcommands(parser: argparse.ArgumentParser) -> list[tuple[str, str, argparse.ArgumentParser]]:
@@ -119,51 +124,6 @@ def _subcommands(parser: argparse.ArgumentParser) -> list[tuple[str, str, argpar
 def _help(parser: argparse.ArgumentParser) -> str:
     parser.formatter_class = functools.partial(argparse.HelpFormatter, width=96)
     return parser.format_help()
-
-
-def gen_run_error(args: str, page: Page) -> str:
-    """``racesim ARGS`` that must fail with exit status 2; its one-line error in a console block."""
-    from racesim.cli import main
-
-    errors = io.StringIO()
-    folder = Path(page.file.abs_src_path or ".").parent
-    with _quiet_stdout(), contextlib.redirect_stderr(errors), contextlib.chdir(folder):
-        try:
-            code = main(shlex.split(args))
-        except SystemExit as exc:  # argparse reports usage errors by exiting
-            code = int(exc.code or 0)
-    if code != 2:
-        raise PluginError(f"`racesim {args}` was expected to exit with 2, not {code}")
-    return _fence(f"$ racesim {args}\n{errors.getvalue()}$ echo $?\n2", "console")
-
-
-#: runnable examples shown by the ``python`` marker (kept out of the site by mkdocs.yml)
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
-
-
-def gen_python(args: str) -> str:
-    """An example from ``docs/examples/``: its code, run now, then what it printed."""
-    path = EXAMPLES / args
-    try:
-        code = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise PluginError(f"cannot read example {args!r}: {exc}") from exc
-    with _quiet_stdout() as buffer:
-        try:
-            exec(compile(code, str(path), "exec"), {"__name__": "__docs__"})
-        except Exception as exc:
-            raise PluginError(f"example {args} raised {exc!r}") from exc
-    return f"{_fence(code, 'python')}\n\nOutput:\n\n{_fence(buffer.getvalue())}"
-
-
-def gen_file(args: str, page: Page) -> str:
-    """A file next to the page, shown as a code block (TOML files highlighted as TOML)."""
-    path = Path(page.file.abs_src_path or ".").parent / args
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise PluginError(f"{page.file.src_uri}: cannot include {args!r}: {exc}") from exc
-    return _fence(text, path.suffix.lstrip(".") or "text")
 
 
 def gen_cli(args: str) -> str:
@@ -202,12 +162,58 @@ def gen_run(args: str, page: Page) -> str:
     from racesim.cli import main
 
     argv = shlex.split(args)
-    folder = Path(page.file.abs_src_path or ".").parent
-    with _quiet_stdout() as buffer, contextlib.chdir(folder):
+    with _quiet_stdout() as buffer, contextlib.chdir(_folder(page)):
         code = main(argv)
     if code != 0:
         raise PluginError(f"`racesim {args}` exited with {code}:\n{buffer.getvalue()}")
     return _fence(f"$ racesim {args}\n{buffer.getvalue()}", "console")
+
+
+# -- command output, examples and files -----------------------------------------------------
+
+
+def gen_run_error(args: str, page: Page) -> str:
+    """``racesim ARGS`` that must fail with exit status 2; its one-line error in a console block."""
+    from racesim.cli import main
+
+    errors = io.StringIO()
+    with _quiet_stdout(), contextlib.redirect_stderr(errors), contextlib.chdir(_folder(page)):
+        try:
+            code = main(shlex.split(args))
+        except SystemExit as exc:  # argparse reports usage errors by exiting
+            code = int(exc.code or 0)
+    if code != 2:
+        raise PluginError(f"`racesim {args}` was expected to exit with 2, not {code}")
+    return _fence(f"$ racesim {args}\n{errors.getvalue()}$ echo $?\n2", "console")
+
+
+#: runnable examples shown by the ``python`` marker (kept out of the site by mkdocs.yml)
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+
+def gen_python(args: str) -> str:
+    """An example from ``docs/examples/``: its code, run now, then what it printed."""
+    path = EXAMPLES / args
+    try:
+        code = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise PluginError(f"cannot read example {args!r}: {exc}") from exc
+    with _quiet_stdout() as buffer:
+        try:
+            exec(compile(code, str(path), "exec"), {"__name__": "__docs__"})
+        except Exception as exc:
+            raise PluginError(f"example {args} raised {exc!r}") from exc
+    return f"{_fence(code, 'python')}\n\nOutput:\n\n{_fence(buffer.getvalue())}"
+
+
+def gen_file(args: str, page: Page) -> str:
+    """A file next to the page, shown as a code block (TOML files highlighted as TOML)."""
+    path = _folder(page) / args
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise PluginError(f"{page.file.src_uri}: cannot include {args!r}: {exc}") from exc
+    return _fence(text, path.suffix.lstrip(".") or "text")
 
 
 # -- the safety matrix ------------------------------------------------------------------------
