@@ -61,7 +61,7 @@ def safety_matrix(
         progress: show a progress bar.
 
     Returns:
-        The columns of :func:`racesim.summarize` with ``situation`` in front.
+        The columns of :func:`racesim.summary.summarize` with ``situation`` in front.
     """
     chosen = list(PRESETS) if strategies is None else list(strategies)
     frames = []
@@ -94,7 +94,7 @@ def plot_safety_matrix(
     *,
     rates: Iterable[str] = tuple(MATRIX_RATES),
 ) -> list[Axes]:
-    """One annotated heatmap per rate (default: stale, final wrong, regression)."""
+    """One annotated heatmap per rate (default: stale, final wrong, regression); returns Axes."""
     rates = list(rates)
     if axes is None:
         import matplotlib.pyplot as plt

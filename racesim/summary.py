@@ -60,7 +60,7 @@ def summarize(
     *,
     confidence: float = 0.95,
 ) -> pd.DataFrame:
-    """One row per group of `results` (from :func:`racesim.run_trials` or :func:`racesim.sweep`).
+    """One row per group of `results` (from :func:`~racesim.montecarlo.run_trials` or ``sweep``).
 
     Columns: the group keys, ``trials``, for every rate in :data:`RATES` ``p_<rate>`` with
     ``p_<rate>_low`` and ``p_<rate>_high``, ``push_to_live_median_s``, ``push_to_live_p95_s``,

@@ -4,7 +4,8 @@
 which is a few seconds most of the time and minutes now and then, is :class:`HeavyTailed` (a
 power-law tail). Every distribution validates its parameters on construction, samples from a
 ``numpy.random.Generator`` it is given (never from global state), and round-trips through the
-table form used in scenario files (:func:`distribution_from_table`, :meth:`to_table`).
+table form used in scenario files (:func:`distribution_from_table`,
+:meth:`Distribution.to_table`).
 """
 
 from __future__ import annotations

@@ -129,7 +129,8 @@ class Incident:
         outcome: what was seen at the end.
         summary: a few sentences for reports.
         baseline: label of what production ran before the first push.
-        build_registry / deploy_registry: registry names used in the trace.
+        build_registry: name of the registry the build pushes to, used in the trace.
+        deploy_registry: name of the registry the deploy mirrors to, used in the trace.
         reruns: re-runs of builds.
         dispatches: manual (or pull-based) deploys.
         alternatives: counterfactual strategies to try besides the presets.
