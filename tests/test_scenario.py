@@ -185,3 +185,20 @@ def test_cli_bad_scenario_exits_2_with_one_line(
     assert main(["compare", "--scenario", str(path), "--trials", "5", "--no-progress"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and str(path) in err and field in err and fragment in err
+
+
+def test_unknown_base_names_the_file_and_field(tmp_path: Path) -> None:
+    path = tmp_path / "s.toml"
+    path.write_text('format = "racesim-scenario/1"\nbase = "no-such-scenario"\nname = "x"\n')
+    with pytest.raises(InputError) as info:
+        load_scenario(path)
+    assert (info.value.source, info.value.field) == (str(path), "base")
+    assert "neither a built-in scenario" in info.value.problem
+
+
+def test_unknown_override_field_is_named(tmp_path: Path) -> None:
+    path = tmp_path / "s.toml"
+    path.write_text('format = "racesim-scenario/1"\nname = "x"\n[overrides.2]\ncolour = "red"\n')
+    with pytest.raises(InputError) as info:
+        load_scenario(path)
+    assert info.value.field == "overrides.2.colour" and "unknown field" in info.value.problem

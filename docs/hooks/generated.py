@@ -47,6 +47,10 @@ from mkdocs.structure.pages import Page
 
 MARKER = re.compile(r"^<!--\s*racesim:\s*(?P<name>[\w-]+)(?P<args>[^>]*?)\s*-->\s*$", re.M)
 
+#: the verdict table on the Background page: histories per search and seed (stated on the page)
+VERDICT_EXAMPLES = 200
+VERDICT_SEED = 0
+
 #: the safety matrix on the Background page: trials per cell and seed (stated on the page)
 MATRIX_TRIALS = 300
 MATRIX_SEED = 0
@@ -169,6 +173,18 @@ def gen_run(args: str, page: Page) -> str:
     return _fence(f"$ racesim {args}\n{buffer.getvalue()}", "console")
 
 
+def gen_run_status(args: str, page: Page) -> str:
+    """``racesim ARGS`` that must exit with the status given first (``1`` for a broken check)."""
+    from racesim.cli import main
+
+    status, _, rest = args.strip().partition(" ")
+    with _quiet_stdout() as buffer, contextlib.chdir(_folder(page)):
+        code = main(shlex.split(rest))
+    if code != int(status):
+        raise PluginError(f"`racesim {rest}` exited with {code}, expected {status}")
+    return _fence(f"$ racesim {rest}\n{buffer.getvalue()}$ echo $?\n{code}", "console")
+
+
 # -- command output, examples and files -----------------------------------------------------
 
 
@@ -251,6 +267,26 @@ def _matrix_png() -> bytes:
     with tempfile.TemporaryDirectory() as tmp:
         path = save_matrix_figure(_matrix(), Path(tmp) / "matrix.png")
         return path.read_bytes()
+
+
+# -- the verdict table ------------------------------------------------------------------------
+
+
+def gen_verdicts(args: str) -> str:
+    """Every preset against every property, found by the search while the site was built."""
+    from racesim.cli.check import verdict_markdown
+    from racesim.testing import verdict_table
+
+    table = verdict_table(max_examples=VERDICT_EXAMPLES, seed=VERDICT_SEED)
+    intro = (
+        f'!!! info "Found when this site was built"\n'
+        f"    `racesim.testing.verdict_table(max_examples={VERDICT_EXAMPLES}, seed={VERDICT_SEED})`, "
+        f"the same as `racesim check --all --max-examples {VERDICT_EXAMPLES} --seed {VERDICT_SEED}`: "
+        f"histories of up to two pushes, searched with the fewest pushes first. "
+        f"*breaks (k pushes)* gives the size of the shrunk counterexample; *holds (0 in N)* means "
+        f"none of the N histories simulated broke the property."
+    )
+    return "\n\n".join([intro, verdict_markdown(table)])
 
 
 # -- the out-of-order example -----------------------------------------------------------------
@@ -700,6 +736,7 @@ def gen_errors(args: str) -> str:
 PAGE_GENERATORS: dict[str, Callable[[str, Page], str]] = {
     "run": gen_run,
     "run-error": gen_run_error,
+    "run-status": gen_run_status,
     "file": gen_file,
 }
 
@@ -707,6 +744,7 @@ GENERATORS: dict[str, Callable[[str], str]] = {
     "cli": gen_cli,
     "python": gen_python,
     "matrix": gen_matrix,
+    "verdicts": gen_verdicts,
     "out-of-order": gen_out_of_order,
     "event-kinds": gen_event_kinds,
     "metrics": gen_metrics,

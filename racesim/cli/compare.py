@@ -26,7 +26,7 @@ def register(sub: Any) -> None:
         "compare",
         help="compare strategies over sampled timings (Monte Carlo)",
         description="Sample histories from a scenario and simulate every strategy on each one; "
-        "report how often each deploys stale code, with 95%% Wilson intervals.",
+        "report how often each deploys stale code, with 95% Wilson intervals.",
     )
     add_run_options(p, trials=2000)
     p.set_defaults(run=run)

@@ -210,7 +210,12 @@ def _parse(top: Table, seen: tuple[str, ...] = ()) -> Scenario:
     if base_name is not None:
         if base_name in seen:
             raise top.error("base", f"{base_name!r} extends itself")
-        base = _load(base_name, (*seen, base_name))
+        try:
+            base = _load(base_name, (*seen, base_name))
+        except InputError as exc:
+            if exc.field == "scenario":  # the base itself was not found
+                raise top.error("base", exc.problem) from None
+            raise
 
     def located(fn: Any, *args: Any) -> Any:
         try:
@@ -250,6 +255,9 @@ def _parse(top: Table, seen: tuple[str, ...] = ()) -> Scenario:
         entry = overrides_table.table(key)
         values: dict[str, Any] = {}
         for name in list(entry.data):
+            if name not in (*DURATION_FIELDS, "build_failure"):
+                known = ", ".join([*DURATION_FIELDS, "build_failure"])
+                raise entry.error(name, f"unknown field; expected one of {known}")
             raw = entry.raw(name)
             values[name] = (
                 raw
