@@ -137,18 +137,34 @@ def assess(trace: Trace) -> Outcome:
     cancelled = 0
     built: set[int] = set()
     first_visible: dict[tuple[str, str, int], float] = {}
-    available: list[tuple[float, int]] = []
+    available: list[tuple[float, int]] = []  # (time, commit) of build registry writes
     latest: dict[str, int] = {build_registry: 0, trace.deploy_registry: 0}
     live: list[tuple[float, int]] = [(-math.inf, 0)]
 
     for t, kind, run, workflow, job, commit, step, registry, ref, image, detail in trace.rows:
-        if kind == "write":
-            if (registry, ref, image) not in first_visible:
-                first_visible[(registry, ref, image)] = t
+        if kind == "step_start":
+            continue  # the most common kind of row; no verdict needs it
+        if kind == "step_end":
+            if step == "rollout" and run in drafts:
+                draft = drafts[run]
+                draft[2], draft[3], draft[8] = "live", image, t
+        elif kind == "write":
+            first_visible.setdefault((registry, ref, image), t)
             if ref == "latest":
                 latest[registry] = image
-            if registry == build_registry:
+            # one push writes several keys at once: the repeats change nothing in _behind
+            if registry == build_registry and (
+                not available or available[-1][0] != t or available[-1][1] != image
+            ):
                 available.append((t, image))
+        elif kind == "read" or kind == "read_failed":
+            if detail == "pull" and run in drafts:
+                draft = drafts[run]
+                if draft[4] is None:
+                    draft[4:8] = t, (None if kind == "read_failed" else image), registry, ref
+        elif kind == "guard":
+            if detail == "block" and run in drafts:
+                drafts[run][2] = "blocked"
         elif kind == "live":
             live.append((t, image))
         elif kind == "run_created":
@@ -167,14 +183,6 @@ def assess(trace: Trace) -> Outcome:
             cancelled += 1
             if run in drafts:
                 drafts[run][2] = "cancelled"
-        elif run in drafts:
-            draft = drafts[run]
-            if detail == "pull" and draft[4] is None and (kind == "read" or kind == "read_failed"):
-                draft[4:8] = t, (None if kind == "read_failed" else image), registry, ref
-            elif kind == "guard" and detail == "block":
-                draft[2] = "blocked"
-            elif kind == "step_end" and step == "rollout":
-                draft[2], draft[3], draft[8] = "live", image, t
 
     deploys = []
     for run, (
@@ -199,26 +207,29 @@ def assess(trace: Trace) -> Outcome:
     pushes = trace.history.pushes
     start = pushes[0].time if pushes else 0.0
     end = trace.rows[-1][0] if trace.rows else start
-    newest_built = max(built, default=0)
+    newest_built = max(built) if built else 0
     regressions = 0
     previous = 0
-    for _, c in live:
+    shown: set[int] = set()  # every commit the service ran
+    reached: list[float] = []  # reached[k - 1]: when the service first ran commit k or newer
+    for t, c in live:
         regressions += c < previous
         previous = c
-    push_to_live: list[float | None] = []
-    for k, push in enumerate(pushes, start=1):
-        first = next((t for t, c in live if c >= k), None)
-        push_to_live.append(None if first is None else first - push.time)
+        shown.add(c)
+        while len(reached) < c:
+            reached.append(t)
+    push_to_live: list[float | None] = [t - push.time for t, push in zip(reached, pushes)]
+    push_to_live += [None] * (len(pushes) - len(push_to_live))
     return Outcome(
         deploys=tuple(deploys),
-        skipped_deploys=len(deploying - drafts.keys()),
+        skipped_deploys=len(deploying.difference(drafts)),
         live=tuple(live),
         final_live=live[-1][1],
         newest_built=newest_built,
         final_correct=live[-1][1] == newest_built,
         regressions=regressions,
         push_to_live=tuple(push_to_live),
-        never_deployed=tuple(sorted(built.difference(c for _, c in live))),
+        never_deployed=tuple(sorted(built.difference(shown))),
         behind_s=_behind(live, available, start, end),
         latest_at_end=latest,
         runner_s=runner_s,

@@ -118,12 +118,14 @@ class Registry:
     def write_many(self, keys: Iterable[str], visible_at: float, image: Image, tie: Tie) -> None:
         """Point every key of `keys` at `image` from `visible_at` on (one push, several tags)."""
         entry = _Write(visible_at, tie, image)
+        tags = self.tags
         for key in keys:
-            register = self.tags.get(key)
+            register = tags.get(key)
             if register is None:
                 initial = BASELINE_IMAGE if key in _BASELINE_KEYS else None
-                register = self.tags[key] = Register(initial)
-            register.writes.append(entry)
+                tags[key] = Register(initial, [entry])
+            else:
+                register.writes.append(entry)
 
     def read(self, key: str, time: float) -> Image | None:
         """What `key` resolves to at `time`; ``None`` means ``manifest unknown``."""
