@@ -51,14 +51,23 @@ def bench_engine(trials: int, repeat: int) -> tuple[float, bool]:
         for h in histories:
             simulate("parallel", h).outcome  # noqa: B018 - the outcome is part of the cost
 
+    def engine_trace_only() -> None:
+        for h in histories:
+            simulate("parallel", h)
+
     def minimal() -> None:
         for d in durations:
             minimal_parallel(d)
 
     t_engine, t_minimal = best_of(repeat, engine), best_of(repeat, minimal)
+    t_trace = best_of(repeat, engine_trace_only)
     ratio = t_engine / t_minimal
     print(f"[engine] {trials} trials of parallel, best of {repeat}")
     print(f"  racesim engine (trace + outcome): {t_engine / trials * 1e6:8.1f} us/trial")
+    print(f"    simulate (SimPy run + trace):   {t_trace / trials * 1e6:8.1f} us/trial")
+    print(
+        f"    outcome (assess the trace):     {(t_engine - t_trace) / trials * 1e6:8.1f} us/trial"
+    )
     print(f"  minimal hand-written SimPy model: {t_minimal / trials * 1e6:8.1f} us/trial")
     print(f"  events per trial: {EXPECTED_EVENTS_PARALLEL}")
     verdict = "met" if ratio <= 3 else "NOT met"

@@ -94,6 +94,10 @@ class _Job:
     skip: Callable[[str], str | None] = _never_skip
 
 
+#: the order in which simultaneous writes to one register take effect (the last one holds)
+_TIE_ORDER = attrgetter("visible_at", "tie")
+
+
 def _fire(handler: Callable[[int], None], index: int, _event: simpy.Event) -> None:
     handler(index)
 
@@ -104,7 +108,10 @@ class _Simulation:
     ) -> None:
         self.strategy = strategy
         self.history = history
-        start = min([0.0, *(p.time for p in history.pushes), *(d.time for d in history.dispatches)])
+        # the clock starts at 0, or at the first push or dispatch if that is earlier (pushes are
+        # in time order, so the first one is the earliest)
+        first_push = [history.pushes[0].time] if history.pushes else []
+        start = min([0.0, *first_push, *[d.time for d in history.dispatches]])
         self.env = simpy.Environment(initial_time=start)
         self.events: list[tuple[Any, ...]] = []  # Event fields; made into Events at the end
         self.build_registry = Registry(build_registry)
@@ -358,7 +365,7 @@ class _Simulation:
             for key, register in registry.tags.items():
                 writes = register.writes
                 if len(writes) > 1:
-                    writes = sorted(writes, key=lambda w: (w.visible_at, w.tie))
+                    writes = sorted(writes, key=_TIE_ORDER)
                 for visible_at, tie, image in writes:
                     run = runs[tie.run - 1]
                     out.append(

@@ -120,6 +120,21 @@ class Outcome:
         return pd.DataFrame(rows, columns=columns)
 
 
+#: kinds of events no verdict depends on (most rows of a trace are step starts)
+_UNUSED_KINDS = frozenset(
+    {
+        "step_start",
+        "step_aborted",
+        "run_completed",
+        "push",
+        "rerun",
+        "dispatch",
+        "pending",
+        "job_skipped",
+    }
+)
+
+
 def assess(trace: Trace) -> Outcome:
     """Compute the :class:`Outcome` of `trace` from its events.
 
@@ -142,8 +157,8 @@ def assess(trace: Trace) -> Outcome:
     live: list[tuple[float, int]] = [(-math.inf, 0)]
 
     for t, kind, run, workflow, job, commit, step, registry, ref, image, detail in trace.rows:
-        if kind == "step_start":
-            continue  # the most common kind of row; no verdict needs it
+        if kind in _UNUSED_KINDS:
+            continue
         if kind == "step_end":
             if step == "rollout" and run in drafts:
                 draft = drafts[run]
@@ -218,8 +233,9 @@ def assess(trace: Trace) -> Outcome:
         shown.add(c)
         while len(reached) < c:
             reached.append(t)
-    push_to_live: list[float | None] = [t - push.time for t, push in zip(reached, pushes)]
-    push_to_live += [None] * (len(pushes) - len(push_to_live))
+    push_to_live = tuple(
+        reached[k] - push.time if k < len(reached) else None for k, push in enumerate(pushes)
+    )
     return Outcome(
         deploys=tuple(deploys),
         skipped_deploys=len(deploying.difference(drafts)),
@@ -228,7 +244,7 @@ def assess(trace: Trace) -> Outcome:
         newest_built=newest_built,
         final_correct=live[-1][1] == newest_built,
         regressions=regressions,
-        push_to_live=tuple(push_to_live),
+        push_to_live=push_to_live,
         never_deployed=tuple(sorted(built.difference(shown))),
         behind_s=_behind(live, available, start, end),
         latest_at_end=latest,

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import NamedTuple
 
 __all__ = ["BASELINE_IMAGE", "Image", "Register", "Registry", "Tie"]
@@ -89,7 +90,7 @@ class Register:
         out: list[tuple[float, Image, int]] = []
         if self.initial is not None:
             out.append((-math.inf, self.initial, 0))
-        for w in sorted(self.writes, key=lambda w: (w.visible_at, w.tie)):
+        for w in sorted(self.writes, key=attrgetter("visible_at", "tie")):
             if out and out[-1][0] == w.visible_at:
                 out[-1] = (w.visible_at, w.image, w.tie.run)
             else:
