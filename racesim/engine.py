@@ -139,6 +139,9 @@ class _Simulation:
     def run(self) -> Trace:
         self._schedule_triggers()
         self.env.run()
+        # the groups call back into this simulation; without them it is freed as soon as the
+        # trace is made (no reference cycle left for the garbage collector)
+        self.build_group = self.deploy_group = None
         # state changes first, so that within an instant they precede what may observe them
         rows = self._state_events()
         rows += self.events

@@ -233,9 +233,9 @@ def assess(trace: Trace) -> Outcome:
         shown.add(c)
         while len(reached) < c:
             reached.append(t)
-    push_to_live = tuple(
-        reached[k] - push.time if k < len(reached) else None for k, push in enumerate(pushes)
-    )
+    push_to_live: list[float | None] = []
+    for k, push in enumerate(pushes):
+        push_to_live.append(reached[k] - push.time if k < len(reached) else None)
     return Outcome(
         deploys=tuple(deploys),
         skipped_deploys=len(deploying.difference(drafts)),
@@ -244,7 +244,7 @@ def assess(trace: Trace) -> Outcome:
         newest_built=newest_built,
         final_correct=live[-1][1] == newest_built,
         regressions=regressions,
-        push_to_live=push_to_live,
+        push_to_live=tuple(push_to_live),
         never_deployed=tuple(sorted(built.difference(shown))),
         behind_s=_behind(live, available, start, end),
         latest_at_end=latest,
