@@ -152,7 +152,9 @@ def assess(trace: Trace) -> Outcome:
     cancelled = 0
     built: set[int] = set()
     first_visible: dict[tuple[str, str, int], float] = {}
-    available: list[tuple[float, int]] = []  # (time, commit) of build registry writes
+    # change points for _behind: (time, 0, live commit) and (time, 1, commit of a build registry
+    # write)
+    changes: list[tuple[float, int, int]] = [(-math.inf, 0, 0)]
     latest: dict[str, int] = {build_registry: 0, trace.deploy_registry: 0}
     live: list[tuple[float, int]] = [(-math.inf, 0)]
 
@@ -167,11 +169,10 @@ def assess(trace: Trace) -> Outcome:
             first_visible.setdefault((registry, ref, image), t)
             if ref == "latest":
                 latest[registry] = image
-            # one push writes several keys at once: the repeats change nothing in _behind
-            if registry == build_registry and (
-                not available or available[-1][0] != t or available[-1][1] != image
-            ):
-                available.append((t, image))
+            if registry == build_registry:
+                change = (t, 1, image)
+                if changes[-1] != change:  # one push writes several keys: repeats change nothing
+                    changes.append(change)
         elif kind == "read" or kind == "read_failed":
             if detail == "pull" and run in drafts:
                 draft = drafts[run]
@@ -182,6 +183,7 @@ def assess(trace: Trace) -> Outcome:
                 drafts[run][2] = "blocked"
         elif kind == "live":
             live.append((t, image))
+            changes.append((t, 0, image))
         elif kind == "run_created":
             causes[run] = detail
             if workflow == "deploy" or workflow == "merged":
@@ -246,7 +248,7 @@ def assess(trace: Trace) -> Outcome:
         regressions=regressions,
         push_to_live=tuple(push_to_live),
         never_deployed=tuple(sorted(built.difference(shown))),
-        behind_s=_behind(live, available, start, end),
+        behind_s=_behind(changes, start, end),
         latest_at_end=latest,
         runner_s=runner_s,
         cancelled_runs=cancelled,
@@ -254,14 +256,14 @@ def assess(trace: Trace) -> Outcome:
     )
 
 
-def _behind(
-    live: list[tuple[float, int]], available: list[tuple[float, int]], start: float, end: float
-) -> float:
+def _behind(changes: list[tuple[float, int, int]], start: float, end: float) -> float:
     """Seconds in [start, end] during which the live commit is older than the newest image.
 
-    Both lists are in time order; one merged sweep over their change points.
+    `changes` holds ``(time, 0, commit)`` when the service goes live on `commit` and
+    ``(time, 1, commit)`` when the build registry receives an image of `commit`; one sweep over
+    them in time order (at the same instant, live changes first).
     """
-    changes = sorted([(t, 0, c) for t, c in live] + [(t, 1, k) for t, k in available])
+    changes.sort()
     total = 0.0
     current = newest = 0
     since = start
