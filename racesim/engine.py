@@ -11,9 +11,9 @@ event queue. The result is a :class:`~racesim.trace.Trace`.
 from __future__ import annotations
 
 from collections.abc import Callable, Generator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
-from operator import itemgetter
+from operator import attrgetter, itemgetter
 from typing import Any
 
 import simpy
@@ -69,25 +69,37 @@ class _Run:
         return self.commit, self.attempt, self.id
 
 
-@dataclass
+def _never_skip(_conclusion: str) -> str | None:
+    return None
+
+
+def _needs_build(conclusion: str) -> str | None:
+    return None if conclusion == "success" else "needs: build did not succeed"
+
+
+@dataclass(frozen=True)
 class _Job:
-    name: str
-    pickup: Callable[[_Run], float]
-    body: Callable[[_Run], Proc]
-    group: ConcurrencyGroup[_Run] | None = None
-    skip: Callable[[str], str | None] = lambda _conclusion: None
+    """One job of a workflow, as data shared by every simulation.
+
+    `pickup` picks the job's runner pickup delay out of the run's durations; `steps` is the
+    job's steps (a generator method of :class:`_Simulation`, called with the simulation and the
+    run); `skip` says why the job does not run, given the conclusion of the jobs before it in
+    the same run (``None``: it runs). The deploy job waits in the deploy concurrency group, if
+    the strategy has one, after it passes `skip`.
+    """
+
+    name: str  # build | deploy
+    pickup: Callable[[Durations], float]
+    steps: Callable[[_Simulation, _Run], Proc]
+    skip: Callable[[str], str | None] = _never_skip
+
+
+#: the order in which simultaneous writes to one register take effect (the last one holds)
+_TIE_ORDER = attrgetter("visible_at", "tie")
 
 
 def _fire(handler: Callable[[int], None], index: int, _event: simpy.Event) -> None:
     handler(index)
-
-
-def _build_pickup(run: _Run) -> float:
-    return run.durations.build_pickup
-
-
-def _deploy_pickup(run: _Run) -> float:
-    return run.durations.deploy_pickup
 
 
 class _Simulation:
@@ -96,7 +108,10 @@ class _Simulation:
     ) -> None:
         self.strategy = strategy
         self.history = history
-        start = min([0.0, *(p.time for p in history.pushes), *(d.time for d in history.dispatches)])
+        # the clock starts at 0, or at the first push or dispatch if that is earlier (pushes are
+        # in time order, so the first one is the earliest)
+        first_push = [history.pushes[0].time] if history.pushes else []
+        start = min([0.0, *first_push, *[d.time for d in history.dispatches]])
         self.env = simpy.Environment(initial_time=start)
         self.events: list[tuple[Any, ...]] = []  # Event fields; made into Events at the end
         self.build_registry = Registry(build_registry)
@@ -105,8 +120,6 @@ class _Simulation:
         self.runs: list[_Run] = []
         self.build_group = self._group("build", strategy.build_concurrency)
         self.deploy_group = self._group("deploy", strategy.deploy_concurrency)
-        self.build_job = _Job("build", _build_pickup, self._build_steps)
-        self.deploy_job = self._deploy_job()
 
     # -- set-up -----------------------------------------------------------------------------
 
@@ -126,8 +139,13 @@ class _Simulation:
     def run(self) -> Trace:
         self._schedule_triggers()
         self.env.run()
+        # the groups call back into this simulation; without them it is freed as soon as the
+        # trace is made (no reference cycle left for the garbage collector)
+        self.build_group = self.deploy_group = None
         # state changes first, so that within an instant they precede what may observe them
-        rows = sorted(self._state_events() + self.events, key=itemgetter(0))
+        rows = self._state_events()
+        rows += self.events
+        rows.sort(key=itemgetter(0))
         return Trace(
             self.strategy,
             self.history,
@@ -193,34 +211,26 @@ class _Simulation:
     ) -> None:
         run.process = self.env.process(self._run(run, workflow_group, jobs))
 
-    def _deploy_job(self, skip: Callable[[str], str | None] = lambda _c: None) -> _Job:
-        return _Job(
-            "deploy",
-            _deploy_pickup,
-            self._deploy_steps,
-            self.deploy_group,
-            skip,
-        )
-
     def _start_build(self, run: _Run) -> None:
-        self._start(run, self.build_group, [self.build_job])
+        self._start(run, self.build_group, [_BUILD_JOB])
 
     def _start_merged(self, run: _Run) -> None:
         run.build_run = run.id
-        needs = lambda c: None if c == "success" else "needs: build did not succeed"  # noqa: E731
-        self._start(run, self.build_group, [self.build_job, self._deploy_job(needs)])
+        self._start(run, self.build_group, [_BUILD_JOB, _NEEDS_DEPLOY_JOB])
 
     def _start_deploy(self, run: _Run) -> None:
-        self._start(run, None, [self.deploy_job])
+        self._start(run, None, [_DEPLOY_JOB])
 
     def _after_build(self, build: _Run, conclusion: str) -> Proc:
         """``workflow_run``: one deploy run per completed build run, after the dispatch delay."""
         yield self.env.timeout(build.durations.dispatch)
         run = self._new_run("deploy", build.commit, build.durations, "workflow_run")
         run.build_run = build.id
-        gated = self.strategy.gate and conclusion != "success"
-        reason = f"gate: build run {build.id} concluded {conclusion}"
-        self._start(run, None, [self._deploy_job(lambda _c: reason if gated else None)])
+        job = _DEPLOY_JOB
+        if self.strategy.gate and conclusion != "success":
+            reason = f"gate: build run {build.id} concluded {conclusion}"
+            job = replace(_DEPLOY_JOB, skip=lambda _c: reason)
+        self._start(run, None, [job])
 
     # -- runs, jobs and groups ----------------------------------------------------------------
 
@@ -228,13 +238,12 @@ class _Simulation:
         self,
         kind: str,
         run: _Run,
-        *,
-        job: str | None = None,
         step: str = "",
         registry: str = "",
         ref: str = "",
         image: int = -1,
         detail: str = "",
+        job: str | None = None,
     ) -> None:
         """Record one event of `run` at the current time (a plain tuple; Events are made later)."""
         self.events.append(
@@ -292,17 +301,18 @@ class _Simulation:
                     self._emit("job_skipped", run, job=job.name, detail=reason)
                     conclusion = "skipped" if conclusion == "success" else conclusion
                     continue
-                if job.group is not None:
-                    yield from self._enter(run, job.group)
-                yield self.env.timeout(job.pickup(run))
+                group = self.deploy_group if job.name == "deploy" else None
+                if group is not None:
+                    yield from self._enter(run, group)
+                yield self.env.timeout(job.pickup(run.durations))
                 run.job = job.name
                 self._emit("job_started", run)
-                ok = yield from job.body(run)
+                ok = yield from job.steps(self, run)
                 conclusion = "success" if ok else "failure"
                 self._emit("job_completed", run, detail=conclusion)
                 run.job = ""
-                if job.group is not None:
-                    self._leave(run, job.group)
+                if group is not None:
+                    self._leave(run, group)
         except simpy.Interrupt as interrupt:
             conclusion = "cancelled"
             if run.step:
@@ -320,17 +330,17 @@ class _Simulation:
     def _begin(self, run: _Run, name: str, duration: float, image: int = -1) -> simpy.Timeout:
         """Start step `name`; the caller yields the returned timeout, then calls :meth:`_end`."""
         run.step = name
-        self._emit("step_start", run, step=name, image=image)
+        self._emit("step_start", run, name, image=image)
         return self.env.timeout(duration)
 
     def _end(self, run: _Run, *, failed: bool = False, image: int = -1) -> None:
-        self._emit("step_end", run, step=run.step, image=image, detail="failure" if failed else "")
+        self._emit("step_end", run, run.step, image=image, detail="failure" if failed else "")
         run.step = ""
 
     # -- registry and service -------------------------------------------------------------------
 
     def _write(
-        self, run: _Run, registry: Registry, keys: list[str], image: Image, start: float
+        self, run: _Run, registry: Registry, keys: tuple[str, ...], image: Image, start: float
     ) -> None:
         visible = self.env.now + run.durations.registry_lag
         registry.write_many(keys, visible, image, Tie(start, image.commit, run.id))
@@ -358,12 +368,12 @@ class _Simulation:
             for key, register in registry.tags.items():
                 writes = register.writes
                 if len(writes) > 1:
-                    writes = sorted(writes, key=lambda w: (w.visible_at, w.tie))
-                for w in writes:
-                    run = runs[w.tie.run - 1]
+                    writes = sorted(writes, key=_TIE_ORDER)
+                for visible_at, tie, image in writes:
+                    run = runs[tie.run - 1]
                     out.append(
                         (
-                            w.visible_at,
+                            visible_at,
                             "write",
                             run.id,
                             run.workflow,
@@ -372,8 +382,8 @@ class _Simulation:
                             "",
                             name,
                             key,
-                            w.image.commit,
-                            f"build run {w.image.build_run}",
+                            image.commit,
+                            f"build run {image.build_run}",
                         )
                     )
         for time, image, writer in self.service.timeline()[1:]:
@@ -419,7 +429,8 @@ class _Simulation:
         if d.build_fails:
             return False
         image = Image(run.commit, run.id)
-        keys = (["latest"] if move_latest else []) + [f"sha-{run.commit}", image.digest]
+        pinned = (f"sha-{run.commit}", image.digest)
+        keys = ("latest", *pinned) if move_latest else pinned
         start = self.env.now
         yield self._begin(run, "push", d.push)
         self._end(run)
@@ -465,7 +476,7 @@ class _Simulation:
             yield self._begin(run, "mirror", d.mirror)
             self._end(run)
             target = self.deploy_registry
-            self._write(run, target, ["latest", f"sha-{run.commit}", pulled.digest], pulled, start)
+            self._write(run, target, ("latest", f"sha-{run.commit}", pulled.digest), pulled, start)
         if s.guard != "none":
             passed = yield from self._guard(run)
             if not passed:
@@ -522,6 +533,12 @@ class _Simulation:
             detail="pass" if passed else "block",
         )
         return passed
+
+
+_BUILD_JOB = _Job("build", attrgetter("build_pickup"), _Simulation._build_steps)
+_DEPLOY_JOB = _Job("deploy", attrgetter("deploy_pickup"), _Simulation._deploy_steps)
+#: the deploy job of a merged workflow (``needs: build``)
+_NEEDS_DEPLOY_JOB = replace(_DEPLOY_JOB, skip=_needs_build)
 
 
 def simulate(

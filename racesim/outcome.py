@@ -120,6 +120,21 @@ class Outcome:
         return pd.DataFrame(rows, columns=columns)
 
 
+#: kinds of events no verdict depends on (most rows of a trace are step starts)
+_UNUSED_KINDS = frozenset(
+    {
+        "step_start",
+        "step_aborted",
+        "run_completed",
+        "push",
+        "rerun",
+        "dispatch",
+        "pending",
+        "job_skipped",
+    }
+)
+
+
 def assess(trace: Trace) -> Outcome:
     """Compute the :class:`Outcome` of `trace` from its events.
 
@@ -137,20 +152,38 @@ def assess(trace: Trace) -> Outcome:
     cancelled = 0
     built: set[int] = set()
     first_visible: dict[tuple[str, str, int], float] = {}
-    available: list[tuple[float, int]] = []
+    # change points for _behind: (time, 0, live commit) and (time, 1, commit of a build registry
+    # write)
+    changes: list[tuple[float, int, int]] = [(-math.inf, 0, 0)]
     latest: dict[str, int] = {build_registry: 0, trace.deploy_registry: 0}
     live: list[tuple[float, int]] = [(-math.inf, 0)]
 
     for t, kind, run, workflow, job, commit, step, registry, ref, image, detail in trace.rows:
-        if kind == "write":
-            if (registry, ref, image) not in first_visible:
-                first_visible[(registry, ref, image)] = t
+        if kind in _UNUSED_KINDS:
+            continue
+        if kind == "step_end":
+            if step == "rollout" and run in drafts:
+                draft = drafts[run]
+                draft[2], draft[3], draft[8] = "live", image, t
+        elif kind == "write":
+            first_visible.setdefault((registry, ref, image), t)
             if ref == "latest":
                 latest[registry] = image
             if registry == build_registry:
-                available.append((t, image))
+                change = (t, 1, image)
+                if changes[-1] != change:  # one push writes several keys: repeats change nothing
+                    changes.append(change)
+        elif kind == "read" or kind == "read_failed":
+            if detail == "pull" and run in drafts:
+                draft = drafts[run]
+                if draft[4] is None:
+                    draft[4:8] = t, (None if kind == "read_failed" else image), registry, ref
+        elif kind == "guard":
+            if detail == "block" and run in drafts:
+                drafts[run][2] = "blocked"
         elif kind == "live":
             live.append((t, image))
+            changes.append((t, 0, image))
         elif kind == "run_created":
             causes[run] = detail
             if workflow == "deploy" or workflow == "merged":
@@ -167,14 +200,6 @@ def assess(trace: Trace) -> Outcome:
             cancelled += 1
             if run in drafts:
                 drafts[run][2] = "cancelled"
-        elif run in drafts:
-            draft = drafts[run]
-            if detail == "pull" and draft[4] is None and (kind == "read" or kind == "read_failed"):
-                draft[4:8] = t, (None if kind == "read_failed" else image), registry, ref
-            elif kind == "guard" and detail == "block":
-                draft[2] = "blocked"
-            elif kind == "step_end" and step == "rollout":
-                draft[2], draft[3], draft[8] = "live", image, t
 
     deploys = []
     for run, (
@@ -199,27 +224,31 @@ def assess(trace: Trace) -> Outcome:
     pushes = trace.history.pushes
     start = pushes[0].time if pushes else 0.0
     end = trace.rows[-1][0] if trace.rows else start
-    newest_built = max(built, default=0)
+    newest_built = max(built) if built else 0
     regressions = 0
     previous = 0
-    for _, c in live:
+    shown: set[int] = set()  # every commit the service ran
+    reached: list[float] = []  # reached[k - 1]: when the service first ran commit k or newer
+    for t, c in live:
         regressions += c < previous
         previous = c
+        shown.add(c)
+        while len(reached) < c:
+            reached.append(t)
     push_to_live: list[float | None] = []
-    for k, push in enumerate(pushes, start=1):
-        first = next((t for t, c in live if c >= k), None)
-        push_to_live.append(None if first is None else first - push.time)
+    for k, push in enumerate(pushes):
+        push_to_live.append(reached[k] - push.time if k < len(reached) else None)
     return Outcome(
         deploys=tuple(deploys),
-        skipped_deploys=len(deploying - drafts.keys()),
+        skipped_deploys=len(deploying.difference(drafts)),
         live=tuple(live),
         final_live=live[-1][1],
         newest_built=newest_built,
         final_correct=live[-1][1] == newest_built,
         regressions=regressions,
         push_to_live=tuple(push_to_live),
-        never_deployed=tuple(sorted(built.difference(c for _, c in live))),
-        behind_s=_behind(live, available, start, end),
+        never_deployed=tuple(sorted(built.difference(shown))),
+        behind_s=_behind(changes, start, end),
         latest_at_end=latest,
         runner_s=runner_s,
         cancelled_runs=cancelled,
@@ -227,14 +256,14 @@ def assess(trace: Trace) -> Outcome:
     )
 
 
-def _behind(
-    live: list[tuple[float, int]], available: list[tuple[float, int]], start: float, end: float
-) -> float:
+def _behind(changes: list[tuple[float, int, int]], start: float, end: float) -> float:
     """Seconds in [start, end] during which the live commit is older than the newest image.
 
-    Both lists are in time order; one merged sweep over their change points.
+    `changes` holds ``(time, 0, commit)`` when the service goes live on `commit` and
+    ``(time, 1, commit)`` when the build registry receives an image of `commit`; one sweep over
+    them in time order (at the same instant, live changes first).
     """
-    changes = sorted([(t, 0, c) for t, c in live] + [(t, 1, k) for t, k in available])
+    changes.sort()
     total = 0.0
     current = newest = 0
     since = start

@@ -11,15 +11,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any, NamedTuple
 
 import pandas as pd
 
 from racesim.model.history import History
+from racesim.outcome import Outcome, assess
 from racesim.strategies import Strategy
-
-if TYPE_CHECKING:
-    from racesim.outcome import Outcome
 
 __all__ = ["EVENT_KINDS", "Event", "Trace"]
 
@@ -104,8 +102,6 @@ class Trace:
     @cached_property
     def outcome(self) -> Outcome:
         """Per-deploy verdicts and per-history metrics (see :class:`racesim.Outcome`)."""
-        from racesim.outcome import assess
-
         return assess(self)
 
     def frame(self) -> pd.DataFrame:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import NamedTuple
 
 __all__ = ["BASELINE_IMAGE", "Image", "Register", "Registry", "Tie"]
@@ -89,7 +90,7 @@ class Register:
         out: list[tuple[float, Image, int]] = []
         if self.initial is not None:
             out.append((-math.inf, self.initial, 0))
-        for w in sorted(self.writes, key=lambda w: (w.visible_at, w.tie)):
+        for w in sorted(self.writes, key=attrgetter("visible_at", "tie")):
             if out and out[-1][0] == w.visible_at:
                 out[-1] = (w.visible_at, w.image, w.tie.run)
             else:
@@ -118,12 +119,14 @@ class Registry:
     def write_many(self, keys: Iterable[str], visible_at: float, image: Image, tie: Tie) -> None:
         """Point every key of `keys` at `image` from `visible_at` on (one push, several tags)."""
         entry = _Write(visible_at, tie, image)
+        tags = self.tags
         for key in keys:
-            register = self.tags.get(key)
+            register = tags.get(key)
             if register is None:
                 initial = BASELINE_IMAGE if key in _BASELINE_KEYS else None
-                register = self.tags[key] = Register(initial)
-            register.writes.append(entry)
+                tags[key] = Register(initial, [entry])
+            else:
+                register.writes.append(entry)
 
     def read(self, key: str, time: float) -> Image | None:
         """What `key` resolves to at `time`; ``None`` means ``manifest unknown``."""
