@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import pytest
+
+from racesim.cli import main
 from racesim.model import Durations
 
 #: the f8af4c1 incident's durations (push 0 s, dispatch 3 s as the replay assumes)
@@ -35,3 +38,13 @@ def simple(**overrides: float | bool) -> Durations:
     }
     base.update(overrides)
     return Durations(**base)  # type: ignore[arg-type]
+
+
+def run_cli(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    """``racesim ARGV``: exit code (returned, or raised by argparse), stdout, stderr."""
+    try:
+        code = main(argv)
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    out = capsys.readouterr()
+    return code, out.out, out.err

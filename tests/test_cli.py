@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from helpers import run_cli
 
 from racesim.cli import main
 
@@ -56,14 +57,6 @@ def test_replay_plot_writes_a_png(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert "timeline written" in capsys.readouterr().out
 
 
-def run_cli(argv: list[str]) -> int:
-    """`main`'s exit code, whether it returns it or argparse raises SystemExit."""
-    try:
-        return main(argv)
-    except SystemExit as exc:
-        return int(exc.code or 0)
-
-
 @pytest.mark.parametrize(
     ("argv", "fragment"),
     [
@@ -76,8 +69,8 @@ def run_cli(argv: list[str]) -> int:
 def test_bad_arguments_exit_2_with_one_line(
     argv: list[str], fragment: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert run_cli(argv) == 2
-    err = capsys.readouterr().err
+    code, _, err = run_cli(argv, capsys)
+    assert code == 2
     assert err.count("\n") == 1, err
     assert fragment in err
 
@@ -88,3 +81,15 @@ def test_console_script_entry_point() -> None:
     )
     assert done.returncode == 0
     assert "INCIDENT" in done.stdout
+
+
+def test_replay_gif_for_slides(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from PIL import Image
+
+    path = tmp_path / "race.gif"
+    assert main(["replay", "f8af4c1", "--strategy", "workflow_run", "--gif", str(path)]) == 0
+    assert "animation written" in capsys.readouterr().out
+    with Image.open(path) as gif:
+        assert gif.n_frames > 1
+    code, _, err = run_cli(["replay", "f8af4c1", "--gif", str(tmp_path / "x.png")], capsys)
+    assert code == 2 and "--gif:" in err and err.count("\n") == 1

@@ -6,18 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
+from helpers import run_cli as run
 
-from racesim.cli import main
 from racesim.strategies import PRESETS
-
-
-def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    try:
-        code = main(argv)
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 def test_check_prints_a_two_push_counterexample_and_writes_its_timeline(

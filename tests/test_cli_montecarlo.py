@@ -6,17 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-
-from racesim.cli import main
-
-
-def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    try:
-        code = main(argv)
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out = capsys.readouterr()
-    return code, out.out, out.err
+from helpers import run_cli as run
 
 
 def test_compare_jobs_1_and_2_print_the_same(capsys: pytest.CaptureFixture[str]) -> None:

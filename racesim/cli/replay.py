@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from racesim.errors import InputError
 from racesim.incidents import builtin_incidents, load_incident, replay
 from racesim.report import replay_report
 from racesim.strategies import preset_names
@@ -34,6 +35,12 @@ def register(sub: Any) -> None:
     p.add_argument(
         "--plot", metavar="PATH", type=Path, help="write the timeline picture (PNG, SVG or PDF)"
     )
+    p.add_argument(
+        "--gif",
+        metavar="PATH",
+        type=Path,
+        help="write the timeline as an animated GIF (for slides)",
+    )
     p.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
     p.set_defaults(run=run)
 
@@ -45,10 +52,24 @@ def run(args: argparse.Namespace) -> int:
         from racesim.plot.figures import save_replay_timeline
 
         save_replay_timeline(result, args.plot)
+    if args.gif is not None:
+        from racesim.plot.animate import animate_timeline
+
+        try:
+            animate_timeline(
+                result.trace,
+                args.gif,
+                epoch=result.incident.epoch,
+                title=f"{result.incident.name}: {result.incident.title}",
+            )
+        except InputError as exc:
+            raise InputError("--gif", exc.problem) from None
     if args.json:
         print(json.dumps(result.to_json(), indent=2))
     else:
         print(replay_report(result))
         if args.plot is not None:
             print(f"\ntimeline written to {args.plot}")
+        if args.gif is not None:
+            print(f"animation written to {args.gif}")
     return 0 if result.reproduced else 1

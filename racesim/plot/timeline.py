@@ -169,23 +169,27 @@ def plot_timeline(
                 zorder=5,
             )
 
-    # race windows: from each early pull to the moment its meant image became visible
-    for d in outcome.deploys:
-        if d.pull_time is not None and d.pull_margin is not None and d.pull_margin < 0:
-            start, stop = d.pull_time, d.pull_time - d.pull_margin
-            ax.axvspan(x(start), x(stop), color=_STALE, alpha=0.12, zorder=0)
-            ax.annotate(
-                f"race window {-d.pull_margin:g} s",
-                (x(start + (stop - start) / 2), 1.0),
-                xycoords=("data", "axes fraction"),
-                xytext=(0, -4),
-                textcoords="offset points",
-                ha="center",
-                va="top",
-                fontsize=9,
-                color=_STALE,
-                fontweight="bold",
-            )
+    # race windows: from each early pull to the moment its meant image became visible; labels
+    # are stacked so that overlapping windows stay readable
+    windows = [
+        (d.pull_time, d.pull_time - d.pull_margin)
+        for d in outcome.deploys
+        if d.pull_time is not None and d.pull_margin is not None and d.pull_margin < 0
+    ]
+    for i, (start, stop) in enumerate(windows):
+        ax.axvspan(x(start), x(stop), color=_STALE, alpha=0.12, zorder=0)
+        ax.annotate(
+            f"race window {stop - start:g} s",
+            (x(start + (stop - start) / 2), 1.0),
+            xycoords=("data", "axes fraction"),
+            xytext=(0, -4 - 11 * i),
+            textcoords="offset points",
+            ha="center",
+            va="top",
+            fontsize=9,
+            color=_STALE,
+            fontweight="bold",
+        )
 
     # the service lane: green while it runs the newest image available, red while it lags behind
     first = trace.history.pushes[0].time if trace.history.pushes else 0.0
