@@ -1,14 +1,20 @@
 """racesim: simulate, replay and property-test the CI race between an image build and its deploy.
 
-The public API is what this module exports. Everything else is internal and may change.
+The public API is what this module exports, plus the documented subpackages: ``racesim.scenarios``,
+``racesim.incidents``, ``racesim.montecarlo``, ``racesim.summary``, ``racesim.matrix``,
+``racesim.plot``, ``racesim.testing`` (the property-testing kit) and ``racesim.classroom``.
+Everything else (the engine's internals, ``racesim.cli``) may change without notice.
 """
 
 from racesim.engine import simulate
 from racesim.errors import InputError, RacesimError
 from racesim.incidents import Incident, Replay, builtin_incidents, load_incident, replay
+from racesim.matrix import safety_matrix
 from racesim.model import Dispatch, Durations, History, Push, Rerun
+from racesim.montecarlo import run_trials, sweep, trial_history
 from racesim.outcome import DeployOutcome, Outcome
 from racesim.plot import animate_timeline, plot_timeline
+from racesim.scenarios import Scenario, builtin_scenarios, load_scenario
 from racesim.strategies import (
     PRESETS,
     Concurrency,
@@ -17,6 +23,7 @@ from racesim.strategies import (
     parse_strategy,
     preset_names,
 )
+from racesim.summary import summarize, wilson_interval
 from racesim.trace import Event, Trace
 
 __version__ = "0.1.0"
@@ -36,16 +43,25 @@ __all__ = [
     "RacesimError",
     "Replay",
     "Rerun",
+    "Scenario",
     "Strategy",
     "Trace",
     "Wait",
     "__version__",
     "animate_timeline",
     "builtin_incidents",
+    "builtin_scenarios",
     "load_incident",
+    "load_scenario",
     "parse_strategy",
     "plot_timeline",
     "preset_names",
     "replay",
+    "run_trials",
+    "safety_matrix",
     "simulate",
+    "summarize",
+    "sweep",
+    "trial_history",
+    "wilson_interval",
 ]
