@@ -47,7 +47,7 @@ from mkdocs.structure.pages import Page
 
 MARKER = re.compile(r"^<!--\s*racesim:\s*(?P<name>[\w-]+)(?P<args>[^>]*?)\s*-->\s*$", re.M)
 
-#: the verdict table on the Background page: histories per search and seed (stated on the page)
+#: the verdict table on the Background page: histories per push count and seed (on the page)
 VERDICT_EXAMPLES = 200
 VERDICT_SEED = 0
 

@@ -186,8 +186,9 @@ def _all(args: argparse.Namespace) -> int:
         }
         rows.append((strategy, *(cells[p] for p in props)))
     print(
-        f"verdicts found by search: up to {args.pushes} pushes, {args.max_examples} histories per "
-        f"search, seed {args.seed}; 'holds (0 in N)' means no counterexample among N simulated"
+        f"verdicts found by search: up to {args.pushes} pushes (fewest first), "
+        f"{args.max_examples} generated histories per push count, seed {args.seed}; "
+        "'holds (0 in N)' means none of the N histories simulated broke the property"
     )
     print(format_table(rows, ["strategy", *props]))
     return 0
