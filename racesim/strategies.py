@@ -174,18 +174,6 @@ class Strategy:
         assert isinstance(table, dict)
         return "custom: " + ", ".join(f"{k}={_show(v)}" for k, v in table.items())
 
-    def knobs(self) -> dict[str, object]:
-        """The knobs as a flat dict (nested groups spelled out), for tables and TOML."""
-        out: dict[str, object] = {}
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if isinstance(value, Wait | Concurrency):
-                for sub in fields(value):
-                    out[f"{f.name}.{sub.name}"] = getattr(value, sub.name)
-            else:
-                out[f.name] = value
-        return out
-
     def __str__(self) -> str:
         return self.name
 

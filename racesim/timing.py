@@ -10,6 +10,7 @@ table form used in scenario files (:func:`distribution_from_table`,
 
 from __future__ import annotations
 
+import functools
 import math
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
@@ -283,22 +284,17 @@ class HeavyTailed(Distribution):
         return self.shift + scale * (float((1.0 - q) ** (-1.0 / alpha)) - 1.0)
 
 
-_LOMAX_CACHE: dict[tuple[float, float], tuple[float, float]] = {}
-
-
+@functools.cache
 def _lomax_fit(median: float, p95: float) -> tuple[float, float]:
-    """Lomax ``(alpha, scale)`` with the given median and 95th percentile."""
-    key = (median, p95)
-    if key not in _LOMAX_CACHE:
-        # quantile: scale * ((1-q)^(-1/alpha) - 1); the ratio p95/median fixes alpha
-        ratio = p95 / median
+    """Lomax ``(alpha, scale)`` with the given median and 95th percentile (a pure function)."""
+    # quantile: scale * ((1-q)^(-1/alpha) - 1); the ratio p95/median fixes alpha
+    ratio = p95 / median
 
-        def gap(alpha: float) -> float:
-            return float((20.0 ** (1 / alpha) - 1) / (2.0 ** (1 / alpha) - 1)) - ratio
+    def gap(alpha: float) -> float:
+        return float((20.0 ** (1 / alpha) - 1) / (2.0 ** (1 / alpha) - 1)) - ratio
 
-        alpha = float(optimize.brentq(gap, 0.05, 1e3))
-        _LOMAX_CACHE[key] = (alpha, median / (2.0 ** (1 / alpha) - 1))
-    return _LOMAX_CACHE[key]
+    alpha = float(optimize.brentq(gap, 0.05, 1e3))
+    return alpha, median / (2.0 ** (1 / alpha) - 1)
 
 
 _KINDS: dict[str, type[Distribution]] = {

@@ -116,12 +116,6 @@ class Table:
             raise self.error(key, f"expected an integer >= {minimum}, got {value!r}")
         return value
 
-    def flag(self, key: str, default: object = ...) -> Any:
-        value = self.raw(key, default)
-        if value is not default and not isinstance(value, bool):
-            raise self.error(key, f"expected true or false, got {_kind(value)}")
-        return value
-
     def moment(self, key: str) -> datetime:
         """An offset date-time (TOML ``2025-12-03T23:44:32Z`` or an ISO-8601 string), in UTC."""
         value = self.raw(key)

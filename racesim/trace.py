@@ -115,7 +115,3 @@ class Trace:
     def label(self, commit: int | None) -> str:
         """Human label of `commit` (see :meth:`History.label`)."""
         return self.history.label(commit)
-
-    def of_run(self, run: int) -> list[Event]:
-        """The events of run `run`, in order."""
-        return [e for e in self.events if e.run == run]

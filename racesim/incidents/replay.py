@@ -441,47 +441,53 @@ def event_time(trace: Trace, event: str, commit: int) -> float | None:
     return next((e.time for e in trace.events if matches(e)), None)
 
 
-def _outcome_checks(incident: Incident, trace: Trace) -> list[tuple[str, str, str]]:
+def _reproduced(incident: Incident, trace: Trace) -> list[tuple[str, str]]:
+    """``(what, got)`` for each outcome the incident observed, in the incident file's order."""
     label = trace.history.label
     outcome = trace.outcome
-    checks: list[tuple[str, str, str]] = []
+    out: list[tuple[str, str]] = []
     if incident.outcome.live is not None:
-        checks.append(("live at the end", incident.outcome.live, label(outcome.final_live)))
-    for registry, seen in incident.outcome.latest.items():
+        out.append(("live at the end", label(outcome.final_live)))
+    for registry in incident.outcome.latest:
         at_end = outcome.latest_at_end.get(registry)
-        checks.append(
-            (f"{registry} latest at the end", seen, "-" if at_end is None else label(at_end))
-        )
-    for meant, shipped in incident.outcome.deploys:
+        out.append((f"{registry} latest at the end", "-" if at_end is None else label(at_end)))
+    for meant, _ in incident.outcome.deploys:
         k = incident.commit_number(meant)
-        got_deploys = [d for d in outcome.deploys if d.meant == k and d.cause != "dispatch"]
-        got = label(got_deploys[0].shipped) if got_deploys else "no deploy"
-        checks.append((f"deploy of {meant} shipped", shipped, got))
-    return checks
+        mine = [d for d in outcome.deploys if d.meant == k and d.cause != "dispatch"]
+        out.append((f"deploy of {meant} shipped", label(mine[0].shipped) if mine else "no deploy"))
+    return out
+
+
+def _observed_values(incident: Incident) -> list[str]:
+    """What the incident observed, in the order of :func:`_reproduced`."""
+    seen = [] if incident.outcome.live is None else [incident.outcome.live]
+    seen += list(incident.outcome.latest.values())
+    return seen + [shipped for _, shipped in incident.outcome.deploys]
+
+
+def _outcome_checks(incident: Incident, trace: Trace) -> list[tuple[str, str, str]]:
+    """``(what, observed, reproduced)`` for each observed outcome."""
+    return [
+        (what, seen, got)
+        for (what, got), seen in zip(
+            _reproduced(incident, trace), _observed_values(incident), strict=True
+        )
+    ]
 
 
 def _verdicts(incident: Incident, trace: Trace) -> list[tuple[str, str, str]]:
     """``(what, right, got)`` for each outcome the incident observed, judged against what is right.
 
     Right means: production and every observed registry end on the newest successfully built
-    commit, and each deploy ships the commit it meant to (or does not run at all).
+    commit, and each deploy ships the commit it meant to (or does not roll out at all).
     """
-    label = trace.history.label
-    outcome = trace.outcome
-    newest = label(outcome.newest_built)
-    out: list[tuple[str, str, str]] = []
-    if incident.outcome.live is not None:
-        out.append(("live at the end", newest, label(outcome.final_live)))
-    for registry in incident.outcome.latest:
-        at_end = outcome.latest_at_end.get(registry)
-        out.append(
-            (f"{registry} latest at the end", newest, "-" if at_end is None else label(at_end))
-        )
-    for meant, _ in incident.outcome.deploys:
-        k = incident.commit_number(meant)
-        mine = [d for d in outcome.deploys if d.meant == k and d.cause != "dispatch"]
-        got = label(mine[0].shipped) if mine and mine[0].shipped is not None else "no deploy"
-        out.append((f"deploy of {meant} shipped", meant, meant if got == "no deploy" else got))
+    newest = trace.history.label(trace.outcome.newest_built)
+    right = [newest] * (len(_observed_values(incident)) - len(incident.outcome.deploys))
+    right += [meant for meant, _ in incident.outcome.deploys]
+    out = []
+    for (what, got), should in zip(_reproduced(incident, trace), right, strict=True):
+        skipped = what.startswith("deploy of") and got in ("no deploy", "-")
+        out.append((what, should, should if skipped else got))
     return out
 
 
