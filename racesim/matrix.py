@@ -3,14 +3,14 @@
 Each situation is a built-in scenario (one push; two pushes whose builds finish out of order; a
 burst of five; a failed build; a re-run of an old build). Each cell is a Monte Carlo estimate, with
 Wilson intervals, of how often a strategy deploys stale code, ends on the wrong commit, and moves
-production backwards in that situation. Nothing in the matrix is written by hand.
+production backwards in that situation. Nothing in the matrix is written by hand. The heatmap
+of a matrix is :func:`racesim.plot.plot_safety_matrix`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from concurrent.futures import Executor
-from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -19,10 +19,7 @@ from racesim.scenarios.format import load_scenario
 from racesim.strategies import PRESETS, Strategy
 from racesim.summary import summarize
 
-if TYPE_CHECKING:
-    from matplotlib.axes import Axes
-
-__all__ = ["MATRIX_RATES", "SITUATIONS", "plot_safety_matrix", "safety_matrix"]
+__all__ = ["MATRIX_RATES", "SITUATIONS", "matrix_table", "safety_matrix"]
 
 #: situation label -> built-in scenario
 SITUATIONS: dict[str, str] = {
@@ -86,48 +83,3 @@ def matrix_table(matrix: pd.DataFrame, rate: str) -> pd.DataFrame:
     order_rows = list(dict.fromkeys(matrix["strategy"]))
     order_cols = list(dict.fromkeys(matrix["situation"]))
     return table.loc[order_rows, order_cols]
-
-
-def plot_safety_matrix(
-    matrix: pd.DataFrame,
-    axes: Iterable[Axes] | None = None,
-    *,
-    rates: Iterable[str] = tuple(MATRIX_RATES),
-) -> list[Axes]:
-    """One annotated heatmap per rate (default: stale, final wrong, regression); returns Axes."""
-    rates = list(rates)
-    if axes is None:
-        import matplotlib.pyplot as plt
-
-        _, grid = plt.subplots(
-            1,
-            len(rates),
-            figsize=(6.5 * len(rates), 5.5),
-            layout="constrained",
-            sharey=True,
-            squeeze=False,
-        )
-        axes = list(grid[0])
-    axes = list(axes)
-    for ax, rate in zip(axes, rates, strict=True):
-        table = matrix_table(matrix, rate)
-        image = ax.imshow(table.to_numpy(float), cmap="Reds", vmin=0, vmax=1, aspect="auto")
-        ax.set_xticks(
-            range(table.shape[1]), list(table.columns), rotation=30, ha="right", fontsize=10
-        )
-        ax.set_yticks(range(table.shape[0]), list(table.index), fontsize=10)
-        for i in range(table.shape[0]):
-            for j in range(table.shape[1]):
-                p = float(table.to_numpy(float)[i, j])
-                ax.text(
-                    j,
-                    i,
-                    f"{p:.0%}",
-                    ha="center",
-                    va="center",
-                    fontsize=9,
-                    color="white" if p > 0.55 else "black",
-                )
-        ax.set_title(f"P({rate.replace('_', ' ')})", fontsize=12)
-        ax.figure.colorbar(image, ax=ax, fraction=0.046, pad=0.02, format="{x:.0%}")
-    return axes

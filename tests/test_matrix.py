@@ -10,7 +10,8 @@ import pandas as pd
 import pytest
 
 from racesim.cli import main
-from racesim.matrix import SITUATIONS, matrix_table, plot_safety_matrix, safety_matrix
+from racesim.matrix import SITUATIONS, matrix_table, safety_matrix
+from racesim.plot import plot_safety_matrix
 from racesim.scenarios import load_scenario
 
 STRATEGIES = [

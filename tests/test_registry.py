@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import itertools
+from typing import Any
 
 import pytest
 from helpers import simple
 from hypothesis import given
 from hypothesis import strategies as st
 
-from racesim import engine
 from racesim.engine import simulate
 from racesim.model import BASELINE_IMAGE, History, Image, Push, Registry
 from racesim.model.registry import Tie
+from racesim.model.runs import Run
+from racesim.model.triggers import Triggers
 from racesim.strategies import Strategy
 
 
@@ -103,22 +105,29 @@ def test_engine_result_independent_of_process_creation_order(
 ) -> None:
     """Creating the deploy run's process before the build's changes nothing in the outcome."""
     d = simple(build=10, push=10, prepare=20, deploy_pickup=1, build_pickup=1)
-    original = engine._Simulation._on_push
+    original = Triggers._on_push
 
-    def swapped(self: engine._Simulation, commit: int) -> None:
+    def swapped(self: Triggers, commit: int) -> None:
         """Create the build run's process only after the deploy run's."""
         if not deploy_first:
             original(self, commit)
             return
-        deferred: list[object] = []
-        start_build = self._start_build
-        self._start_build = deferred.append  # type: ignore[method-assign]
-        original(self, commit)
-        del self._start_build
-        for run in deferred:
-            start_build(run)  # type: ignore[arg-type]
+        deferred: list[tuple[Any, ...]] = []
+        start = self.runs.start
 
-    monkeypatch.setattr(engine._Simulation, "_on_push", swapped)
+        def defer_builds(run: Run, *rest: Any) -> None:
+            if run.workflow == "build":
+                deferred.append((run, *rest))
+            else:
+                start(run, *rest)
+
+        self.runs.start = defer_builds  # type: ignore[method-assign]
+        original(self, commit)
+        del self.runs.start
+        for args in deferred:
+            start(*args)
+
+    monkeypatch.setattr(Triggers, "_on_push", swapped)
     out = simulate("parallel", History.single(d)).outcome
     assert out.deploys[0].pulled == 1
     assert out.final_live == 1

@@ -1,5 +1,6 @@
 """Real incidents: the incident file format, built-in incidents, replay and counterfactuals."""
 
+from racesim.incidents.derive import DEFAULT_ASSUMPTIONS, DurationSource, derive
 from racesim.incidents.format import (
     EVENTS,
     Assumption,
@@ -9,15 +10,7 @@ from racesim.incidents.format import (
     builtin_incidents,
     load_incident,
 )
-from racesim.incidents.replay import (
-    DEFAULT_ASSUMPTIONS,
-    Counterfactual,
-    DurationSource,
-    ObservedTime,
-    Replay,
-    derive,
-    replay,
-)
+from racesim.incidents.replay import Counterfactual, ObservedTime, Replay, replay
 
 __all__ = [
     "DEFAULT_ASSUMPTIONS",

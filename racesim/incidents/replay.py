@@ -1,28 +1,28 @@
-"""Replay an incident: derive durations from observed times, reproduce them, try other strategies.
+"""Replay an incident: derive durations, reproduce every observed time, try other strategies.
 
-Each push's runs form two chains of steps (build, then deploy). Observed events pin chain
-boundaries; the time between two observed boundaries is the sum of the durations in between.
-When that sum has one unknown duration, it is *observed*; when it has several, all but the main
-one must be *assumed* (from the incident file, or a documented default) and the main one is
-*derived* as the remainder. Durations outside every observed segment are assumed too. The replay
-then runs the engine with the incident's strategy, checks every observed time and the observed
-outcome, and reruns the same durations under other strategies (counterfactuals).
+The durations come from :mod:`racesim.incidents.derive`; the replay runs the engine with the
+incident's strategy, finds each observed event in the trace (:mod:`racesim.incidents.events`),
+checks the observed outcome, and reruns the same durations under other strategies
+(counterfactuals), judged by :mod:`racesim.incidents.verdicts`. This module holds the result types
+and :func:`replay`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Any
 
 from racesim.engine import simulate
-from racesim.errors import InputError
+from racesim.incidents.derive import DEFAULT_ASSUMPTIONS, DurationSource, derive
+from racesim.incidents.events import event_time
 from racesim.incidents.format import Incident
-from racesim.model.history import DURATION_FIELDS, Dispatch, Durations, History, Push, Rerun
+from racesim.incidents.verdicts import outcome_checks, verdicts
+from racesim.model.history import History
 from racesim.strategies import PRESETS, Strategy, parse_strategy
 from racesim.tomlio import utc_iso
-from racesim.trace import Event, Trace
+from racesim.trace import Trace
 
 __all__ = [
     "DEFAULT_ASSUMPTIONS",
@@ -30,43 +30,10 @@ __all__ = [
     "DurationSource",
     "ObservedTime",
     "Replay",
+    "derive",
+    "event_time",
     "replay",
-]
-
-#: values used for durations that are neither observed nor assumed by the incident file
-DEFAULT_ASSUMPTIONS: dict[str, tuple[float, str]] = {
-    "build_pickup": (2.0, "typical GitHub-hosted runner pickup (2 s in the f8af4c1 incident)"),
-    "deploy_pickup": (2.0, "typical GitHub-hosted runner pickup (2 s in the f8af4c1 incident)"),
-    "dispatch": (3.0, "workflow_run dispatch has no published latency; a few seconds"),
-}
-_ZERO_REASON = "not observed; a step of 0 s changes no other time"
-
-#: which unknown duration absorbs the remainder of an observed gap, most preferred first
-_MAIN_STEP = (
-    "build",
-    "prepare",
-    "rollout",
-    "mirror",
-    "build_verify",
-    "deploy_verify",
-    "push",
-    "deploy_pickup",
-    "build_pickup",
-    "dispatch",
-)
-
-Source = Literal["observed", "derived", "assumed", "default"]
-
-
-@dataclass(frozen=True)
-class DurationSource:
-    """Where the value of one duration of one push's runs comes from."""
-
-    commit: str
-    duration: str
-    seconds: float
-    source: Source
-    why: str
+]  # derive and event_time are re-exported from the modules they moved to
 
 
 @dataclass(frozen=True)
@@ -239,256 +206,7 @@ def _deploys_json(trace: Trace) -> list[dict[str, Any]]:
     ]
 
 
-# -- deriving durations ---------------------------------------------------------------------------
-
-Link = tuple[str | float, str | None]  # (duration name or fixed seconds, event that ends it)
-
-
-def _build_chain(strategy: Strategy) -> list[Link]:
-    chain: list[Link] = [
-        ("build_pickup", "build.started"),
-        ("build", "build.built"),
-        ("push", "build.pushed"),
-    ]
-    if strategy.direct:
-        chain.append(("mirror", None))
-    chain.append(("build_verify", "build.finished"))
-    return chain
-
-
-def _deploy_chain(strategy: Strategy) -> list[Link]:
-    chain: list[Link] = (
-        [("dispatch", "deploy.created")] if strategy.trigger == "workflow_run" else []
-    )
-    chain += [("deploy_pickup", "deploy.started"), ("prepare", None)]
-    if strategy.sleep:
-        chain.append((strategy.sleep, None))
-    chain[-1] = (chain[-1][0], "deploy.pulled")
-    if strategy.mirror:
-        chain.append(("mirror", "deploy.mirrored"))
-    chain += [("rollout", "deploy.live"), ("deploy_verify", "deploy.finished")]
-    return chain
-
-
-class _Deriver:
-    """Solves the chains of one push."""
-
-    def __init__(self, incident: Incident, commit: str, source: str) -> None:
-        self.commit = commit
-        self.source = source
-        self.epoch = incident.epoch
-        self.observed: dict[str, tuple[float, int]] = {}
-        for i, o in enumerate(incident.observed):
-            if o.commit == commit:
-                self.observed[o.event] = ((o.time - self.epoch).total_seconds(), i)
-        self.assumed: dict[str, tuple[float, str]] = {}
-        for a in incident.assumed:
-            if a.commit is None and a.duration not in self.assumed:
-                self.assumed[a.duration] = (a.seconds, a.why)
-        for a in incident.assumed:
-            if a.commit == commit:
-                self.assumed[a.duration] = (a.seconds, a.why)
-        self.values: dict[str, DurationSource] = {}
-
-    def _fix(self, name: str, seconds: float, source: Source, why: str) -> None:
-        self.values[name] = DurationSource(self.commit, name, seconds, source, why)
-
-    def _assume(self, name: str) -> float:
-        if name in self.assumed:
-            seconds, why = self.assumed[name]
-            self._fix(name, seconds, "assumed", why)
-        else:
-            seconds, why = DEFAULT_ASSUMPTIONS.get(name, (0.0, _ZERO_REASON))
-            self._fix(name, seconds, "default", why)
-        return seconds
-
-    def solve(self, chain: Sequence[Link], anchor: float, anchor_name: str) -> float:
-        """Fix every duration of `chain`; returns the time the chain ends."""
-        t, since = anchor, anchor_name
-        segment: list[str] = []
-        fixed = 0.0
-        for part, event in chain:
-            if isinstance(part, str):
-                segment.append(part)
-            else:
-                fixed += part
-            if event is not None and event in self.observed:
-                at, index = self.observed[event]
-                self._segment(segment, at - t - fixed, event, since, index)
-                t, since, segment, fixed = at, event, [], 0.0
-        for name in segment:
-            t += self._assume(name)
-        return t + fixed
-
-    def _segment(self, names: list[str], gap: float, event: str, since: str, index: int) -> None:
-        free = [n for n in names if n not in self.assumed]
-        main = min(free, key=_MAIN_STEP.index) if free else None
-        others = sum(self._assume(n) for n in names if n != main)
-        remainder = gap - others
-        where = f"observed[{index}].time"
-        if main is None:
-            if abs(remainder) > 1e-9:
-                raise InputError(
-                    where,
-                    f"{event} of {self.commit} is {gap:g} s after {since}, but the assumed "
-                    f"{' + '.join(names)} add up to {others:g} s",
-                    self.source,
-                )
-            return
-        if remainder < 0:
-            raise InputError(
-                where,
-                f"times out of order: {event} of {self.commit} comes {-gap:g} s before {since}"
-                if gap < 0
-                else f"{event} of {self.commit} is {gap:g} s after {since}, less than the "
-                f"assumed {' + '.join(n for n in names if n != main)} ({others:g} s)",
-                self.source,
-            )
-        if len(names) == 1:
-            self._fix(main, remainder, "observed", f"{since} to {event}")
-        else:
-            self._fix(main, remainder, "derived", f"{since} to {event}, minus the assumed rest")
-
-
-def derive(
-    incident: Incident, source: str | None = None
-) -> tuple[History, tuple[DurationSource, ...]]:
-    """The pushes of `incident` with durations derived from its observed times."""
-    src = source or incident.where
-    strategy = incident.strategy
-    if strategy.wait is not None:
-        raise InputError(
-            "strategy", "cannot derive durations for a strategy that polls the registry", src
-        )
-    pushes: list[Push] = []
-    table: list[DurationSource] = []
-    records: dict[str, Durations] = {}
-    for moment in incident.pushes:
-        label = moment.commit
-        deriver = _Deriver(incident, label, src)
-        push_time = (moment.time - incident.epoch).total_seconds()
-        built = deriver.solve(_build_chain(strategy), push_time, "push")
-        if strategy.trigger != "none":
-            anchor, name = (
-                (push_time, "push") if strategy.trigger == "push" else (built, "build.finished")
-            )
-            deriver.solve(_deploy_chain(strategy), anchor, name)
-        for name in DURATION_FIELDS:
-            if name not in deriver.values:
-                deriver._assume(name)
-        values = {n: deriver.values[n].seconds for n in DURATION_FIELDS}
-        records[label] = Durations.from_mapping(values)
-        pushes.append(Push(push_time, records[label], label))
-        table += [deriver.values[n] for n in DURATION_FIELDS]
-    history = History(
-        tuple(pushes),
-        reruns=tuple(
-            Rerun(
-                (r.time - incident.epoch).total_seconds(),
-                incident.commit_number(r.commit),
-                records[r.commit],
-            )
-            for r in incident.reruns
-        ),
-        dispatches=tuple(_dispatch(incident, d.time, records) for d in incident.dispatches),
-        baseline=incident.baseline,
-    )
-    return history, tuple(table)
-
-
-def _dispatch(incident: Incident, when: datetime, records: dict[str, Durations]) -> Dispatch:
-    pushed = [p.commit for p in incident.pushes if p.time <= when]
-    durations = records[pushed[-1]] if pushed else next(iter(records.values()))
-    return Dispatch((when - incident.epoch).total_seconds(), durations)
-
-
 # -- reproducing ----------------------------------------------------------------------------------
-
-
-def event_time(trace: Trace, event: str, commit: int) -> float | None:
-    """Time of an incident-format `event` of the runs of push `commit` in `trace`."""
-    job, _, what = event.partition(".")
-    first: dict[str, int] = {}
-    for e in trace.events:
-        if (
-            e.kind != "run_created"
-            or e.commit != commit
-            or e.detail not in ("push", "workflow_run")
-        ):
-            continue
-        if e.workflow in ("build", "merged"):
-            first.setdefault("build", e.run)
-        if e.workflow in ("deploy", "merged"):
-            first.setdefault("deploy", e.run)
-    run = first.get(job)
-    if run is None:
-        return None
-
-    def matches(e: Event) -> bool:
-        if e.run != run:
-            return False
-        if what == "created":
-            return e.kind == "run_created" and e.workflow == "deploy"
-        if what == "started":
-            return e.kind == "job_started" and e.job == job
-        if what == "finished":
-            return e.kind == "job_completed" and e.job == job
-        if what == "pulled":
-            return e.kind in ("read", "read_failed") and e.detail == "pull"
-        step = {"built": "build", "pushed": "push", "mirrored": "mirror", "live": "rollout"}[what]
-        return e.kind == "step_end" and e.step == step
-
-    return next((e.time for e in trace.events if matches(e)), None)
-
-
-def _reproduced(incident: Incident, trace: Trace) -> list[tuple[str, str]]:
-    """``(what, got)`` for each outcome the incident observed, in the incident file's order."""
-    label = trace.history.label
-    outcome = trace.outcome
-    out: list[tuple[str, str]] = []
-    if incident.outcome.live is not None:
-        out.append(("live at the end", label(outcome.final_live)))
-    for registry in incident.outcome.latest:
-        at_end = outcome.latest_at_end.get(registry)
-        out.append((f"{registry} latest at the end", "-" if at_end is None else label(at_end)))
-    for meant, _ in incident.outcome.deploys:
-        k = incident.commit_number(meant)
-        mine = [d for d in outcome.deploys if d.meant == k and d.cause != "dispatch"]
-        out.append((f"deploy of {meant} shipped", label(mine[0].shipped) if mine else "no deploy"))
-    return out
-
-
-def _observed_values(incident: Incident) -> list[str]:
-    """What the incident observed, in the order of :func:`_reproduced`."""
-    seen = [] if incident.outcome.live is None else [incident.outcome.live]
-    seen += list(incident.outcome.latest.values())
-    return seen + [shipped for _, shipped in incident.outcome.deploys]
-
-
-def _outcome_checks(incident: Incident, trace: Trace) -> list[tuple[str, str, str]]:
-    """``(what, observed, reproduced)`` for each observed outcome."""
-    return [
-        (what, seen, got)
-        for (what, got), seen in zip(
-            _reproduced(incident, trace), _observed_values(incident), strict=True
-        )
-    ]
-
-
-def _verdicts(incident: Incident, trace: Trace) -> list[tuple[str, str, str]]:
-    """``(what, right, got)`` for each outcome the incident observed, judged against what is right.
-
-    Right means: production and every observed registry end on the newest successfully built
-    commit, and each deploy ships the commit it meant to (or does not roll out at all).
-    """
-    newest = trace.history.label(trace.outcome.newest_built)
-    right = [newest] * (len(_observed_values(incident)) - len(incident.outcome.deploys))
-    right += [meant for meant, _ in incident.outcome.deploys]
-    out = []
-    for (what, got), should in zip(_reproduced(incident, trace), right, strict=True):
-        skipped = what.startswith("deploy of") and got in ("no deploy", "-")
-        out.append((what, should, should if skipped else got))
-    return out
 
 
 def default_counterfactuals(incident: Incident) -> list[str]:
@@ -544,7 +262,7 @@ def replay(
         other_trace = simulate(other, history, **names)
         counterfactuals.append(
             Counterfactual(
-                name, other_trace, incident.epoch, tuple(_verdicts(incident, other_trace))
+                name, other_trace, incident.epoch, tuple(verdicts(incident, other_trace))
             )
         )
     return Replay(
@@ -554,6 +272,6 @@ def replay(
         table,
         trace,
         tuple(rows),
-        tuple(_outcome_checks(incident, trace)),
+        tuple(outcome_checks(incident, trace)),
         tuple(counterfactuals),
     )

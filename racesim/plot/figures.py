@@ -10,6 +10,8 @@ from matplotlib.figure import Figure
 
 from racesim.errors import InputError
 from racesim.incidents.replay import Replay
+from racesim.matrix import MATRIX_RATES
+from racesim.plot.matrix import plot_safety_matrix
 from racesim.plot.probability import (
     plot_cost_vs_safety,
     plot_push_to_live_ecdf,
@@ -99,7 +101,6 @@ def save_sweep_figure(
 
 def save_matrix_figure(matrix: pd.DataFrame, path: str | Path) -> Path:
     """The safety matrix as three heatmaps side by side."""
-    from racesim.matrix import MATRIX_RATES, plot_safety_matrix
 
     fig = Figure(figsize=(6.5 * len(MATRIX_RATES), 5.5), layout="constrained")
     axes = fig.subplots(1, len(MATRIX_RATES), sharey=True, squeeze=False)[0]

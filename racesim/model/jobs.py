@@ -1,0 +1,211 @@
+"""The steps of the build job and the deploy job, with their registry reads, writes and guards.
+
+Registry writes are recorded when the writing step ends (visible after the run's registry lag);
+reads and guard checks wait for the settle phase of their instant (see
+:mod:`racesim.model.concurrency`), so they see every write visible at that instant.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from operator import attrgetter
+
+import simpy
+
+from racesim.model.concurrency import Settle
+from racesim.model.history import History
+from racesim.model.registry import Image, Registry, Tie, digest_key
+from racesim.model.runs import Job, Proc, Recorder, Run, settle
+from racesim.model.service import Service
+from racesim.strategies import Strategy
+
+__all__ = ["BUILD_JOB", "DEPLOY_JOB", "NEEDS_DEPLOY_JOB", "Jobs", "gated_deploy_job"]
+
+
+class Jobs:
+    """What the jobs of one simulation do: the world they act on, and their steps."""
+
+    def __init__(
+        self,
+        env: simpy.Environment,
+        strategy: Strategy,
+        history: History,
+        recorder: Recorder,
+        build_registry: Registry,
+        deploy_registry: Registry,
+        service: Service,
+    ) -> None:
+        self.env = env
+        self.strategy = strategy
+        self.history = history
+        self.recorder = recorder
+        self.build_registry = build_registry
+        self.deploy_registry = deploy_registry
+        self.service = service
+
+    # -- registry access ----------------------------------------------------------------------
+
+    def _write(
+        self, run: Run, registry: Registry, keys: tuple[str, ...], image: Image, start: float
+    ) -> None:
+        visible = self.env.now + run.durations.registry_lag
+        registry.write_many(keys, visible, image, Tie(start, image.commit, run.id))
+
+    def _read(self, run: Run, registry: Registry, key: str, purpose: str) -> Proc:
+        if self.env.peek() <= self.env.now:  # inlined settle(): reads are the hot path
+            yield Settle(self.env)
+        image = registry.read(key, self.env.now)
+        if image is None:
+            self.recorder.emit(
+                "read_failed", run, registry=registry.name, ref=key, detail="manifest unknown"
+            )
+        else:
+            self.recorder.emit(
+                "read", run, registry=registry.name, ref=key, image=image.commit, detail=purpose
+            )
+        return image
+
+    # -- the build job ------------------------------------------------------------------------
+
+    def build_steps(self, run: Run) -> Proc:
+        """Build, push (``latest``, ``sha-<commit>`` and the digest), verify."""
+        d, s, rec = run.durations, self.strategy, self.recorder
+        move_latest = True
+        if s.publish_guard:
+            yield from settle(self.env)
+            current = self.build_registry.read("latest", self.env.now)
+            newer = current is not None and current.commit > run.commit
+            move_latest = not newer
+            rec.emit(
+                "guard",
+                run,
+                step="publish_guard",
+                registry=self.build_registry.name,
+                ref="latest",
+                image=-1 if current is None else current.commit,
+                detail="block" if newer else "pass",
+            )
+        yield rec.begin(run, "build", d.build)
+        rec.end(run, failed=d.build_fails)
+        if d.build_fails:
+            return False
+        image = Image(run.commit, run.id)
+        pinned = (f"sha-{run.commit}", image.digest)
+        keys = ("latest", *pinned) if move_latest else pinned
+        start = self.env.now
+        yield rec.begin(run, "push", d.push)
+        rec.end(run)
+        self._write(run, self.build_registry, keys, image, start)
+        if s.direct:
+            start = self.env.now
+            yield rec.begin(run, "push_direct", d.mirror)
+            rec.end(run)
+            self._write(run, self.deploy_registry, keys, image, start)
+        yield rec.begin(run, "verify", d.build_verify)
+        rec.end(run)
+        return True
+
+    # -- the deploy job -----------------------------------------------------------------------
+
+    def _reference(self, run: Run) -> str:
+        ref = self.strategy.reference
+        if ref == "latest":
+            return "latest"
+        if ref == "digest" and run.build_run is not None:
+            return digest_key(run.build_run)
+        return f"sha-{run.commit}"  # a manual dispatch has no build output: it pins the tip's sha
+
+    def deploy_steps(self, run: Run) -> Proc:
+        """Prepare, sleep, wait, mirror, guard, pull, roll out, verify (as the strategy says)."""
+        d, s, rec = run.durations, self.strategy, self.recorder
+        yield rec.begin(run, "prepare", d.prepare)
+        rec.end(run)
+        if s.sleep > 0:
+            yield rec.begin(run, "sleep", s.sleep)
+            rec.end(run)
+        source = self.deploy_registry if s.direct else self.build_registry
+        key = self._reference(run)
+        if s.wait is not None:
+            found = yield from self._wait(run, source, key)
+            if not found:
+                return False
+        target = source
+        if s.mirror:
+            pulled = yield from self._read(run, source, key, "pull")
+            if pulled is None:
+                return False
+            start = self.env.now
+            yield rec.begin(run, "mirror", d.mirror)
+            rec.end(run)
+            target = self.deploy_registry
+            self._write(run, target, ("latest", f"sha-{run.commit}", pulled.digest), pulled, start)
+        if s.guard != "none":
+            passed = yield from self._guard(run)
+            if not passed:
+                return True
+        image = yield from self._read(run, target, key, "resolve" if s.mirror else "pull")
+        if image is None:
+            return False
+        start = self.env.now
+        yield rec.begin(run, "rollout", d.rollout, image.commit)
+        rec.end(run, image=image.commit)
+        self.service.go_live(self.env.now, image, Tie(start, image.commit, run.id))
+        yield rec.begin(run, "verify", d.deploy_verify)
+        rec.end(run)
+        return True
+
+    def _wait(self, run: Run, registry: Registry, key: str) -> Proc:
+        assert self.strategy.wait is not None
+        interval, deadline = self.strategy.wait.interval, self.env.now + self.strategy.wait.timeout
+        run.step = "wait"
+        self.recorder.emit("step_start", run, step="wait")
+        while True:
+            yield from settle(self.env)
+            image = registry.read(key, self.env.now)
+            found = image is not None and image.commit == run.commit
+            self.recorder.emit(
+                "read" if image is not None else "read_failed",
+                run,
+                registry=registry.name,
+                ref=key,
+                image=-1 if image is None else image.commit,
+                detail="poll",
+            )
+            if found or self.env.now + interval > deadline:
+                break
+            yield self.env.timeout(interval)
+        run.step = ""
+        self.recorder.emit("step_end", run, step="wait", detail="" if found else "failure")
+        return found
+
+    def _guard(self, run: Run) -> Proc:
+        yield from settle(self.env)
+        if self.strategy.guard == "newer_than_live":
+            against = self.service.live_commit(self.env.now)
+            passed = run.commit > against
+        else:
+            against = self.history.tip(self.env.now)
+            passed = run.commit == against
+        self.recorder.emit(
+            "guard",
+            run,
+            step=self.strategy.guard,
+            image=against,
+            detail="pass" if passed else "block",
+        )
+        return passed
+
+
+def _needs_build(conclusion: str) -> str | None:
+    return None if conclusion == "success" else "needs: build did not succeed"
+
+
+BUILD_JOB = Job("build", attrgetter("build_pickup"), Jobs.build_steps)
+DEPLOY_JOB = Job("deploy", attrgetter("deploy_pickup"), Jobs.deploy_steps)
+#: the deploy job of a merged workflow (``needs: build``)
+NEEDS_DEPLOY_JOB = replace(DEPLOY_JOB, skip=_needs_build)
+
+
+def gated_deploy_job(reason: str) -> Job:
+    """The deploy job of a ``workflow_run`` run that the success gate skips, with why."""
+    return replace(DEPLOY_JOB, skip=lambda _conclusion: reason)

@@ -1,0 +1,253 @@
+"""Workflow runs: their book-keeping, the events they record, and their life as SimPy processes.
+
+A run (build, deploy, or a merged build-and-deploy run) may wait in its workflow's concurrency
+group, then runs its jobs in order: each job may be skipped (``needs``, a ``workflow_run`` gate),
+may wait in the deploy job's concurrency group, waits for a runner, then executes its steps.
+What a job's steps *do* lives in :mod:`racesim.model.jobs`; this module only runs them, records
+the run's events, and handles cancellation by a concurrency group.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Generator
+from dataclasses import dataclass
+from typing import Any
+
+import simpy
+
+from racesim.model.concurrency import ConcurrencyGroup, Settle
+from racesim.model.history import Durations
+from racesim.strategies import Concurrency
+
+__all__ = ["Job", "Proc", "Recorder", "Run", "Runs", "settle"]
+
+Proc = Generator[simpy.events.Event, Any, Any]
+
+
+class Run:
+    """Book-keeping for one workflow run."""
+
+    __slots__ = (
+        "admitted",
+        "attempt",
+        "build_run",
+        "cancelling",
+        "cause",
+        "commit",
+        "durations",
+        "groups",
+        "id",
+        "job",
+        "process",
+        "step",
+        "workflow",
+    )
+
+    def __init__(
+        self, id: int, workflow: str, commit: int, durations: Durations, cause: str
+    ) -> None:
+        self.id = id
+        self.workflow = workflow  # build | deploy | merged
+        self.commit = commit  # the built commit, or the commit a deploy means to ship
+        self.durations = durations
+        self.cause = cause  # push | rerun | workflow_run | dispatch
+        self.attempt = 1
+        self.build_run: int | None = None  # for deploys: the build run whose image they ship
+        self.process: simpy.Process | None = None
+        self.job = ""
+        self.step = ""
+        self.cancelling = False
+        self.groups: list[ConcurrencyGroup[Run]] = []
+        self.admitted: simpy.Event | None = None
+
+    def order(self) -> tuple[int, ...]:
+        """How runs that arrive in a concurrency group at the same instant are sorted."""
+        return self.commit, self.attempt, self.id
+
+
+def _never_skip(_conclusion: str) -> str | None:
+    return None
+
+
+@dataclass(frozen=True)
+class Job:
+    """One job of a workflow, as data shared by every simulation.
+
+    `pickup` picks the job's runner pickup delay out of the run's durations; `steps` is the
+    job's steps (a generator method of :class:`racesim.model.jobs.Jobs`, called with the jobs
+    and the run); `skip` says why the job does not run, given the conclusion of the jobs before
+    it in the same run (``None``: it runs). The deploy job waits in the deploy concurrency
+    group, if the strategy has one, after it passes `skip`.
+    """
+
+    name: str  # build | deploy
+    pickup: Callable[[Durations], float]
+    steps: Callable[[Any, Run], Proc]
+    skip: Callable[[str], str | None] = _never_skip
+
+
+def settle(env: simpy.Environment) -> Proc:
+    """Wait for the settle phase of this instant, unless nothing else happens in it."""
+    if env.peek() <= env.now:
+        yield Settle(env)
+
+
+class Recorder:
+    """The trace's events as plain tuples in :class:`racesim.trace.Event` field order."""
+
+    def __init__(self, env: simpy.Environment) -> None:
+        self.env = env
+        self.events: list[tuple[Any, ...]] = []
+
+    def mark(self, kind: str, commit: int) -> None:
+        """An event that belongs to no run (a push, re-run or dispatch)."""
+        self.events.append((self.env.now, kind, 0, "", "", commit, "", "", "", -1, ""))
+
+    def emit(
+        self,
+        kind: str,
+        run: Run,
+        step: str = "",
+        registry: str = "",
+        ref: str = "",
+        image: int = -1,
+        detail: str = "",
+        job: str | None = None,
+    ) -> None:
+        """Record one event of `run` at the current time."""
+        self.events.append(
+            (
+                self.env.now,
+                kind,
+                run.id,
+                run.workflow,
+                run.job if job is None else job,
+                run.commit,
+                step,
+                registry,
+                ref,
+                image,
+                detail,
+            )
+        )
+
+    def begin(self, run: Run, name: str, duration: float, image: int = -1) -> simpy.Timeout:
+        """Start step `name`; the caller yields the returned timeout, then calls :meth:`end`."""
+        run.step = name
+        self.emit("step_start", run, name, image=image)
+        return self.env.timeout(duration)
+
+    def end(self, run: Run, *, failed: bool = False, image: int = -1) -> None:
+        """End the step `run` is in."""
+        self.emit("step_end", run, run.step, image=image, detail="failure" if failed else "")
+        run.step = ""
+
+
+class Runs:
+    """Every run of one simulation, its concurrency groups, and the life of each run.
+
+    `jobs` is what job steps are called with; `completed` is called with each run and its
+    conclusion when it ends (the ``workflow_run`` trigger listens to it).
+    """
+
+    def __init__(
+        self,
+        env: simpy.Environment,
+        recorder: Recorder,
+        build_concurrency: Concurrency | None,
+        deploy_concurrency: Concurrency | None,
+    ) -> None:
+        self.env = env
+        self.recorder = recorder
+        self.runs: list[Run] = []
+        self.jobs: Any = None
+        self.completed: Callable[[Run, str], None] = lambda _run, _conclusion: None
+        self.build_group = self._group("build", build_concurrency)
+        self.deploy_group = self._group("deploy", deploy_concurrency)
+
+    def _group(self, name: str, spec: Concurrency | None) -> ConcurrencyGroup[Run] | None:
+        if spec is None:
+            return None
+        return ConcurrencyGroup(
+            self.env,
+            name,
+            spec,
+            order=Run.order,
+            admit=self._admit,
+            pend=lambda run: self.recorder.emit("pending", run, detail=name),
+            cancel=self._cancel,
+        )
+
+    def release(self) -> None:
+        """Drop the groups, which call back into this object (no reference cycle left)."""
+        self.build_group = self.deploy_group = None
+
+    def new(self, workflow: str, commit: int, durations: Durations, cause: str) -> Run:
+        """A new run; run ids are 1-based positions in :attr:`runs`."""
+        run = Run(len(self.runs) + 1, workflow, commit, durations, cause)
+        self.runs.append(run)
+        return run
+
+    def start(
+        self, run: Run, workflow_group: ConcurrencyGroup[Run] | None, jobs: list[Job]
+    ) -> None:
+        """Start `run`'s process: wait in `workflow_group` (if any), then run `jobs`."""
+        run.process = self.env.process(self._run(run, workflow_group, jobs))
+
+    def _admit(self, run: Run) -> None:
+        assert run.admitted is not None
+        run.admitted.succeed()
+
+    def _cancel(self, run: Run, reason: str) -> None:
+        if run.cancelling or run.process is None or not run.process.is_alive:
+            return
+        run.cancelling = True
+        run.process.interrupt(reason)
+
+    def _enter(self, run: Run, group: ConcurrencyGroup[Run]) -> Proc:
+        run.admitted = self.env.event()
+        run.groups.append(group)
+        group.arrive(run)
+        yield run.admitted
+
+    def _leave(self, run: Run, group: ConcurrencyGroup[Run]) -> None:
+        run.groups.remove(group)
+        group.leave(run)
+
+    def _run(self, run: Run, workflow_group: ConcurrencyGroup[Run] | None, jobs: list[Job]) -> Proc:
+        emit = self.recorder.emit
+        emit("run_created", run, detail=run.cause)
+        conclusion = "success"
+        try:
+            if workflow_group is not None:
+                yield from self._enter(run, workflow_group)
+            for job in jobs:
+                reason = job.skip(conclusion)
+                if reason is not None:
+                    emit("job_skipped", run, job=job.name, detail=reason)
+                    conclusion = "skipped" if conclusion == "success" else conclusion
+                    continue
+                group = self.deploy_group if job.name == "deploy" else None
+                if group is not None:
+                    yield from self._enter(run, group)
+                yield self.env.timeout(job.pickup(run.durations))
+                run.job = job.name
+                emit("job_started", run)
+                ok = yield from job.steps(self.jobs, run)
+                conclusion = "success" if ok else "failure"
+                emit("job_completed", run, detail=conclusion)
+                run.job = ""
+                if group is not None:
+                    self._leave(run, group)
+        except simpy.Interrupt as interrupt:
+            conclusion = "cancelled"
+            if run.step:
+                emit("step_aborted", run, step=run.step)
+            emit("cancelled", run, detail=str(interrupt.cause))
+            if run.job:
+                emit("job_completed", run, detail=conclusion)
+        for group in list(run.groups):
+            self._leave(run, group)
+        run.job = run.step = ""
+        emit("run_completed", run, detail=conclusion)
+        self.completed(run, conclusion)
