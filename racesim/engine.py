@@ -17,6 +17,7 @@ from typing import Any
 
 import simpy
 
+from racesim.model.concurrency import SettlePhase
 from racesim.model.history import History
 from racesim.model.jobs import Jobs
 from racesim.model.registry import Registry
@@ -36,7 +37,12 @@ class _Simulation:
     """One strategy, one history: the rooms of the model wired together."""
 
     def __init__(
-        self, strategy: Strategy, history: History, build_registry: str, deploy_registry: str
+        self,
+        strategy: Strategy,
+        history: History,
+        build_registry: str,
+        deploy_registry: str,
+        creation_order: int | None = None,
     ) -> None:
         self.strategy = strategy
         self.history = history
@@ -46,14 +52,16 @@ class _Simulation:
         start = min([0.0, *first_push, *[d.time for d in history.dispatches]])
         self.env = simpy.Environment(initial_time=start)
         self.recorder = Recorder(self.env)
+        phase = SettlePhase(self.env)
         self.build_registry = Registry(build_registry)
         self.deploy_registry = Registry(deploy_registry)
         self.service = Service()
         self.runs = Runs(
-            self.env, self.recorder, strategy.build_concurrency, strategy.deploy_concurrency
+            self.env, phase, self.recorder, strategy.build_concurrency, strategy.deploy_concurrency
         )
         self.runs.jobs = Jobs(
             self.env,
+            phase,
             strategy,
             history,
             self.recorder,
@@ -61,7 +69,9 @@ class _Simulation:
             self.deploy_registry,
             self.service,
         )
-        self.triggers = Triggers(self.env, strategy, history, self.recorder, self.runs)
+        self.triggers = Triggers(
+            self.env, strategy, history, self.recorder, self.runs, creation_order
+        )
 
     def run(self) -> Trace:
         self.triggers.schedule()
@@ -127,6 +137,7 @@ def simulate(
     *,
     build_registry: str = "ghcr",
     deploy_registry: str = "artifact-registry",
+    creation_order: int | None = None,
 ) -> Trace:
     """Simulate `history` under `strategy` and return the trace.
 
@@ -135,7 +146,14 @@ def simulate(
         history: pushes, re-runs and manual dispatches, each with its durations.
         build_registry: name the trace gives the registry the build pushes to.
         deploy_registry: name the trace gives the registry the deploy mirrors to.
+        creation_order: a seed that shuffles the order in which runs starting at the same
+            instant are created (and so their run ids and SimPy's queue order). No outcome
+            depends on it; it is there to test that promise (see "Simultaneous events" in the
+            docs). ``None`` creates them in commit order.
 
     The simulation is deterministic: the same arguments give the same trace.
     """
-    return _Simulation(parse_strategy(strategy), history, build_registry, deploy_registry).run()
+    sim = _Simulation(
+        parse_strategy(strategy), history, build_registry, deploy_registry, creation_order
+    )
+    return sim.run()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from helpers import F8, simple
 
 from racesim.engine import simulate
-from racesim.model import History, Push
+from racesim.model import Durations, History, Push
 from racesim.strategies import Concurrency, Strategy
 from racesim.trace import EVENT_KINDS, Event
 
@@ -68,3 +68,27 @@ def test_pushes_may_share_a_second() -> None:
     out = simulate("merged_job", h).outcome
     assert out.newest_built == 2
     assert {d.meant for d in out.deploys} == {1, 2}
+
+
+def test_settle_rounds_make_a_zero_second_write_invisible_to_its_own_round() -> None:
+    """The issue's reproducer: both publish guards check ``latest`` in the same settle round.
+
+    Commit 2's build and push take 0 s, so it writes ``latest`` at 0 s, but after the round in
+    which commit 1's guard read it: commit 1's guard passes whatever the creation order, and its
+    push at 1 s moves ``latest`` back to commit 1 (the check-then-act window).
+    """
+    h = History((Push(0, Durations(build=1, rollout=1)), Push(0, Durations(build=0, rollout=1))))
+    for order in (None, 0, 1, 2, 3):
+        trace = simulate(Strategy(publish_guard=True), h, creation_order=order)
+        guards = sorted((e.commit, e.detail, e.image) for e in trace.events if e.kind == "guard")
+        assert guards == [(1, "pass", 0), (2, "pass", 0)]
+        assert trace.outcome.latest_at_end["ghcr"] == 1
+
+
+def test_a_read_one_round_later_sees_the_zero_second_write() -> None:
+    """A read that settles after a 0 s push at the same instant sees it (it is a later round)."""
+    # push 1 at 0: build and push take 0 s, written at 0; the deploy (pickup 0, prepare 0)
+    # pulls at 0 in the round after the write was recorded, so it sees commit 1
+    d = Durations()
+    deploy = simulate("parallel", History.single(d)).outcome.deploys[0]
+    assert (deploy.pull_time, deploy.pulled) == (0.0, 1)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from racesim.engine import simulate
@@ -236,8 +237,12 @@ def replay(
     """
     history, table = derive(incident, source)
     strategy = incident.strategy
-    names = {"build_registry": incident.build_registry, "deploy_registry": incident.deploy_registry}
-    trace = simulate(strategy, history, **names)
+    run = partial(
+        simulate,
+        build_registry=incident.build_registry,
+        deploy_registry=incident.deploy_registry,
+    )
+    trace = run(strategy, history)
     observed = []
     for o in incident.observed:
         t = event_time(trace, o.event, incident.commit_number(o.commit))
@@ -259,7 +264,7 @@ def replay(
     specs = default_counterfactuals(incident) if strategies is None else list(strategies)
     for spec in specs:
         name, other = _resolve(incident, spec)
-        other_trace = simulate(other, history, **names)
+        other_trace = run(other, history)
         counterfactuals.append(
             Counterfactual(
                 name, other_trace, incident.epoch, tuple(verdicts(incident, other_trace))

@@ -6,11 +6,18 @@ everything that observes shared state happens: registry reads, guard checks, and
 concurrency groups. So a read at time ``t`` sees every write visible at ``t``, a cancellation at
 ``t`` never undoes a step that ended at ``t``, and runs arriving in a group at the same instant
 are admitted in commit order, whatever order their processes were created in.
+
+The settle phase runs in *rounds* (:class:`SettlePhase`): everything that waits for the settle
+phase of an instant shares one SimPy event, so every observer of a round sees the same state;
+what they start (a step of 0 s, say) happens after the whole round, in the next normal phase,
+and whatever observes its effects waits for the next round. An instant ends when a round
+produces nothing new: the fixed point. So a read ignores writes recorded later in the same
+instant, and no outcome depends on the order in which SimPy queued simultaneous events.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Generator, Hashable
 from typing import Any, Generic, TypeVar
 
 import simpy
@@ -18,7 +25,7 @@ from simpy.events import Event
 
 from racesim.strategies import Concurrency
 
-__all__ = ["SETTLE", "ConcurrencyGroup", "Settle"]
+__all__ = ["SETTLE", "ConcurrencyGroup", "Settle", "SettlePhase"]
 
 #: priority of settle events: after SimPy's URGENT (0) and NORMAL (1) events of the same instant
 SETTLE = 2
@@ -36,6 +43,34 @@ class Settle(Event):
         env.schedule(self, SETTLE)  # type: ignore[arg-type]
 
 
+class SettlePhase:
+    """The settle rounds of one simulation: one shared :class:`Settle` event per round.
+
+    The first observer that waits at an instant schedules a round; every other observer that
+    waits before the round fires joins it. Observers that wait while a round is being processed
+    (or after it) join the next round, which fires after the normal events the round started.
+    """
+
+    def __init__(self, env: simpy.Environment) -> None:
+        self.env = env
+        self._round: Settle | None = None
+        #: rounds fired so far (a count for tests and benchmarks)
+        self.rounds = 0
+
+    def round(self) -> Settle:
+        """The next settle round of the current instant."""
+        current = self._round
+        if current is None or current.callbacks is None:  # SimPy empties callbacks once fired
+            current = self._round = Settle(self.env)
+            self.rounds += 1
+        return current
+
+    def wait(self) -> Generator[Event, Any, None]:
+        """Wait for the next settle round, unless nothing else happens at this instant."""
+        if self.env.peek() <= self.env.now:
+            yield self.round()
+
+
 M = TypeVar("M", bound=Hashable)
 
 
@@ -50,7 +85,7 @@ class ConcurrencyGroup(Generic[M]):
 
     def __init__(
         self,
-        env: simpy.Environment,
+        phase: SettlePhase,
         name: str,
         spec: Concurrency,
         *,
@@ -59,7 +94,7 @@ class ConcurrencyGroup(Generic[M]):
         pend: Callable[[M], None],
         cancel: Callable[[M, str], None],
     ) -> None:
-        self.env = env
+        self.phase = phase
         self.name = name
         self.spec = spec
         self._order = order
@@ -73,7 +108,7 @@ class ConcurrencyGroup(Generic[M]):
     def arrive(self, member: M) -> None:
         """`member` asks to run; it is admitted, queued or displaces others in the settle phase."""
         if not self._arrivals:
-            Settle(self.env).callbacks.append(self._settle)
+            self.phase.round().callbacks.append(self._settle)
         self._arrivals.append(member)
 
     def leave(self, member: M) -> None:

@@ -12,10 +12,10 @@ from operator import attrgetter
 
 import simpy
 
-from racesim.model.concurrency import Settle
+from racesim.model.concurrency import SettlePhase
 from racesim.model.history import History
 from racesim.model.registry import Image, Registry, Tie, digest_key
-from racesim.model.runs import Job, Proc, Recorder, Run, settle
+from racesim.model.runs import Job, Proc, Recorder, Run
 from racesim.model.service import Service
 from racesim.strategies import Strategy
 
@@ -28,6 +28,7 @@ class Jobs:
     def __init__(
         self,
         env: simpy.Environment,
+        phase: SettlePhase,
         strategy: Strategy,
         history: History,
         recorder: Recorder,
@@ -36,6 +37,7 @@ class Jobs:
         service: Service,
     ) -> None:
         self.env = env
+        self.phase = phase
         self.strategy = strategy
         self.history = history
         self.recorder = recorder
@@ -52,8 +54,8 @@ class Jobs:
         registry.write_many(keys, visible, image, Tie(start, image.commit, run.id))
 
     def _read(self, run: Run, registry: Registry, key: str, purpose: str) -> Proc:
-        if self.env.peek() <= self.env.now:  # inlined settle(): reads are the hot path
-            yield Settle(self.env)
+        if self.env.peek() <= self.env.now:  # inlined phase.wait(): reads are the hot path
+            yield self.phase.round()
         image = registry.read(key, self.env.now)
         if image is None:
             self.recorder.emit(
@@ -72,7 +74,7 @@ class Jobs:
         d, s, rec = run.durations, self.strategy, self.recorder
         move_latest = True
         if s.publish_guard:
-            yield from settle(self.env)
+            yield from self.phase.wait()
             current = self.build_registry.read("latest", self.env.now)
             newer = current is not None and current.commit > run.commit
             move_latest = not newer
@@ -160,7 +162,7 @@ class Jobs:
         run.step = "wait"
         self.recorder.emit("step_start", run, step="wait")
         while True:
-            yield from settle(self.env)
+            yield from self.phase.wait()
             image = registry.read(key, self.env.now)
             found = image is not None and image.commit == run.commit
             self.recorder.emit(
@@ -179,7 +181,7 @@ class Jobs:
         return found
 
     def _guard(self, run: Run) -> Proc:
-        yield from settle(self.env)
+        yield from self.phase.wait()
         if self.strategy.guard == "newer_than_live":
             against = self.service.live_commit(self.env.now)
             passed = run.commit > against

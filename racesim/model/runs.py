@@ -15,11 +15,11 @@ from typing import Any
 
 import simpy
 
-from racesim.model.concurrency import ConcurrencyGroup, Settle
+from racesim.model.concurrency import ConcurrencyGroup, SettlePhase
 from racesim.model.history import Durations
 from racesim.strategies import Concurrency
 
-__all__ = ["Job", "Proc", "Recorder", "Run", "Runs", "settle"]
+__all__ = ["Job", "Proc", "Recorder", "Run", "Runs"]
 
 Proc = Generator[simpy.events.Event, Any, Any]
 
@@ -86,12 +86,6 @@ class Job:
     skip: Callable[[str], str | None] = _never_skip
 
 
-def settle(env: simpy.Environment) -> Proc:
-    """Wait for the settle phase of this instant, unless nothing else happens in it."""
-    if env.peek() <= env.now:
-        yield Settle(env)
-
-
 class Recorder:
     """The trace's events as plain tuples in :class:`racesim.trace.Event` field order."""
 
@@ -153,11 +147,13 @@ class Runs:
     def __init__(
         self,
         env: simpy.Environment,
+        phase: SettlePhase,
         recorder: Recorder,
         build_concurrency: Concurrency | None,
         deploy_concurrency: Concurrency | None,
     ) -> None:
         self.env = env
+        self.phase = phase
         self.recorder = recorder
         self.runs: list[Run] = []
         self.jobs: Any = None
@@ -169,7 +165,7 @@ class Runs:
         if spec is None:
             return None
         return ConcurrencyGroup(
-            self.env,
+            self.phase,
             name,
             spec,
             order=Run.order,

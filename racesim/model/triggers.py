@@ -8,6 +8,7 @@ deploy run after the dispatch delay, skipped by the success gate if the build di
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable
 from functools import partial
 
@@ -26,7 +27,12 @@ def _fire(handler: Callable[[int], None], index: int, _event: simpy.Event) -> No
 
 
 class Triggers:
-    """Turns a history's pushes, re-runs and dispatches into runs, at their times."""
+    """Turns a history's pushes, re-runs and dispatches into runs, at their times.
+
+    `creation_order` (a seed) shuffles the order in which the runs of one instant are created:
+    the pushes, re-runs and dispatches at the same time, and the build and deploy runs of one
+    push. No outcome may depend on it; tests use it to check that promise.
+    """
 
     def __init__(
         self,
@@ -35,12 +41,14 @@ class Triggers:
         history: History,
         recorder: Recorder,
         runs: Runs,
+        creation_order: int | None = None,
     ) -> None:
         self.env = env
         self.strategy = strategy
         self.history = history
         self.recorder = recorder
         self.runs = runs
+        self.shuffle = None if creation_order is None else random.Random(creation_order)
         if strategy.trigger == "workflow_run":
             runs.completed = self._completed
 
@@ -50,9 +58,14 @@ class Triggers:
         triggers: list[tuple[float, int, int]] = [(p.time, 0, k) for k, p in enumerate(h.pushes, 1)]
         triggers += [(r.time, 1, i) for i, r in enumerate(h.reruns)]
         triggers += [(d.time, 2, i) for i, d in enumerate(h.dispatches)]
+        if self.shuffle is None:
+            triggers.sort()
+        else:
+            keys = {t: self.shuffle.random() for t in triggers}
+            triggers.sort(key=lambda t: (t[0], keys[t]))
         handlers = (self._on_push, self._on_rerun, self._on_dispatch)
         env = self.env
-        for time, kind, index in sorted(triggers):
+        for time, kind, index in triggers:
             if time <= env.now:
                 handlers[kind](index)
             else:
@@ -65,17 +78,30 @@ class Triggers:
         if trigger == "needs":
             self._start_merged(runs.new("merged", commit, durations, "push"))
             return
-        runs.start(runs.new("build", commit, durations, "push"), runs.build_group, [BUILD_JOB])
-        if trigger == "push":
-            runs.start(runs.new("deploy", commit, durations, "push"), None, [DEPLOY_JOB])
+        workflows = ["build", "deploy"] if trigger == "push" else ["build"]
+        if self.shuffle is not None:
+            self.shuffle.shuffle(workflows)
+        for workflow in workflows:
+            run = runs.new(workflow, commit, durations, "push")
+            if workflow == "build":
+                runs.start(run, runs.build_group, [BUILD_JOB])
+            else:
+                runs.start(run, None, [DEPLOY_JOB])
 
     def _on_rerun(self, index: int) -> None:
-        rerun = self.history.reruns[index]
+        reruns = self.history.reruns
+        rerun = reruns[index]
         runs = self.runs
-        previous = [r for r in runs.runs if r.commit == rerun.commit and r.workflow != "deploy"]
         workflow = "merged" if self.strategy.trigger == "needs" else "build"
         run = runs.new(workflow, rerun.commit, rerun.durations, "rerun")
-        run.attempt = len(previous) + 1
+        # attempt 1 is the push's build; re-runs of one commit count up in time order (decided
+        # by the history, not by which run happened to be created first)
+        earlier = [
+            i
+            for i, r in enumerate(reruns)
+            if r.commit == rerun.commit and (r.time, i) < (rerun.time, index)
+        ]
+        run.attempt = len(earlier) + 2
         self.recorder.mark("rerun", rerun.commit)
         if workflow == "merged":
             self._start_merged(run)
