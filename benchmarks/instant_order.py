@@ -61,7 +61,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pushes", type=int, default=4)
     args = parser.parse_args(argv)
     differ = count_differences(args.cases, args.pushes)
-    print(f"{differ} of {args.cases} outcomes depend on the creation order (<= {args.pushes} pushes)")
+    print(
+        f"{differ} of {args.cases} outcomes depend on the creation order (<= {args.pushes} pushes)"
+    )
     return 1 if differ else 0
 
 

@@ -33,6 +33,7 @@ def random_strategy(rng: random.Random) -> Strategy:
     trigger = rng.choice(["push", "workflow_run", "needs", "none"])
     references = ["latest", "sha"] + (["digest"] if trigger in ("workflow_run", "needs") else [])
     direct = rng.random() < 0.2
+    publish_guard = rng.random() < 0.3
     return Strategy(
         trigger=trigger,  # type: ignore[arg-type]
         gate=trigger == "workflow_run" and rng.random() < 0.5,
@@ -42,7 +43,9 @@ def random_strategy(rng: random.Random) -> Strategy:
         build_concurrency=_concurrency(rng),
         deploy_concurrency=_concurrency(rng),
         guard=rng.choice(["none", "newer_than_live", "tip_of_main"]),  # type: ignore[arg-type]
-        publish_guard=rng.random() < 0.3,
+        publish_guard=publish_guard,
+        publish_guard_at="before_push" if publish_guard and rng.random() < 0.5 else "build_start",
+        reconcile_latest=rng.random() < 0.2,
         mirror=not direct and rng.random() < 0.7,
         direct=direct,
     )

@@ -19,6 +19,7 @@ __all__ = [
     "PRESETS",
     "Concurrency",
     "Guard",
+    "PublishGuardAt",
     "Queue",
     "Reference",
     "Strategy",
@@ -34,6 +35,7 @@ Trigger = Literal["push", "workflow_run", "needs", "none"]
 Reference = Literal["latest", "sha", "digest"]
 Guard = Literal["none", "newer_than_live", "tip_of_main"]
 Queue = Literal["single", "max"]
+PublishGuardAt = Literal["build_start", "before_push"]
 
 
 def _choice(name: str, value: object, allowed: tuple[str, ...]) -> None:
@@ -111,7 +113,16 @@ class Strategy:
         guard: check before the rollout: ``newer_than_live`` (the meant commit is newer than
             what the service runs) or ``tip_of_main`` (it is still the tip of ``main``).
         publish_guard: the build skips moving ``latest`` when the registry's ``latest`` already
-            holds a newer commit (checked when the build step starts).
+            holds a newer commit.
+        publish_guard_at: when the publish guard is checked: ``build_start`` (when the build
+            step starts, as in idrac-325, where the check ran 90 s before the push) or
+            ``before_push`` (right before the image push). Either way the push takes its time
+            after the check: the check-then-write window is modelled.
+        reconcile_latest: after its pushes, the build runs a ``reconcile`` step that re-points
+            ``latest`` to the newest commit whose image is in the registry (its ``sha-`` tag),
+            and never moves it backwards (the fix of idrac-325, PR #334). The check happens when
+            the step starts and the write when it ends (it takes the ``push`` duration), so two
+            reconciles can still race in that window.
         mirror: the deploy pulls from the build registry and pushes to the deploy registry, and
             the service deploys from there (the f8af4c1 setup).
         direct: the build pushes straight to the deploy registry too, and the deploy deploys from
@@ -127,6 +138,8 @@ class Strategy:
     deploy_concurrency: Concurrency | None = None
     guard: Guard = "none"
     publish_guard: bool = False
+    publish_guard_at: PublishGuardAt = "build_start"
+    reconcile_latest: bool = False
     mirror: bool = True
     direct: bool = False
 
@@ -134,7 +147,8 @@ class Strategy:
         _choice("trigger", self.trigger, get_args(Trigger))
         _choice("reference", self.reference, get_args(Reference))
         _choice("guard", self.guard, get_args(Guard))
-        for name in ("gate", "publish_guard", "mirror", "direct"):
+        _choice("publish_guard_at", self.publish_guard_at, get_args(PublishGuardAt))
+        for name in ("gate", "publish_guard", "reconcile_latest", "mirror", "direct"):
             _flag(name, getattr(self, name))
         object.__setattr__(self, "sleep", _seconds("sleep", self.sleep))
         for name, kind in (
@@ -151,6 +165,10 @@ class Strategy:
             raise InputError(
                 "reference",
                 "'digest' needs the build's output, so trigger must be 'workflow_run' or 'needs'",
+            )
+        if self.publish_guard_at != "build_start" and not self.publish_guard:
+            raise InputError(
+                "publish_guard_at", "says when the publish guard runs: set publish_guard = true"
             )
         if self.mirror and self.direct:
             raise InputError("direct", "a build that pushes to the deploy registry needs no mirror")
@@ -213,6 +231,9 @@ _FIXED_PRESETS: dict[str, Strategy] = {
     "guarded": replace(_PINNED, guard="newer_than_live"),
     # Option 2 of the incident plan: the build pushes to the deploy registry itself
     "direct_registry": Strategy(trigger="workflow_run", gate=True, mirror=False, direct=True),
+    # workflow_run whose build re-points `latest` to the newest built commit after its push
+    # (idrac-325's fix, PR #334): `latest` never moves backwards except in the step's window
+    "reconcile_latest": Strategy(trigger="workflow_run", gate=True, reconcile_latest=True),
 }
 
 #: every named preset; ``sleep:N`` presets are made on demand by :func:`parse_strategy`

@@ -39,7 +39,9 @@ EVENT_KINDS: dict[str, str] = {
     "write": "a registry key points at an image from this time on (time = visibility)",
     "read": "a registry key is resolved (detail = pull, resolve or poll)",
     "read_failed": "a registry key is not there (manifest unknown)",
-    "guard": "a guard is checked (detail = pass or block; image = what it compared with)",
+    "guard": "a guard is checked (detail = pass or block; image = what it compared with); "
+    "step = newer_than_live, tip_of_main, publish_guard, or reconcile_latest (detail = move "
+    "or keep, image = what latest held)",
     "live": "the service serves a new image from this time on",
 }
 

@@ -6,7 +6,7 @@ from helpers import F8, simple
 
 from racesim.engine import simulate
 from racesim.model import Durations, History, Push
-from racesim.strategies import Concurrency, Strategy
+from racesim.strategies import Concurrency, Strategy, Wait
 from racesim.trace import EVENT_KINDS, Event
 
 
@@ -92,3 +92,19 @@ def test_a_read_one_round_later_sees_the_zero_second_write() -> None:
     d = Durations()
     deploy = simulate("parallel", History.single(d)).outcome.deploys[0]
     assert (deploy.pull_time, deploy.pulled) == (0.0, 1)
+
+
+def test_an_observer_of_a_round_never_sees_what_another_observer_of_it_did() -> None:
+    """Two merged runs whose deploys both find their image at 5 s in the same round (``wait``),
+    then check ``newer_than_live``: the first one resumed rolls out in 0 s, but the other one
+    checks in the next round either way, so which deploy SimPy resumes first changes nothing."""
+    d = Durations(build_pickup=1, build=1, push=1, deploy_pickup=1)
+    strategy = Strategy(
+        trigger="needs", reference="sha", wait=Wait(1, 2), guard="newer_than_live", mirror=False
+    )
+    h = History((Push(1, d), Push(1, d)))
+    outcomes = set()
+    for order in (None, 0, 1, 2, 3, 4, 5):
+        out = simulate(strategy, h, creation_order=order).outcome
+        outcomes.add(tuple(sorted((x.meant, x.status, x.shipped) for x in out.deploys)))
+    assert len(outcomes) == 1

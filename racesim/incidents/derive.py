@@ -178,6 +178,13 @@ def derive(
         raise InputError(
             "strategy", "cannot derive durations for a strategy that polls the registry", src
         )
+    if strategy.reconcile_latest:
+        raise InputError(
+            "strategy",
+            "cannot derive durations for a strategy that reconciles latest (the reconcile step "
+            "runs only when it moves latest); use it as an alternative instead",
+            src,
+        )
     pushes: list[Push] = []
     table: list[DurationSource] = []
     records: dict[str, Durations] = {}

@@ -17,6 +17,7 @@ instant, and no outcome depends on the order in which SimPy queued simultaneous 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Generator, Hashable
 from typing import Any, Generic, TypeVar
 
@@ -48,13 +49,16 @@ class SettlePhase:
 
     The first observer that waits at an instant schedules a round; every other observer that
     waits before the round fires joins it. Observers that wait while a round is being processed
-    (or after it) join the next round, which fires after the normal events the round started.
+    (or after it, at the same instant) join the next round, which fires after the normal events
+    the round started: an observer of a round never sees what another observer of the same
+    round did, whichever SimPy resumed first.
     """
 
     def __init__(self, env: simpy.Environment) -> None:
         self.env = env
         self._round: Settle | None = None
-        #: rounds fired so far (a count for tests and benchmarks)
+        self._round_at = -math.inf
+        #: rounds scheduled so far (a count for tests and benchmarks)
         self.rounds = 0
 
     def round(self) -> Settle:
@@ -62,12 +66,25 @@ class SettlePhase:
         current = self._round
         if current is None or current.callbacks is None:  # SimPy empties callbacks once fired
             current = self._round = Settle(self.env)
+            self._round_at = self.env.now
             self.rounds += 1
         return current
 
+    def must_wait(self) -> bool:
+        """An observer must wait for a round: something else may still happen at this instant.
+
+        That is the case when an event is scheduled at this instant, or when a round of this
+        instant has fired (its other observers may not have run yet).
+        """
+        env = self.env
+        if env.peek() <= env.now:
+            return True
+        current = self._round
+        return current is not None and current.callbacks is None and self._round_at == env.now
+
     def wait(self) -> Generator[Event, Any, None]:
-        """Wait for the next settle round, unless nothing else happens at this instant."""
-        if self.env.peek() <= self.env.now:
+        """Wait for the next settle round, unless nothing else can happen at this instant."""
+        if self.must_wait():
             yield self.round()
 
 

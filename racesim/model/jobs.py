@@ -54,7 +54,7 @@ class Jobs:
         registry.write_many(keys, visible, image, Tie(start, image.commit, run.id))
 
     def _read(self, run: Run, registry: Registry, key: str, purpose: str) -> Proc:
-        if self.env.peek() <= self.env.now:  # inlined phase.wait(): reads are the hot path
+        if self.phase.must_wait():
             yield self.phase.round()
         image = registry.read(key, self.env.now)
         if image is None:
@@ -70,27 +70,17 @@ class Jobs:
     # -- the build job ------------------------------------------------------------------------
 
     def build_steps(self, run: Run) -> Proc:
-        """Build, push (``latest``, ``sha-<commit>`` and the digest), verify."""
+        """Build, push (``latest``, ``sha-<commit>`` and the digest), reconcile, verify."""
         d, s, rec = run.durations, self.strategy, self.recorder
         move_latest = True
-        if s.publish_guard:
-            yield from self.phase.wait()
-            current = self.build_registry.read("latest", self.env.now)
-            newer = current is not None and current.commit > run.commit
-            move_latest = not newer
-            rec.emit(
-                "guard",
-                run,
-                step="publish_guard",
-                registry=self.build_registry.name,
-                ref="latest",
-                image=-1 if current is None else current.commit,
-                detail="block" if newer else "pass",
-            )
+        if s.publish_guard and s.publish_guard_at == "build_start":
+            move_latest = yield from self._publish_guard(run)
         yield rec.begin(run, "build", d.build)
         rec.end(run, failed=d.build_fails)
         if d.build_fails:
             return False
+        if s.publish_guard and s.publish_guard_at == "before_push":
+            move_latest = yield from self._publish_guard(run)
         image = Image(run.commit, run.id)
         pinned = (f"sha-{run.commit}", image.digest)
         keys = ("latest", *pinned) if move_latest else pinned
@@ -103,9 +93,63 @@ class Jobs:
             yield rec.begin(run, "push_direct", d.mirror)
             rec.end(run)
             self._write(run, self.deploy_registry, keys, image, start)
+        if s.reconcile_latest:
+            yield from self._reconcile(run)
         yield rec.begin(run, "verify", d.build_verify)
         rec.end(run)
         return True
+
+    def _publish_guard(self, run: Run) -> Proc:
+        """Check the registry's ``latest``: move it only if it holds nothing newer."""
+        yield from self.phase.wait()
+        current = self.build_registry.read("latest", self.env.now)
+        newer = current is not None and current.commit > run.commit
+        self.recorder.emit(
+            "guard",
+            run,
+            step="publish_guard",
+            registry=self.build_registry.name,
+            ref="latest",
+            image=-1 if current is None else current.commit,
+            detail="block" if newer else "pass",
+        )
+        return not newer
+
+    def _reconcile(self, run: Run) -> Proc:
+        """Re-point ``latest`` to the newest built commit, never backwards (check, then write).
+
+        Every registry the build pushed to is checked at the step's start; the moves are
+        written when the step ends (it takes the ``push`` duration).
+        """
+        yield from self.phase.wait()
+        registries = [self.build_registry]
+        if self.strategy.direct:
+            registries.append(self.deploy_registry)
+        moves: list[tuple[Registry, Image]] = []
+        for registry in registries:
+            newest = registry.newest_pinned(self.env.now)
+            current = registry.read("latest", self.env.now)
+            move = newest is not None and (current is None or newest.commit > current.commit)
+            self.recorder.emit(
+                "guard",
+                run,
+                step="reconcile_latest",
+                registry=registry.name,
+                ref="latest",
+                image=-1 if current is None else current.commit,
+                detail="move" if move else "keep",
+            )
+            if move:
+                assert newest is not None
+                moves.append((registry, newest))
+        if not moves:
+            return
+        start = self.env.now
+        yield self.recorder.begin(run, "reconcile", run.durations.push)
+        self.recorder.end(run)
+        visible = self.env.now + run.durations.registry_lag
+        for registry, image in moves:
+            registry.write("latest", visible, image, Tie(start, image.commit, run.id))
 
     # -- the deploy job -----------------------------------------------------------------------
 

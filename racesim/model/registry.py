@@ -134,3 +134,13 @@ class Registry:
         if register is None:
             return BASELINE_IMAGE if key in _BASELINE_KEYS else None
         return register.read(time)
+
+    def newest_pinned(self, time: float) -> Image | None:
+        """The image of the newest commit with a visible ``sha-<commit>`` tag at `time`."""
+        best: Image | None = None
+        for key, register in self.tags.items():
+            if key.startswith("sha-"):
+                image = register.read(time)
+                if image is not None and (best is None or image.commit > best.commit):
+                    best = image
+        return best

@@ -60,9 +60,10 @@ def _sentence(trace: Trace, e: Event, refs: set[str]) -> str | None:
             "newer_than_live": "that it is newer than what is live",
             "tip_of_main": "that it is still the tip of main",
             "publish_guard": "whether a newer image is already published",
+            "reconcile_latest": f"whether {display_ref(trace, 'latest')} is behind",
         }.get(e.step, e.step)
         seen = "" if e.image < 0 else f" ({label(e.image)})"
-        verdict = "goes ahead" if e.detail == "pass" else "stops"
+        verdict = "goes ahead" if e.detail in ("pass", "move") else "stops"
         return f"{_whose(trace, e)} checks {what} at {_s(e.time)}{seen} and {verdict}"
     if e.kind == "live":
         return f"production switches to {label(e.image)} at {_s(e.time)}"

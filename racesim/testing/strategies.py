@@ -163,6 +163,7 @@ def strategy_values(draw: st.DrawFn) -> Strategy:
     trigger = draw(st.sampled_from(triggers))
     references = ["latest", "sha"] + (["digest"] if trigger in ("workflow_run", "needs") else [])
     direct = draw(st.booleans())
+    publish_guard = draw(st.booleans())
     wait = None
     if draw(st.booleans()):
         wait = Wait(draw(st.integers(1, 30)), draw(st.integers(0, 300)))
@@ -175,7 +176,11 @@ def strategy_values(draw: st.DrawFn) -> Strategy:
         build_concurrency=draw(_concurrency()),
         deploy_concurrency=draw(_concurrency()),
         guard=draw(st.sampled_from(["none", "newer_than_live", "tip_of_main"])),
-        publish_guard=draw(st.booleans()),
+        publish_guard=publish_guard,
+        publish_guard_at=draw(st.sampled_from(["build_start", "before_push"]))
+        if publish_guard
+        else "build_start",
+        reconcile_latest=draw(st.booleans()),
         mirror=not direct and draw(st.booleans()),
         direct=direct,
     )
