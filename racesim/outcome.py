@@ -101,6 +101,18 @@ class Outcome:
     end_time: float
 
     @property
+    def backwards(self) -> tuple[tuple[float, int, int], ...]:
+        """``(time, from commit, to commit)`` each time the service moved to an older commit.
+
+        There are :attr:`regressions` of them.
+        """
+        return tuple(
+            (t, before, after)
+            for (_, before), (t, after) in zip(self.live, self.live[1:], strict=False)
+            if after < before
+        )
+
+    @property
     def stale_deploys(self) -> int:
         """Deploys that shipped an older commit than they meant to."""
         return sum(d.stale for d in self.deploys)
@@ -130,6 +142,7 @@ _UNUSED_KINDS = frozenset(
         "rerun",
         "dispatch",
         "pending",
+        "admitted",
         "job_skipped",
     }
 )

@@ -97,6 +97,32 @@ def _assumptions(replay: Replay) -> list[str]:
     return lines
 
 
+def _history_verdict(replay: Replay) -> list[str]:
+    """Identity, regressions (when, from, to) and time behind, as sentences."""
+    outcome = replay.trace.outcome
+    label = replay.history.label
+    lines = []
+    if outcome.deploys:
+        wrong = outcome.identity_errors
+        lines.append(
+            "identity holds: every deploy shipped the commit it meant"
+            if wrong == 0
+            else f"identity broken: {wrong} deploy(s) shipped another commit than they meant"
+        )
+    moves = [
+        f"{label(before)} -> {label(after)} at {replay.at(t):%H:%M:%S}"
+        for t, before, after in outcome.backwards
+    ]
+    if moves:
+        lines.append(f"production went backwards {len(moves)} time(s): {', '.join(moves)}")
+    else:
+        lines.append("production never went backwards")
+    lines.append(
+        f"production ran an older commit than the newest built one for {outcome.behind_s:g} s"
+    )
+    return lines
+
+
 def replay_report(replay: Replay) -> str:
     """The replay as text: observed vs reproduced, verdict, durations, counterfactuals."""
     inc = replay.incident
@@ -147,6 +173,7 @@ def replay_report(replay: Replay) -> str:
         )
     else:
         out.append("no deploys ran; the outcome is what the registries hold (see above)")
+    out += _history_verdict(replay)
     out.append(
         "reproduced exactly" if replay.reproduced else "NOT reproduced: see the mismatches above"
     )

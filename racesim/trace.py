@@ -28,6 +28,7 @@ EVENT_KINDS: dict[str, str] = {
     "dispatch": "someone dispatches the deploy by hand (commit = tip of main)",
     "run_created": "a workflow run is created (detail = what triggered it)",
     "pending": "the run waits in a concurrency group (detail = group)",
+    "admitted": "a concurrency group lets the run (or its deploy job) go on (detail = group)",
     "cancelled": "the run is cancelled (detail = why)",
     "job_started": "a runner picked the job up",
     "job_skipped": "the job does not run (detail = why)",

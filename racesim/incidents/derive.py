@@ -5,21 +5,27 @@ boundaries; the time between two observed boundaries is the sum of the durations
 When that sum has one unknown duration, it is *observed*; when it has several, all but the main
 one must be *assumed* (from the incident file, or a documented default) and the main one is
 *derived* as the remainder. Durations outside every observed segment are assumed too.
+
+Time a job spends queued in a concurrency group is not a duration of the history: the
+simulation decides it. So with concurrency groups :func:`derive` runs derive -> simulate in
+rounds, and measures each job's runner pickup from when its group admitted it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Literal
 
+from racesim.engine import simulate
 from racesim.errors import InputError
+from racesim.incidents.events import queue_waits
 from racesim.incidents.format import Incident
 from racesim.model.history import DURATION_FIELDS, Dispatch, Durations, History, Push, Rerun
 from racesim.strategies import Strategy
 
-__all__ = ["DEFAULT_ASSUMPTIONS", "DurationSource", "derive"]
+__all__ = ["DEFAULT_ASSUMPTIONS", "MAX_ROUNDS", "DurationSource", "derive"]
 
 #: values used for durations that are neither observed nor assumed by the incident file
 DEFAULT_ASSUMPTIONS: dict[str, tuple[float, str]] = {
@@ -62,8 +68,11 @@ class DurationSource:
 Link = tuple[str | float, str | None]  # (duration name or fixed seconds, event that ends it)
 
 
-def _build_chain(strategy: Strategy) -> list[Link]:
+def _build_chain(strategy: Strategy, queued: float = 0.0) -> list[Link]:
+    """The build job's chain; `queued`: seconds the run waits in its concurrency group."""
     chain: list[Link] = [
+        (0.0, "build.queued"),
+        (queued, None),
         ("build_pickup", "build.started"),
         ("build", "build.built"),
         ("push", "build.pushed"),
@@ -74,10 +83,12 @@ def _build_chain(strategy: Strategy) -> list[Link]:
     return chain
 
 
-def _deploy_chain(strategy: Strategy) -> list[Link]:
+def _deploy_chain(strategy: Strategy, queued: float = 0.0) -> list[Link]:
+    """The deploy job's chain; `queued`: seconds it waits in the deploy concurrency group."""
     chain: list[Link] = (
         [("dispatch", "deploy.created")] if strategy.trigger == "workflow_run" else []
     )
+    chain += [(0.0, "deploy.queued"), (queued, None)]
     chain += [("deploy_pickup", "deploy.started"), ("prepare", None)]
     if strategy.sleep:
         chain.append((strategy.sleep, None))
@@ -144,6 +155,15 @@ class _Deriver:
         others = sum(self._assume(n) for n in names if n != main)
         remainder = gap - others
         where = f"observed[{index}].time"
+        if not names:
+            if abs(gap) > 1e-9:
+                raise InputError(
+                    where,
+                    f"{event} of {self.commit} is {gap:g} s after {since}; expected the same "
+                    "time (a job is queued when its run is created)",
+                    self.source,
+                )
+            return
         if main is None:
             if abs(remainder) > 1e-9:
                 raise InputError(
@@ -168,11 +188,52 @@ class _Deriver:
             self._fix(main, remainder, "derived", f"{since} to {event}, minus the assumed rest")
 
 
+#: most derive -> simulate rounds spent finding the queue waits of an incident
+MAX_ROUNDS = 10
+
+Waits = Mapping[str, Mapping[str, float]]  # push label -> job -> seconds queued in a group
+
+
 def derive(
     incident: Incident, source: str | None = None
 ) -> tuple[History, tuple[DurationSource, ...]]:
-    """The pushes of `incident` with durations derived from its observed times."""
+    """The pushes of `incident` with durations derived from its observed times.
+
+    A job's runner pickup is measured from when it may start: its creation, or when its
+    concurrency group admits it. How long a job waits in a group is decided by the simulation,
+    so with concurrency groups the derivation runs in rounds: derive (first with no queue
+    waits), simulate, measure each job's queue wait, derive again with those waits, until the
+    waits no longer change (at most :data:`MAX_ROUNDS` rounds).
+    """
     src = source or incident.where
+    strategy = incident.strategy
+    waits: dict[str, dict[str, float]] = {}
+    history, table = _derive(incident, src, waits)
+    if strategy.build_concurrency is None and strategy.deploy_concurrency is None:
+        return history, table
+    for _ in range(MAX_ROUNDS - 1):
+        trace = simulate(
+            strategy,
+            history,
+            build_registry=incident.build_registry,
+            deploy_registry=incident.deploy_registry,
+        )
+        measured: dict[str, dict[str, float]] = {}
+        for m in incident.pushes:
+            queued = queue_waits(trace, incident.commit_number(m.commit))
+            if any(queued.values()):
+                measured[m.commit] = {job: s for job, s in queued.items() if s}
+        if measured == waits:
+            break
+        waits = measured
+        history, table = _derive(incident, src, waits)
+    return history, table
+
+
+def _derive(
+    incident: Incident, src: str, waits: Waits
+) -> tuple[History, tuple[DurationSource, ...]]:
+    """One round: the durations, given how long each job waits in a concurrency group."""
     strategy = incident.strategy
     if strategy.wait is not None:
         raise InputError(
@@ -192,12 +253,21 @@ def derive(
         label = moment.commit
         deriver = _Deriver(incident, label, src)
         push_time = (moment.time - incident.epoch).total_seconds()
-        built = deriver.solve(_build_chain(strategy), push_time, "push")
+        queued = waits.get(label, {})
+        built = deriver.solve(_build_chain(strategy, queued.get("build", 0.0)), push_time, "push")
         if strategy.trigger != "none":
             anchor, name = (
                 (push_time, "push") if strategy.trigger == "push" else (built, "build.finished")
             )
-            deriver.solve(_deploy_chain(strategy), anchor, name)
+            deriver.solve(_deploy_chain(strategy, queued.get("deploy", 0.0)), anchor, name)
+        for job, seconds in queued.items():
+            pickup = deriver.values.get(f"{job}_pickup")
+            if seconds > 0 and pickup is not None and pickup.source in ("observed", "derived"):
+                deriver.values[pickup.duration] = replace(
+                    pickup,
+                    why=f"{pickup.why}, minus {seconds:g} s queued in the {job} concurrency "
+                    "group (from the simulation)",
+                )
         for name in DURATION_FIELDS:
             if name not in deriver.values:
                 deriver._assume(name)

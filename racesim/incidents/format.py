@@ -37,11 +37,15 @@ FORMAT = "racesim-incident/1"
 
 #: observable events of a push's runs, with what they mean
 EVENTS: dict[str, str] = {
+    "build.queued": "the build run was created and began to wait (for its concurrency group, "
+    "then a runner): GitHub's job created_at",
     "build.started": "the build job started on a runner",
     "build.built": "the build step ended (image built, not yet pushed)",
     "build.pushed": "the image was pushed to the build registry",
     "build.finished": "the build job (and run) finished",
     "deploy.created": "the deploy run was created (workflow_run only)",
+    "deploy.queued": "the deploy job was created and began to wait (for the deploy concurrency "
+    "group, then a runner): GitHub's job created_at",
     "deploy.started": "the deploy job started on a runner",
     "deploy.pulled": "the deploy resolved its image reference (the pull)",
     "deploy.mirrored": "the image was pushed to the deploy registry",

@@ -156,6 +156,7 @@ class Replay:
             ],
             "deploys": _deploys_json(self.trace),
             "final_live": label(self.trace.outcome.final_live),
+            **_history_json(self.trace, self.incident.epoch),
             "durations": [
                 {
                     "commit": d.commit,
@@ -179,6 +180,7 @@ class Replay:
                     "strategy": c.strategy,
                     "deploys": _deploys_json(c.trace),
                     "final_live": label(c.trace.outcome.final_live),
+                    **_history_json(c.trace, self.incident.epoch),
                     "push_to_live_s": c.push_to_live_s,
                     "new_code_live_at": None
                     if c.new_code_live_at is None
@@ -191,6 +193,24 @@ class Replay:
                 for c in self.counterfactuals
             ],
         }
+
+
+def _history_json(trace: Trace, epoch: datetime) -> dict[str, Any]:
+    """Regressions (when, from, to) and the seconds production ran an older commit."""
+    label = trace.history.label
+    outcome = trace.outcome
+    return {
+        "identity_errors": outcome.identity_errors,
+        "regressions": [
+            {
+                "time": utc_iso(epoch + timedelta(seconds=t)),
+                "from": label(before),
+                "to": label(after),
+            }
+            for t, before, after in outcome.backwards
+        ],
+        "behind_s": outcome.behind_s,
+    }
 
 
 def _deploys_json(trace: Trace) -> list[dict[str, Any]]:

@@ -169,7 +169,7 @@ class Runs:
             name,
             spec,
             order=Run.order,
-            admit=self._admit,
+            admit=lambda run: self._admit(run, name),
             pend=lambda run: self.recorder.emit("pending", run, detail=name),
             cancel=self._cancel,
         )
@@ -190,8 +190,9 @@ class Runs:
         """Start `run`'s process: wait in `workflow_group` (if any), then run `jobs`."""
         run.process = self.env.process(self._run(run, workflow_group, jobs))
 
-    def _admit(self, run: Run) -> None:
+    def _admit(self, run: Run, group: str) -> None:
         assert run.admitted is not None
+        self.recorder.emit("admitted", run, detail=group)
         run.admitted.succeed()
 
     def _cancel(self, run: Run, reason: str) -> None:
