@@ -70,3 +70,24 @@ def test_clock_axis_with_epoch() -> None:
     assert isinstance(ax.xaxis.get_major_formatter(), mdates.DateFormatter)
     assert "UTC" in ax.get_xlabel()
     plt.close(ax.figure)
+
+
+def test_time_queued_in_a_concurrency_group_is_its_own_bar() -> None:
+    """queued-deploy: a's deploy queues 10:05:23-10:07:23 (120 s), then waits 2 s for a runner."""
+    from pathlib import Path
+
+    from racesim import load_incident, replay
+    from racesim.plot.timeline import QUEUE_LABEL
+
+    result = replay(load_incident(Path(__file__).parent / "data" / "queued-deploy.toml"), [])
+    ax = plot_timeline(result.trace)
+    queued = [
+        (p.get_x(), p.get_width())
+        for p in ax.patches
+        if isinstance(p, Rectangle) and p.get_hatch() == "xx"
+    ]
+    assert queued == [(323.0, 120.0)]  # created 10:05:23 = 323 s after the first push
+    legend = ax.get_legend()
+    assert legend is not None
+    assert QUEUE_LABEL in [t.get_text() for t in legend.get_texts()]
+    plt.close(ax.figure)  # type: ignore[arg-type]

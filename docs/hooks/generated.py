@@ -406,13 +406,15 @@ def gen_default_assumptions(args: str) -> str:
 
 def gen_replay_chains(args: str) -> str:
     """The chains of steps a replay solves, per trigger, and which unknown step absorbs a gap."""
-    replay_module = importlib.import_module("racesim.incidents.replay")
+    replay_module = importlib.import_module("racesim.incidents.derive")
     from racesim.strategies import PRESETS
 
-    def chain(links: list[tuple[str | float, str | None]]) -> str:
+    def chain(links: list[tuple[object, str | None]]) -> str:
         parts = []
         for step, event in links:
-            parts.append(f"`{step}`" if isinstance(step, str) else "`sleep`")
+            name = step if isinstance(step, str) else step.name  # type: ignore[attr-defined]
+            if name:
+                parts.append(f"*{name}*" if name == replay_module.QUEUED else f"`{name}`")
             if event is not None:
                 parts.append(f"**{event}**")
         return " → ".join(parts)
@@ -449,7 +451,13 @@ def gen_replay_chains(args: str) -> str:
     table = _table(["chain", "steps → **events that end them**"], rows)
     order = ", ".join(f"`{name}`" for name in replay_module._MAIN_STEP)
     return (
-        f"{table}\n\nWhen a gap between two observed events spans several steps that the file "
+        f"{table}\n\n*{replay_module.QUEUED}* is the time the job waits in its concurrency "
+        "group (only with a `build_concurrency` or `deploy_concurrency` group). It is not a "
+        "duration of the history: the simulation decides it, so the replay derives, simulates, "
+        "measures each job's queue wait and derives again (at most "
+        f"{replay_module.MAX_ROUNDS} rounds, until the waits stop changing); a job's pickup "
+        "is measured from when its group admitted it.\n\n"
+        "When a gap between two observed events spans several steps that the file "
         f"does not assume, the one that absorbs the remainder is the first of: {order}; the "
         "others take their default."
     )

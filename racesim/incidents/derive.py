@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from racesim.engine import simulate
 from racesim.errors import InputError
@@ -65,14 +65,26 @@ class DurationSource:
 
 # -- deriving durations ---------------------------------------------------------------------------
 
-Link = tuple[str | float, str | None]  # (duration name or fixed seconds, event that ends it)
+class Fixed(NamedTuple):
+    """A part of a chain whose seconds are known before solving (``name`` is for the docs)."""
+
+    seconds: float
+    name: str
+
+
+#: the boundary at which a job is created and starts to wait: no time passes
+_CREATED = Fixed(0.0, "")
+#: the name of the time a job waits in its concurrency group (the simulation decides it)
+QUEUED = "queued (concurrency)"
+
+Link = tuple[str | Fixed, str | None]  # (duration name or fixed part, event that ends it)
 
 
 def _build_chain(strategy: Strategy, queued: float = 0.0) -> list[Link]:
     """The build job's chain; `queued`: seconds the run waits in its concurrency group."""
     chain: list[Link] = [
-        (0.0, "build.queued"),
-        (queued, None),
+        (_CREATED, "build.queued"),
+        (Fixed(queued, QUEUED), None),
         ("build_pickup", "build.started"),
         ("build", "build.built"),
         ("push", "build.pushed"),
@@ -88,10 +100,10 @@ def _deploy_chain(strategy: Strategy, queued: float = 0.0) -> list[Link]:
     chain: list[Link] = (
         [("dispatch", "deploy.created")] if strategy.trigger == "workflow_run" else []
     )
-    chain += [(0.0, "deploy.queued"), (queued, None)]
+    chain += [(_CREATED, "deploy.queued"), (Fixed(queued, QUEUED), None)]
     chain += [("deploy_pickup", "deploy.started"), ("prepare", None)]
     if strategy.sleep:
-        chain.append((strategy.sleep, None))
+        chain.append((Fixed(strategy.sleep, "sleep"), None))
     chain[-1] = (chain[-1][0], "deploy.pulled")
     if strategy.mirror:
         chain.append(("mirror", "deploy.mirrored"))
@@ -140,7 +152,7 @@ class _Deriver:
             if isinstance(part, str):
                 segment.append(part)
             else:
-                fixed += part
+                fixed += part.seconds
             if event is not None and event in self.observed:
                 at, index = self.observed[event]
                 self._segment(segment, at - t - fixed, event, since, index)

@@ -1,7 +1,7 @@
 """The signature picture: one lane per run, step bars, registry writes and pulls, the race window.
 
-Read it left to right. Each run is a lane; its bars are the steps it ran (a hatched bar is the
-wait for a runner or for a concurrency group). Triangles pointing up are registry writes, down
+Read it left to right. Each run is a lane; its bars are the steps it ran (a grey hatched bar is
+the wait for a runner, a mauve cross-hatched one the time queued in a concurrency group). Triangles pointing up are registry writes, down
 are pulls; a red pull fetched an image older than the one the deploy meant to ship. The shaded
 band is the race window: from a pull to the moment the image it should have fetched appeared.
 The bottom lane shows which commit the service ran.
@@ -36,6 +36,9 @@ STEP_COLORS: dict[str, str] = {
     "rollout": "#DD8452",
 }
 _WAIT_COLOR = "#D0D0D0"
+_QUEUE_COLOR = "#D8B7DD"
+#: legend label of the time a run (or its deploy job) waits in a concurrency group
+QUEUE_LABEL = "queued (concurrency)"
 _STALE = "#C44E52"
 _OK = "#2E7D4F"
 
@@ -91,14 +94,31 @@ def plot_timeline(
     deploys = {d.run: d for d in outcome.deploys}
     open_steps: dict[tuple[int, str], float] = {}
     created: dict[int, float] = {}
+    admitted: dict[int, float] = {}  # run -> when its group admitted it (until its next job)
+    queued_drawn = False
     end = outcome.end_time
 
     for e in trace.events:
         y = y_of.get(e.run)
         if e.kind == "run_created":
             created[e.run] = e.time
+        elif e.kind == "admitted":
+            admitted[e.run] = e.time
         elif e.kind == "job_started" and y is not None:
             since = open_steps.pop((e.run, "_job"), created.get(e.run, e.time))
+            let_go = admitted.pop(e.run, None)
+            if let_go is not None and let_go > since:
+                ax.barh(
+                    y,
+                    width(let_go - since),
+                    left=x(since),
+                    height=0.5,
+                    color=_QUEUE_COLOR,
+                    hatch="xx",
+                    edgecolor="#8E6A94",
+                    linewidth=0.5,
+                )
+                since, queued_drawn = let_go, True
             ax.barh(
                 y,
                 width(e.time - since),
@@ -262,8 +282,12 @@ def plot_timeline(
             if s in used and s != "push_direct"
         ]
         handles.append(
-            Patch(facecolor=_WAIT_COLOR, hatch="///", edgecolor="#AAAAAA", label="waiting")
+            Patch(facecolor=_WAIT_COLOR, hatch="///", edgecolor="#AAAAAA", label="waiting for a runner")
         )
+        if queued_drawn:
+            handles.append(
+                Patch(facecolor=_QUEUE_COLOR, hatch="xx", edgecolor="#8E6A94", label=QUEUE_LABEL)
+            )
         handles.append(Patch(color=_STALE, alpha=0.25, label="race window"))
         ax.legend(
             handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False
