@@ -9,14 +9,14 @@ of a matrix is :func:`racesim.plot.plot_safety_matrix`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from concurrent.futures import Executor
 
 import pandas as pd
 
-from racesim.montecarlo import run_trials
+from racesim.montecarlo import Strategies, label_strategies, run_trials
 from racesim.scenarios.format import load_scenario
-from racesim.strategies import PRESETS, Strategy
+from racesim.strategies import PRESETS
 from racesim.summary import summarize
 
 __all__ = ["MATRIX_RATES", "SITUATIONS", "matrix_table", "safety_matrix"]
@@ -39,7 +39,7 @@ MATRIX_RATES: dict[str, str] = {
 
 
 def safety_matrix(
-    strategies: Iterable[str | Strategy] | None = None,
+    strategies: Strategies | None = None,
     situations: Mapping[str, str] | None = None,
     *,
     trials: int = 500,
@@ -50,7 +50,8 @@ def safety_matrix(
     """Estimate every cell; one row per (situation, strategy), tidy.
 
     Args:
-        strategies: preset names or Strategy values (default: every preset).
+        strategies: preset names or Strategy values, or a mapping label -> name or value
+            (default: every preset); labelled as in :func:`racesim.montecarlo.run_trials`.
         situations: label -> scenario name or path (default: :data:`SITUATIONS`).
         trials: trials per cell.
         seed: the seed every situation uses.
@@ -60,12 +61,13 @@ def safety_matrix(
     Returns:
         The columns of :func:`racesim.summary.summarize` with ``situation`` in front.
     """
-    chosen = list(PRESETS) if strategies is None else list(strategies)
+    chosen = label_strategies(list(PRESETS) if strategies is None else strategies)
+    labelled = dict(chosen)
     frames = []
     for label, scenario in (situations or SITUATIONS).items():
         results = run_trials(
             load_scenario(scenario),
-            chosen,
+            labelled,
             trials=trials,
             seed=seed,
             executor=executor,

@@ -11,7 +11,7 @@ rebuild the history behind it.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass, replace
 from functools import partial
@@ -163,17 +163,46 @@ def _execute(
     return rows
 
 
-def _strategies(
-    specs: Iterable[str | Strategy] | None, scenario: Scenario
-) -> tuple[tuple[str, Strategy], ...]:
-    chosen = list(scenario.strategies if specs is None else specs)
-    if not chosen:
+#: what the strategies of a run may be: names and values, or a mapping label -> name or value
+Strategies = Iterable[str | Strategy] | Mapping[str, str | Strategy]
+
+
+def label_strategies(specs: Strategies) -> tuple[tuple[str, Strategy], ...]:
+    """``(label, strategy)`` pairs: the label is what the results' ``strategy`` column shows.
+
+    A preset name labels itself; a Strategy value is labelled by :meth:`Strategy.describe`
+    (its preset name, or ``custom:`` and its knobs), so two different custom strategies never
+    share a row; a mapping gives each strategy the label of its key. Two strategies with the same
+    label are refused: their trials would be merged into one row.
+    """
+    if isinstance(specs, Mapping):
+        pairs = [(label, spec, f"strategies[{label!r}]") for label, spec in specs.items()]
+    else:
+        pairs = []
+        for i, spec in enumerate(specs):
+            field = f"strategies[{i}]"
+            label = spec if isinstance(spec, str) else parse_strategy(spec, field).describe()
+            pairs.append((label, spec, field))
+    if not pairs:
         raise InputError("strategies", "expected at least one strategy")
-    out = []
-    for i, spec in enumerate(chosen):
-        strategy = parse_strategy(spec, f"strategies[{i}]")
-        out.append((spec if isinstance(spec, str) else strategy.name, strategy))
+    out: list[tuple[str, Strategy]] = []
+    seen: dict[str, str] = {}
+    for label, spec, field in pairs:
+        if not isinstance(label, str) or not label:
+            raise InputError(field, f"expected a non-empty label, got {label!r}")
+        if label in seen:
+            raise InputError(
+                field,
+                f"label {label!r} is used twice (also by {seen[label]}); give each strategy its "
+                "own name, e.g. pass a mapping {name: Strategy}",
+            )
+        seen[label] = field
+        out.append((label, parse_strategy(spec, field)))
     return tuple(out)
+
+
+def _strategies(specs: Strategies | None, scenario: Scenario) -> tuple[tuple[str, Strategy], ...]:
+    return label_strategies(scenario.strategies if specs is None else specs)
 
 
 def _check_run(trials: int, seed: int, chunk_size: int | None) -> None:
@@ -200,7 +229,7 @@ def _frame(rows: list[tuple[Any, ...]], extra: Sequence[str]) -> pd.DataFrame:
 
 def run_trials(
     scenario: Scenario,
-    strategies: Iterable[str | Strategy] | None = None,
+    strategies: Strategies | None = None,
     *,
     trials: int = 1000,
     seed: int = 0,
@@ -212,7 +241,9 @@ def run_trials(
 
     Args:
         scenario: what to sample.
-        strategies: preset names or Strategy values (default: the scenario's list).
+        strategies: preset names or Strategy values, or a mapping label -> name or value
+            (default: the scenario's list). A Strategy value's label (the ``strategy``
+            column) is its :meth:`~racesim.Strategy.describe`; labels must be unique.
         trials: number of sampled histories.
         seed: the run's seed; trial ``i`` uses ``SeedSequence(seed, spawn_key=(i,))``.
         executor: any ``concurrent.futures.Executor`` (a process pool, a Dask client's
@@ -278,7 +309,7 @@ def sweep(
     scenario: Scenario,
     knob: str,
     values: Sequence[float],
-    strategies: Iterable[str | Strategy] | None = None,
+    strategies: Strategies | None = None,
     *,
     trials: int = 1000,
     seed: int = 0,

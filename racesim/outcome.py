@@ -79,7 +79,8 @@ class Outcome:
         never_deployed: commits whose build succeeded but that the service never ran.
         behind_s: seconds, between the first push and the last event, during which the service
             ran an older commit than the newest image in the build registry.
-        latest_at_end: per registry, the commit ``latest`` points at when the history ends.
+        latest_at_end: per registry, the commit ``latest`` points at when the history ends: the
+            build registry, and the deploy registry if a run wrote to it or read from it.
         runner_s: runner seconds used by all jobs (from pickup to the end of the job).
         cancelled_runs: runs cancelled by a concurrency group.
         end_time: time of the last event.
@@ -168,7 +169,8 @@ def assess(trace: Trace) -> Outcome:
     # change points for _behind: (time, 0, live commit) and (time, 1, commit of a build registry
     # write)
     changes: list[tuple[float, int, int]] = [(-math.inf, 0, 0)]
-    latest: dict[str, int] = {build_registry: 0, trace.deploy_registry: 0}
+    # the build registry, and the deploy registry only if some run wrote to it or read from it
+    latest: dict[str, int] = {build_registry: 0}
     live: list[tuple[float, int]] = [(-math.inf, 0)]
 
     for t, kind, run, workflow, job, commit, step, registry, ref, image, detail in trace.rows:
@@ -187,6 +189,8 @@ def assess(trace: Trace) -> Outcome:
                 if changes[-1] != change:  # one push writes several keys: repeats change nothing
                     changes.append(change)
         elif kind == "read" or kind == "read_failed":
+            if registry not in latest:
+                latest[registry] = 0
             if detail == "pull" and run in drafts:
                 draft = drafts[run]
                 if draft[4] is None:

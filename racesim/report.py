@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 import pandas as pd
 
 from racesim.incidents.replay import Replay
+from racesim.outcome import DeployOutcome
 
 __all__ = ["format_table", "replay_frames", "replay_report"]
 
@@ -31,6 +32,11 @@ def _cell(value: object) -> str:
     if isinstance(value, datetime):
         return value.strftime("%H:%M:%S")
     return str(value)
+
+
+def _shipped(label: Callable[[int | None], str], deploy: DeployOutcome) -> str:
+    """The commit a deploy shipped, or its status when it shipped nothing (blocked, ...)."""
+    return deploy.status if deploy.shipped is None else label(deploy.shipped)
 
 
 def _seconds(value: float | None) -> str:
@@ -161,7 +167,7 @@ def replay_report(replay: Replay) -> str:
                     (
                         d.cause,
                         label(d.meant),
-                        label(d.shipped),
+                        _shipped(label, d),
                         d.stale,
                         d.wrong_identity,
                         _seconds(d.pull_margin),
@@ -190,9 +196,9 @@ def replay_report(replay: Replay) -> str:
         rows.append(
             (
                 c.strategy,
-                "yes" if c.prevents else "no",
+                {True: "yes", False: "no", None: "unknown"}[c.prevents],
                 *(got for _, _, got in c.verdicts),
-                ", ".join(label(d.shipped) for d in outcome.deploys) or "nothing",
+                ", ".join(_shipped(label, d) for d in outcome.deploys) or "nothing",
                 ", ".join("yes" if d.stale else "no" for d in outcome.deploys) or "-",
                 ", ".join(_seconds(d.pull_margin) for d in outcome.deploys) or "-",
                 c.new_code_live_at,
@@ -212,7 +218,8 @@ def replay_report(replay: Replay) -> str:
     out.append(format_table(rows, headers))
     out.append(
         "prevents: every outcome the incident got wrong comes out right (newest commit live "
-        "and in every registry's latest, each deploy ships what it meant)"
+        "and in every registry's latest, each deploy ships what it meant); unknown when the "
+        "incident states no outcome"
     )
     assumed = _assumptions(replay)
     if assumed:

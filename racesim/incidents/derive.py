@@ -65,6 +65,7 @@ class DurationSource:
 
 # -- deriving durations ---------------------------------------------------------------------------
 
+
 class Fixed(NamedTuple):
     """A part of a chain whose seconds are known before solving (``name`` is for the docs)."""
 

@@ -64,8 +64,14 @@ class Counterfactual:
     verdicts: tuple[tuple[str, str, str], ...] = ()
 
     @property
-    def prevents(self) -> bool:
-        """Every outcome the incident got wrong comes out right under this strategy."""
+    def prevents(self) -> bool | None:
+        """Every outcome the incident got wrong comes out right under this strategy.
+
+        ``None`` (shown as ``unknown``) when the incident states no outcome: then there is
+        nothing observed to prevent, and even the incident's own strategy would "prevent" it.
+        """
+        if not self.verdicts:
+            return None
         return all(right == got for _, right, got in self.verdicts)
 
     @property

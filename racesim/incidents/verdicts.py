@@ -7,6 +7,9 @@ from racesim.trace import Trace
 
 __all__ = ["outcome_checks", "verdicts"]
 
+#: what "deploy of X shipped" says for a deploy that rolled out nothing
+_SHIPPED_NOTHING = ("no deploy", "blocked", "cancelled", "failed", "-")
+
 
 def _reproduced(incident: Incident, trace: Trace) -> list[tuple[str, str]]:
     """``(what, got)`` for each outcome the incident observed, in the incident file's order."""
@@ -21,7 +24,13 @@ def _reproduced(incident: Incident, trace: Trace) -> list[tuple[str, str]]:
     for meant, _ in incident.outcome.deploys:
         k = incident.commit_number(meant)
         mine = [d for d in outcome.deploys if d.meant == k and d.cause != "dispatch"]
-        out.append((f"deploy of {meant} shipped", label(mine[0].shipped) if mine else "no deploy"))
+        if not mine:
+            got = "no deploy"
+        elif mine[0].shipped is None:
+            got = mine[0].status  # blocked, cancelled or failed: it shipped nothing
+        else:
+            got = label(mine[0].shipped)
+        out.append((f"deploy of {meant} shipped", got))
     return out
 
 
@@ -46,13 +55,15 @@ def verdicts(incident: Incident, trace: Trace) -> list[tuple[str, str, str]]:
     """``(what, right, got)`` for each outcome the incident observed, judged against what is right.
 
     Right means: production and every observed registry end on the newest successfully built
-    commit, and each deploy ships the commit it meant to (or does not roll out at all).
+    commit, and each deploy ships the commit it meant to (or does not roll out at all: then
+    `got` is its status, ``blocked``, ``cancelled``, ``failed`` or ``no deploy``, and so is
+    `right`).
     """
     newest = trace.history.label(trace.outcome.newest_built)
     right = [newest] * (len(_observed_values(incident)) - len(incident.outcome.deploys))
     right += [meant for meant, _ in incident.outcome.deploys]
     out = []
     for (what, got), should in zip(_reproduced(incident, trace), right, strict=True):
-        skipped = what.startswith("deploy of") and got in ("no deploy", "-")
-        out.append((what, should, should if skipped else got))
+        skipped = what.startswith("deploy of") and got in _SHIPPED_NOTHING
+        out.append((what, got if skipped else should, got))
     return out

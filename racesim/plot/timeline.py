@@ -1,10 +1,11 @@
 """The signature picture: one lane per run, step bars, registry writes and pulls, the race window.
 
 Read it left to right. Each run is a lane; its bars are the steps it ran (a grey hatched bar is
-the wait for a runner, a mauve cross-hatched one the time queued in a concurrency group). Triangles pointing up are registry writes, down
-are pulls; a red pull fetched an image older than the one the deploy meant to ship. The shaded
-band is the race window: from a pull to the moment the image it should have fetched appeared.
-The bottom lane shows which commit the service ran.
+the wait for a runner, a mauve cross-hatched one the time queued in a concurrency group).
+Triangles pointing up are registry writes, down are pulls; a red pull fetched an image older
+than the one the deploy meant to ship. The shaded band is the race window: from a pull to the
+moment the image it should have fetched appeared. The bottom lane shows which commit the
+service ran.
 """
 
 from __future__ import annotations
@@ -282,7 +283,12 @@ def plot_timeline(
             if s in used and s != "push_direct"
         ]
         handles.append(
-            Patch(facecolor=_WAIT_COLOR, hatch="///", edgecolor="#AAAAAA", label="waiting for a runner")
+            Patch(
+                facecolor=_WAIT_COLOR,
+                hatch="///",
+                edgecolor="#AAAAAA",
+                label="waiting for a runner",
+            )
         )
         if queued_drawn:
             handles.append(
