@@ -111,7 +111,13 @@ def test_cancel_superseded_breaks_when_a_dispatch_outlasts_a_build(prop: str) ->
     assert a.dispatch > b_run, (a, b, SEED)
 
 
-@pytest.mark.parametrize("strategy", [s for s in PRESETS if s != "cancel_superseded"])
+#: presets whose shortest counterexamples need three pushes: reconcile_latest keeps latest on
+#: the newest build, so it only ends wrong when a deploy that pulled before a third build landed
+#: finishes last (the search finds none with two pushes in 300 examples, seed 0)
+_THREE_PUSH_PRESETS = ("cancel_superseded", "reconcile_latest")
+
+
+@pytest.mark.parametrize("strategy", [s for s in PRESETS if s not in _THREE_PUSH_PRESETS])
 def test_every_counterexample_shrinks_to_at_most_two_pushes(strategy: str) -> None:
     for prop in PROPERTIES:
         cx = find_counterexample(strategy, prop, pushes=3, max_examples=80, seed=SEED)
