@@ -23,6 +23,7 @@ __all__ = [
     "MAX_JOBS",
     "MAX_PATH_CHARS",
     "MAX_POISSON_MEAN",
+    "MAX_POLLS",
     "MAX_PUSHES",
     "MAX_RESULT_ROWS",
     "MAX_SECONDS",
@@ -34,6 +35,7 @@ __all__ = [
     "check_count",
     "check_moment",
     "check_seconds",
+    "finite_float",
 ]
 
 #: longest duration or time offset, in seconds (about 116 days; CI steps take minutes)
@@ -59,6 +61,8 @@ MAX_TOML_DEPTH = 32
 MAX_INTEGER = 2**63 - 1
 #: longest path accepted for an input or output file
 MAX_PATH_CHARS = 4096
+#: most registry polls of one wait-for-image step (``timeout / interval``)
+MAX_POLLS = 10_000
 #: most worker processes of one run
 MAX_JOBS = 256
 #: ``racesim check``: most pushes per history and most generated histories

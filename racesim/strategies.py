@@ -13,7 +13,7 @@ from dataclasses import dataclass, fields, replace
 from typing import Literal, get_args
 
 from racesim.errors import InputError
-from racesim.limits import check_seconds, finite_float
+from racesim.limits import MAX_POLLS, check_seconds, finite_float
 
 __all__ = [
     "PRESETS",
@@ -90,6 +90,12 @@ class Wait:
     def __post_init__(self) -> None:
         object.__setattr__(self, "interval", _seconds("interval", self.interval, positive=True))
         object.__setattr__(self, "timeout", _seconds("timeout", self.timeout))
+        if self.timeout / self.interval > MAX_POLLS:
+            raise InputError(
+                "interval",
+                f"polling every {self.interval:g} s for {self.timeout:g} s is more than "
+                f"racesim's limit of {MAX_POLLS:,} polls; poll less often",
+            )
 
 
 @dataclass(frozen=True)
