@@ -398,3 +398,20 @@ def test_parse_range_limits() -> None:
     with pytest.raises(InputError, match="more than 1,000"):
         parse_range("0:1000:1")
     assert len(parse_range("0:999:1")) == 1000
+
+
+def test_the_limits_page_lists_every_limit_with_its_value() -> None:
+    """docs/reference/limits.md and racesim/limits.py stay in step."""
+    from racesim import limits
+
+    text = (Path(__file__).resolve().parents[1] / "docs/reference/limits.md").read_text()
+    for name in [n for n in limits.__all__ if n.isupper()]:
+        value = getattr(limits, name)
+        if name == "MAX_INTEGER":
+            shown = "2^63 - 1"
+        elif name.endswith("_YEAR"):
+            shown = str(value)
+        else:
+            shown = f"{value:,.0f}"
+        assert f"`{name}`" in text, name
+        assert shown in text, (name, shown)
