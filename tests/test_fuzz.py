@@ -15,7 +15,7 @@ from fuzz import TARGETS, Overrun, Report, guard, outcome, scratch_folder, signa
 from hypothesis import HealthCheck, given, settings
 
 #: inputs per format in the suite (the long run is ``python dev.py fuzz``)
-EXAMPLES = {"incident": 400, "scenario": 400, "strategy": 600, "argv": 300}
+EXAMPLES = {"incident": 500, "scenario": 500, "strategy": 600, "argv": 400}
 
 FUZZ = settings(
     derandomize=True,
