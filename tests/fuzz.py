@@ -305,6 +305,9 @@ def argvs(draw: st.DrawFn) -> list[str]:
             argv.insert(i, draw(st.sampled_from(ARGUMENTS)))
         elif i < len(argv):
             del argv[i]
+    if argv and argv[0] in ("compare", "sweep", "matrix") and "--trials" not in argv:
+        # a dropped --trials falls back to thousands of trials: real work, not a bad input
+        argv += ["--trials", "2"]
     return argv
 
 
