@@ -4,6 +4,7 @@
     python dev.py test [ARGS...]   ruff, mypy --strict, pytest (notebooks and docs included)
     python dev.py docs             build the docs site into site/
     python dev.py bench [ARGS...]  run the benchmarks
+    python dev.py fuzz [N [SEED]]  fuzz every input format with N inputs (default 100,000)
 
 Each task creates `.venv/` next to this file on first use and installs what it needs into it
 (again only when pyproject.toml changes). Extra ARGS go to the underlying command.
@@ -24,7 +25,7 @@ BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
 
 #: the extras each task installs
-EXTRAS = {"demo": "", "test": "[dev]", "docs": "[dev]", "bench": "[dask]"}
+EXTRAS = {"demo": "", "test": "[dev]", "docs": "[dev]", "bench": "[dask]", "fuzz": "[dev]"}
 
 
 def _run(*cmd: str | Path) -> None:
@@ -68,7 +69,18 @@ def task_bench(args: list[str]) -> None:
     _run(PYTHON, "-m", "benchmarks", *args)
 
 
-TASKS = {"demo": task_demo, "test": task_test, "docs": task_docs, "bench": task_bench}
+def task_fuzz(args: list[str]) -> None:
+    """Print the count, the time and every crash signature; exit 1 if there is one."""
+    _run(PYTHON, ROOT / "tests" / "fuzz.py", *args)
+
+
+TASKS = {
+    "demo": task_demo,
+    "test": task_test,
+    "docs": task_docs,
+    "bench": task_bench,
+    "fuzz": task_fuzz,
+}
 
 
 def main() -> None:

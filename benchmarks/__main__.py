@@ -19,13 +19,11 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 
+from benchmarks.guards import EXPECTED_EVENTS_PARALLEL, check_engine
 from benchmarks.minimal import minimal_parallel
-from racesim import History, simulate
+from racesim import simulate
 from racesim.montecarlo import run_trials, trial_history
 from racesim.scenarios import load_scenario
-
-#: events in the trace of one ``parallel`` push: a regression guard on the engine's work per trial
-EXPECTED_EVENTS_PARALLEL = 32
 
 
 def best_of(repeat: int, fn: Callable[[], object]) -> float:
@@ -42,11 +40,8 @@ def bench_engine(trials: int, repeat: int) -> tuple[float, bool]:
     histories = [trial_history(scenario, 0, i) for i in range(trials)]
     durations = [h.pushes[0].durations for h in histories]
 
-    # both must agree trial by trial before their speed means anything
-    for h, d in zip(histories[:500], durations[:500], strict=True):
-        assert simulate("parallel", h).outcome.deploys[0].stale == minimal_parallel(d)
-    events = {len(simulate("parallel", History.single(d)).events) for d in durations[:200]}
-    assert events == {EXPECTED_EVENTS_PARALLEL}, f"events per trial changed: {sorted(events)}"
+    # both must agree trial by trial, at the usual cost, before their speed means anything
+    check_engine(histories[:500])
 
     def engine() -> None:
         for h in histories:

@@ -22,6 +22,12 @@ import pandas as pd
 
 from racesim.engine import simulate
 from racesim.errors import InputError
+from racesim.limits import (
+    MAX_RESULT_ROWS,
+    MAX_SWEEP_VALUES,
+    MAX_TRIALS,
+    check_count,
+)
 from racesim.model.history import DURATION_FIELDS, History
 from racesim.outcome import Outcome
 from racesim.scenarios.format import Scenario
@@ -208,12 +214,22 @@ def _strategies(specs: Strategies | None, scenario: Scenario) -> tuple[tuple[str
 def _check_run(trials: int, seed: int, chunk_size: int | None) -> None:
     if isinstance(trials, bool) or not isinstance(trials, int) or trials < 1:
         raise InputError("trials", f"expected a whole number >= 1, got {trials!r}")
+    check_count("trials", trials, MAX_TRIALS, "trials")
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise InputError("seed", f"expected a whole number >= 0, got {seed!r}")
     if chunk_size is not None and (
         isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1
     ):
         raise InputError("chunk_size", f"expected a whole number >= 1, got {chunk_size!r}")
+
+
+def _check_rows(rows: int) -> None:
+    if rows > MAX_RESULT_ROWS:
+        raise InputError(
+            "trials",
+            f"{rows:,} result rows (trials x strategies x values) is beyond racesim's limit of "
+            f"{MAX_RESULT_ROWS:,}; run fewer trials, strategies or values at a time",
+        )
 
 
 def _chunks(trials: int, chunk_size: int | None) -> list[tuple[int, int]]:
@@ -257,6 +273,7 @@ def run_trials(
     """
     _check_run(trials, seed, chunk_size)
     chosen = _strategies(strategies, scenario)
+    _check_rows(trials * len(chosen))
     jobs = [_Job(scenario, chosen, seed, a, b) for a, b in _chunks(trials, chunk_size)]
     return _frame(_execute(jobs, executor, progress, trials * len(chosen)), [])
 
@@ -329,11 +346,14 @@ def sweep(
     ``strategy`` column keeps the base strategy's name.
     """
     _check_run(trials, seed, chunk_size)
+    values = list(values)
     if not values:
         raise InputError("values", "expected at least one value to sweep")
+    check_count("values", len(values), MAX_SWEEP_VALUES, "sweep values")
     if strategies is None and SWEEP_ALIASES.get(knob, (knob,))[0] == "strategy.sleep":
         strategies = ["parallel"]
     chosen = _strategies(strategies, scenario)
+    _check_rows(trials * len(chosen) * len(values))
     jobs = []
     for value in values:
         try:
@@ -358,11 +378,24 @@ def parse_range(text: str, field: str = "RANGE") -> list[float]:
     try:
         if ":" in text:
             start, stop, step = (float(p) for p in text.split(":"))
-            if step <= 0 or stop < start:
+            if not all(map(math.isfinite, (start, stop, step))) or step <= 0 or stop < start:
                 raise ValueError
-            count = math.floor((stop - start) / step + 1e-9) + 1
+            span = (stop - start) / step + 1e-9
+            if span >= MAX_SWEEP_VALUES:  # also catches an infinite span
+                raise InputError(
+                    field,
+                    f"{text!r} gives more than {MAX_SWEEP_VALUES:,} values, racesim's limit "
+                    "for one sweep",
+                )
+            count = math.floor(span) + 1
             return [round(start + i * step, 9) for i in range(count)]
-        return [float(p) for p in text.split(",")]
+        check_count(field, text.count(",") + 1, MAX_SWEEP_VALUES, "values")
+        values = [float(p) for p in text.split(",")]
+        if not all(map(math.isfinite, values)):
+            raise ValueError
+        return values
+    except InputError:
+        raise
     except ValueError:
         raise InputError(
             field,

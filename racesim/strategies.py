@@ -8,12 +8,12 @@ the f8af4c1 incident and the fixes seen in real incidents. ``parse_strategy`` tu
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields, replace
 from typing import Literal, get_args
 
 from racesim.errors import InputError
+from racesim.limits import MAX_POLLS, check_seconds, finite_float
 
 __all__ = [
     "PRESETS",
@@ -49,13 +49,14 @@ def _flag(name: str, value: object) -> None:
 
 
 def _seconds(name: str, value: object, *, positive: bool = False) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise InputError(name, f"expected a number of seconds, got {value!r}")
-    if value < 0 or (positive and value == 0):
+    seconds = finite_float(value)
+    if seconds is None:
+        raise InputError(name, f"expected a number of seconds, got {str(value)[:40]!r}")
+    if seconds < 0 or (positive and seconds == 0):
         raise InputError(
             name, f"expected a duration {'> 0' if positive else '>= 0'} s, got {value!r}"
         )
-    return float(value)
+    return check_seconds(name, seconds)
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,12 @@ class Wait:
     def __post_init__(self) -> None:
         object.__setattr__(self, "interval", _seconds("interval", self.interval, positive=True))
         object.__setattr__(self, "timeout", _seconds("timeout", self.timeout))
+        if self.timeout / self.interval > MAX_POLLS:
+            raise InputError(
+                "interval",
+                f"polling every {self.interval:g} s for {self.timeout:g} s is more than "
+                f"racesim's limit of {MAX_POLLS:,} polls; poll less often",
+            )
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ import numpy as np
 from scipy import optimize, stats
 
 from racesim.errors import InputError
+from racesim.limits import check_seconds, finite_float
 
 __all__ = [
     "Distribution",
@@ -37,11 +38,18 @@ _Z95 = float(stats.norm.ppf(0.95))
 
 
 def _seconds(name: str, value: object, *, positive: bool = False) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise InputError(name, f"expected a number of seconds, got {value!r}")
-    if value < 0 or (positive and value == 0):
+    seconds = finite_float(value)
+    if seconds is None:
+        raise InputError(name, f"expected a number of seconds, got {_show(value)}")
+    if seconds < 0 or (positive and seconds == 0):
         raise InputError(name, f"expected {'> 0' if positive else '>= 0'} s, got {value!r}")
-    return float(value)
+    return check_seconds(name, seconds)
+
+
+def _show(value: object) -> str:
+    """`value` for an error message, cut short (a huge integer's repr is thousands of digits)."""
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 class Distribution(ABC):
@@ -269,6 +277,14 @@ class HeavyTailed(Distribution):
                 f"too close to the median for a power-law tail (p95 - shift must exceed "
                 f"{math.log(20) / math.log(2):.2f} x (median - shift)); use a lognormal instead",
             )
+        try:
+            _lomax_fit(self.median - self.shift, self.p95 - self.shift)
+        except ValueError:
+            raise InputError(
+                "p95",
+                f"no power-law tail has p95 - shift = {ratio:.4g} x (median - shift); racesim fits "
+                f"ratios between {_LOMAX_RATIOS[0]:.4g} and {_LOMAX_RATIOS[1]:.4g}",
+            ) from None
 
     @property
     def shape(self) -> tuple[float, float]:
@@ -289,12 +305,19 @@ def _lomax_fit(median: float, p95: float) -> tuple[float, float]:
     """Lomax ``(alpha, scale)`` with the given median and 95th percentile (a pure function)."""
     # quantile: scale * ((1-q)^(-1/alpha) - 1); the ratio p95/median fixes alpha
     ratio = p95 / median
-
-    def gap(alpha: float) -> float:
-        return float((20.0 ** (1 / alpha) - 1) / (2.0 ** (1 / alpha) - 1)) - ratio
-
-    alpha = float(optimize.brentq(gap, 0.05, 1e3))
+    alpha = float(optimize.brentq(lambda a: _lomax_ratio(a) - ratio, *_LOMAX_ALPHAS))
     return alpha, median / (2.0 ** (1 / alpha) - 1)
+
+
+def _lomax_ratio(alpha: float) -> float:
+    """p95 / median of a Lomax distribution of shape `alpha` (falls as `alpha` grows)."""
+    return float((20.0 ** (1 / alpha) - 1) / (2.0 ** (1 / alpha) - 1))
+
+
+#: shapes the fit searches (a smaller alpha draws values too large for a float now and then)
+_LOMAX_ALPHAS = (0.05, 1e3)
+#: the p95 / median ratios those shapes reach, smallest first
+_LOMAX_RATIOS = (_lomax_ratio(_LOMAX_ALPHAS[1]), _lomax_ratio(_LOMAX_ALPHAS[0]))
 
 
 _KINDS: dict[str, type[Distribution]] = {
@@ -318,7 +341,7 @@ def distribution_from_table(value: object, field: str) -> Distribution:
     if not isinstance(value, Mapping):
         raise InputError(field, f"expected seconds or a distribution table, got {value!r}")
     kind = value.get("dist")
-    if kind not in _KINDS:
+    if not isinstance(kind, str) or kind not in _KINDS:
         raise InputError(f"{prefix}dist", f"expected one of {', '.join(_KINDS)}, got {kind!r}")
     cls = _KINDS[kind]
     known = {f.name for f in fields(cls)}  # type: ignore[arg-type]

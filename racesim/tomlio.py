@@ -6,7 +6,7 @@ missing key, a wrong type or an unknown key (a typo in a file should never be si
 
 from __future__ import annotations
 
-import math
+import stat
 import tomllib
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -15,25 +15,95 @@ from pathlib import Path
 from typing import Any
 
 from racesim.errors import InputError
+from racesim.limits import (
+    MAX_FILE_BYTES,
+    MAX_INTEGER,
+    MAX_PATH_CHARS,
+    MAX_TOML_DEPTH,
+    check_moment,
+    finite_float,
+)
 
 __all__ = ["Table", "read_toml"]
 
 
 def read_toml(text: str, source: str) -> dict[str, Any]:
-    """Parse `text`; a syntax error becomes an InputError located in `source`."""
+    """Parse `text`; a syntax error or a limit broken becomes an InputError located in `source`.
+
+    Beyond TOML's own rules, nesting deeper than :data:`~racesim.limits.MAX_TOML_DEPTH` and
+    integers outside 64 bits (TOML's range) are rejected, so nothing downstream recurses or
+    overflows on them.
+    """
     try:
-        return tomllib.loads(text)
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise InputError("(syntax)", str(exc), source) from None
+    except RecursionError:
+        raise InputError(
+            "(syntax)", f"nested too deeply (racesim reads at most {MAX_TOML_DEPTH} levels)", source
+        ) from None
+    except ValueError:  # an integer of more digits than Python converts
+        raise InputError(
+            "(syntax)", "an integer of thousands of digits; TOML integers are 64-bit", source
+        ) from None
+    _check_values(data, source)
+    return data
+
+
+def _check_values(data: dict[str, Any], source: str) -> None:
+    """Reject nesting deeper than MAX_TOML_DEPTH and integers beyond 64 bits (iteratively)."""
+    stack: list[tuple[str, object, int]] = [("", data, 0)]
+    while stack:
+        field, value, depth = stack.pop()
+        if depth > MAX_TOML_DEPTH:
+            raise InputError(
+                field or "(top level)",
+                f"nested more than {MAX_TOML_DEPTH} levels deep; racesim files are shallow",
+                source,
+            )
+        if isinstance(value, Mapping):
+            stack += [(f"{field}.{k}" if field else str(k), v, depth + 1) for k, v in value.items()]
+        elif isinstance(value, list):
+            stack += [(f"{field}[{i}]", v, depth + 1) for i, v in enumerate(value)]
+        elif isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_INTEGER:
+            raise InputError(
+                field, "integer beyond 64 bits (TOML integers are at most 2^63 - 1)", source
+            )
 
 
 def read_toml_file(path: str | Path) -> tuple[dict[str, Any], str]:
-    """Parse the file at `path`; returns the table and the source name used in errors."""
+    """Parse the file at `path`; returns the table and the source name used in errors.
+
+    The file must be a regular file (not a folder, FIFO or device, which could block or never
+    end) of at most :data:`~racesim.limits.MAX_FILE_BYTES`, encoded in UTF-8.
+    """
     source = str(path)
+    if len(source) > MAX_PATH_CHARS:
+        source = source[:60] + "..."
+        raise InputError("(file)", f"path longer than {MAX_PATH_CHARS} characters", source)
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        info = Path(path).stat()
+        if not stat.S_ISREG(info.st_mode):
+            raise InputError("(file)", "not a regular file (a folder, FIFO or device?)", source)
+        if info.st_size > MAX_FILE_BYTES:
+            raise InputError(
+                "(file)",
+                f"{info.st_size:,} bytes; racesim reads files of at most {MAX_FILE_BYTES:,} bytes",
+                source,
+            )
+        with open(path, "rb") as handle:
+            raw = handle.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
         raise InputError("(file)", f"cannot read: {exc.strerror or exc}", source) from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise InputError("(file)", f"larger than {MAX_FILE_BYTES:,} bytes", source)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise InputError(
+            "(file)", f"not UTF-8 text (byte {exc.start} on line {line}); save it as UTF-8", source
+        ) from None
     return read_toml(text, source), source
 
 
@@ -50,7 +120,13 @@ def read_builtin_or_file(package: str, kind: str, name_or_path: str | Path) -> T
         text = resources.files(package).joinpath(f"{name}.toml").read_text("utf-8")
         source = f"built-in {kind} {name}"
         return Table(read_toml(text, source), "", source)
-    if not Path(name).exists():
+    if len(name) > MAX_PATH_CHARS:
+        raise InputError(kind, f"path longer than {MAX_PATH_CHARS} characters")
+    try:
+        exists = Path(name).exists()
+    except OSError as exc:
+        raise InputError(kind, f"cannot use {name[:60]!r}: {exc.strerror or exc}") from None
+    if not exists:
         known = ", ".join(builtin_names(package))
         raise InputError(kind, f"{name!r} is neither a built-in {kind} ({known}) nor a file")
     data, source = read_toml_file(name)
@@ -93,18 +169,15 @@ class Table:
         return value
 
     def number(self, key: str, default: object = ..., *, minimum: float | None = None) -> Any:
-        value = self.raw(key, default)
-        if value is default:
-            return value
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, int | float)
-            or not math.isfinite(value)
-        ):
-            raise self.error(key, f"expected a number, got {_kind(value)}")
+        raw = self.raw(key, default)
+        if raw is default:
+            return raw
+        value = finite_float(raw)
+        if value is None:
+            raise self.error(key, f"expected a number, got {_kind(raw)}")
         if minimum is not None and value < minimum:
-            raise self.error(key, f"expected a number >= {minimum:g}, got {value!r}")
-        return float(value)
+            raise self.error(key, f"expected a number >= {minimum:g}, got {raw!r}")
+        return value
 
     def integer(self, key: str, default: object = ..., *, minimum: int | None = None) -> Any:
         value = self.raw(key, default)
@@ -130,6 +203,7 @@ class Table:
             )
         if value.tzinfo is None:
             raise self.error(key, f"{value.isoformat()} has no UTC offset; add Z or +hh:mm")
+        check_moment(self._name(key), value, self.source)
         return value.astimezone(UTC)
 
     def table(self, key: str, *, optional: bool = False) -> Table:

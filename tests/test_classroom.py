@@ -99,11 +99,26 @@ def test_callback_is_a_plain_method(demo: RaceDemo) -> None:
 
 
 def test_same_controls_same_estimate(demo: RaceDemo) -> None:
-    """A fixed seed: returning to earlier slider values gives the earlier numbers back."""
+    """A fixed seed: returning to earlier slider values gives the earlier numbers back.
+
+    The widget caches estimates, so the numbers are also computed afresh (a new widget and a
+    cleared cache): equal numbers then come from the seed, not from the cache.
+    """
     first = demo.summary.copy()
     demo.controls["build"].value = 100
+    moved = demo.summary.copy()
     demo.controls["build"].value = 72
     assert demo.summary.equals(first)
+    assert not moved.equals(first)  # the slider did change the numbers in between
+    fresh = RaceDemo(trials=40)
+    assert fresh._estimates is not demo._estimates
+    assert fresh.summary.equals(first)
+    demo._estimates.clear()
+    demo.controls["build"].value = 100
+    assert demo.summary.equals(moved)
+    other_seed = RaceDemo(trials=40, seed=1)
+    other_seed.controls["build"].value = 100
+    assert not other_seed.summary.equals(moved)
 
 
 def test_build_median_keeps_the_spread() -> None:

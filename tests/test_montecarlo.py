@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import replace
 
 import pandas as pd
 import pytest
@@ -16,10 +17,11 @@ from scipy import integrate
 from racesim.engine import simulate
 from racesim.errors import InputError
 from racesim.model import History
+from racesim.model.history import DURATION_FIELDS
 from racesim.montecarlo import SWEEP_ALIASES, parse_range, run_trials, sweep, trial_history
 from racesim.scenarios import Burst, Scenario, load_scenario
 from racesim.summary import summarize, wilson_interval
-from racesim.timing import Uniform
+from racesim.timing import HeavyTailed, LogNormal, Uniform
 
 SEED_FOUR = ["parallel", "workflow_run", "merged_job", "sleep:60"]
 
@@ -223,9 +225,32 @@ def test_sweeps_over_scenario_parameters(knob: str) -> None:
         progress=False,
     )
     assert len(df) == 2 * 2 * 20
-    if knob == "build_median":
-        medians = df.groupby("value")["sampled_build"].median()
-        assert medians[20.0] < medians[40.0]
+    base = load_scenario("f8af4c1")
+    for value in values:
+        # the scenario each value must have run, built here by hand rather than by with_param
+        t = dict(base.timings)
+        if knob == "build_median":
+            t["build"] = LogNormal(value, p95=95)
+        elif knob == "pickup_tail":
+            t["build_pickup"] = t["deploy_pickup"] = HeavyTailed(3, p95=value, shift=1)
+        elif knob == "timings.rollout.median":
+            t["rollout"] = replace(t["rollout"], median=value)  # type: ignore[type-var]
+        expected = (
+            replace(base, timings=t, build_failure=value)
+            if knob == "build_failure"
+            else (replace(base, timings=t))
+        )
+        rows = df[(df.value == value) & (df.strategy == "parallel")].sort_values("trial")
+        assert rows.trial.tolist() == list(range(20))
+        for row in rows.itertuples():
+            durations = trial_history(expected, 0, int(row.trial)).pushes[0].durations
+            for step in DURATION_FIELDS:
+                assert getattr(row, f"sampled_{step}") == getattr(durations, step), (value, step)
+            # a failed build leaves nothing new to deploy: the outcome follows the draw
+            assert row.newest_built == (0 if durations.build_fails else 1)
+    if knob == "build_failure":
+        failed = df[df.value == 0.5].newest_built.eq(0).sum()
+        assert df[df.value == 0.0].newest_built.eq(1).all() and 0 < failed < 40
 
 
 def test_bad_run_arguments() -> None:

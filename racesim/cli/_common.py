@@ -13,20 +13,26 @@ from typing import Any
 
 import pandas as pd
 
+from racesim.limits import MAX_JOBS, MAX_TRIALS
 from racesim.scenarios import builtin_scenarios
 from racesim.strategies import parse_strategy
 
 
-def whole(minimum: int) -> Any:
-    """An argparse type: a whole number >= `minimum` (else a one-line usage error)."""
+def whole(minimum: int, maximum: int | None = None) -> Any:
+    """An argparse type: a whole number >= `minimum` and <= `maximum` (else a one-line error)."""
 
     def parse(text: str) -> int:
+        shown = text if len(text) <= 40 else text[:37] + "..."
         try:
             value = int(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {shown!r}") from None
         if value < minimum:
-            raise argparse.ArgumentTypeError(f"expected a whole number >= {minimum}, got {text!r}")
+            raise argparse.ArgumentTypeError(f"expected a whole number >= {minimum}, got {shown!r}")
+        if maximum is not None and value > maximum:
+            raise argparse.ArgumentTypeError(
+                f"{shown} is beyond racesim's limit of {maximum:,} (see docs/reference/limits.md)"
+            )
         return value
 
     return parse
@@ -49,7 +55,7 @@ def add_run_options(p: argparse.ArgumentParser, *, trials: int) -> None:
     )
     p.add_argument(
         "--trials",
-        type=whole(1),
+        type=whole(1, MAX_TRIALS),
         default=trials,
         metavar="N",
         help=f"sampled histories per point (default: {trials})",
@@ -66,7 +72,7 @@ def add_execution_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=whole(0), default=0, metavar="S", help="random seed (default: 0)")
     p.add_argument(
         "--jobs",
-        type=whole(1),
+        type=whole(1, MAX_JOBS),
         default=1,
         metavar="J",
         help="worker processes (default: 1); results do not depend on it",

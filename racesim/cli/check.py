@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from hypothesis.configuration import set_hypothesis_home_dir
+
 from racesim.cli._common import whole
 from racesim.errors import InputError
+from racesim.limits import MAX_CHECK_EXAMPLES, MAX_CHECK_PUSHES
+from racesim.paths import FIGURE_SUFFIXES, check_output_dir, check_output_file
 from racesim.report import format_table
 from racesim.strategies import parse_strategy, preset_names
 from racesim.testing import PROPERTIES, exhaustive_check, search, verdict_table
@@ -35,14 +42,14 @@ def register(sub: Any) -> None:
     p.add_argument("--all", action="store_true", help="every preset against every property")
     p.add_argument(
         "--pushes",
-        type=whole(1),
+        type=whole(1, MAX_CHECK_PUSHES),
         default=2,
         metavar="K",
         help="at most K pushes per history (default: 2)",
     )
     p.add_argument(
         "--max-examples",
-        type=whole(1),
+        type=whole(1, MAX_CHECK_EXAMPLES),
         default=300,
         metavar="N",
         help="histories hypothesis generates before giving up (default: 300)",
@@ -56,6 +63,13 @@ def register(sub: Any) -> None:
     p.add_argument("--json", action="store_true", help="print JSON")
     p.add_argument("--markdown", action="store_true", help="with --all: print a Markdown table")
     p.add_argument("--plot", type=Path, metavar="PATH", help="write the counterexample's timeline")
+    p.add_argument(
+        "--hypothesis-dir",
+        type=Path,
+        metavar="DIR",
+        help="keep hypothesis's files (its .hypothesis folder) in DIR; by default they go to a "
+        "temporary folder that is removed afterwards, never into the current folder",
+    )
     p.set_defaults(run=run)
 
 
@@ -195,4 +209,24 @@ def _all(args: argparse.Namespace) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    return _all(args) if args.all else _single(args)
+    if args.plot is not None:
+        check_output_file(args.plot, "--plot", FIGURE_SUFFIXES)
+    with hypothesis_home(args.hypothesis_dir):
+        return _all(args) if args.all else _single(args)
+
+
+@contextlib.contextmanager
+def hypothesis_home(folder: Path | None) -> Iterator[Path]:
+    """Point hypothesis's storage (its ``.hypothesis`` folder) at `folder` while the block runs.
+
+    Without a folder, a temporary one is used and removed afterwards: hypothesis would otherwise
+    create ``.hypothesis/`` in the user's current folder.
+    """
+    with contextlib.ExitStack() as stack:
+        if folder is None:
+            folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="racesim-")))
+        else:
+            check_output_dir(folder, "--hypothesis-dir")
+        set_hypothesis_home_dir(folder)
+        stack.callback(set_hypothesis_home_dir, None)
+        yield folder

@@ -16,6 +16,7 @@ from racesim.cli._common import (
     strategy_names,
 )
 from racesim.montecarlo import run_trials
+from racesim.paths import check_output_dir
 from racesim.report import format_table
 from racesim.scenarios import load_scenario
 from racesim.summary import summarize
@@ -58,6 +59,8 @@ def summary_table(summary: pd.DataFrame, keys: tuple[str, ...] = ("strategy",)) 
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.plot is not None:
+        check_output_dir(args.plot, "--plot")
     scenario = load_scenario(args.scenario)
     strategies = strategy_names(args)
     with executor_for(args.jobs) as executor:

@@ -15,7 +15,9 @@ from typing import Any
 from racesim.cli._common import add_execution_options, executor_for, records, whole
 from racesim.cli.compare import summary_table
 from racesim.incidents import load_incident, replay
+from racesim.limits import MAX_TRIALS
 from racesim.montecarlo import run_trials, sweep
+from racesim.paths import check_output_dir
 from racesim.plot.figures import (
     save_comparison_figures,
     save_counterfactual_timelines,
@@ -47,14 +49,14 @@ def register(sub: Any) -> None:
     )
     p.add_argument(
         "--trials",
-        type=whole(1),
+        type=whole(1, MAX_TRIALS),
         default=2000,
         metavar="N",
         help="trials per strategy in the comparison (default: 2000)",
     )
     p.add_argument(
         "--sweep-trials",
-        type=whole(1),
+        type=whole(1, MAX_TRIALS),
         default=1000,
         metavar="N",
         help="trials per sleep value in the sweep (default: 1000)",
@@ -65,7 +67,7 @@ def register(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
-    out: Path = args.out
+    out: Path = check_output_dir(args.out, "--out")
     out.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
 

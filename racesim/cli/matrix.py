@@ -15,7 +15,9 @@ from racesim.cli._common import (
     strategy_names,
     whole,
 )
+from racesim.limits import MAX_TRIALS
 from racesim.matrix import MATRIX_RATES, SITUATIONS, safety_matrix
+from racesim.paths import FIGURE_SUFFIXES, check_output_file
 from racesim.report import format_table
 
 
@@ -28,7 +30,11 @@ def register(sub: Any) -> None:
         + "), how often it deploys stale code, ends on the wrong commit and regresses.",
     )
     p.add_argument(
-        "--trials", type=whole(1), default=500, metavar="N", help="trials per cell (default: 500)"
+        "--trials",
+        type=whole(1, MAX_TRIALS),
+        default=500,
+        metavar="N",
+        help="trials per cell (default: 500)",
     )
     p.add_argument(
         "--strategy",
@@ -70,6 +76,8 @@ def tables(matrix: pd.DataFrame, markdown: bool = False) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.plot is not None:
+        check_output_file(args.plot, "--plot", FIGURE_SUFFIXES)
     with executor_for(args.jobs) as executor:
         matrix = safety_matrix(
             strategy_names(args),

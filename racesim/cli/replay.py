@@ -9,6 +9,7 @@ from typing import Any
 
 from racesim.errors import InputError
 from racesim.incidents import builtin_incidents, load_incident, replay
+from racesim.paths import FIGURE_SUFFIXES, check_output_file
 from racesim.report import replay_report
 from racesim.strategies import preset_names
 
@@ -46,6 +47,10 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.plot is not None:
+        check_output_file(args.plot, "--plot", FIGURE_SUFFIXES)
+    if args.gif is not None:
+        check_output_file(args.gif, "--gif", (".gif",))
     # names may be presets or the incident's own alternatives; replay() checks them
     result = replay(load_incident(args.incident), args.strategy or None)
     if args.plot is not None:

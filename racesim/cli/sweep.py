@@ -8,6 +8,7 @@ from typing import Any
 from racesim.cli._common import add_run_options, dump_json, executor_for, strategy_names
 from racesim.cli.compare import summary_table
 from racesim.montecarlo import SWEEP_ALIASES, parse_range, run_trials, sweep
+from racesim.paths import check_output_dir
 from racesim.scenarios import load_scenario
 from racesim.summary import summarize
 
@@ -38,6 +39,8 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.plot is not None:
+        check_output_dir(args.plot, "--plot")
     scenario = load_scenario(args.scenario)
     values = sorted({v for text in args.values for v in parse_range(text, "START:STOP:STEP")})
     strategies = strategy_names(args)

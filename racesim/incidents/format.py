@@ -17,8 +17,9 @@ from typing import Any
 import tomli_w
 
 from racesim.errors import InputError
+from racesim.limits import MAX_PUSHES, check_count, check_seconds
 from racesim.model.history import DURATION_FIELDS
-from racesim.strategies import Strategy, strategy_from_table, strategy_to_table
+from racesim.strategies import Strategy, parse_strategy, strategy_from_table, strategy_to_table
 from racesim.tomlio import Table, builtin_names, read_builtin_or_file, read_toml
 
 __all__ = [
@@ -271,6 +272,7 @@ def _parse(top: Table) -> Incident:
         t.done()
     if not pushes:
         raise top.error("pushes", "expected at least one push")
+    check_count(_field(top, "pushes"), len(pushes), MAX_PUSHES, "pushes", top.source)
     labels = [p.commit for p in pushes]
     for i, label in enumerate(labels):
         if label == baseline or labels.index(label) != i:
@@ -289,11 +291,14 @@ def _parse(top: Table) -> Incident:
 
     reruns = []
     for t in top.tables("reruns", optional=True):
-        reruns.append(
-            Moment(
-                t.moment("time"), commit_of(t, "commit"), t.text("assumed", ""), t.text("note", "")
+        commit = commit_of(t, "commit")
+        if commit == baseline:
+            raise t.error(
+                "commit",
+                f"{commit!r} is the baseline, which no build of this incident made; "
+                f"re-run one of {', '.join(labels)}",
             )
-        )
+        reruns.append(Moment(t.moment("time"), commit, t.text("assumed", ""), t.text("note", "")))
         t.done()
     dispatches = []
     for t in top.tables("dispatches", optional=True):
@@ -325,17 +330,14 @@ def _parse(top: Table) -> Incident:
                 "duration",
                 f"unknown duration {name!r}; expected one of {', '.join(DURATION_FIELDS)}",
             )
-        assumed.append(
-            Assumption(
-                name, t.number("seconds", minimum=0), t.text("why"), commit_of(t, "commit", None)
-            )
-        )
+        seconds = check_seconds(_field(t, "seconds"), t.number("seconds", minimum=0), t.source)
+        assumed.append(Assumption(name, seconds, t.text("why"), commit_of(t, "commit", None)))
         t.done()
-    alternatives = []
+    alternatives: list[Alternative] = []
     for t in top.tables("alternatives", optional=True):
-        alternatives.append(
-            Alternative(t.text("name"), _strategy(t, "strategy"), t.text("why", ""))
-        )
+        name = t.text("name")
+        _check_alternative_name(t, name, [a.name for a in alternatives])
+        alternatives.append(Alternative(name, _strategy(t, "strategy"), t.text("why", "")))
         t.done()
     out = top.table("outcome", optional=True)
     latest = out.table("latest", optional=True)
@@ -366,7 +368,38 @@ def _parse(top: Table) -> Incident:
         origin=top.source or "",
     )
     top.done()
+    _check_span(incident)
     return incident
+
+
+def _field(t: Table, key: str) -> str:
+    return f"{t.field}.{key}" if t.field else key
+
+
+def _check_alternative_name(t: Table, name: str, taken: list[str]) -> None:
+    """An alternative's name must be new and must not read as a preset (``--strategy NAME``)."""
+    if not name.strip():
+        raise t.error("name", "expected a non-empty name")
+    if name in taken:
+        raise t.error("name", f"alternative {name!r} is named twice; give each its own name")
+    try:
+        parse_strategy(name)
+    except InputError:
+        return
+    raise t.error("name", f"{name!r} is the name of a preset; give the alternative its own name")
+
+
+def _check_span(incident: Incident) -> None:
+    """Every time lies within MAX_SECONDS of the first push (the replay's clock is seconds)."""
+    moments = [
+        *(("pushes", i, m.time) for i, m in enumerate(incident.pushes)),
+        *(("reruns", i, m.time) for i, m in enumerate(incident.reruns)),
+        *(("dispatches", i, m.time) for i, m in enumerate(incident.dispatches)),
+        *(("observed", i, o.time) for i, o in enumerate(incident.observed)),
+    ]
+    for table, i, moment in moments:
+        offset = (moment - incident.epoch).total_seconds()
+        check_seconds(f"{table}[{i}].time", offset, incident.origin or None)
 
 
 def builtin_incidents() -> list[str]:

@@ -23,6 +23,7 @@ from matplotlib.patches import Rectangle
 
 from racesim._optional import require
 from racesim.errors import InputError
+from racesim.paths import check_output_file
 from racesim.plot.timeline import plot_timeline
 from racesim.trace import Trace
 
@@ -130,9 +131,7 @@ def animate_timeline(
         raise InputError("trace", f"expected a racesim Trace, got {type(trace).__name__}")
     if not isinstance(path, str | Path):
         raise InputError("path", f"expected a file path ending in .gif, got {path!r}")
-    path = Path(path)
-    if path.suffix.lower() != ".gif":
-        raise InputError("path", f"cannot write {path.name!r}: expected a file ending in .gif")
+    path = check_output_file(path, "path", (".gif",))
     if isinstance(fps, bool) or not isinstance(fps, int) or not 1 <= fps <= _MAX_FPS:
         raise InputError(
             "fps",

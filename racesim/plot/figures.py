@@ -8,9 +8,9 @@ from pathlib import Path
 import pandas as pd
 from matplotlib.figure import Figure
 
-from racesim.errors import InputError
 from racesim.incidents.replay import Replay
 from racesim.matrix import MATRIX_RATES
+from racesim.paths import FIGURE_SUFFIXES, check_output_file
 from racesim.plot.matrix import plot_safety_matrix
 from racesim.plot.probability import (
     plot_cost_vs_safety,
@@ -26,15 +26,7 @@ __all__ = ["save_counterfactual_timelines", "save_figure", "save_replay_timeline
 
 def save_figure(fig: Figure, path: str | Path, field: str = "--plot") -> Path:
     """Write `fig` to `path` (format from the suffix), creating the folder if needed."""
-    path = Path(path)
-    suffix = path.suffix.lower().lstrip(".")
-    supported = fig.canvas.get_supported_filetypes()
-    if suffix not in supported:
-        raise InputError(
-            field,
-            f"cannot write {path.name!r}: expected a file ending in "
-            f"{', '.join('.' + s for s in ('png', 'svg', 'pdf'))}",
-        )
+    path = check_output_file(path, field, FIGURE_SUFFIXES)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=130)
     return path

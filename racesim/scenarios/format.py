@@ -8,7 +8,6 @@ history (common random numbers). See ``docs/reference/scenario-format.md`` for t
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -18,8 +17,9 @@ import numpy as np
 import tomli_w
 
 from racesim.errors import InputError
+from racesim.limits import finite_float
 from racesim.model.history import DURATION_FIELDS, Dispatch, Durations, History, Push, Rerun
-from racesim.scenarios.schedules import PushSchedule, Single, schedule_from_table
+from racesim.scenarios.schedules import Poisson, PushSchedule, Single, schedule_from_table
 from racesim.strategies import SEED_PRESETS, parse_strategy
 from racesim.timing import Distribution, Fixed, as_distribution, distribution_from_table
 from racesim.tomlio import Table, builtin_names, read_builtin_or_file, read_toml
@@ -83,6 +83,11 @@ class Scenario:
         )
         object.__setattr__(self, "build_failure", _probability("build_failure", self.build_failure))
         object.__setattr__(self, "reruns", tuple(self.reruns))
+        for i, rerun in enumerate(self.reruns):
+            if not isinstance(rerun, RerunSpec):
+                raise InputError(f"reruns[{i}]", f"expected a RerunSpec, got {rerun!r}")
+            if rerun.commit > self.pushes.most_pushes:
+                raise InputError(f"reruns[{i}].commit", self._no_such_push(rerun.commit))
         object.__setattr__(
             self, "dispatches", tuple(as_distribution(d, "dispatches") for d in self.dispatches)
         )
@@ -91,6 +96,8 @@ class Scenario:
             where = f"overrides.{push}"
             if isinstance(push, bool) or not isinstance(push, int) or push < 1:
                 raise InputError(where, "expected a push number >= 1 as the key")
+            if push > self.pushes.most_pushes:
+                raise InputError(where, self._no_such_push(push))
             entry: dict[str, Distribution | float] = {}
             for key, raw in dict(table).items():
                 if key == "build_failure":
@@ -110,6 +117,14 @@ class Scenario:
                 raise InputError(f"strategies[{i}]", exc.problem) from None
 
     __hash__ = None  # type: ignore[assignment]
+
+    def _no_such_push(self, push: int) -> str:
+        most = self.pushes.most_pushes
+        return (
+            f"push {push} does not exist: the {self.pushes.kind} schedule has "
+            f"{'at most ' if isinstance(self.pushes, Poisson) else ''}{most} "
+            f"push{'es' if most > 1 else ''}"
+        )
 
     # -- sampling ---------------------------------------------------------------------------------
 
@@ -250,8 +265,12 @@ def _parse(top: Table, seen: tuple[str, ...] = ()) -> Scenario:
     if top.has("overrides"):
         overrides = {}
     for key in list(overrides_table.data):
-        if not key.isdigit() or int(key) < 1:
+        if not (key.isascii() and key.isdigit()) or int(key) < 1:
             raise overrides_table.error(key, "expected a push number (1, 2, ...) as the table name")
+        if str(int(key)) != key:
+            raise overrides_table.error(
+                key, f"write the push number as {int(key)}, without leading zeros"
+            )
         entry = overrides_table.table(key)
         values: dict[str, Any] = {}
         for name in list(entry.data):
@@ -283,9 +302,10 @@ def _parse(top: Table, seen: tuple[str, ...] = ()) -> Scenario:
 
 
 def _probability(field: str, p: object) -> float:
-    if isinstance(p, bool) or not isinstance(p, int | float) or math.isnan(p) or not 0 <= p <= 1:
-        raise InputError(field, f"expected a probability between 0 and 1, got {p!r}")
-    return float(p)
+    value = finite_float(p)
+    if value is None or not 0 <= value <= 1:
+        raise InputError(field, f"expected a probability between 0 and 1, got {str(p)[:40]}")
+    return value
 
 
 def builtin_scenarios() -> list[str]:

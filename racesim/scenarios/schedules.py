@@ -5,7 +5,6 @@ Every schedule puts the first push at 0 s, so times in results are "seconds sinc
 
 from __future__ import annotations
 
-import math
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -14,6 +13,13 @@ from typing import Any, ClassVar
 import numpy as np
 
 from racesim.errors import InputError
+from racesim.limits import (
+    MAX_POISSON_MEAN,
+    MAX_PUSHES,
+    check_count,
+    check_seconds,
+    finite_float,
+)
 from racesim.timing import Distribution, as_distribution, distribution_from_table
 
 __all__ = ["Burst", "Explicit", "Poisson", "PushSchedule", "Single", "schedule_from_table"]
@@ -32,6 +38,11 @@ class PushSchedule(ABC):
     def to_table(self) -> dict[str, Any]:
         """The scenario-file form (``[pushes]`` table)."""
 
+    @property
+    def most_pushes(self) -> int:
+        """The most pushes a trial can have (what per-push overrides and re-runs may name)."""
+        return MAX_PUSHES
+
     def with_param(self, name: str, value: float) -> PushSchedule:
         """A copy with parameter `name` set (``count``, ``gap.median``, ``rate_per_hour``, ...)."""
         table = self.to_table()
@@ -40,8 +51,14 @@ class PushSchedule(ABC):
             raise InputError(f"pushes.{name}", f"a {self.kind} schedule has no parameter {head!r}")
         if rest:
             table[head] = as_distribution(table[head]).with_param(rest, value).to_table()
+        elif head == "count":
+            if not float(value).is_integer():
+                raise InputError(
+                    f"pushes.{name}", f"expected a whole number of pushes, got {value!r}"
+                )
+            table[head] = int(value)
         else:
-            table[head] = int(value) if head == "count" else value
+            table[head] = value
         return schedule_from_table(table, "pushes")
 
 
@@ -53,6 +70,10 @@ class Single(PushSchedule):
 
     def times(self, rng: np.random.Generator) -> list[float]:
         return [0.0]
+
+    @property
+    def most_pushes(self) -> int:
+        return 1
 
     def to_table(self) -> dict[str, Any]:
         return {"schedule": self.kind}
@@ -69,7 +90,12 @@ class Burst(PushSchedule):
     def __post_init__(self) -> None:
         if isinstance(self.count, bool) or not isinstance(self.count, int) or self.count < 1:
             raise InputError("count", f"expected a whole number of pushes >= 1, got {self.count!r}")
+        check_count("count", self.count, MAX_PUSHES, "pushes")
         object.__setattr__(self, "gap", as_distribution(self.gap, "gap"))
+
+    @property
+    def most_pushes(self) -> int:
+        return self.count
 
     def times(self, rng: np.random.Generator) -> list[float]:
         out = [0.0]
@@ -91,15 +117,19 @@ class Poisson(PushSchedule):
 
     def __post_init__(self) -> None:
         for name in ("rate_per_hour", "window"):
-            value = getattr(self, name)
-            if (
-                isinstance(value, bool)
-                or not isinstance(value, int | float)
-                or not math.isfinite(value)
-                or value <= 0
-            ):
-                raise InputError(name, f"expected a number > 0, got {value!r}")
-            object.__setattr__(self, name, float(value))
+            raw = getattr(self, name)
+            value = finite_float(raw)
+            if value is None or value <= 0:
+                raise InputError(name, f"expected a number > 0, got {str(raw)[:40]}")
+            object.__setattr__(self, name, value)
+        check_seconds("window", self.window)
+        mean = self.rate_per_hour * self.window / 3600.0
+        if mean > MAX_POISSON_MEAN:
+            raise InputError(
+                "rate_per_hour",
+                f"{mean:.4g} pushes expected in the window; racesim's limit is a mean of "
+                f"{MAX_POISSON_MEAN:g} (see docs/reference/limits.md)",
+            )
 
     def times(self, rng: np.random.Generator) -> list[float]:
         out = [0.0]
@@ -124,13 +154,15 @@ class Explicit(PushSchedule):
     def __post_init__(self) -> None:
         if isinstance(self.offsets, str) or not self.offsets:
             raise InputError("times", "expected a non-empty list of push times in seconds")
+        check_count("times", len(self.offsets), MAX_PUSHES, "pushes")
         values: list[float] = []
         for i, v in enumerate(self.offsets):
-            if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
-                raise InputError(f"times[{i}]", f"expected seconds, got {v!r}")
-            if values and v < values[-1]:
+            seconds = finite_float(v)
+            if seconds is None:
+                raise InputError(f"times[{i}]", f"expected seconds, got {str(v)[:40]}")
+            if values and seconds < values[-1]:
                 raise InputError(f"times[{i}]", "push times must not decrease")
-            values.append(float(v))
+            values.append(check_seconds(f"times[{i}]", seconds))
         if values[0] != 0:
             raise InputError(
                 "times[0]", f"the first push is at 0 s by convention, got {values[0]:g}"
@@ -139,6 +171,10 @@ class Explicit(PushSchedule):
 
     def times(self, rng: np.random.Generator) -> list[float]:
         return list(self.offsets)
+
+    @property
+    def most_pushes(self) -> int:
+        return len(self.offsets)
 
     def to_table(self) -> dict[str, Any]:
         return {"schedule": self.kind, "times": list(self.offsets)}
@@ -154,7 +190,7 @@ def schedule_from_table(table: Mapping[str, Any], field: str = "pushes") -> Push
         "poisson": {"rate_per_hour", "window"},
         "list": {"times"},
     }
-    if kind not in expected:
+    if not isinstance(kind, str) or kind not in expected:
         raise InputError(
             f"{field}.schedule", f"expected one of {', '.join(expected)}, got {kind!r}"
         )

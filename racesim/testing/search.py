@@ -20,6 +20,7 @@ from hypothesis.errors import NoSuchExample
 
 from racesim.engine import simulate
 from racesim.errors import InputError
+from racesim.limits import MAX_CHECK_EXAMPLES, MAX_CHECK_PUSHES, check_count
 from racesim.model.history import DURATION_FIELDS, Durations, History, Push
 from racesim.strategies import PRESETS, Strategy, parse_strategy
 from racesim.testing.explain import explain
@@ -157,6 +158,9 @@ def search(
     name, check = parse_property(prop)
     if isinstance(max_examples, bool) or not isinstance(max_examples, int) or max_examples < 1:
         raise InputError("max_examples", f"expected a whole number >= 1, got {max_examples!r}")
+    check_count("max_examples", max_examples, MAX_CHECK_EXAMPLES, "examples")
+    if isinstance(pushes, int):
+        check_count("pushes", pushes, MAX_CHECK_PUSHES, "pushes")
     if not 1 <= min_pushes <= pushes:
         raise InputError(
             "pushes", f"expected 1 <= min_pushes <= pushes, got {min_pushes}, {pushes}"

@@ -1,0 +1,92 @@
+"""Checks on the files and folders racesim is asked to write, made before any work starts.
+
+A ``racesim compare --plot DIR`` that runs for minutes and then fails because ``DIR`` sits under
+a regular file, in ``/proc``, or ends in an extension matplotlib cannot write without LaTeX wastes
+the user's time and ends in a traceback. These checks say what is wrong, in one line naming the
+option, before the simulation runs.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+from racesim.errors import InputError
+from racesim.limits import MAX_PATH_CHARS
+
+__all__ = ["FIGURE_SUFFIXES", "check_output_dir", "check_output_file"]
+
+#: picture formats racesim writes (others, such as ``.pgf``, need tools matplotlib lacks)
+FIGURE_SUFFIXES = (".png", ".svg", ".pdf")
+#: where nothing should be written: kernel and device pseudo-filesystems
+_PSEUDO = (Path("/proc"), Path("/sys"), Path("/dev"))
+#: longest file or folder name most file systems allow, in bytes
+_NAME_MAX = 255
+
+
+def check_output_file(path: str | Path, field: str, suffixes: Iterable[str]) -> Path:
+    """`path` as a Path if a file can be written there, else an InputError naming `field`.
+
+    The name must end in one of `suffixes`; the path must not be a folder; the nearest existing
+    folder above it must be a writable folder (missing folders are created when writing).
+    """
+    path = _common(path, field)
+    allowed = tuple(suffixes)
+    if path.suffix.lower() not in allowed:
+        raise InputError(
+            field,
+            f"cannot write {_short(path.name)!r}: expected a file ending in {', '.join(allowed)}",
+        )
+    if path.is_dir():
+        raise InputError(field, f"{_short(str(path))} is a folder; give a file name")
+    _check_parent(path.parent, field)
+    return path
+
+
+def check_output_dir(path: str | Path, field: str) -> Path:
+    """`path` as a Path if a folder can be written there (it may not exist yet)."""
+    path = _common(path, field)
+    if path.exists() and not path.is_dir():
+        raise InputError(field, f"{_short(str(path))} exists and is not a folder")
+    _check_parent(path, field)
+    return path
+
+
+def _common(path: str | Path, field: str) -> Path:
+    text = str(path)
+    if not text:
+        raise InputError(field, "expected a path, got an empty string")
+    if len(text) > MAX_PATH_CHARS:
+        raise InputError(field, f"path longer than {MAX_PATH_CHARS} characters")
+    if "\0" in text:
+        raise InputError(field, "a path cannot contain a NUL character")
+    path = Path(path)
+    for part in path.parts:
+        if len(os.fsencode(part)) > _NAME_MAX:
+            raise InputError(field, f"the name {_short(part)!r} is longer than {_NAME_MAX} bytes")
+    try:
+        resolved = path.resolve()
+    except (OSError, RuntimeError) as exc:  # a symbolic link loop
+        raise InputError(field, f"cannot use {_short(text)}: {exc}") from None
+    for pseudo in _PSEUDO:
+        if resolved == pseudo or pseudo in resolved.parents:
+            raise InputError(field, f"{_short(str(path))} is in {pseudo}, where files are not kept")
+    return path
+
+
+def _check_parent(folder: Path, field: str) -> None:
+    """The nearest existing folder at or above `folder` must be a writable folder."""
+    current = folder.absolute()
+    while not current.exists():
+        if current.is_symlink():  # a dangling link: writing through it fails
+            raise InputError(field, f"{_short(str(current))} is a broken symbolic link")
+        current = current.parent
+    if not current.is_dir():
+        raise InputError(field, f"{_short(str(current))} is a file, not a folder")
+    if not os.access(current, os.W_OK | os.X_OK):
+        raise InputError(field, f"cannot write in {_short(str(current))}: permission denied")
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= 80 else text[:77] + "..."
