@@ -1,0 +1,77 @@
+"""Ask z3 whether a history breaking the property exists; turn its model into a History.
+
+The search space is real-valued, so a model may use fractions such as 7/3 s. A history meant for
+people (and for the floating-point engine) reads better in whole seconds, so once a violation is
+known to exist the solver is asked again for one on a grid: whole seconds, then quarters, then
+1/1024 s (all exact in floating point). Only if none exists on those grids is the exact rational
+model used, rounded to the nearest float.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import z3
+
+from racesim.model.history import DURATION_FIELDS, Durations, History, Push
+from racesim.proof.encode import Encoding
+from racesim.proof.properties import violation
+
+__all__ = ["solve"]
+
+#: grids tried for a readable counterexample (steps per second), finest last
+GRIDS = (1, 4, 1024)
+
+#: how long a grid query may take before the next grid is tried (milliseconds)
+GRID_TIMEOUT_MS = 3000
+
+
+def _free(enc: Encoding) -> list[z3.ArithRef]:
+    return [v for p in enc.pushes for v in (p.time, *p.durations.values())]
+
+
+def _number(model: z3.ModelRef, term: z3.ArithRef) -> Fraction:
+    value = model.eval(term, model_completion=True)
+    return Fraction(value.as_fraction())
+
+
+def _history(enc: Encoding, model: z3.ModelRef) -> History:
+    pushes = []
+    for k, p in enumerate(enc.pushes):
+        values: dict[str, float | bool] = {
+            name: float(_number(model, p.durations[name])) for name in DURATION_FIELDS
+        }
+        values["build_fails"] = z3.is_true(model.eval(p.fails, model_completion=True))
+        pushes.append(
+            Push(float(_number(model, p.time)), Durations.from_mapping(values), chr(65 + k))
+        )
+    return History(tuple(pushes), baseline="old")
+
+
+def solve(enc: Encoding, prop: str) -> list[History]:
+    """Decide whether some history of `enc` breaks `prop`: ``[]`` means none does (proved).
+
+    Otherwise returns the histories to try, most readable first (on a grid, then the exact
+    model): the caller replays them through the engine, which must confirm one of them.
+    """
+    solver = z3.Solver()
+    solver.add(violation(enc, prop))
+    solver.add(enc.world())
+    result = solver.check()
+    if result == z3.unsat:
+        return []
+    if result != z3.sat:  # pragma: no cover - linear real arithmetic is decidable
+        raise RuntimeError(f"z3 answered {result} ({solver.reason_unknown()})")
+    exact = _history(enc, solver.model())
+    found: list[History] = []
+    for steps in GRIDS:
+        solver.push()
+        solver.set("timeout", GRID_TIMEOUT_MS)
+        for var in _free(enc):
+            solver.add(z3.IsInt(var * steps))
+        if solver.check() == z3.sat:
+            found.append(_history(enc, solver.model()))
+        solver.pop()
+        if found:
+            break
+    return [*found, exact]
