@@ -27,7 +27,8 @@ class Boundary:
     """The end of the proved region of one parameter.
 
     Attributes:
-        parameter: ``"dispatch <= x"`` style description of what was varied.
+        parameter: what was varied: a duration field or ``gap`` (its upper bound), or ``sleep``.
+        lower: the lower bound kept while the upper bound was varied (``None`` for sleep).
         proved_at: the value closest to the boundary for which the property is proved (``None``
             if it is broken on the whole range).
         broken_at: the value closest to the boundary for which it is broken (``None`` if it is
@@ -38,6 +39,7 @@ class Boundary:
     """
 
     parameter: str
+    lower: float | None
     proved_at: float | None
     broken_at: float | None
     resolution: float
@@ -45,10 +47,22 @@ class Boundary:
     counterexample: ProveResult | None
     proofs: int
 
+    def show(self, value: float) -> str:
+        """``dispatch=1..5`` (a range whose upper bound is `value`) or ``sleep=238``."""
+        if self.lower is None:
+            return f"{self.parameter}={value:g}"
+        return f"{self.parameter}={self.lower:g}..{value:g}"
+
     def __str__(self) -> str:
-        proved = "never" if self.proved_at is None else f"{self.parameter} = {self.proved_at:g}"
-        broken = "never" if self.broken_at is None else f"{self.parameter} = {self.broken_at:g}"
-        return f"proved at {proved}; broken at {broken} (resolution {self.resolution:g})"
+        if self.broken_at is None:
+            assert self.proved_at is not None
+            return f"proved on the whole range (up to {self.show(self.proved_at)})"
+        if self.proved_at is None:
+            return f"a counterexample on the whole range (from {self.show(self.broken_at)})"
+        return (
+            f"proved with {self.show(self.proved_at)}, counterexample with "
+            f"{self.show(self.broken_at)} (resolution {self.resolution:g})"
+        )
 
 
 def boundary(
@@ -72,25 +86,30 @@ def boundary(
     if not resolution > 0 or not low < high:
         raise InputError("resolution", f"expected low < high and resolution > 0, got {low}, {high}")
     if parameter == "sleep":
-        label = "sleep"
 
         def at(x: float) -> ProveResult:
             return prove(replace(chosen, sleep=x), prop, pushes=pushes, bounds=base)
 
-    elif parameter in (*DURATION_FIELDS, "gap"):
-        lower = base.gap[0] if parameter == "gap" else base.durations[parameter][0]
-        label = f"{parameter} upper bound"
-
-        def at(x: float) -> ProveResult:
-            return prove(chosen, prop, pushes=pushes, bounds=base.with_range(parameter, lower, x))
-
-    else:
+        return _bisect(parameter, None, at, low, high, resolution, safer_when_larger=True)
+    if parameter not in (*DURATION_FIELDS, "gap"):
         raise InputError("parameter", f"expected a duration field, gap or sleep, got {parameter!r}")
-    return _bisect(label, at, low, high, resolution)
+    lower = base.gap[0] if parameter == "gap" else base.durations[parameter][0]
+
+    def within(x: float) -> ProveResult:
+        return prove(chosen, prop, pushes=pushes, bounds=base.with_range(parameter, lower, x))
+
+    return _bisect(parameter, lower, within, low, high, resolution, safer_when_larger=False)
 
 
 def _bisect(
-    label: str, at: Callable[[float], ProveResult], low: float, high: float, resolution: float
+    parameter: str,
+    lower: float | None,
+    at: Callable[[float], ProveResult],
+    low: float,
+    high: float,
+    resolution: float,
+    *,
+    safer_when_larger: bool,
 ) -> Boundary:
     steps = round((high - low) / resolution)
 
@@ -100,18 +119,14 @@ def _bisect(
     results = {0: at(value(0)), steps: at(value(steps))}
     lo, hi = 0, steps
     if results[lo].proved == results[hi].proved:  # no boundary inside the range
-        r = results[lo]
-        proved, broken = (r, None) if r.proved else (None, r)
-        end = value(hi if r.proved == (value(hi) > value(lo)) else lo)
-        return Boundary(
-            label,
-            end if proved else None,
-            None if proved else value(lo),
-            resolution,
-            proved,
-            broken,
-            2,
-        )
+        # report the end of the range furthest into the risky direction that is still proved,
+        # or the safest end that is already broken
+        risky, safe = (lo, hi) if safer_when_larger else (hi, lo)
+        if results[lo].proved:
+            r = results[risky]
+            return Boundary(parameter, lower, value(risky), None, resolution, r, None, 2)
+        r = results[safe]
+        return Boundary(parameter, lower, None, value(safe), resolution, None, r, 2)
     proved_low = results[lo].proved
     while hi - lo > 1:
         mid = (lo + hi) // 2
@@ -121,4 +136,6 @@ def _bisect(
         else:
             hi = mid
     p, b = (lo, hi) if proved_low else (hi, lo)
-    return Boundary(label, value(p), value(b), resolution, results[p], results[b], len(results))
+    return Boundary(
+        parameter, lower, value(p), value(b), resolution, results[p], results[b], len(results)
+    )

@@ -43,7 +43,7 @@ class NotEncodedError(RacesimError):
 
 def check_coverage(strategy: Strategy) -> None:
     """Raise :class:`NotEncodedError`, naming the knob, if `strategy` is outside the encoding."""
-    for f in fields(Strategy):
+    for f in fields(strategy):
         if f.name in ENCODED_KNOBS:
             continue
         default = f.default if f.default is not MISSING else None

@@ -45,6 +45,7 @@ def prove(
     *,
     pushes: int = 2,
     bounds: Bounds | Mapping[str, object] | None = None,
+    grid: float | None = None,
 ) -> ProveResult:
     """Decide whether `strategy` keeps `prop` for every history within `bounds`.
 
@@ -56,6 +57,9 @@ def prove(
         bounds: a :class:`~racesim.proof.Bounds`, or a mapping of overrides of the default
             bounds (``{"build": (60, 180), "gap": (1, 60), "failures": True}``). Real-valued,
             closed intervals.
+        grid: restrict every duration and gap to whole multiples of `grid` seconds: a discrete
+            model, to compare with :func:`racesim.testing.exhaustive_check` on the same grid
+            (``None``, the default, covers every real value).
 
     Returns:
         A :class:`~racesim.proof.ProveResult`: ``proved``, or a ``counterexample`` replayed
@@ -75,12 +79,16 @@ def prove(
             "pushes", f"expected a whole number from 1 to {MAX_PUSHES}, got {pushes!r}"
         )
     covered = _bounds(bounds)
+    if grid is not None and (
+        isinstance(grid, bool) or not isinstance(grid, int | float) or grid <= 0
+    ):
+        raise InputError("grid", f"expected a step in seconds > 0, got {grid!r}")
     check_coverage(chosen)
     label = strategy if isinstance(strategy, str) else chosen.describe()
     started = time.perf_counter()
     found: Counterexample | None = None
     for n in range(1, pushes + 1):
-        candidates = solve(Encoding(chosen, covered, n), prop)
+        candidates = solve(Encoding(chosen, covered, n), prop, grid)
         if candidates:
             found = _confirm(chosen, label, prop, candidates)
             break
@@ -93,6 +101,7 @@ def prove(
         counterexample=found,
         features=tuple(features(chosen)),
         seconds=time.perf_counter() - started,
+        grid=grid,
     )
 
 

@@ -29,6 +29,8 @@ class ProveResult:
             engine (its trace and explanation are the engine's), or ``None`` when proved.
         features: the model features the encoding covered, in words.
         seconds: solver time, all push counts together.
+        grid: ``None`` (every real value within the bounds), or the step in seconds every
+            duration and gap was restricted to.
     """
 
     strategy: str
@@ -39,6 +41,7 @@ class ProveResult:
     counterexample: Counterexample | None
     features: tuple[str, ...]
     seconds: float
+    grid: float | None = None
 
     @property
     def proved(self) -> bool:
@@ -54,7 +57,7 @@ class ProveResult:
         if self.proved:
             return (
                 f"{self.strategy} / {self.prop}: PROVED for every history of up to {upto} "
-                f"within the bounds ({self.seconds:.2f} s)"
+                f"within the bounds{self._where} ({self.seconds:.2f} s)"
             )
         cx = self.counterexample
         assert cx is not None
@@ -63,6 +66,10 @@ class ProveResult:
             f"{self.strategy} / {self.prop}: COUNTEREXAMPLE with {n} push{'es' if n > 1 else ''} "
             f"(searched up to {upto}; confirmed by the SimPy engine; {self.seconds:.2f} s)"
         )
+
+    @property
+    def _where(self) -> str:
+        return "" if self.grid is None else f", on the grid of {self.grid:g} s"
 
     def text(self) -> str:
         """The verdict, the bounds and features it covers, and the counterexample in sentences."""
@@ -97,6 +104,7 @@ class ProveResult:
             "bounds": self.bounds.to_json(),
             "features": list(self.features),
             "seconds": round(self.seconds, 4),
+            "grid": self.grid,
             "counterexample": None
             if self.counterexample is None
             else self.counterexample.to_json(),

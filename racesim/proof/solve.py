@@ -48,15 +48,21 @@ def _history(enc: Encoding, model: z3.ModelRef) -> History:
     return History(tuple(pushes), baseline="old")
 
 
-def solve(enc: Encoding, prop: str) -> list[History]:
+def solve(enc: Encoding, prop: str, grid: float | None = None) -> list[History]:
     """Decide whether some history of `enc` breaks `prop`: ``[]`` means none does (proved).
 
     Otherwise returns the histories to try, most readable first (on a grid, then the exact
-    model): the caller replays them through the engine, which must confirm one of them.
+    model): the caller replays them through the engine, which must confirm one of them. With
+    `grid`, every push time and duration is restricted to whole multiples of `grid` seconds (a
+    discrete model, for comparison with :func:`racesim.testing.exhaustive_check`).
     """
     solver = z3.Solver()
     solver.add(violation(enc, prop))
     solver.add(enc.world())
+    if grid is not None:
+        step = Fraction(grid).limit_denominator(10**6)
+        for var in _free(enc):
+            solver.add(z3.IsInt(var / z3.RealVal(step)))
     result = solver.check()
     if result == z3.unsat:
         return []
