@@ -45,7 +45,6 @@ def prove(strategy: str | Strategy, prop: str = "never_stale", **kwargs: Any) ->
     return decide(strategy, prop, **kwargs)
 
 
-
 __all__ = [
     "PRESETS",
     "Concurrency",

@@ -186,6 +186,8 @@ def bounds_from(specs: Iterable[str], field: str = "--bounds") -> Bounds:
         if "=" in spec:
             name, value = parse_bound(spec, field)
             overrides[name] = value
-        else:
+        elif Path(spec).is_file():
             overrides.update(read_bounds_file(spec))
+        else:
+            raise InputError(field, f"{spec!r} is neither FIELD=LO..HI nor a bounds file")
     return Bounds.of(overrides)
