@@ -45,8 +45,8 @@ def test_cancel_superseded_boundary_is_the_shortest_build_run_plus_the_smallest_
     assert (b.proved_at, b.broken_at) == (5.0, 5.5)
     assert b.counterexample is not None and b.counterexample.counterexample is not None
     # the extreme history at the proved bound, replayed in the engine: both deploys arrive at 9 s
-    quick = {f: 1.0 for f in ("build_pickup", "build", "push", "build_verify")}
-    rest = {f: 1.0 for f in ("deploy_pickup", "prepare", "mirror", "rollout", "deploy_verify")}
+    quick = dict.fromkeys(("build_pickup", "build", "push", "build_verify"), 1.0)
+    rest = dict.fromkeys(("deploy_pickup", "prepare", "mirror", "rollout", "deploy_verify"), 1.0)
     older = Durations(**quick, **rest, dispatch=5.0)
     newer = Durations(**quick, **rest, dispatch=1.0)
     history = History.at([0.0, 4.0], [older, newer])

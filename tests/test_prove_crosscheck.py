@@ -32,7 +32,7 @@ GAPS = (1.0, 2.0, 3.0)
 
 def grid_bounds(grid: dict[str, tuple[float, ...]], gaps: tuple[float, ...]) -> Bounds:
     """The closed intervals whose whole-second points are exactly `grid` and `gaps`."""
-    over: dict[str, object] = {name: (1, 1) for name in DURATION_FIELDS}
+    over: dict[str, object] = dict.fromkeys(DURATION_FIELDS, (1, 1))
     over["registry_lag"] = (0, 0)
     for name, values in grid.items():
         over[name] = (min(values), max(values))
@@ -61,7 +61,7 @@ def test_proof_agrees_with_exhaustive_check_and_search(
             assert not PROPERTIES[prop](simulate(strategy, cx.history))
             assert cx.history.commits <= pushes
 
-    bounds = {name: r for name, r in BOUNDS.durations.items()}
+    bounds = dict(BOUNDS.durations.items())
     found = search(
         strategy,
         prop,
