@@ -187,3 +187,12 @@ def test_cli_bad_input_is_one_line_and_exit_2(
     code, out, err = run(["prove", "parallel", *extra, *argv], capsys)
     assert code == 2 and out == ""
     assert message in err and len(err.strip().splitlines()) == 1
+
+
+def test_verdict_table_falls_back_to_the_search_for_strategies_outside_the_encoding() -> None:
+    from racesim.testing import verdict_table
+
+    polling = Strategy(trigger="workflow_run", gate=True, reference="sha", wait=Wait(5, 10))
+    table = verdict_table([polling, "pinned"], ["never_stale"], pushes=1, max_examples=5)
+    assert list(table["method"]) == ["sampled", "proved"]
+    assert table["bounds"].iloc[1].startswith("build_pickup=1..30")
