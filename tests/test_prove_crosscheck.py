@@ -9,21 +9,24 @@ On small integer bounds, every preset and property at 1 and 2 pushes:
 - every counterexample the solver returns breaks the property in the engine (``prove`` refuses
   to return one that does not; here we replay it again to be sure).
 
-A hypothesis property then draws random small bounds and compares ``prove(grid=1)`` with the
-dense grid over those bounds.
+A hypothesis property then draws random small bounds, and strategies beyond the presets (every
+knob the encoding covers), and compares ``prove(grid=1)`` with the dense grid over those bounds.
 """
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from racesim import simulate
+from racesim import Strategy, simulate
 from racesim.model.history import DURATION_FIELDS
-from racesim.proof import Bounds, prove
+from racesim.proof import Bounds, NotEncodedError, prove
+from racesim.proof.coverage import check_coverage
 from racesim.strategies import PRESETS
-from racesim.testing import PROPERTIES, exhaustive_check, search
+from racesim.testing import PROPERTIES, exhaustive_check, search, strategy_values
 
 #: the durations that vary; every other one is fixed at 1 s (registry lag 0)
 GRID: dict[str, tuple[float, ...]] = {"build": (1, 2, 3), "dispatch": (1, 2, 3), "prepare": (1, 2)}
@@ -77,9 +80,24 @@ def test_proof_agrees_with_exhaustive_check_and_search(
         assert not on_grid.proved
 
 
-@settings(max_examples=12, deadline=None, derandomize=True)
+def _encoded(strategy: Strategy) -> bool:
+    try:
+        check_coverage(strategy)
+    except NotEncodedError:
+        return False
+    return True
+
+
+#: presets, and any strategy value the encoding covers (publish guard, digests, queue max, ...)
+ANY_STRATEGY = st.one_of(
+    st.sampled_from(sorted(PRESETS)),
+    strategy_values().map(lambda s: replace(s, wait=None)).filter(_encoded),
+)
+
+
+@settings(max_examples=16, deadline=None, derandomize=True)
 @given(
-    strategy=st.sampled_from(sorted(PRESETS)),
+    strategy=ANY_STRATEGY,
     prop=st.sampled_from(sorted(PROPERTIES)),
     build=st.integers(1, 3),
     dispatch=st.integers(1, 3),
@@ -87,7 +105,7 @@ def test_proof_agrees_with_exhaustive_check_and_search(
     gap=st.integers(1, 2),
 )
 def test_random_small_bounds_give_the_grid_verdict(
-    strategy: str, prop: str, build: int, dispatch: int, rollout: int, gap: int
+    strategy: str | Strategy, prop: str, build: int, dispatch: int, rollout: int, gap: int
 ) -> None:
     grid = {
         "build": tuple(float(v) for v in range(1, build + 1)),
