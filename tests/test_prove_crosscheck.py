@@ -15,13 +15,14 @@ knob the encoding covers), and compares ``prove(grid=1)`` with the dense grid ov
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import replace
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from racesim import Strategy, simulate
+from racesim import Durations, History, Strategy, simulate
 from racesim.model.history import DURATION_FIELDS
 from racesim.proof import Bounds, NotEncodedError, prove
 from racesim.proof.coverage import check_coverage
@@ -116,3 +117,35 @@ def test_random_small_bounds_give_the_grid_verdict(
     result = prove(strategy, prop, pushes=2, bounds=grid_bounds(grid, gaps), grid=1)
     exhaustive = exhaustive_check(strategy, prop, pushes=2, grid=grid, gaps=gaps)
     assert result.proved == exhaustive.holds
+
+
+#: a grid where each build may fail on its own (exhaustive_check fails every build or none)
+FAILING_GRID: dict[str, tuple[float, ...]] = {"build": (1, 2, 3), "dispatch": (1, 2)}
+
+
+def _every_history_with_failures(pushes: int) -> list[History]:
+    base = dict.fromkeys(DURATION_FIELDS, 1.0) | {"registry_lag": 0.0}
+    records = [
+        Durations.from_mapping({**base, "build": b, "dispatch": d, "build_fails": fails})
+        for b in FAILING_GRID["build"]
+        for d in FAILING_GRID["dispatch"]
+        for fails in (False, True)
+    ]
+    out = []
+    for gaps in itertools.product((1.0, 2.0), repeat=pushes - 1):
+        times = list(itertools.accumulate((0.0, *gaps)))
+        for combo in itertools.product(records, repeat=pushes):
+            out.append(History.at(times, list(combo)))
+    return out
+
+
+@pytest.mark.parametrize("strategy", sorted(PRESETS))
+def test_failing_builds_agree_with_every_history_on_the_grid(strategy: str) -> None:
+    """Builds that may fail, each on its own: the proof on whole seconds against enumeration."""
+    bounds = Bounds.of({**grid_bounds(FAILING_GRID, (1.0, 2.0)).to_json(), "failures": True})
+    histories = _every_history_with_failures(2)
+    traces = [simulate(strategy, h) for h in histories]
+    for prop, check in PROPERTIES.items():
+        broken = any(not check(t) for t in traces)
+        result = prove(strategy, prop, pushes=2, bounds=bounds, grid=1)
+        assert result.proved == (not broken), (prop, result.text())
