@@ -120,9 +120,19 @@ def test_failures_let_builds_fail_in_counterexamples() -> None:
 # -- refusals ------------------------------------------------------------------------------------
 
 
+def test_polling_is_unrolled_and_a_timeout_shorter_than_the_build_breaks_freshness() -> None:
+    polling = Strategy(trigger="push", reference="sha", wait=Wait(interval=5, timeout=300))
+    result = prove(polling, "never_stale", pushes=1)
+    assert result.proved and "61 polls every 5 s, unrolled" in result.text()
+    # the image can take up to 240 s to appear: a 20 s timeout fails the deploy, old stays live
+    short = prove(replace(polling, wait=Wait(interval=5, timeout=20)), "ends_on_newest", pushes=1)
+    assert short.counterexample is not None
+    assert short.counterexample.trace.outcome.final_live == 0
+
+
 def test_a_knob_outside_the_encoding_is_refused_by_name() -> None:
-    with pytest.raises(NotEncodedError, match="'wait'"):
-        prove(Strategy(trigger="workflow_run", reference="sha", wait=Wait()), "never_stale")
+    with pytest.raises(NotEncodedError, match=r"'wait'.*at most 400 polls"):
+        prove(Strategy(trigger="push", reference="sha", wait=Wait(0.5, 300)), "never_stale")
     nested = Strategy(
         trigger="needs", build_concurrency=Concurrency(), deploy_concurrency=Concurrency()
     )
@@ -192,7 +202,7 @@ def test_cli_bad_input_is_one_line_and_exit_2(
 def test_verdict_table_falls_back_to_the_search_for_strategies_outside_the_encoding() -> None:
     from racesim.testing import verdict_table
 
-    polling = Strategy(trigger="workflow_run", gate=True, reference="sha", wait=Wait(5, 10))
+    polling = Strategy(trigger="workflow_run", gate=True, reference="sha", wait=Wait(0.5, 300))
     table = verdict_table([polling, "pinned"], ["never_stale"], pushes=1, max_examples=5)
     assert list(table["method"]) == ["sampled", "proved"]
     assert table["bounds"].iloc[1].startswith("build_pickup=1..30")

@@ -22,7 +22,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from racesim import Durations, History, Strategy, simulate
+from racesim import Durations, History, Strategy, Wait, simulate
 from racesim.model.history import DURATION_FIELDS
 from racesim.proof import Bounds, NotEncodedError, prove
 from racesim.proof.coverage import check_coverage
@@ -89,10 +89,13 @@ def _encoded(strategy: Strategy) -> bool:
     return True
 
 
-#: presets, and any strategy value the encoding covers (publish guard, digests, queue max, ...)
+#: presets, and any strategy value the encoding covers (publish guard, digests, queue max,
+#: polling with short timeouts, ...)
 ANY_STRATEGY = st.one_of(
     st.sampled_from(sorted(PRESETS)),
-    strategy_values().map(lambda s: replace(s, wait=None)).filter(_encoded),
+    strategy_values()
+    .map(lambda s: s if s.wait is None else replace(s, wait=Wait(s.wait.interval, 10)))
+    .filter(_encoded),
 )
 
 

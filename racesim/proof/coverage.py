@@ -9,12 +9,22 @@ was written for.
 
 from __future__ import annotations
 
+import math
 from dataclasses import MISSING, fields
+from fractions import Fraction
 
 from racesim.errors import RacesimError
-from racesim.strategies import Strategy
+from racesim.strategies import Strategy, Wait
 
-__all__ = ["ENCODED_KNOBS", "MAX_PUSHES", "NotEncodedError", "check_coverage", "features"]
+__all__ = [
+    "ENCODED_KNOBS",
+    "MAX_POLLS",
+    "MAX_PUSHES",
+    "NotEncodedError",
+    "check_coverage",
+    "features",
+    "polls",
+]
 
 #: the Strategy knobs the encoding knows (every value of each, except where refused below)
 ENCODED_KNOBS = frozenset(
@@ -36,6 +46,15 @@ ENCODED_KNOBS = frozenset(
 #: the largest push count a proof accepts (the concurrency encoding enumerates arrival orders)
 MAX_PUSHES = 4
 
+#: the most polls a ``wait`` loop may take: each one is a registry read in the encoding
+MAX_POLLS = 400
+
+
+def polls(wait: Wait) -> int:
+    """How many times the deploy polls before it gives up: one at once, then every interval
+    while the next poll is still within the timeout (the engine's loop)."""
+    return math.floor(Fraction(wait.timeout) / Fraction(wait.interval)) + 1
+
 
 class NotEncodedError(RacesimError):
     """The strategy uses a feature the SMT encoding does not model, so no proof is attempted."""
@@ -54,10 +73,10 @@ def check_coverage(strategy: Strategy) -> None:
                 f"prove cannot decide {strategy.describe()}: the knob {f.name!r} is not in the "
                 "SMT encoding yet (use racesim check for a sampled verdict)"
             )
-    if strategy.wait is not None:
+    if strategy.wait is not None and polls(strategy.wait) > MAX_POLLS:
         raise NotEncodedError(
-            "prove cannot decide a strategy with 'wait' (polling the registry) yet: the "
-            "encoding does not unroll polling loops; use racesim check for a sampled verdict"
+            f"prove unrolls a 'wait' loop to at most {MAX_POLLS} polls; this one polls "
+            f"{polls(strategy.wait)} times (timeout / interval + 1): use a longer interval"
         )
     if (
         strategy.trigger == "needs"
@@ -94,6 +113,10 @@ def features(strategy: Strategy) -> list[str]:
     out.append("registry reads: last write visible at or before the read, documented tie rule")
     if s.sleep:
         out.append(f"sleep {s.sleep:g} s before the pull")
+    if s.wait is not None:
+        out.append(
+            f"wait for the image: {polls(s.wait)} polls every {s.wait.interval:g} s, unrolled"
+        )
     for name, group in (("build", s.build_concurrency), ("deploy", s.deploy_concurrency)):
         if group is not None:
             how = "cancel in progress" if group.cancel_in_progress else f"queue {group.queue}"

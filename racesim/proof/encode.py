@@ -17,8 +17,9 @@ The encoding follows the engine (:mod:`racesim.engine`) run by run:
 - a deploy job per push: on the push (``push``), after the build run completes plus the dispatch
   delay, gated on success or not (``workflow_run``), or after the build job in the same run
   (``needs``); it may wait in the deploy group, then ``deploy_pickup``, ``prepare``, the sleep,
-  the pull and mirror (``mirror``), the guard, the resolve, the rollout (the service serves the
-  image from its end) and ``deploy_verify``.
+  the polling loop (``wait``, unrolled poll by poll), the pull and mirror (``mirror``), the
+  guard, the resolve, the rollout (the service serves the image from its end) and
+  ``deploy_verify``.
 
 Nothing here is written per preset: every knob maps to a piece of the construction, and
 :mod:`racesim.proof.coverage` refuses the knobs that do not.
@@ -32,7 +33,7 @@ import z3
 
 from racesim.model.history import DURATION_FIELDS
 from racesim.proof.bounds import Bounds
-from racesim.proof.coverage import MAX_PUSHES, check_coverage
+from racesim.proof.coverage import MAX_PUSHES, check_coverage, polls
 from racesim.proof.groups import Member, encode_group
 from racesim.proof.registers import NONE, Register, Write
 from racesim.strategies import Strategy
@@ -203,14 +204,15 @@ class Encoding:
             return z3.And([owner.runs_until(t) for owner in owners])
 
         d = p.durations
-        pull = start + d["deploy_pickup"] + d["prepare"] + s.sleep
         source = self.deploy_registry if s.direct else self.build_registry
         key = {"latest": "latest", "sha": f"sha-{k}", "digest": f"digest-{k}"}[s.reference]
+        ready = start + d["deploy_pickup"] + d["prepare"] + s.sleep
+        pull, found = self._wait(k, source[key], ready)
         target, check = source, pull
-        pulled_ok: z3.BoolRef = z3.BoolVal(True)
+        pulled_ok: z3.BoolRef = found
         if s.mirror:
             pulled = source[key].read(pull)
-            pulled_ok = pulled != NONE
+            pulled_ok = z3.And(found, pulled != NONE)
             mirrored = pull + d["mirror"]
             when = z3.And(alive(mirrored), pulled_ok)
             visible = mirrored + d["registry_lag"]
@@ -233,6 +235,25 @@ class Encoding:
             pull,
             z3.If(z3.Or(z3.Not(passed), z3.Not(resolved)), check, rollout_end + d["deploy_verify"]),
         )
+
+    def _wait(
+        self, k: int, register: Register, begin: z3.ArithRef
+    ) -> tuple[z3.ArithRef, z3.BoolRef]:
+        """The polling loop, unrolled: when it ends, and whether it saw commit `k`.
+
+        Polls happen at ``begin + i * interval`` for ``i = 0 .. polls - 1``
+        (:func:`~racesim.proof.coverage.polls`); the loop ends at the first poll that reads `k`,
+        or fails at the last one. Without ``wait`` it ends at once, successfully.
+        """
+        wait = self.strategy.wait
+        if wait is None:
+            return begin, z3.BoolVal(True)
+        times = [begin + i * wait.interval for i in range(polls(wait))]
+        seen = [register.read(t) == k for t in times]
+        end = times[-1]
+        for t, ok in zip(reversed(times[:-1]), reversed(seen[:-1]), strict=True):
+            end = z3.If(ok, t, end)
+        return end, z3.Or(seen)
 
     def _guard(self, k: int, time: z3.ArithRef) -> z3.BoolRef:
         guard = self.strategy.guard
