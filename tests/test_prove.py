@@ -206,3 +206,8 @@ def test_verdict_table_falls_back_to_the_search_for_strategies_outside_the_encod
     table = verdict_table([polling, "pinned"], ["never_stale"], pushes=1, max_examples=5)
     assert list(table["method"]) == ["sampled", "proved"]
     assert table["bounds"].iloc[1].startswith("build_pickup=1..30")
+
+
+def test_a_grid_with_no_point_within_the_bounds_is_an_input_error() -> None:
+    with pytest.raises(InputError, match="grid: no duration within the bounds"):
+        prove("pinned", "never_stale", pushes=1, bounds={"build": (1.5, 1.7)}, grid=1)

@@ -13,6 +13,7 @@ from fractions import Fraction
 
 import z3
 
+from racesim.errors import InputError
 from racesim.model.history import DURATION_FIELDS, Durations, History, Push
 from racesim.proof.encode import Encoding
 from racesim.proof.properties import violation
@@ -56,13 +57,25 @@ def solve(enc: Encoding, prop: str, grid: float | None = None) -> list[History]:
     `grid`, every push time and duration is restricted to whole multiples of `grid` seconds (a
     discrete model, for comparison with :func:`racesim.testing.exhaustive_check`).
     """
+    broken = violation(enc, prop)  # first: it adds the service reads it needs to the world
     solver = z3.Solver()
-    solver.add(violation(enc, prop))
     solver.add(enc.world())
     if grid is not None:
         step = Fraction(grid).limit_denominator(10**6)
         for var in _free(enc):
             solver.add(z3.IsInt(var / z3.RealVal(step)))
+    # a proof is only worth something if some history exists at all: a world without one
+    # would make every property "proved"
+    if solver.check() != z3.sat:
+        if grid is not None:
+            raise InputError(
+                "grid", f"no duration within the bounds is a whole multiple of {grid:g} s"
+            )
+        raise RuntimeError(
+            f"the encoding admits no history of {enc.count} push(es) within the bounds; "
+            "this is a racesim bug, please report it"
+        )
+    solver.add(broken)
     result = solver.check()
     if result == z3.unsat:
         return []
