@@ -7,7 +7,11 @@
 2. Parallel speed-up: 20,000 trials of the built-in f8af4c1 scenario (four strategies each) on
    2 worker processes against 1 (in-process, as ``--jobs 1`` runs). Goal: at least 1.6x.
 
-Usage: ``python -m benchmarks [--trials-engine N] [--trials-parallel N] [--repeat R]``.
+3. Proof time (``--suite prove``): ``racesim.prove`` on every preset and property for 1, 2 and 3
+   pushes. Goal: every 2-push answer in under 10 s on one core.
+
+Usage: ``python -m benchmarks [--suite engine,parallel,prove] [--trials-engine N]
+[--trials-parallel N] [--repeat R]`` (default suites: engine and parallel).
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from concurrent.futures import ProcessPoolExecutor
 
 from benchmarks.guards import EXPECTED_EVENTS_PARALLEL, check_engine
 from benchmarks.minimal import minimal_parallel
+from benchmarks.prove import bench_prove
 from racesim import simulate
 from racesim.montecarlo import run_trials, trial_history
 from racesim.scenarios import load_scenario
@@ -103,11 +108,31 @@ def main() -> int:
     parser.add_argument("--trials-engine", type=int, default=5000)
     parser.add_argument("--trials-parallel", type=int, default=20_000)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--suite",
+        default="engine,parallel",
+        help="comma-separated suites to run: engine, parallel, prove (default: engine,parallel)",
+    )
     args = parser.parse_args()
-    ratio, ok_engine = bench_engine(args.trials_engine, args.repeat)
-    speedup, ok_parallel = bench_parallel(args.trials_parallel, max(1, args.repeat - 1))
-    print(f"\nsummary: engine/minimal {ratio:.2f}x, 2-worker speed-up {speedup:.2f}x")
-    return 0 if ok_engine and ok_parallel else 1
+    suites = {s.strip() for s in args.suite.split(",")}
+    unknown = suites - {"engine", "parallel", "prove"}
+    if unknown:
+        parser.error(f"--suite: unknown suite(s) {', '.join(sorted(unknown))}")
+    summary, ok = [], True
+    if "engine" in suites:
+        ratio, passed = bench_engine(args.trials_engine, args.repeat)
+        summary.append(f"engine/minimal {ratio:.2f}x")
+        ok &= passed
+    if "parallel" in suites:
+        speedup, passed = bench_parallel(args.trials_parallel, max(1, args.repeat - 1))
+        summary.append(f"2-worker speed-up {speedup:.2f}x")
+        ok &= passed
+    if "prove" in suites:
+        slowest, passed = bench_prove()
+        summary.append(f"slowest 2-push proof {slowest:.2f} s")
+        ok &= passed
+    print(f"\nsummary: {', '.join(summary)}")
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":

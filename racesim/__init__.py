@@ -2,9 +2,12 @@
 
 The public API is what this module exports, plus the documented subpackages: ``racesim.scenarios``,
 ``racesim.incidents``, ``racesim.montecarlo``, ``racesim.summary``, ``racesim.matrix``,
-``racesim.plot``, ``racesim.testing`` (the property-testing kit) and ``racesim.classroom``.
+``racesim.plot``, ``racesim.testing`` (the property-testing kit), ``racesim.proof`` (proofs with
+an SMT solver) and ``racesim.classroom``.
 Everything else (the engine's internals, ``racesim.cli``) may change without notice.
 """
+
+from typing import TYPE_CHECKING, Any
 
 from racesim.engine import simulate
 from racesim.errors import InputError, RacesimError
@@ -26,7 +29,21 @@ from racesim.strategies import (
 from racesim.summary import summarize, wilson_interval
 from racesim.trace import Event, Trace
 
+if TYPE_CHECKING:
+    from racesim.proof import ProveResult
+
 __version__ = "0.1.0"
+
+
+def prove(strategy: str | Strategy, prop: str = "never_stale", **kwargs: Any) -> "ProveResult":
+    """Prove `prop` for every history within bounds, or return the counterexample.
+
+    See :func:`racesim.proof.prove` for the arguments; the solver (z3) is imported on first use.
+    """
+    from racesim.proof import prove as decide
+
+    return decide(strategy, prop, **kwargs)
+
 
 __all__ = [
     "PRESETS",
@@ -56,6 +73,7 @@ __all__ = [
     "parse_strategy",
     "plot_timeline",
     "preset_names",
+    "prove",
     "replay",
     "run_trials",
     "safety_matrix",

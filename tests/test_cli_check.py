@@ -69,11 +69,20 @@ def test_check_exhaustive_reports_the_count(capsys: pytest.CaptureFixture[str]) 
 
 
 def test_check_all_prints_the_verdict_table(capsys: pytest.CaptureFixture[str]) -> None:
+    """Proofs first: each cell says how it was decided, and the legend gives the bounds."""
     code, out, _ = run(["check", "--all", "--max-examples", "15"], capsys)
     assert code == 0
     for name in PRESETS:
         assert f"\n{name} " in out
-    assert "ends_on_newest" in out and "breaks (1 push)" in out
+    assert "decided by racesim prove" in out and "build=1..180" in out
+    assert "counterexample (1 push)" in out and "proved" in out and "sampled" not in out
+
+
+def test_check_all_sampled_keeps_the_search(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(["check", "--all", "--sampled", "--max-examples", "15"], capsys)
+    assert code == 0
+    assert "ends_on_newest" in out and "breaks (1 push)" in out and "holds (0 in" in out
+    assert "racesim prove" not in out
 
 
 @pytest.mark.parametrize(

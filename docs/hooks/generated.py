@@ -273,7 +273,7 @@ def _matrix_png() -> bytes:
 
 
 def gen_verdicts(args: str) -> str:
-    """Every preset against every property, found by the search while the site was built."""
+    """Every preset against every property, decided while the site was built."""
     from racesim.cli.check import verdict_markdown
     from racesim.testing import verdict_table
 
@@ -282,9 +282,11 @@ def gen_verdicts(args: str) -> str:
         f'!!! info "Found when this site was built"\n'
         f"    `racesim.testing.verdict_table(max_examples={VERDICT_EXAMPLES}, seed={VERDICT_SEED})`, "
         f"the same as `racesim check --all --max-examples {VERDICT_EXAMPLES} --seed {VERDICT_SEED}`: "
-        f"histories of up to two pushes, searched with the fewest pushes first. "
-        f"*breaks (k pushes)* gives the size of the shrunk counterexample; *holds (0 in N)* means "
-        f"none of the N histories simulated broke the property."
+        f"histories of up to two pushes, the fewest pushes first. *proved* and *counterexample "
+        f"(k pushes)* were decided by `racesim prove` for every duration within the default bounds "
+        f"(`racesim.testing.DEFAULT_BOUNDS`, push gaps 1..60 s); a *sampled* verdict comes from "
+        f"the search: *breaks (k pushes)* gives the size of the shrunk counterexample, *holds "
+        f"(0 in N)* means none of the N histories simulated broke the property."
     )
     return "\n\n".join([intro, verdict_markdown(table)])
 

@@ -41,6 +41,11 @@ def register(sub: Any) -> None:
     )
     p.add_argument("--all", action="store_true", help="every preset against every property")
     p.add_argument(
+        "--sampled",
+        action="store_true",
+        help="with --all: search only (no proofs), as before racesim prove existed",
+    )
+    p.add_argument(
         "--pushes",
         type=whole(1, MAX_CHECK_PUSHES),
         default=2,
@@ -174,13 +179,21 @@ def verdict_markdown(table: Any) -> str:
 
 
 def _cell(row: dict[str, Any]) -> str:
+    if row.get("method") == "proved":
+        return "proved"
+    if row.get("method") == "counterexample":
+        n = int(row["pushes"])
+        return f"counterexample ({n} push{'es' if n > 1 else ''})"
     if row["verdict"] == "holds":
         return f"holds (0 in {row['examples']})"
     return f"breaks ({int(row['pushes'])} push{'es' if row['pushes'] > 1 else ''})"
 
 
 def _all(args: argparse.Namespace) -> int:
-    table = verdict_table(pushes=args.pushes, max_examples=args.max_examples, seed=args.seed)
+    method = "sampled" if args.sampled else "prove"
+    table = verdict_table(
+        pushes=args.pushes, max_examples=args.max_examples, seed=args.seed, method=method
+    )
     if args.json:
         print(
             json.dumps(
@@ -199,13 +212,27 @@ def _all(args: argparse.Namespace) -> int:
             for r in group.to_dict(orient="records")
         }
         rows.append((strategy, *(cells[p] for p in props)))
-    print(
-        f"verdicts found by search: up to {args.pushes} pushes (fewest first), "
-        f"{args.max_examples} generated histories per push count, seed {args.seed}; "
-        "'holds (0 in N)' means none of the N histories simulated broke the property"
-    )
+    print(_legend(table, args))
     print(format_table(rows, ["strategy", *props]))
     return 0
+
+
+def _legend(table: Any, args: argparse.Namespace) -> str:
+    """What the cells mean and what they cover: proofs first, then any sampled verdict."""
+    lines = []
+    proofs = table[table["method"] != "sampled"]
+    if len(proofs):
+        lines.append(
+            "proved / counterexample (K pushes): decided by racesim prove for every history of "
+            f"up to {args.pushes} pushes within the bounds {proofs['bounds'].iloc[0]}"
+        )
+    if (table["method"] == "sampled").any():
+        lines.append(
+            f"sampled: found by search, up to {args.pushes} pushes (fewest first), "
+            f"{args.max_examples} generated histories per push count, seed {args.seed}; "
+            "'holds (0 in N)' means none of the N histories simulated broke the property"
+        )
+    return "\n".join(lines)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -338,15 +338,42 @@ def verdict_table(
     max_examples: int = 200,
     seed: int = 0,
     on_result: Callable[[SearchResult], None] | None = None,
+    method: str = "prove",
 ) -> pd.DataFrame:
-    """Search every strategy against every property; one row per pair.
+    """Decide every strategy against every property; one row per pair.
 
-    Columns: ``strategy``, ``property``, ``verdict`` (``holds`` or ``breaks``), ``pushes`` (in the
-    shrunk counterexample), ``examples`` (histories simulated), ``seed``, ``explanation``.
+    With ``method="prove"`` (the default) each pair is first decided by :func:`racesim.prove`
+    over its default bounds (every real duration within them, up to `pushes` pushes); a pair
+    whose strategy the encoding does not cover is searched instead. ``method="sampled"`` only
+    searches, as hypothesis does (`max_examples` histories per push count).
+
+    Columns: ``strategy``, ``property``, ``verdict`` (``holds`` or ``breaks``), ``method``
+    (``proved``, ``counterexample`` or ``sampled``), ``pushes`` (in the counterexample),
+    ``examples`` (histories simulated by a search), ``seed``, ``bounds`` (the bounds a proof
+    covers, empty for a search), ``explanation``.
     """
+    if method not in ("prove", "sampled"):
+        raise InputError("method", f"expected 'prove' or 'sampled', got {method!r}")
     rows = []
     for spec in list(PRESETS) if strategies is None else list(strategies):
         for name in list(PROPERTIES) if properties is None else list(properties):
+            proof = _proof(spec, name, pushes) if method == "prove" else None
+            if proof is not None:
+                pcx = proof.counterexample
+                rows.append(
+                    {
+                        "strategy": proof.strategy,
+                        "property": name,
+                        "verdict": "holds" if pcx is None else "breaks",
+                        "method": proof.verdict,
+                        "pushes": None if pcx is None else pcx.history.commits,
+                        "examples": None,
+                        "seed": None,
+                        "bounds": proof.bounds.describe(),
+                        "explanation": "" if pcx is None else pcx.explanation,
+                    }
+                )
+                continue
             result = search(spec, name, pushes=pushes, max_examples=max_examples, seed=seed)
             if on_result is not None:
                 on_result(result)
@@ -356,13 +383,25 @@ def verdict_table(
                     "strategy": result.strategy,
                     "property": name,
                     "verdict": "holds" if cx is None else "breaks",
+                    "method": "sampled",
                     "pushes": None if cx is None else cx.history.commits,
                     "examples": result.examples,
                     "seed": seed,
+                    "bounds": "",
                     "explanation": "" if cx is None else cx.explanation,
                 }
             )
     return pd.DataFrame(rows)
+
+
+def _proof(spec: str | Strategy, prop: str, pushes: int) -> Any:
+    """``racesim.prove``'s answer, or ``None`` when the encoding does not cover `spec`."""
+    from racesim.proof import NotEncodedError, prove
+
+    try:
+        return prove(spec, prop, pushes=pushes)
+    except NotEncodedError:
+        return None
 
 
 def plot_counterexample(cx: Counterexample, ax: Axes | None = None) -> Axes:
