@@ -20,7 +20,7 @@ __all__ = ["Event", "event_context", "with_env"]
 
 _RUN = frozenset({"run"})
 _COMMIT = frozenset({"commit"})
-_CONST = frozenset()
+_CONST: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)

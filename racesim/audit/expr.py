@@ -20,7 +20,7 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import Any
 
 from racesim.errors import InputError
 
@@ -47,7 +47,7 @@ class Sym:
 #: a value that cannot be decided statically
 UNKNOWN = Sym("<unknown>", frozenset({"unknown"}), None)
 
-Value = Union[str, float, int, bool, None, Sym, Mapping[str, Any], list[Any]]
+Value = str | float | int | bool | None | Sym | Mapping[str, Any] | list[Any]
 
 _TOKEN = re.compile(
     r"\s*(?:(?P<num>-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?|0x[0-9a-fA-F]+)"
@@ -185,9 +185,9 @@ def _call(name: str, args: list[Value], status: Mapping[str, bool]) -> Value:
         if lname == "contains" and isinstance(a, list):
             return any(_compare(x, b, "==") is True for x in a)
         sa, sb = str(_string(a)).lower(), str(_string(b)).lower()
-        return {"startswith": sa.startswith, "endswith": sa.endswith}.get(
-            lname, sa.__contains__
-        )(sb)
+        return {"startswith": sa.startswith, "endswith": sa.endswith}.get(lname, sa.__contains__)(
+            sb
+        )
     if lname == "fromjson" and len(args) == 1:
         a = args[0]
         if isinstance(a, Sym):
@@ -235,10 +235,7 @@ class _Parser:
             t = truth(left)
             if t is True:
                 continue
-            if t is False:
-                left = right
-            else:
-                left = _merge_unknown(left, right)
+            left = right if t is False else _merge_unknown(left, right)
         return left
 
     def and_(self) -> Value:
@@ -249,10 +246,7 @@ class _Parser:
             t = truth(left)
             if t is False:
                 continue
-            if t is True:
-                left = right
-            else:
-                left = False if truth(right) is False else UNKNOWN
+            left = right if t is True else False if truth(right) is False else UNKNOWN
         return left
 
     def cmp(self) -> Value:
@@ -333,9 +327,7 @@ def _index(value: Value, name: str) -> Value:
     return None
 
 
-def evaluate(
-    text: str, ctx: Mapping[str, Any], status: Mapping[str, bool] | None = None
-) -> Value:
+def evaluate(text: str, ctx: Mapping[str, Any], status: Mapping[str, bool] | None = None) -> Value:
     """The value of the expression `text` (without ``${{ }}``) in the context `ctx`.
 
     `ctx` maps lower-case context names (``github``, ``env``, ``inputs``...) to nested mappings
@@ -360,7 +352,9 @@ def interpolate(text: object, ctx: Mapping[str, Any]) -> Value:
     return concat(values)
 
 
-def condition(text: object, ctx: Mapping[str, Any], status: Mapping[str, bool] | None = None) -> bool | None:
+def condition(
+    text: object, ctx: Mapping[str, Any], status: Mapping[str, bool] | None = None
+) -> bool | None:
     """The truth of an ``if:`` condition (with or without ``${{ }}``), ``None`` when undecided.
 
     As on GitHub, a condition without a status function is ``success() && (<condition>)``.

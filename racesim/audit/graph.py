@@ -107,9 +107,11 @@ class Step:
 
     @property
     def label(self) -> str:
-        return self.name or self.uses or self.run.strip().splitlines()[0][:60] if (
-            self.name or self.uses or self.run.strip()
-        ) else f"step {self.index + 1}"
+        return (
+            self.name or self.uses or self.run.strip().splitlines()[0][:60]
+            if (self.name or self.uses or self.run.strip())
+            else f"step {self.index + 1}"
+        )
 
 
 @dataclass(frozen=True)
@@ -177,14 +179,18 @@ def _concurrency(doc: Doc, parent: Mapping[str, Any], fld: str) -> ConcurrencyDe
     _need(isinstance(raw, Mapping), doc, fld, "expected a group name or a mapping with 'group'")
     _need("group" in raw, doc, f"{fld}.group", "missing; a concurrency block needs a group")
     return ConcurrencyDef(
-        str(raw["group"]), raw.get("cancel-in-progress", False), _loc(doc, key_line(raw, "group", line))
+        str(raw["group"]),
+        raw.get("cancel-in-progress", False),
+        _loc(doc, key_line(raw, "group", line)),
     )
 
 
 def _triggers(doc: Doc) -> tuple[dict[str, Trigger], Loc]:
     data = doc.data
     if "on" not in data:
-        if True in data:  # a YAML 1.1 writer turned `on` into `true`; GitHub reads the string
+        if any(
+            k is True for k in list[object](data)
+        ):  # YAML 1.1 read `on` as `true`; GitHub reads "on"
             raise InputError("on", "the key 'on' was read as a boolean", doc.path)
         raise InputError("on", "missing; a workflow needs triggers", doc.path)
     raw = data["on"]
@@ -208,7 +214,9 @@ def _triggers(doc: Doc) -> tuple[dict[str, Trigger], Loc]:
             raise InputError(f"on.{event}", "expected a mapping of filters", doc.path)
         wf = _strings(spec.get("workflows")) or ()
         if event == "workflow_run":
-            _need(bool(wf), doc, "on.workflow_run.workflows", "missing; name the upstream workflows")
+            _need(
+                bool(wf), doc, "on.workflow_run.workflows", "missing; name the upstream workflows"
+            )
         out[event] = Trigger(
             event,
             loc,
@@ -272,9 +280,7 @@ def _expand(steps: tuple[Step, ...], roots: tuple[Path, ...], depth: int = 0) ->
     for step in steps:
         if step.uses.startswith("./") and depth < 3:
             rel = step.uses[2:].rstrip("/")
-            action = next(
-                (a for r in roots if (a := _action(r / rel, rel)) is not None), None
-            )
+            action = next((a for r in roots if (a := _action(r / rel, rel)) is not None), None)
             if action is not None:
                 inputs = dict(action.inputs)
                 inputs.update(step.with_)

@@ -285,10 +285,18 @@ def _build_only(run: _Run, jid: str, builds: list[Fact]) -> Pipeline:
     tags = ", ".join(t.text for f in builds for t in f.tags if t.kind == "mutable")
     trig = run.wf.triggers.get(run.event.name)
     evidence = [
-        _ev("trigger", "none", trig.loc if trig else run.wf.on_loc, "no deploy in these files: "
-            f"consumers pull the mutable tags ({tags})"),
-        _ev("build_concurrency", _conc_text(conc), reading.loc if reading else None,
-            reading.reason if reading else "no concurrency group: every run builds in parallel"),
+        _ev(
+            "trigger",
+            "none",
+            trig.loc if trig else run.wf.on_loc,
+            f"no deploy in these files: consumers pull the mutable tags ({tags})",
+        ),
+        _ev(
+            "build_concurrency",
+            _conc_text(conc),
+            reading.loc if reading else None,
+            reading.reason if reading else "no concurrency group: every run builds in parallel",
+        ),
     ]
     unknowns = list(run.notes)
     if reading is not None and reading.serialises is None:
@@ -342,41 +350,57 @@ def _deploy_pipeline(
     if event.name == "workflow_run":
         trigger = "workflow_run"
         names = trig.workflows if trig else ()
-        evidence.append(_ev("trigger", trigger, trigger_loc, f"runs when {', '.join(names)} completes"))
+        evidence.append(
+            _ev("trigger", trigger, trigger_loc, f"runs when {', '.join(names)} completes")
+        )
         ups = [r for r in runs if r.wf.name in names and r.event.name == "push"]
         if ups:
             build_run = ups[0]
         else:
-            unknowns.append(f"{trigger_loc}: upstream workflow {', '.join(names)} not in these files")
+            unknowns.append(
+                f"{trigger_loc}: upstream workflow {', '.join(names)} not in these files"
+            )
         job = wf.jobs[jid]
         failed = dict(run.ctx)
-        failed_ctx = event_context(Event("workflow_run", None, conclusion="failure"), wf.name, _default_branch(wf))
+        failed_ctx = event_context(
+            Event("workflow_run", None, conclusion="failure"), wf.name, _default_branch(wf)
+        )
         failed = with_env(failed_ctx, wf.env)
         verdict = condition(job.if_, failed) if job.if_ is not None else True
         gate = verdict is False
         evidence.append(
-            _ev("gate", gate, job.if_loc or job.loc,
-                "the job's `if:` is false when the build failed" if gate
-                else "nothing stops the deploy when the build failed" if verdict is True
-                else "cannot decide the job's `if:` for a failed build")
+            _ev(
+                "gate",
+                gate,
+                job.if_loc or job.loc,
+                "the job's `if:` is false when the build failed"
+                if gate
+                else "nothing stops the deploy when the build failed"
+                if verdict is True
+                else "cannot decide the job's `if:` for a failed build",
+            )
         )
         if verdict is None:
-            unknowns.append(f"{job.if_loc}: cannot decide whether `if:` gates on the build's success")
+            unknowns.append(
+                f"{job.if_loc}: cannot decide whether `if:` gates on the build's success"
+            )
     elif ref is None or ref.kind == "own" or own:
         trigger = "needs"
-        build_run, build_job = run, jid
+        build_run, build_job = run, (own[0].job if own else jid)
         build_facts = own
-        why = "builds and ships in the same run" + (
-            " (its own checkout)" if ref is None else ""
-        )
+        why = "builds and ships in the same run" + (" (its own checkout)" if ref is None else "")
         evidence.append(_ev("trigger", trigger, wf.jobs[jid].loc, why))
     else:
         trigger = "push" if event.name != "workflow_dispatch" else "none"
         candidates = [
-            r for r in runs
-            if r.wf is not wf and r.event.name == event.name and any(
+            r
+            for r in runs
+            if r.wf is not wf
+            and r.event.name == event.name
+            and any(
                 any(_same_repo(t.repo, ref.repo) for t in f.tags)
-                for fs in r.facts.values() for f in _builds(fs)
+                for fs in r.facts.values()
+                for f in _builds(fs)
             )
         ]
         if candidates:
@@ -384,8 +408,12 @@ def _deploy_pipeline(
         else:
             unknowns.append(f"{read.loc}: no workflow in these files builds {ref.repo}")
         evidence.append(
-            _ev("trigger", trigger, trigger_loc,
-                f"starts on {event.name} on its own, in parallel with the build")
+            _ev(
+                "trigger",
+                trigger,
+                trigger_loc,
+                f"starts on {event.name} on its own, in parallel with the build",
+            )
         )
     if build_run is not None and build_run is not run:
         for j, fs in build_run.facts.items():
@@ -400,17 +428,24 @@ def _deploy_pipeline(
     reference = "latest"
     if ref is None:
         reference = "digest"
-        evidence.append(_ev("reference", "digest", deploy.loc, f"{deploy.detail} ships the run's own build"))
+        evidence.append(
+            _ev("reference", "digest", deploy.loc, f"{deploy.detail} ships the run's own build")
+        )
     elif ref.kind == "own" or (ref.kind == "digest" and trigger in ("needs", "workflow_run")):
         reference = "digest"
-        evidence.append(_ev("reference", "digest", read.loc, f"uses the digest of its build: {ref.text}"))
+        evidence.append(
+            _ev("reference", "digest", read.loc, f"uses the digest of its build: {ref.text}")
+        )
     elif ref.kind == "commit" and (ref.source == "head_sha" or trigger in ("needs", "push")):
         reference = "sha"
         evidence.append(_ev("reference", "sha", read.loc, f"pinned to the commit: {ref.text}"))
     else:
         why = f"mutable tag: {ref.text}"
         if ref.kind == "commit":
-            why = f"{ref.text}: under workflow_run github.sha is the branch tip when the deploy starts, not the built commit"
+            why = (
+                f"{ref.text}: under workflow_run github.sha is the branch tip when the deploy "
+                "starts, not the built commit"
+            )
         elif ref.kind == "unknown":
             why = f"cannot tell which image {ref.text} names; read as a mutable tag"
             unknowns.append(f"{read.loc}: image reference {ref.text} not recognised")
@@ -419,13 +454,17 @@ def _deploy_pipeline(
     sleep = sum(f.seconds for f in before if f.kind == "sleep")
     for f in before:
         if f.kind == "sleep":
-            evidence.append(_ev("sleep", f"{f.seconds:g}", f.loc, "sleeps before it reads the image"))
+            evidence.append(
+                _ev("sleep", f"{f.seconds:g}", f.loc, "sleeps before it reads the image")
+            )
     waits = [f for f in before if f.kind == "wait"]
     wait = None
     if waits:
         w = waits[0]
         wait = Wait(interval=w.seconds, timeout=w.timeout or 300.0)
-        evidence.append(_ev("wait", f"every {w.seconds:g} s", w.loc, "polls the registry before it deploys"))
+        evidence.append(
+            _ev("wait", f"every {w.seconds:g} s", w.loc, "polls the registry before it deploys")
+        )
         if not w.timeout:
             unknowns.append(f"{w.loc}: polling loop without a visible bound; timeout read as 300 s")
     guards = [f for f in facts if f.kind == "guard"]
@@ -435,7 +474,9 @@ def _deploy_pipeline(
     mirror = any(f.kind == "mirror" for f in before)
     if mirror:
         m = next(f for f in before if f.kind == "mirror")
-        evidence.append(_ev("mirror", True, m.loc, f"pushes the pulled image to {m.ref.repo if m.ref else '?'}"))
+        evidence.append(
+            _ev("mirror", True, m.loc, f"pushes the pulled image to {m.ref.repo if m.ref else '?'}")
+        )
     # concurrency
     if trigger == "needs":
         # workflow-level or build-job group: the whole run; a group on the deploy job: deploys
@@ -448,7 +489,10 @@ def _deploy_pipeline(
     else:
         build_reading = _group_for(build_run, build_job, "build") if build_run else None
         deploy_reading = _group_for(run, jid, "deploy")
-    for reading, knob in ((build_reading, "build_concurrency"), (deploy_reading, "deploy_concurrency")):
+    for reading, knob in (
+        (build_reading, "build_concurrency"),
+        (deploy_reading, "deploy_concurrency"),
+    ):
         conc = _concurrency(reading)
         if reading is None:
             evidence.append(_ev(knob, "none", None, "no concurrency group"))
@@ -473,10 +517,23 @@ def _deploy_pipeline(
         guard=guard,  # type: ignore[arg-type]
         mirror=mirror,
     )
+    extra: dict[str, Any] = {"read": read}
+    if trigger == "needs" and wf.concurrency is not None and build_reading and build_reading.cancel:
+        shared = []
+        for other, _ in events_of(wf):
+            if other == event:
+                continue
+            octx = with_env(event_context(other, wf.name, _default_branch(wf)), wf.env)
+            value = interpolate(wf.concurrency.group, octx)
+            same = isinstance(value, str) and value == build_reading.value
+            if same and not _runs(wf, octx, []).get(jid, False):
+                shared.append(other.describe())
+        extra["cancel_shared"] = shared
     dispatch = wf.triggers["workflow_dispatch"].loc if "workflow_dispatch" in wf.triggers else None
     build_name = build_run.wf.name if build_run else "?"
     return Pipeline(
-        name=f"{build_name} -> {wf.name} [{event.describe()}]" if build_run is not run
+        name=f"{build_name} -> {wf.name} [{event.describe()}]"
+        if build_run is not run
         else f"{wf.name} [{event.describe()}]",
         event=event,
         strategy=strategy,
@@ -492,5 +549,5 @@ def _deploy_pipeline(
         groups=tuple(groups),
         dispatch=dispatch,
         trigger_loc=trigger_loc,
-        extra={"read": read},
+        extra=extra,
     )

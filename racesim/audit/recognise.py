@@ -18,6 +18,7 @@ from typing import Any
 from racesim.audit.context import Event, with_env, with_inputs
 from racesim.audit.expr import Sym, condition, interpolate
 from racesim.audit.graph import Job, Loc, Step, Workflow
+from racesim.audit.yamlread import Doc
 
 __all__ = ["Fact", "Ref", "classify_ref", "job_facts"]
 
@@ -58,7 +59,7 @@ class Fact:
 def classify_ref(text: str) -> Ref:
     """Classify a rendered image reference (``<...>`` marks values unknown until run time)."""
     text = text.strip().strip("'\"")
-    if "@sha256:" in text or "digest" in text.lower():
+    if "@sha256:" in text or "digest" in text.lower() or "@" in text.split("/")[-1]:
         repo = text.split("@")[0]
         return Ref(text, repo, "digest")
     head, _, tag = text.rpartition(":")
@@ -187,20 +188,27 @@ def _script_facts(step: Step, script: str, loc_of: Any, job: str) -> list[Fact]:
             facts.append(Fact("sleep", loc, seconds=float(m.group(1)), job=job))
             continue
         if "ssh" in words[:1] and "docker pull" in cmd:
-            ref = re.search(r"docker\s+pull\s+(\S+)", cmd)
+            pulled = re.search(r"docker\s+pull\s+(\S+)", cmd)
             facts.append(
-                Fact("deploy", loc, classify_ref(ref.group(1) if ref else "<unknown>"), detail="ssh docker pull", job=job)
+                Fact(
+                    "deploy",
+                    loc,
+                    classify_ref(pulled.group(1) if pulled else "<unknown>"),
+                    detail="ssh docker pull",
+                    job=job,
+                )
             )
             continue
         if re.search(r"git\s+merge-base\s+--is-ancestor", cmd):
             facts.append(Fact("guard", loc, detail="newer_than_live", job=job))
             continue
-        if re.search(r"git\s+(fetch|ls-remote)\b", cmd) and "tip" not in (f.detail for f in facts):
-            if re.search(r"rev-parse|ls-remote", script) and (
-                COMMIT_SHA in script or HEAD_SHA in script
-            ):
-                facts.append(Fact("guard", loc, detail="tip_of_main", job=job))
-                continue
+        if (
+            re.search(r"git\s+(fetch|ls-remote)\b", cmd)
+            and re.search(r"rev-parse|ls-remote", script)
+            and (COMMIT_SHA in script or HEAD_SHA in script)
+        ):
+            facts.append(Fact("guard", loc, detail="tip_of_main", job=job))
+            continue
         if words[:2] == ["docker", "pull"] and len(words) > 2:
             facts.append(Fact("pull", loc, classify_ref(words[-1]), job=job))
         elif words[:2] == ["docker", "tag"] and len(words) > 3:
@@ -218,29 +226,52 @@ def _script_facts(step: Step, script: str, loc_of: Any, job: str) -> list[Fact]:
                 facts.append(Fact(kind, loc, tags=(classify_ref(tag),), job=job))
         elif words[:3] == ["gcloud", "run", "deploy"]:
             image = _option(words, "--image")
-            ref = classify_ref(image) if image else None
-            facts.append(Fact("deploy", loc, ref, detail="gcloud run deploy", job=job))
+            facts.append(
+                Fact(
+                    "deploy",
+                    loc,
+                    classify_ref(image) if image else None,
+                    detail="gcloud run deploy",
+                    job=job,
+                )
+            )
         elif words[:3] == ["kubectl", "set", "image"]:
             target = next((w for w in words[3:] if "=" in w and not w.startswith("-")), "")
             facts.append(
-                Fact("deploy", loc, classify_ref(target.partition("=")[2]), detail="kubectl set image", job=job)
+                Fact(
+                    "deploy",
+                    loc,
+                    classify_ref(target.partition("=")[2]),
+                    detail="kubectl set image",
+                    job=job,
+                )
             )
         elif words[:2] == ["kubectl", "apply"]:
-            facts.append(Fact("deploy", loc, Ref(cmd, "", "unknown"), detail="kubectl apply", job=job))
+            facts.append(
+                Fact("deploy", loc, Ref(cmd, "", "unknown"), detail="kubectl apply", job=job)
+            )
         elif words[:1] == ["helm"] and len(words) > 1 and words[1] in ("upgrade", "install"):
             tag = next((w.partition("=")[2] for w in words if w.startswith("image.tag=")), None)
             if tag is None:
                 for i, w in enumerate(words):
-                    if w == "--set" and i + 1 < len(words) and words[i + 1].startswith("image.tag="):
+                    if (
+                        w == "--set"
+                        and i + 1 < len(words)
+                        and words[i + 1].startswith("image.tag=")
+                    ):
                         tag = words[i + 1].partition("=")[2]
-            ref = classify_ref(f"chart:{tag}") if tag else Ref(cmd, "", "unknown")
-            facts.append(Fact("deploy", loc, ref, detail="helm upgrade", job=job))
+            chart = classify_ref(f"chart:{tag}") if tag else Ref(cmd, "", "unknown")
+            facts.append(Fact("deploy", loc, chart, detail="helm upgrade", job=job))
         elif words[:3] == ["aws", "ecs", "update-service"]:
-            facts.append(Fact("deploy", loc, Ref(cmd, "", "unknown"), detail="aws ecs update-service", job=job))
+            facts.append(
+                Fact(
+                    "deploy", loc, Ref(cmd, "", "unknown"), detail="aws ecs update-service", job=job
+                )
+            )
         elif words[:1] in (["fly"], ["flyctl"]) and "deploy" in words:
             image = _option(words, "--image", "-i")
-            ref = classify_ref(image) if image else None
-            facts.append(Fact("deploy", loc, ref, detail="fly deploy", job=job))
+            fly = classify_ref(image) if image else None
+            facts.append(Fact("deploy", loc, fly, detail="fly deploy", job=job))
         else:
             for pattern, name in _CHECKOUT_DEPLOYS:
                 if pattern.search(cmd):
@@ -249,16 +280,24 @@ def _script_facts(step: Step, script: str, loc_of: Any, job: str) -> list[Fact]:
     return facts
 
 
-def _tag_rules(meta: Mapping[str, Any], ctx: Mapping[str, Any], event: Event, default: str) -> tuple[Ref, ...]:
+def _tag_rules(
+    meta: Mapping[str, Any], ctx: Mapping[str, Any], event: Event, default: str
+) -> tuple[Ref, ...]:
     images = [i.strip() for i in _render(meta.get("images"), ctx).splitlines() if i.strip()]
     image = images[0] if images else "<image>"
     is_default = event.ref == f"refs/heads/{default}" or event.name == "workflow_run"
-    branch = event.ref.removeprefix("refs/heads/") if event.ref and event.ref.startswith("refs/heads/") else None
+    branch = (
+        event.ref.removeprefix("refs/heads/")
+        if event.ref and event.ref.startswith("refs/heads/")
+        else None
+    )
     is_tag = event.ref_kind == "tag" or event.name == "release"
     tags: list[Ref] = []
     semver = False
     for raw_line in str(meta.get("tags") or "").splitlines():
-        line = raw_line.split("#")[0].strip() if raw_line.strip().startswith("#") else raw_line.strip()
+        line = (
+            raw_line.split("#")[0].strip() if raw_line.strip().startswith("#") else raw_line.strip()
+        )
         if not line:
             continue
         fields: dict[str, str] = {}
@@ -266,12 +305,12 @@ def _tag_rules(meta: Mapping[str, Any], ctx: Mapping[str, Any], event: Event, de
             k, _, v = part.partition("=")
             fields[k.strip()] = v.strip()
         enable = fields.get("enable", "true")
-        if "is_default_branch" in enable:
-            if not is_default:
-                continue
-        elif "${{" in enable:
-            if condition(enable, ctx) is False:
-                continue
+        if ("is_default_branch" in enable and not is_default) or (
+            "is_default_branch" not in enable
+            and "${{" in enable
+            and condition(enable, ctx) is False
+        ):
+            continue
         kind = fields.get("type", "")
         if kind == "raw":
             value = _render(fields.get("value", ""), ctx)
@@ -291,7 +330,7 @@ def _tag_rules(meta: Mapping[str, Any], ctx: Mapping[str, Any], event: Event, de
             tags.append(Ref(f"{image}:edge", image, "mutable"))
     flavor = _render(meta.get("flavor"), ctx)
     m = re.search(r"latest\s*=\s*(\S+)", flavor)
-    latest = (m.group(1).lower() if m else "auto")
+    latest = m.group(1).lower() if m else "auto"
     if latest == "true" or (latest == "auto" and is_tag and semver):
         tags.append(Ref(f"{image}:latest", image, "mutable"))
     return tuple(tags)
@@ -327,7 +366,16 @@ def job_facts(
                 tags = tuple(
                     classify_ref(t) for t in re.split(r"[,\n]", _render(raw, sctx)) if t.strip()
                 )
-            facts.append(Fact("build", loc, tags=tags, job=job.id, step_id=step.id, detail="docker/build-push-action"))
+            facts.append(
+                Fact(
+                    "build",
+                    loc,
+                    tags=tags,
+                    job=job.id,
+                    step_id=step.id,
+                    detail="docker/build-push-action",
+                )
+            )
             continue
         if uses == "google-github-actions/deploy-cloudrun":
             image = step.with_.get("image")
@@ -339,13 +387,19 @@ def job_facts(
             continue
         if uses == "aws-actions/amazon-ecs-deploy-task-definition":
             ref = metas.get("__ecs__", (Ref("<task definition>", "", "unknown"),))[0]
-            facts.append(Fact("deploy", loc, ref, detail="amazon-ecs-deploy-task-definition", job=job.id))
+            facts.append(
+                Fact("deploy", loc, ref, detail="amazon-ecs-deploy-task-definition", job=job.id)
+            )
             continue
         if uses == "firebaseextended/action-hosting-deploy":
             channel = _render(step.with_.get("channelId", ""), sctx)
             if channel == "live":
                 project = _render(step.with_.get("projectId", ""), sctx)
-                facts.append(Fact("deploy", loc, None, detail=f"firebase hosting live ({project})", job=job.id))
+                facts.append(
+                    Fact(
+                        "deploy", loc, None, detail=f"firebase hosting live ({project})", job=job.id
+                    )
+                )
             continue
         if uses in _CHECKOUT_ACTIONS:
             facts.append(Fact("deploy", loc, None, detail=uses, job=job.id))
@@ -353,12 +407,18 @@ def job_facts(
         if step.run:
             script = _shell_env(_render(step.run, sctx), sctx["env"])
             first = step.run_line
-            block = step.loc.file and _is_block(wf, step)
+            block = _is_block(wf, step)
             doc = wf.doc if step.loc.file == wf.doc.path else None
 
-            def loc_of(offset: int, _first: int = first, _block: bool = block, _step: Step = step) -> Loc:
+            def loc_of(
+                offset: int,
+                _first: int = first,
+                _block: bool = block,
+                _step: Step = step,
+                _doc: Doc | None = doc,
+            ) -> Loc:
                 line = _first + (1 if _block else 0) + offset
-                text = doc.line_text(line) if doc is not None else _step.loc.text
+                text = _doc.line_text(line) if _doc is not None else _step.loc.text
                 return Loc(_step.loc.file, line, text)
 
             facts.extend(_step_outputs(_script_facts(step, script, loc_of, job.id), step))
@@ -374,16 +434,17 @@ def _resolve_pushes(facts: list[Fact]) -> list[Fact]:
         if f.kind == "tag" and f.ref is not None and f.tags:
             origin[f.ref.text] = f.tags[0].text
     out: list[Fact] = []
-    for f in facts:
-        if f.kind == "push" and f.ref is not None:
-            src = f.ref.text
+    for fact in facts:
+        if fact.kind == "push" and fact.ref is not None:
+            pushed: Ref = fact.ref
+            src = pushed.text
             while src in origin and src not in built and src not in pulled:
                 src = origin.pop(src)
             if src in pulled:
-                f = replace(f, kind="mirror")
+                fact = replace(fact, kind="mirror")
             elif src in built or not pulled:
-                f = replace(f, kind="build", tags=(f.ref,), ref=None)
-        out.append(f)
+                fact = replace(fact, kind="build", tags=(pushed,), ref=None)
+        out.append(fact)
     return out
 
 
@@ -400,7 +461,9 @@ def _image_ref(text: str, facts: list[Fact]) -> Ref:
             kinds = {t.kind for t in build.tags}
             kind = "commit" if "commit" in kinds else "own"
             source = "own build" if kind == "own" else "github.sha"
-            return Ref(text or "<own build>", build.tags[0].repo if build.tags else "", kind, source)
+            return Ref(
+                text or "<own build>", build.tags[0].repo if build.tags else "", kind, source
+            )
         return Ref(text, "", "unknown")
     return classify_ref(text)
 

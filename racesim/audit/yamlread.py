@@ -18,7 +18,7 @@ from ruamel.yaml.error import YAMLError
 
 from racesim.errors import InputError
 
-__all__ = ["Doc", "key_line", "load_yaml", "item_line"]
+__all__ = ["Doc", "item_line", "key_line", "load_yaml"]
 
 
 @dataclass(frozen=True)
