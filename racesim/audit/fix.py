@@ -174,10 +174,16 @@ def fixed_texts(result: Audit) -> dict[str, tuple[str, str]]:
 
 
 def fix_patch(result: Audit) -> str:
-    """The fix as one unified diff (empty when nothing needs fixing)."""
+    """The fix as one unified diff (empty when nothing needs fixing).
+
+    Paths are relative to the first audited folder, so ``patch -p1`` (or ``git apply`` at a
+    repository root) applies it there.
+    """
     chunks: list[str] = []
+    first = Path(result.paths[0]) if result.paths else Path()
+    base = first if first.is_dir() else first.parent
     for path, (old, new) in fixed_texts(result).items():
-        rel = os.path.relpath(path)
+        rel = os.path.relpath(path, base)
         chunks.extend(
             difflib.unified_diff(
                 old.splitlines(keepends=True),
