@@ -10,11 +10,11 @@ import shutil
 from pathlib import Path
 
 import pytest
+from audit_helpers import FAST, audited, case, ids
 
 from racesim.audit import audit
 from racesim.audit.fix import apply_patch, fix_patch
 from racesim.strategies import Concurrency
-from audit_helpers import FAST, audited, case, ids
 
 
 def _one(result, fragment: str):  # type: ignore[no-untyped-def]
