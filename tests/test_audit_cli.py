@@ -26,7 +26,7 @@ def test_audit_exits_0_when_nothing_reaches_fail_on(capsys: pytest.CaptureFixtur
 
 
 def test_json_has_the_stable_keys(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run_cli(
+    _code, out, _ = run_cli(
         ["audit", str(case("denhamparry-talks-54", "after")), *FAST, "--json"], capsys
     )
     data = json.loads(out)
@@ -51,7 +51,7 @@ def test_json_has_the_stable_keys(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_sarif(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run_cli(
+    _code, out, _ = run_cli(
         ["audit", str(case("unifi-os-kubernetes-21", "before")), *FAST, "--sarif"], capsys
     )
     log = json.loads(out)
@@ -66,7 +66,7 @@ def test_bad_input_is_one_line_and_exit_2(
 ) -> None:
     bad = tmp_path / "wf.yml"
     bad.write_text("on: [push\n", encoding="utf-8")
-    code, out, err = run_cli(["audit", str(bad)], capsys)
+    code, _out, err = run_cli(["audit", str(bad)], capsys)
     assert code == 2 and str(bad) in err and len(err.strip().splitlines()) == 1
     code, _, err = run_cli(["audit", str(tmp_path / "missing")], capsys)
     assert code == 2 and "no such file" in err
