@@ -163,3 +163,15 @@ def test_fuzz_any_workflow_file_is_read_or_rejected_with_an_input_error(
             except InputError as exc:
                 error = exc
             assert error is None or str(path) in str(error)
+
+
+def test_every_finding_id_is_documented_with_its_severity() -> None:
+    import re
+
+    from racesim.audit.findings import CODES
+
+    page = (Path(__file__).resolve().parents[1] / "docs/reference/findings.md").read_text()
+    sections = dict(re.findall(r"^## (RS\d+)\n\n\*\*([^*]*)\*\*", page, re.M))
+    assert set(sections) == set(CODES)
+    for code, (severity, title) in CODES.items():
+        assert sections[code].startswith(severity) and title.split()[0] in sections[code]
