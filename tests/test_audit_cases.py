@@ -185,4 +185,8 @@ def test_the_fix_keeps_comments(tmp_path: Path) -> None:
     after = (copy / "cloudrun-deploy.yml").read_text()
     comments = [line for line in before.splitlines() if line.strip().startswith("#")]
     assert comments and all(c in after.splitlines() for c in comments)
-    assert "sha-${{ github.event.workflow_run.head_sha }}" in after
+    assert "sha-${{ github.event.workflow_run.head_sha || github.sha }}" in after
+    # the job's `if:` is replaced where it was, under its comment
+    lines = after.splitlines()
+    at = next(i for i, line in enumerate(lines) if "Only deploy if the build" in line)
+    assert lines[at + 1].strip().startswith("if: ${{ github.event.workflow_run.conclusion")

@@ -26,7 +26,8 @@ from racesim.audit import Audit
 
 __all__ = ["apply_patch", "fix_patch", "fixed_texts"]
 
-HEAD = "${{ github.event.workflow_run.head_sha }}"
+#: the commit a workflow_run deploy ships (a manual dispatch falls back to the run's own sha)
+HEAD = "${{ github.event.workflow_run.head_sha || github.sha }}"
 
 
 def _group_block(name_key: str, cancel: bool = True) -> list[str]:
@@ -85,12 +86,12 @@ def _job_if(lines: list[str], job: str, condition: str) -> list[str]:
         m = re.match(rf"^(\s+){re.escape(job)}\s*:\s*$", lines[i])
         if m:
             indent = m.group(1) * 2 if len(m.group(1)) == 2 else m.group(1) + "  "
-            j = i + 1
             lines = list(lines)
+            j = i + 1
             while j < len(lines) and (lines[j].startswith(indent) or not lines[j].strip()):
                 if re.match(rf"^{indent}if\s*:", lines[j]):
-                    del lines[j]
-                    continue
+                    lines[j] = f"{indent}if: {condition}"  # replaced in place
+                    return lines
                 j += 1
             return [*lines[: i + 1], f"{indent}if: {condition}", *lines[i + 1 :]]
     return lines
