@@ -501,6 +501,11 @@ def _deploy_pipeline(
             evidence.append(_ev(knob, _conc_text(conc), reading.loc, f"group {reading.reason}"))
             if reading.serialises is None:
                 unknowns.append(f"{reading.loc}: concurrency group {reading.reason}")
+    if build_facts:
+        pushed = ", ".join(dict.fromkeys(t.text for f in build_facts for t in f.tags))
+        evidence.insert(
+            1, _ev("build", build_job or "?", build_facts[0].loc, f"the build pushes {pushed}")
+        )
     build_conc = _concurrency(build_reading)
     deploy_conc = _concurrency(deploy_reading)
     if reference == "digest" and trigger not in ("needs", "workflow_run"):

@@ -461,9 +461,8 @@ def _image_ref(text: str, facts: list[Fact]) -> Ref:
             kinds = {t.kind for t in build.tags}
             kind = "commit" if "commit" in kinds else "own"
             source = "own build" if kind == "own" else "github.sha"
-            return Ref(
-                text or "<own build>", build.tags[0].repo if build.tags else "", kind, source
-            )
+            shown = f"{build.tags[0].text} (this job's build)" if build.tags else "<own build>"
+            return Ref(shown, build.tags[0].repo if build.tags else "", kind, source)
         return Ref(text, "", "unknown")
     return classify_ref(text)
 

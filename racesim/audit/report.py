@@ -95,7 +95,8 @@ def to_text(a: Audit) -> str:
             lines.append(f"     unknown: {u}")
         lines.append("   verdicts (property search, up to 2 pushes):")
         for name, v in j.verdicts.items():
-            lines.append(f"     {name}: {'holds' if v.holds else f'BREAKS ({v.pushes} push)'}")
+            plural = "push" if v.pushes == 1 else "pushes"
+            lines.append(f"     {name}: {'holds' if v.holds else f'BREAKS ({v.pushes} {plural})'}")
             if not v.holds:
                 lines.extend(f"         {line}" for line in v.explanation.splitlines())
         wrong = "P(latest wrong)" if p.strategy.trigger == "none" else "P(final wrong)"
