@@ -90,3 +90,13 @@ def test_emit_prints_and_writes(capsys: pytest.CaptureFixture[str], tmp_path: Pa
     assert "strategy: pinned" in out
     code, _, err = run_cli(["emit", "nope"], capsys)
     assert code == 2 and "unknown strategy" in err
+
+
+def test_emit_reads_a_strategy_table(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    spec = tmp_path / "mine.toml"
+    spec.write_text('[strategy]\npreset = "pinned"\nsleep = 30\n', encoding="utf-8")
+    code, out, _ = run_cli(["emit", str(spec)], capsys)
+    assert code == 0 and "run: sleep 30" in out
+    spec.write_text('[strategy]\ntrigger = "sideways"\n', encoding="utf-8")
+    code, _, err = run_cli(["emit", str(spec)], capsys)
+    assert code == 2 and str(spec) in err and "strategy.trigger" in err

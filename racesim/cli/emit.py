@@ -6,7 +6,9 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from racesim.strategies import preset_names
+from racesim.errors import InputError
+from racesim.strategies import Strategy, parse_strategy, preset_names, strategy_from_table
+from racesim.tomlio import read_toml_file
 
 
 def register(sub: Any) -> None:
@@ -17,7 +19,12 @@ def register(sub: Any) -> None:
         "that implement STRATEGY for an image and a Cloud Run service. `racesim audit` of the "
         "result gives the strategy back.",
     )
-    p.add_argument("strategy", metavar="STRATEGY", help=f"a preset: {', '.join(preset_names())}")
+    p.add_argument(
+        "strategy",
+        metavar="STRATEGY",
+        help=f"a preset ({', '.join(preset_names())}) or a TOML file whose [strategy] table "
+        "sets knobs (as in a scenario file)",
+    )
     p.add_argument("--image", default="ghcr.io/acme/app", help="image the build pushes")
     p.add_argument("--service", default="app", help="Cloud Run service")
     p.add_argument("--region", default="europe-west1", help="Cloud Run region")
@@ -30,11 +37,21 @@ def register(sub: Any) -> None:
     p.set_defaults(run=run)
 
 
+def _strategy(spec: str) -> Strategy:
+    """A preset name, or the ``[strategy]`` table of a TOML file (errors name the file)."""
+    if not spec.endswith(".toml"):
+        return parse_strategy(spec, "STRATEGY")
+    data, source = read_toml_file(spec)
+    try:
+        return strategy_from_table(data.get("strategy", data), "strategy")
+    except InputError as exc:
+        raise exc.in_source(source) from None
+
+
 def run(args: argparse.Namespace) -> int:
     from racesim.audit.emit import Target, emit
-    from racesim.strategies import parse_strategy
 
-    strategy = parse_strategy(args.strategy, "STRATEGY")
+    strategy = _strategy(args.strategy)
     files = emit(strategy, Target(args.image, args.service, args.region, args.deploy_image))
     if args.out is None:
         for name, text in files.items():
