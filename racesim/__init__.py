@@ -3,7 +3,8 @@
 The public API is what this module exports, plus the documented subpackages: ``racesim.scenarios``,
 ``racesim.incidents``, ``racesim.montecarlo``, ``racesim.summary``, ``racesim.matrix``,
 ``racesim.plot``, ``racesim.testing`` (the property-testing kit), ``racesim.proof`` (proofs with
-an SMT solver) and ``racesim.classroom``.
+an SMT solver), ``racesim.classroom`` and ``racesim.audit`` (read GitHub Actions workflows;
+``racesim.audit.emit`` writes them).
 Everything else (the engine's internals, ``racesim.cli``) may change without notice.
 """
 

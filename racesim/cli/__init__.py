@@ -11,12 +11,12 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
-from racesim.cli import check, compare, demo, matrix, prove, replay, sweep
+from racesim.cli import audit, check, compare, demo, emit, matrix, prove, replay, sweep
 from racesim.errors import RacesimError
 
 __all__ = ["main"]
 
-COMMANDS = (replay, compare, sweep, matrix, check, prove, demo)
+COMMANDS = (replay, compare, sweep, matrix, check, prove, demo, audit, emit)
 
 
 class _Parser(argparse.ArgumentParser):

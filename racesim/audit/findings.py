@@ -1,0 +1,294 @@
+"""Findings with stable ids: what an audit reports, each with severity, ``file:line`` and a link.
+
+Ids never change meaning once published; :data:`CODES` is the catalogue that
+``docs/reference/findings.md`` documents (a test checks the two agree). Findings are derived from
+a pipeline's mapped knobs and from the model's verdicts, never from the YAML text alone, so a
+finding says what can happen, not which keyword is missing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from racesim.audit.graph import Loc
+from racesim.audit.judge import Judgement
+from racesim.audit.mapping import Pipeline
+
+__all__ = ["CODES", "DOCS", "SEVERITIES", "Finding", "findings_for"]
+
+DOCS = "https://racesim.readthedocs.io/en/latest/reference/findings/"
+
+#: severity order, lowest first
+SEVERITIES = ("note", "warning", "error")
+
+#: id -> (severity, title)
+CODES: dict[str, tuple[str, str]] = {
+    "RS101": ("error", "deploy races the build on a mutable tag"),
+    "RS102": ("error", "builds can overwrite a mutable tag out of order"),
+    "RS103": ("error", "concurrency group never matches across runs"),
+    "RS104": ("error", "an older deploy can finish last"),
+    "RS105": ("error", "serialised deploys still go backwards"),
+    "RS106": ("error", "workflow_run deploy not pinned to head_sha"),
+    "RS107": ("error", "workflow_run deploy without a success gate"),
+    "RS108": ("warning", "sleep used as synchronisation"),
+    "RS109": ("warning", "manual dispatch deploys whatever the mutable tag holds"),
+    "RS110": ("warning", "a per-commit tag is put on an image pulled by a mutable tag"),
+    "RS111": ("warning", "pull requests deploy to one shared target"),
+    "RS112": ("warning", "a cancel-in-progress group shared with runs that do not deploy"),
+    "RS113": ("warning", "freshness guard has a check-then-act window"),
+}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One finding: a stable id, its severity, where, and a sentence a reviewer understands."""
+
+    id: str
+    severity: str
+    file: str
+    line: int
+    message: str
+    pipeline: str = ""
+
+    @property
+    def title(self) -> str:
+        return CODES[self.id][1]
+
+    @property
+    def url(self) -> str:
+        return f"{DOCS}#{self.id.lower()}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "severity": self.severity,
+            "file": self.file,
+            "line": self.line,
+            "message": self.message,
+            "title": self.title,
+            "url": self.url,
+            "pipeline": self.pipeline,
+        }
+
+
+def _at(code: str, loc: Loc | None, message: str, p: Pipeline, fallback: Loc | None) -> Finding:
+    where = loc or fallback
+    severity = CODES[code][0]
+    if p.event.name in ("pull_request", "pull_request_target") and severity == "error":
+        severity = "warning"  # a preview target, not production
+    return Finding(
+        code, severity, where.file if where else "", where.line if where else 0, message, p.name
+    )
+
+
+def _broken(j: Judgement, *names: str) -> list[str]:
+    return [n for n in names if n in j.verdicts and not j.verdicts[n].holds]
+
+
+def findings_for(p: Pipeline, j: Judgement) -> list[Finding]:
+    """Every finding of pipeline `p` given its judgement `j`."""
+    s = p.strategy
+    out: list[Finding] = []
+    read = p.extra.get("read")
+    read_loc = read.loc if read is not None else None
+    fallback = p.trigger_loc
+    tags = ", ".join(t.text for t in p.mutable_tags) or "a mutable tag"
+    build_loc = p.build_facts[0].loc if p.build_facts else fallback
+    for reading in p.groups:
+        if reading.serialises is False:
+            code_sev = "error" if reading.dims & {"run", "commit"} else "warning"
+            f = _at(
+                "RS103",
+                reading.loc,
+                f"concurrency group `{reading.raw}` {reading.reason}, so it never "
+                "serialises these runs"
+                + (" and cancel-in-progress never fires" if reading.cancel else ""),
+                p,
+                fallback,
+            )
+            out.append(
+                Finding(
+                    f.id,
+                    code_sev if f.severity == "error" else f.severity,
+                    f.file,
+                    f.line,
+                    f.message,
+                    f.pipeline,
+                )
+            )
+    if s.trigger == "none":
+        if _broken(j, "latest_ends_on_newest"):
+            out.append(
+                _at(
+                    "RS102",
+                    build_loc,
+                    f"runs of {p.event.describe()} push {tags} in "
+                    "parallel with nothing ordering them: the run that finishes last owns "
+                    "the tag, which can be an older commit",
+                    p,
+                    fallback,
+                )
+            )
+        return out
+    if s.trigger == "push" and s.reference == "latest" and _broken(j, "never_stale"):
+        out.append(
+            _at(
+                "RS101",
+                read_loc,
+                f"the deploy starts on the same push as the build and "
+                f"reads `{read.ref.text if read and read.ref else tags}` with nothing making "
+                "it wait for the build's push: it can ship the previous image",
+                p,
+                fallback,
+            )
+        )
+    if s.reference == "latest" and s.build_concurrency is None and p.mutable_tags:
+        out.append(
+            _at(
+                "RS102",
+                build_loc,
+                f"builds push {tags} in parallel with no concurrency "
+                "group: an older build can push last and the deploy reads it",
+                p,
+                fallback,
+            )
+        )
+    if s.trigger == "workflow_run" and s.reference == "latest":
+        out.append(
+            _at(
+                "RS106",
+                read_loc,
+                "the deploy reads a mutable reference instead of "
+                "`github.event.workflow_run.head_sha` (or the build's digest): it ships "
+                "whatever the tag holds when it pulls, not the build that triggered it",
+                p,
+                fallback,
+            )
+        )
+    if s.trigger == "workflow_run" and not s.gate:
+        out.append(
+            _at(
+                "RS107",
+                p.trigger_loc,
+                "workflow_run fires whatever the build's "
+                "conclusion; without `if: github.event.workflow_run.conclusion == "
+                "'success'` a failed build still deploys",
+                p,
+                fallback,
+            )
+        )
+    regress = _broken(j, "ends_on_newest", "never_regresses")
+    if regress:
+        deploy_serial = s.deploy_concurrency is not None or (
+            s.trigger == "needs" and s.build_concurrency is not None
+        )
+        if s.guard != "none":
+            guard = next((e.loc for e in p.evidence if e.knob == "guard"), None)
+            out.append(
+                _at(
+                    "RS113",
+                    guard,
+                    f"the `{s.guard}` check and the rollout are separate "
+                    f"steps: a newer deploy can finish between them ({', '.join(regress)} "
+                    "breaks in the model)",
+                    p,
+                    fallback,
+                )
+            )
+        elif not deploy_serial:
+            out.append(
+                _at(
+                    "RS104",
+                    p.trigger_loc,
+                    "deploys of different commits run in "
+                    "parallel with no concurrency group: the older one can finish last "
+                    f"and production ends on it ({', '.join(regress)} breaks)",
+                    p,
+                    fallback,
+                )
+            )
+        else:
+            g = next((e.loc for e in p.evidence if e.knob == "deploy_concurrency" and e.loc), None)
+            out.append(
+                _at(
+                    "RS105",
+                    g or p.trigger_loc,
+                    "deploys are serialised but superseded "
+                    "builds are not cancelled and nothing checks freshness, so they run "
+                    "in build-completion order and can still go backwards "
+                    f"({', '.join(regress)} breaks)",
+                    p,
+                    fallback,
+                )
+            )
+    if s.sleep > 0:
+        loc = next((e.loc for e in p.evidence if e.knob == "sleep"), None)
+        out.append(
+            _at(
+                "RS108",
+                loc,
+                f"a {s.sleep:g} s sleep stands in for waiting on the build: "
+                "a slower build or runner pickup still loses the race",
+                p,
+                fallback,
+            )
+        )
+    if p.dispatch is not None and s.reference == "latest":
+        out.append(
+            _at(
+                "RS109",
+                p.dispatch,
+                "a manual run deploys whatever the mutable tag "
+                "holds at that moment, which may be older than the tip",
+                p,
+                fallback,
+            )
+        )
+    for fact in p.deploy_facts:
+        if (
+            fact.kind == "tag"
+            and fact.ref is not None
+            and fact.tags
+            and fact.ref.kind in ("commit", "unknown")
+            and "<commit-sha>" in fact.ref.text
+            and fact.tags[0].kind == "mutable"
+        ):
+            out.append(
+                _at(
+                    "RS110",
+                    fact.loc,
+                    f"`{fact.ref.text}` labels with a commit an image "
+                    f"pulled as `{fact.tags[0].text}`: the label can name another commit's "
+                    "image",
+                    p,
+                    fallback,
+                )
+            )
+            break
+    if p.event.name in ("pull_request", "pull_request_target"):
+        out.append(
+            _at(
+                "RS111",
+                p.trigger_loc,
+                f"every pull request deploys to {p.target}; "
+                "different pull requests are not serialised, so the last to finish wins",
+                p,
+                fallback,
+            )
+        )
+    shared = p.extra.get("cancel_shared") or []
+    if shared:
+        where = next((r.loc for r in p.groups if r.cancel), p.trigger_loc)
+        out.append(
+            _at(
+                "RS112",
+                where,
+                f"the same group and cancel-in-progress apply to "
+                f"{', '.join(shared)}, which do not deploy: such a run cancels an "
+                "in-flight deploy",
+                p,
+                fallback,
+            )
+        )
+    return out

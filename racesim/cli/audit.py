@@ -1,0 +1,81 @@
+"""``racesim audit``: read GitHub Actions workflows, report the races they allow and the fix."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from racesim.cli._common import whole
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser(
+        "audit",
+        help="read your GitHub Actions workflows and report the deploy races they allow",
+        description="Read the workflow files under PATH (a repository, a workflows folder or "
+        "files), map every build-to-deploy path to a racesim strategy with its evidence, check "
+        "the four properties, estimate P(stale) and P(final wrong) under a scenario, and report "
+        "findings with stable ids. Exit 0 when no finding reaches --fail-on, 1 when one does, "
+        "2 on bad input.",
+    )
+    p.add_argument("paths", nargs="+", metavar="PATH", help="repository, folder or workflow file")
+    p.add_argument(
+        "--scenario",
+        default="f8af4c1",
+        metavar="NAME|PATH",
+        help="built-in scenario or scenario TOML whose timings the odds use (default: f8af4c1)",
+    )
+    p.add_argument("--trials", type=whole(1), default=200, metavar="N", help="Monte Carlo trials")
+    p.add_argument(
+        "--max-examples",
+        type=whole(1),
+        default=60,
+        metavar="N",
+        help="histories the property search generates per property (default: 60)",
+    )
+    p.add_argument("--seed", type=whole(0), default=0, metavar="S", help="seed (default: 0)")
+    out = p.add_mutually_exclusive_group()
+    out.add_argument("--json", action="store_true", help="print JSON")
+    out.add_argument("--sarif", action="store_true", help="print SARIF 2.1.0")
+    p.add_argument(
+        "--fail-on",
+        choices=["note", "warning", "error"],
+        default="error",
+        help="exit 1 when a finding reaches this severity (default: error)",
+    )
+    fix = p.add_mutually_exclusive_group()
+    fix.add_argument(
+        "--diff", action="store_true", help="print the fix as a unified diff against your files"
+    )
+    fix.add_argument("--fix", action="store_true", help="apply the fix to your files")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from racesim.audit import audit
+    from racesim.audit.fix import apply_patch, fix_patch
+    from racesim.audit.report import to_json, to_sarif, to_text
+
+    result = audit(
+        args.paths,
+        scenario=args.scenario,
+        trials=args.trials,
+        max_examples=args.max_examples,
+        seed=args.seed,
+    )
+    patch = fix_patch(result) if (args.diff or args.fix or args.json) else ""
+    if args.json:
+        data = to_json(result)
+        data["fix"] = patch or None
+        print(json.dumps(data, indent=2))
+    elif args.sarif:
+        print(json.dumps(to_sarif(result), indent=2))
+    else:
+        print(to_text(result))
+    if args.diff:
+        print(patch or "# nothing to fix", end="" if patch else "\n")
+    if args.fix and patch:
+        changed = apply_patch(result)
+        print(f"fixed {len(changed)} file(s): {', '.join(changed)}")
+    return 1 if result.fails(args.fail_on) else 0

@@ -1,0 +1,138 @@
+"""`racesim emit`: every strategy as workflow YAML that validates and that the audit reads back.
+
+The reader is the inverse of the emitter: auditing ``emit(S)`` maps back to ``S`` for every
+preset and for random strategies in the emitter's range (a hypothesis property). Emitted files
+are checked with actionlint and against GitHub's workflow JSON schema (check-jsonschema) when
+those tools are installed; otherwise those tests skip and say why.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
+
+from racesim.audit.emit import Target, emit, in_range
+from racesim.audit.graph import load_workflows
+from racesim.audit.mapping import find_pipelines
+from racesim.errors import InputError
+from racesim.strategies import PRESETS, Concurrency, Strategy, Wait
+
+EMITTABLE = {name: s for name, s in PRESETS.items() if in_range(s) is None}
+
+
+def _write(folder: Path, strategy: Strategy) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, text in emit(strategy).items():
+        (folder / name).write_text(text, encoding="utf-8")
+    return folder
+
+
+def _read_back(folder: Path) -> list[Strategy]:
+    return [p.strategy for p in find_pipelines(load_workflows([folder]))]
+
+
+def test_every_preset_but_direct_registry_is_emittable() -> None:
+    assert set(PRESETS) - set(EMITTABLE) == {"direct_registry"}
+    with pytest.raises(InputError, match="direct"):
+        emit("direct_registry")
+
+
+@pytest.mark.parametrize("name", sorted(EMITTABLE))
+def test_audit_of_an_emitted_preset_gives_the_preset_back(name: str, tmp_path: Path) -> None:
+    assert _read_back(_write(tmp_path, PRESETS[name])) == [PRESETS[name]]
+
+
+concurrency = st.none() | st.builds(Concurrency, cancel_in_progress=st.booleans())
+waits = st.none() | st.builds(
+    lambda interval, n: Wait(interval=interval, timeout=interval * n),
+    st.integers(1, 30),
+    st.integers(1, 40),
+)
+
+
+@st.composite
+def emittable(draw: st.DrawFn) -> Strategy:
+    trigger = draw(st.sampled_from(["push", "workflow_run", "needs", "none"]))
+    if trigger == "none":
+        return Strategy(trigger="none", mirror=False, build_concurrency=draw(concurrency))
+    references = ["latest", "sha"] + (["digest"] if trigger != "push" else [])
+    try:
+        return Strategy(
+            trigger=trigger,
+            gate=draw(st.booleans()) if trigger == "workflow_run" else False,
+            reference=draw(st.sampled_from(references)),
+            sleep=float(draw(st.integers(0, 120))),
+            wait=draw(waits),
+            build_concurrency=draw(concurrency),
+            deploy_concurrency=draw(concurrency),
+            guard=draw(st.sampled_from(["none", "newer_than_live", "tip_of_main"])),
+            mirror=draw(st.booleans()),
+        )
+    except InputError:
+        assume(False)
+        raise
+
+
+@given(emittable())
+def test_audit_is_the_inverse_of_emit(strategy: Strategy) -> None:
+    import tempfile
+
+    assert in_range(strategy) is None
+    with tempfile.TemporaryDirectory() as tmp:
+        assert _read_back(_write(Path(tmp), strategy)) == [strategy]
+
+
+def test_emit_uses_the_target(tmp_path: Path) -> None:
+    files = emit("pinned", Target(image="ghcr.io/me/site", service="site"))
+    text = "\n".join(files.values())
+    assert "ghcr.io/me/site:sha-${{ github.event.workflow_run.head_sha }}" in text
+    assert "gcloud run deploy site " in text
+
+
+def _samples(tmp_path: Path) -> list[Path]:
+    extra = [
+        Strategy(trigger="workflow_run", gate=True, reference="digest", mirror=False),
+        Strategy(trigger="needs", reference="digest", guard="newer_than_live", mirror=False),
+        Strategy(trigger="push", wait=Wait(5, 300), mirror=False),
+        Strategy(
+            trigger="none", mirror=False, build_concurrency=Concurrency(cancel_in_progress=True)
+        ),
+    ]
+    files = []
+    for i, s in enumerate([*EMITTABLE.values(), *extra]):
+        for name, text in emit(s).items():
+            path = tmp_path / f"{i}-{name}"
+            path.write_text(text, encoding="utf-8")
+            files.append(path)
+    return files
+
+
+def _tool(name: str) -> str:
+    found = shutil.which(name) or shutil.which(name, path=str(Path(sys.executable).parent))
+    if found is None:
+        pytest.skip(f"{name} is not installed (pip install racesim[test] provides it)")
+    return found
+
+
+def test_emitted_yaml_passes_actionlint(tmp_path: Path) -> None:
+    tool = _tool("actionlint")
+    done = subprocess.run(
+        [tool, "-no-color", *map(str, _samples(tmp_path))], capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_emitted_yaml_validates_against_the_workflow_schema(tmp_path: Path) -> None:
+    tool = _tool("check-jsonschema")
+    done = subprocess.run(
+        [tool, "--builtin-schema", "vendor.github-workflows", *map(str, _samples(tmp_path))],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
