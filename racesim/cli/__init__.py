@@ -11,12 +11,12 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
-from racesim.cli import check, compare, demo, matrix, replay, sweep
+from racesim.cli import check, compare, demo, ingest, matrix, replay, sweep
 from racesim.errors import RacesimError
 
 __all__ = ["main"]
 
-COMMANDS = (replay, compare, sweep, matrix, check, demo)
+COMMANDS = (replay, compare, sweep, matrix, check, demo, ingest)
 
 
 class _Parser(argparse.ArgumentParser):
