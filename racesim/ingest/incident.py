@@ -199,7 +199,12 @@ def draft_incident(
     for run in builds:
         if run.head_sha not in first:
             # only re-runs were saved: the first attempt's created_at is the push's run
-            first[run.head_sha] = replace(run, attempt=1, run_started=None, jobs=())
+            # (the attempts endpoint gives the attempt's own created_at, which can be 2 s after
+            # its run_started_at: the earlier of the two is the first attempt's latest bound)
+            created = min(run.created, run.queued)
+            first[run.head_sha] = replace(
+                run, attempt=1, created=created, run_started=None, jobs=()
+            )
             notes.append(f"{run.head_sha[:7]}: only attempt {run.attempt} was saved")
     pushes: list[Moment] = []
     observed: list[Observation] = []

@@ -119,6 +119,8 @@ def _job(node: Node, *, camel: bool = False, run: Run | None = None) -> Job:
 
 
 def _rest_run(node: Node, workflow_name: str | None = None) -> Run:
+    run_id, head_sha = node.integer("id"), node.text("head_sha")
+    created = _required_time(node, "created_at")
     workflow_id = node.integer("workflow_id", None)
     path = node.text("path", None)
     name = node.text("name", None) or workflow_name
@@ -129,7 +131,7 @@ def _rest_run(node: Node, workflow_name: str | None = None) -> Run:
         raise node.error("missing; a run needs a name, path or workflow_id", "name")
     attempt = node.integer("run_attempt", None, minimum=1)
     return Run(
-        id=node.integer("id"),
+        id=run_id,
         attempt=attempt or 1,
         attempt_known=attempt is not None,
         workflow=name,
@@ -138,9 +140,9 @@ def _rest_run(node: Node, workflow_name: str | None = None) -> Run:
         event=node.text("event", "unknown"),
         status=node.text("status", "completed"),
         conclusion=node.text("conclusion", None) or None,
-        head_sha=node.text("head_sha"),
+        head_sha=head_sha,
         head_branch=node.text("head_branch", None),
-        created=_required_time(node, "created_at"),
+        created=created,
         run_started=node.time("run_started_at"),
         updated=node.time("updated_at"),
         source=node.source,
@@ -148,12 +150,13 @@ def _rest_run(node: Node, workflow_name: str | None = None) -> Run:
 
 
 def _gh_run(node: Node) -> tuple[Run, list[Job]]:
+    run_id = node.integer("databaseId")
     attempt = node.integer("attempt", None, minimum=1)
     name = node.text("workflowName", None) or node.text("name", None)
     if not name:
         raise node.error("missing; give --json workflowName (or name)", "workflowName")
     run = Run(
-        id=node.integer("databaseId"),
+        id=run_id,
         attempt=attempt or 1,
         attempt_known=attempt is not None,
         workflow=name,

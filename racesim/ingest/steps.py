@@ -71,10 +71,14 @@ class StepMap:
         Jobs whose step times disagree with the job's own are skipped (hand-edited data).
         """
         pattern = re.compile(self.patterns[role], re.IGNORECASE)
+        # the default patterns skip GitHub's own steps; a pattern the user gave is taken as meant
+        skip = _FRAMEWORK if self.patterns[role] == DEFAULT_PATTERNS[role] else None
         for job in jobs:
             if not job.steps_agree:
                 continue
             for step in job.steps:
-                if not _FRAMEWORK.match(step.name) and pattern.search(step.name):
+                if skip is not None and skip.match(step.name):
+                    continue
+                if pattern.search(step.name):
                     return job, step
         return None
