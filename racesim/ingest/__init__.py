@@ -2,7 +2,7 @@
 
 :func:`read_history` reads what ``gh`` and ``gh api`` save (and webhook payloads) into typed
 records; :func:`draft_incident` turns the runs of an incident into an incident file that replays;
-:func:`fit_timings` turns many runs into a scenario whose step timings are your own.
+:mod:`racesim.ingest.timings` turns many runs into a scenario whose step timings are your own.
 """
 
 from racesim.ingest.incident import Draft, draft_incident, strategy_from_workflows

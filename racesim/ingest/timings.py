@@ -3,8 +3,9 @@
 :func:`measure` collects, over many runs, one sample per run for each step of
 :class:`~racesim.model.Durations` that run, job and step times show (the table below).
 :func:`fit` turns each step's samples into a distribution: the samples themselves
-(:class:`~racesim.timing.Empirical`) when there are enough of them, otherwise a log-normal or a
-heavy-tailed (shifted Lomax) fit, whichever has the smaller Kolmogorov-Smirnov statistic.
+(:class:`~racesim.timing.Empirical`) when there are enough of them, otherwise a log-normal or
+(from :data:`HEAVY_TAIL_MIN` samples) a heavy-tailed (shifted Lomax) fit, whichever has the smaller
+Kolmogorov-Smirnov statistic.
 :func:`scenario_toml` writes a scenario that starts from a built-in one (``base``) and replaces the
 measured steps, recording each step's sample count, date range and goodness of fit as comments.
 
