@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -137,6 +138,49 @@ def test_synthetic_workflow_run_pipeline_reproduces_its_durations(tmp_path: Path
                  "prepare", "mirror", "rollout", "deploy_verify"):  # fmt: skip
         assert got[name] == expected[name], name
     assert [a.duration for a in draft.incident.assumed] == ["registry_lag"]
+
+
+def test_merged_workflow_drafts_a_merged_job(tmp_path: Path) -> None:
+    _, _, truth = example_history(seed=6, pushes=2, merged=True)
+    history = read_history(write_example_history(tmp_path, seed=6, pushes=2, merged=True))
+    draft = draft_incident(history, build="Pipeline", deploy="Pipeline")
+    assert draft.incident.strategy.name == "merged_job"
+    result = _replays(draft.to_toml(), tmp_path)
+    first = draft.incident.pushes[0].commit
+    got = {d.duration: d.seconds for d in result.durations if d.commit == first}
+    for name in ("build_pickup", "build", "push", "build_verify", "deploy_pickup", "prepare",
+                 "mirror", "rollout", "deploy_verify"):  # fmt: skip
+        assert got[name] == truth[0][name], name
+
+
+def test_a_published_package_marks_the_push(shared_data: Path, tmp_path: Path) -> None:
+    """The recorded payload leaves the time unset; a dated copy with the commit's label counts."""
+    runs, pages, _ = example_history(seed=3, pushes=1)
+    sha = runs["workflow_runs"][0]["head_sha"]
+    for job in pages[0]["jobs"]:  # drop the push step, so only the package can show the push
+        job["steps"] = [s for s in job["steps"] if "Push" not in s["name"]]
+    payload = json.loads(
+        (
+            shared_data / "octokit-webhooks/registry_package/published.docker.payload.json"
+        ).read_text()
+    )
+    undated = tmp_path / "undated.json"
+    undated.write_text(json.dumps(payload))
+    version = payload["registry_package"]["package_version"]
+    version["container_metadata"]["labels"]["revision"] = sha
+    version["created_at"] = runs["workflow_runs"][-1]["updated_at"]  # a time inside the build
+    files = {"runs.json": runs, "jobs.json": pages[0], "package.json": payload}
+    for name, body in files.items():
+        (tmp_path / name).write_text(json.dumps(body))
+    dated = read_history([tmp_path / n for n in files])
+    draft = draft_incident(dated, build="Build", deploy="Deploy")
+    pushed = [o for o in draft.incident.observed if o.event == "build.pushed"]
+    assert [o.note for o in pushed] == ["registry_package published webhook"]
+    _replays(draft.to_toml(), tmp_path)
+    plain = read_history([tmp_path / "runs.json", tmp_path / "jobs.json", undated])
+    assert not any(
+        o.event == "build.pushed" for o in draft_incident(plain, build="Build").incident.observed
+    )
 
 
 def test_strategy_given_and_unknown(tmp_path: Path) -> None:

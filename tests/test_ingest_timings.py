@@ -29,6 +29,16 @@ def test_measure_gives_back_every_synthetic_duration(tmp_path: Path) -> None:
         assert sorted(measured[step].values) == sorted(t[step] for t in truth), step
 
 
+def test_merged_workflow_measures_the_needs_pickup(tmp_path: Path) -> None:
+    _, _, truth = example_history(seed=8, pushes=6, merged=True)
+    history = read_history(write_example_history(tmp_path, seed=8, pushes=6, merged=True))
+    measured = measure(history, build="Pipeline", deploy="Pipeline")
+    assert measured["dispatch"].values == []
+    for step in STEPS:
+        if step != "dispatch":
+            assert sorted(measured[step].values) == sorted(t[step] for t in truth), step
+
+
 def _samples(values: np.ndarray) -> Samples:
     when = datetime(2026, 1, 1, tzinfo=UTC)
     return Samples("build_pickup", "test", [float(v) for v in values], [when] * len(values))

@@ -13,7 +13,7 @@ event              time
 =================  ==========================================================================
 build.started      ``B``'s first job ``started_at``
 build.built        the push step's ``started_at``
-build.pushed       the push step's ``completed_at``
+build.pushed       the push step's ``completed_at`` (else a ``registry_package`` publication)
 build.finished     ``B``'s last job ``completed_at`` (``updated_at`` only without jobs)
 deploy.created     ``D``'s ``created_at`` (``workflow_run`` only)
 deploy.started     ``D``'s first job ``started_at``
@@ -223,6 +223,7 @@ def draft_incident(
             )
         )
         events = _build_events(build_run, steps, notes, same)
+        events += _published(history, sha, events)
         if deploy_run is not None:
             events += _deploy_events(deploy_run, chosen, steps, notes, same)
         events = _in_order(events, label, push_time, notes)
@@ -276,6 +277,26 @@ def _build_events(
         how = "last job completed" if run.ended_from == "jobs" else "updated_at (no jobs saved)"
         out.append(("build.finished", ended, f"run {run.id}: {how}"))
     return out
+
+
+def _published(
+    history: RunHistory, sha: str, events: list[tuple[str, datetime, str]]
+) -> list[tuple[str, datetime, str]]:
+    """``build.pushed`` from a ``registry_package`` webhook when no push step showed it.
+
+    A package version whose image ``revision`` label is the commit, with a publication time,
+    says when the image reached GitHub Packages.
+    """
+    if any(e == "build.pushed" for e, _, _ in events):
+        return []
+    times = [
+        p.time
+        for p in history.packages
+        if p.time is not None and p.revision is not None and sha.startswith(p.revision)
+    ]
+    if not times:
+        return []
+    return [("build.pushed", min(times), "registry_package published webhook")]
 
 
 def _deploy_events(

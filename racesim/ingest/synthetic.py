@@ -81,13 +81,14 @@ def _run(run_id: int, name: str, event: str, sha: str, created: datetime, ended:
 
 
 def example_history(
-    seed: int = 0, pushes: int = 40, scenario: str = "f8af4c1"
+    seed: int = 0, pushes: int = 40, scenario: str = "f8af4c1", *, merged: bool = False
 ) -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, float]]]:
     """``(runs list, jobs pages, durations)``: `pushes` build and deploy runs, seeded.
 
     Each push's durations are drawn from `scenario` and rounded to whole seconds; the third item
     gives them back so that tests can compare. Job queue time is folded into pickup: each job is
-    created when it starts.
+    created when it starts. With `merged`, one ``Pipeline`` workflow runs a ``deploy`` job that
+    needs the ``build`` job (no dispatch).
     """
     rng = np.random.default_rng(seed)
     model = load_scenario(scenario)
@@ -114,13 +115,15 @@ def example_history(
                 ("Verify image", d["build_verify"]),
             ],
         )
-        pages.append({"total_count": 1, "jobs": [job]})
-        runs.append(_run(build_id, "Build", "push", sha, push, build_end))
-        created = build_end + timedelta(seconds=d["dispatch"])
+        build_job = job
+        if not merged:
+            pages.append({"total_count": 1, "jobs": [job]})
+            runs.append(_run(build_id, "Build", "push", sha, push, build_end))
+        created = build_end + timedelta(seconds=0 if merged else d["dispatch"])
         start = created + timedelta(seconds=d["deploy_pickup"])
         job, deploy_end = _job(
             5001 + 2 * k,
-            deploy_id,
+            build_id if merged else deploy_id,
             "deploy",
             start,
             [
@@ -130,19 +133,28 @@ def example_history(
                 ("Smoke test", d["deploy_verify"]),
             ],
         )
-        pages.append({"total_count": 1, "jobs": [job]})
-        runs.append(_run(deploy_id, "Deploy", "workflow_run", sha, created, deploy_end))
+        if merged:
+            pages.append({"total_count": 2, "jobs": [build_job, job]})
+            runs.append(_run(build_id, "Pipeline", "push", sha, push, deploy_end))
+        else:
+            pages.append({"total_count": 1, "jobs": [job]})
+            runs.append(_run(deploy_id, "Deploy", "workflow_run", sha, created, deploy_end))
     runs.sort(key=lambda r: str(r["created_at"]), reverse=True)  # the API lists newest first
     return {"total_count": len(runs), "workflow_runs": runs}, pages, truth
 
 
 def write_example_history(
-    directory: str | Path, seed: int = 0, pushes: int = 40, scenario: str = "f8af4c1"
+    directory: str | Path,
+    seed: int = 0,
+    pushes: int = 40,
+    scenario: str = "f8af4c1",
+    *,
+    merged: bool = False,
 ) -> list[Path]:
     """Write ``runs.json`` and ``jobs.json`` (``--paginate`` pages) into `directory`."""
     folder = Path(directory)
     folder.mkdir(parents=True, exist_ok=True)
-    runs, pages, _ = example_history(seed, pushes, scenario)
+    runs, pages, _ = example_history(seed, pushes, scenario, merged=merged)
     (folder / "runs.json").write_text(json.dumps(runs, indent=1), encoding="utf-8")
     (folder / "jobs.json").write_text("\n".join(json.dumps(p) for p in pages), encoding="utf-8")
     return [folder / "runs.json", folder / "jobs.json"]

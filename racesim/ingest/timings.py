@@ -136,7 +136,9 @@ def measure(
     """One sample per run and step from the runs of workflows `build` and `deploy`.
 
     Without `build`, every run is taken as a build run (its pickup and, when a push step is found,
-    its build and push); without `deploy`, no deploy step is measured.
+    its build and push); without `deploy`, no deploy step is measured. When `build` and `deploy`
+    name the same workflow, it is a merged one: the deploy job's pickup runs from the end of the
+    job that pushed, and the build's verification ends with that job.
     """
     steps = steps or StepMap()
     out = {name: Samples(name, how) for name, how in _HOW.items()}
@@ -146,15 +148,16 @@ def measure(
         raise InputError("--build", f"no run of workflow {build!r} in the inputs")
     if deploy is not None and not deploys:
         raise InputError("--deploy", f"no run of workflow {deploy!r} in the inputs")
+    merged = bool(deploys) and {r.id for r in deploys} == {r.id for r in builds}
     for run in builds:
-        _measure_build(run, steps, out)
+        _measure_build(run, steps, out, merged)
     if build is None:
         for job in history.jobs:
             if job.started is not None:
                 out["build_pickup"].add(job.queue_seconds, job.started)
     ends = {(r.head_sha, r.id): r.ended for r in builds if r.ended_from == "jobs"}
     for run in deploys:
-        _measure_deploy(run, steps, out)
+        _measure_deploy(run, steps, out, merged)
         if run.event == "workflow_run":
             # the build run it follows: same head commit, latest end before this run was created
             before = [e for (sha, _), e in ends.items() if sha == run.head_sha and e is not None]
@@ -164,7 +167,7 @@ def measure(
     return out
 
 
-def _measure_build(run: Run, steps: StepMap, out: dict[str, Samples]) -> None:
+def _measure_build(run: Run, steps: StepMap, out: dict[str, Samples], merged: bool) -> None:
     when = run.queued
     started = run.first_job_started()
     if started is not None:
@@ -172,21 +175,29 @@ def _measure_build(run: Run, steps: StepMap, out: dict[str, Samples]) -> None:
     found = steps.find("push", run.jobs)
     if found is None:
         return
-    _, step = found
+    job, step = found
     out["build"].add(seconds_between(started, step.started), when)
     out["push"].add(step.seconds, when)
-    if run.ended_from == "jobs":
-        out["build_verify"].add(seconds_between(step.completed, run.ended), when)
+    # in a merged workflow the build ends with its own job; the deploy job follows it
+    end = job.completed if merged else (run.ended if run.ended_from == "jobs" else None)
+    out["build_verify"].add(seconds_between(step.completed, end), when)
 
 
-def _measure_deploy(run: Run, steps: StepMap, out: dict[str, Samples]) -> None:
+def _measure_deploy(run: Run, steps: StepMap, out: dict[str, Samples], merged: bool) -> None:
     when = run.queued
-    started = run.first_job_started()
-    if started is not None:
-        out["deploy_pickup"].add(seconds_between(run.queued, started), when)
     pulled = steps.find("pull", run.jobs)
     rollout = steps.find("rollout", run.jobs)
     first = pulled or rollout
+    if merged:
+        # the deploy job `needs` the build job: its pickup runs from the build job's end
+        pushed = steps.find("push", run.jobs)
+        job = first[0] if first else None
+        if job is not None and pushed is not None and job is not pushed[0]:
+            out["deploy_pickup"].add(seconds_between(pushed[0].completed, job.started), when)
+        started = job.started if job is not None else None
+    else:
+        started = run.first_job_started()
+        out["deploy_pickup"].add(seconds_between(run.queued, started), when)
     if first is not None:
         out["prepare"].add(seconds_between(started, first[1].started), when)
     if pulled is not None:
