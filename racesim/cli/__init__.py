@@ -11,12 +11,12 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
-from racesim.cli import audit, check, compare, demo, emit, matrix, prove, replay, sweep
+from racesim.cli import audit, check, compare, demo, emit, ingest, matrix, prove, replay, sweep
 from racesim.errors import RacesimError
 
 __all__ = ["main"]
 
-COMMANDS = (replay, compare, sweep, matrix, check, prove, demo, audit, emit)
+COMMANDS = (replay, compare, sweep, matrix, check, prove, demo, audit, emit, ingest)
 
 
 class _Parser(argparse.ArgumentParser):
