@@ -120,9 +120,10 @@ def _decide(s: Strategy, columns: Columns, t0: Floats) -> tuple[dict[str, NDArra
     latest = s.reference == "latest"
     # what the pull resolves to: 1 (meant), 0 (baseline, only `latest`), -1 (manifest unknown)
     pulled = np.where(seen, 1, 0 if latest else -1)
-    margin = np.where(reached & ok, pull - source_visible, np.nan)
-    failed_at = pull  # a failed poll or pull ends the job there
     got = reached & (pulled >= 0)
+    # a pull that finds no manifest records no pull time in the trace, hence no margin
+    margin = np.where(got & ok, pull - source_visible, np.nan)
+    failed_at = pull  # a failed poll or pull ends the job there
     if s.mirror:
         resolve = pull + d["mirror"]
         mirrored = resolve + lag
