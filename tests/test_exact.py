@@ -94,3 +94,18 @@ def test_monte_carlo_intervals_cover_the_exact_value_about_95_percent_of_the_tim
     covered = sum(lo <= truth <= hi for lo, hi in (wilson_interval(int(k), 400) for k in stale))
     low = stats.binom.ppf(0.001, 200, 0.95)
     assert low <= covered <= 200 and not math.isnan(truth)
+
+
+def test_compare_exact_json_puts_exact_values_inside_the_intervals(capsys: object) -> None:
+    import json
+
+    from racesim.cli import main
+
+    code = main(["compare", "--exact", "--json", "--trials", "4000", "--no-progress"])
+    assert code == 0
+    rows = json.loads(capsys.readouterr().out)  # type: ignore[attr-defined]
+    for row in rows:
+        assert row["exact_error_bound"] < 1e-5
+        for rate in ("stale", "final_wrong"):
+            low, high = row[f"p_{rate}_low"], row[f"p_{rate}_high"]
+            assert low - 1e-9 <= row[f"p_{rate}_exact"] <= high + 1e-9, (row["strategy"], rate)
