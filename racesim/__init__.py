@@ -8,6 +8,7 @@ Everything else (the engine's internals, ``racesim.cli``) may change without not
 
 from racesim.engine import simulate
 from racesim.errors import InputError, RacesimError
+from racesim.exact_single import exact, exact_sweep
 from racesim.incidents import Incident, Replay, builtin_incidents, load_incident, replay
 from racesim.matrix import safety_matrix
 from racesim.model import Dispatch, Durations, History, Push, Rerun
@@ -49,6 +50,8 @@ __all__ = [
     "Wait",
     "__version__",
     "animate_timeline",
+    "exact",
+    "exact_sweep",
     "builtin_incidents",
     "builtin_scenarios",
     "load_incident",

@@ -64,7 +64,7 @@ def _with_exact(summary: pd.DataFrame, scenario: Any) -> pd.DataFrame:
         ("p_final_wrong_exact", "p_final_wrong", [r.p_final_wrong for r in results]),
         ("exact_error_bound", "p_final_wrong_exact", [r.error_bound for r in results]),
     ):
-        out.insert(int(out.columns.get_loc(after)) + 1, column, values)
+        out.insert(list(out.columns).index(after) + 1, column, values)
     return out
 
 
