@@ -137,14 +137,17 @@ def _strategy_columns(
     """Every computed column of one strategy over a block, and the engine of each row."""
     n = block.size
     if fast:
-        columns, undecided = fast_columns(strategy, block)
-        engines = np.where(undecided, "simpy", "fast").astype(object)
+        decided, undecided = fast_columns(strategy, block)
+        engines = np.full(n, "fast", dtype=object)
         todo = np.flatnonzero(undecided).tolist()
+        engines[todo] = "simpy"
+        columns = {c: np.asarray(decided[c], dtype=t) for c, t in _DTYPES.items()}
+        if todo:
+            columns = {c: a.copy() for c, a in columns.items()}
     else:
         columns = {c: np.empty(n, dtype=t) for c, t in _DTYPES.items()}
         engines = np.full(n, "simpy", dtype=object)
         todo = list(range(n))
-    columns = {c: np.array(columns[c], dtype=t) for c, t in _DTYPES.items()}
     for i in todo:
         history = histories.get(i)
         if history is None:
@@ -154,7 +157,8 @@ def _strategy_columns(
     return columns, engines
 
 
-def _run_job(job: _Job) -> pd.DataFrame:
+def _run_job(job: _Job) -> dict[str, np.ndarray]:
+    """The rows of one job as columns (numpy arrays), trial-major, strategies inner."""
     block = sample_block(job.scenario, job.seed, job.start, job.stop)
     n, k = block.size, len(job.strategies)
     fast = job.engine != "simpy"
@@ -169,7 +173,7 @@ def _run_job(job: _Job) -> pd.DataFrame:
             out[c][j::k] = columns[c]
         names[j::k] = name
         engines[j::k] = engine
-    frame: dict[str, Any] = {}
+    frame: dict[str, np.ndarray] = {}
     for label, value in zip(("knob", "value"), job.extra, strict=False):
         frame[label] = np.full(n * k, value, dtype=object if label == "knob" else np.float64)
     frame["seed"] = np.full(n * k, job.seed, dtype=np.int64)
@@ -177,7 +181,7 @@ def _run_job(job: _Job) -> pd.DataFrame:
     frame["strategy"] = names
     frame["engine"] = engines
     frame.update(out)
-    return pd.DataFrame(frame)
+    return frame
 
 
 def _advance(bar: Any, n: int, _future: object) -> None:
@@ -190,21 +194,23 @@ def _execute(
     """Run `jobs` (in-process, or on `executor`) and concatenate their rows in job order."""
     from tqdm.auto import tqdm
 
-    frames: list[pd.DataFrame] = []
+    frames: list[dict[str, np.ndarray]] = []
     with tqdm(total=total, disable=not progress, unit="sim", desc="racesim", leave=False) as bar:
         if executor is None:
             for job in jobs:
                 frames.append(_run_job(job))
                 bar.update((job.stop - job.start) * len(job.strategies))
         else:
-            futures: list[Future[pd.DataFrame]] = [executor.submit(_run_job, job) for job in jobs]
+            futures: list[Future[dict[str, np.ndarray]]] = [
+                executor.submit(_run_job, job) for job in jobs
+            ]
             for job, future in zip(jobs, futures, strict=True):
                 future.add_done_callback(
                     partial(_advance, bar, (job.stop - job.start) * len(job.strategies))
                 )
             frames = [future.result() for future in futures]
             bar.refresh()
-    return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    return pd.DataFrame({c: np.concatenate([f[c] for f in frames]) for c in frames[0]}, copy=False)
 
 
 def _strategies(
