@@ -141,7 +141,9 @@ def _strategy_columns(
         engines = np.full(n, "fast", dtype=object)
         todo = np.flatnonzero(undecided).tolist()
         engines[todo] = "simpy"
-        columns = {c: np.asarray(decided[c], dtype=t) for c, t in _DTYPES.items()}
+        columns: dict[str, np.ndarray] = {
+            c: np.asarray(decided[c], dtype=t) for c, t in _DTYPES.items()
+        }
         if todo:
             columns = {c: a.copy() for c, a in columns.items()}
     else:

@@ -90,7 +90,7 @@ def summarize(
     key_rows = results[keys].iloc[firsts].to_dict(orient="records")
     rows = []
     for g in range(groups):
-        row: dict[str, object] = dict(key_rows[g])
+        row: dict[str, object] = {str(k): v for k, v in key_rows[g].items()}
         n = int(sizes[g])
         members = order[bounds[g] : bounds[g + 1]]
         row["trials"] = n
