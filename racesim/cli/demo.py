@@ -14,8 +14,8 @@ from typing import Any
 
 from racesim.cli._common import add_execution_options, executor_for, records, whole
 from racesim.cli.compare import summary_table
-from racesim.incidents import load_incident, replay
 from racesim.exact_single import exact_sweep
+from racesim.incidents import load_incident, replay
 from racesim.montecarlo import run_trials, sweep
 from racesim.plot.figures import (
     save_comparison_figures,
