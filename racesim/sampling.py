@@ -123,7 +123,7 @@ def _lognormal(d: LogNormal, u: Floats) -> Floats:
 
 
 def _empirical(d: Empirical, u: Floats) -> Floats:
-    values = np.asarray(d.values, dtype=np.float64)
+    values = np.sort(np.asarray(d.values, dtype=np.float64))  # the inverse of the ECDF
     return values[np.minimum((u * len(values)).astype(np.int64), len(values) - 1)]
 
 
