@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from racesim.engine import simulate
 from racesim.errors import InputError, RacesimError
+from racesim.exact_single import exact, exact_sweep
 from racesim.incidents import Incident, Replay, builtin_incidents, load_incident, replay
 from racesim.matrix import safety_matrix
 from racesim.model import Dispatch, Durations, History, Push, Rerun
@@ -69,6 +70,8 @@ __all__ = [
     "animate_timeline",
     "builtin_incidents",
     "builtin_scenarios",
+    "exact",
+    "exact_sweep",
     "load_incident",
     "load_scenario",
     "parse_strategy",

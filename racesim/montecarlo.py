@@ -1,11 +1,14 @@
 """Monte Carlo trials: sample histories from a scenario, simulate every strategy on each.
 
-Trial ``i`` draws its history from ``SeedSequence(seed, spawn_key=(i,))`` alone, so a result never
-depends on how trials are split into chunks, how many workers run them, or which executor does.
-Within a trial every strategy is simulated on the same history (common random numbers), so
-differences between strategies are paired. Results are a tidy DataFrame with one row per trial and
-strategy; every row carries ``seed`` and ``trial``, which is all :func:`trial_history` needs to
-rebuild the history behind it.
+Every random number of trial ``i`` has an address, ``(seed, i, push, field)``, and comes from a
+counter-based generator keyed by the seed (:mod:`racesim.sampling`), so a result never depends on
+how trials are split into chunks, how many workers run them, or which executor does; and a sweep of
+any knob leaves every other duration of every trial unchanged. Within a trial every strategy is
+simulated on the same history (common random numbers), so differences between strategies are
+paired. Results are a tidy DataFrame with one row per trial and strategy; every row carries ``seed``
+and ``trial``, which is all :func:`trial_history` needs to rebuild the history behind it, and
+``engine``, which says whether the vectorised fast path (:mod:`racesim.fastpath`) or the SimPy
+engine decided it.
 """
 
 from __future__ import annotations
@@ -15,13 +18,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass, replace
 from functools import partial
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
 from racesim.engine import simulate
 from racesim.errors import InputError
+from racesim.fastpath import fast_columns, fast_path_reason
 from racesim.limits import (
     MAX_RESULT_ROWS,
     MAX_SWEEP_VALUES,
@@ -31,16 +35,22 @@ from racesim.limits import (
 from racesim.model.history import DURATION_FIELDS, History
 from racesim.outcome import Outcome
 from racesim.scenarios.format import Scenario
+from racesim.scenarios.sampled import SampledBlock, sample_block, trial_history
 from racesim.strategies import Strategy, parse_strategy
 
 __all__ = [
+    "ENGINES",
     "METRICS",
     "SWEEP_ALIASES",
     "run_trials",
     "sweep",
     "trial_history",
-    "trial_rng",
 ]
+
+Engine = Literal["auto", "fast", "simpy"]
+
+#: what ``engine=`` accepts: ``auto`` takes the fast path where it applies, else SimPy
+ENGINES: tuple[str, ...] = ("auto", "fast", "simpy")
 
 #: result columns with what they mean (besides seed, trial, strategy and the sampled durations)
 METRICS: dict[str, str] = {
@@ -67,16 +77,15 @@ METRICS: dict[str, str] = {
 }
 
 _SAMPLED = tuple(f"sampled_{name}" for name in DURATION_FIELDS)
-
-
-def trial_rng(seed: int, trial: int) -> np.random.Generator:
-    """The random generator of trial `trial` under `seed` (independent of every other trial)."""
-    return np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(trial,))))
-
-
-def trial_history(scenario: Scenario, seed: int, trial: int) -> History:
-    """The history trial `trial` of a run with `seed` simulated: replay any row of the results."""
-    return scenario.sample(trial_rng(seed, trial))
+_BOOL = frozenset({"stale", "final_correct", "regressed", "latest_correct"})
+_FLOAT = frozenset(
+    {"behind_s", "push_to_live_s", "min_pull_margin_s", "runner_s", "end_s", *_SAMPLED}
+)
+#: every computed column with its dtype: the same whichever engine decided a row
+_DTYPES: dict[str, type] = {
+    c: (np.bool_ if c in _BOOL else np.float64 if c in _FLOAT else np.int64)
+    for c in (*METRICS, *_SAMPLED)
+}
 
 
 def _metrics(out: Outcome, history: History, build_registry: str) -> tuple[Any, ...]:
@@ -109,6 +118,11 @@ def _metrics(out: Outcome, history: History, build_registry: str) -> tuple[Any, 
     )
 
 
+def _simulated(strategy: Strategy, history: History) -> tuple[Any, ...]:
+    trace = simulate(strategy, history)
+    return _metrics(trace.outcome, history, trace.build_registry)
+
+
 @dataclass(frozen=True)
 class _Job:
     """A chunk of trials of one scenario under some strategies, with fixed extra columns."""
@@ -118,25 +132,64 @@ class _Job:
     seed: int
     start: int
     stop: int
+    engine: str = "simpy"
     extra: tuple[Any, ...] = ()
+    columns: tuple[str, ...] | None = None
 
 
-def _run_job(job: _Job) -> list[tuple[Any, ...]]:
-    rows = []
-    for i in range(job.start, job.stop):
-        history = trial_history(job.scenario, job.seed, i)
-        for name, strategy in job.strategies:
-            trace = simulate(strategy, history)
-            rows.append(
-                (
-                    *job.extra,
-                    job.seed,
-                    i,
-                    name,
-                    *_metrics(trace.outcome, history, trace.build_registry),
-                )
-            )
-    return rows
+def _strategy_columns(
+    strategy: Strategy, block: SampledBlock, fast: bool, histories: dict[int, History]
+) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """Every computed column of one strategy over a block, and the engine of each row."""
+    n = block.size
+    if fast:
+        decided, undecided = fast_columns(strategy, block)
+        engines = np.full(n, "fast", dtype=object)
+        todo = np.flatnonzero(undecided).tolist()
+        engines[todo] = "simpy"
+        columns: dict[str, np.ndarray] = {
+            c: np.asarray(decided[c], dtype=t) for c, t in _DTYPES.items()
+        }
+        if todo:
+            columns = {c: a.copy() for c, a in columns.items()}
+    else:
+        columns = {c: np.empty(n, dtype=t) for c, t in _DTYPES.items()}
+        engines = np.full(n, "simpy", dtype=object)
+        todo = list(range(n))
+    for i in todo:
+        history = histories.get(i)
+        if history is None:
+            history = histories[i] = block.history(block.start + i)
+        for name, value in zip(_DTYPES, _simulated(strategy, history), strict=True):
+            columns[name][i] = value
+    return columns, engines
+
+
+def _run_job(job: _Job) -> dict[str, np.ndarray]:
+    """The rows of one job as columns (numpy arrays), trial-major, strategies inner."""
+    block = sample_block(job.scenario, job.seed, job.start, job.stop)
+    n, k = block.size, len(job.strategies)
+    fast = job.engine != "simpy"
+    histories: dict[int, History] = {}
+    keep = list(_DTYPES) if job.columns is None else [c for c in _DTYPES if c in job.columns]
+    out: dict[str, np.ndarray] = {c: np.empty(n * k, dtype=_DTYPES[c]) for c in keep}
+    names = np.empty(n * k, dtype=object)
+    engines = np.empty(n * k, dtype=object)
+    for j, (name, strategy) in enumerate(job.strategies):
+        columns, engine = _strategy_columns(strategy, block, fast, histories)
+        for c in keep:
+            out[c][j::k] = columns[c]
+        names[j::k] = name
+        engines[j::k] = engine
+    frame: dict[str, np.ndarray] = {}
+    for label, value in zip(("knob", "value"), job.extra, strict=False):
+        frame[label] = np.full(n * k, value, dtype=object if label == "knob" else np.float64)
+    frame["seed"] = np.full(n * k, job.seed, dtype=np.int64)
+    frame["trial"] = np.repeat(np.arange(job.start, job.stop, dtype=np.int64), k)
+    frame["strategy"] = names
+    frame["engine"] = engines
+    frame.update(out)
+    return frame
 
 
 def _advance(bar: Any, n: int, _future: object) -> None:
@@ -145,28 +198,27 @@ def _advance(bar: Any, n: int, _future: object) -> None:
 
 def _execute(
     jobs: list[_Job], executor: Executor | None, progress: bool, total: int
-) -> list[tuple[Any, ...]]:
+) -> pd.DataFrame:
     """Run `jobs` (in-process, or on `executor`) and concatenate their rows in job order."""
     from tqdm.auto import tqdm
 
-    rows: list[tuple[Any, ...]] = []
+    frames: list[dict[str, np.ndarray]] = []
     with tqdm(total=total, disable=not progress, unit="sim", desc="racesim", leave=False) as bar:
         if executor is None:
             for job in jobs:
-                rows += _run_job(job)
+                frames.append(_run_job(job))
                 bar.update((job.stop - job.start) * len(job.strategies))
-            return rows
-        futures: list[Future[list[tuple[Any, ...]]]] = [
-            executor.submit(_run_job, job) for job in jobs
-        ]
-        for job, future in zip(jobs, futures, strict=True):
-            future.add_done_callback(
-                partial(_advance, bar, (job.stop - job.start) * len(job.strategies))
-            )
-        for future in futures:
-            rows += future.result()
-        bar.refresh()
-    return rows
+        else:
+            futures: list[Future[dict[str, np.ndarray]]] = [
+                executor.submit(_run_job, job) for job in jobs
+            ]
+            for job, future in zip(jobs, futures, strict=True):
+                future.add_done_callback(
+                    partial(_advance, bar, (job.stop - job.start) * len(job.strategies))
+                )
+            frames = [future.result() for future in futures]
+            bar.refresh()
+    return pd.DataFrame({c: np.concatenate([f[c] for f in frames]) for c in frames[0]}, copy=False)
 
 
 #: what the strategies of a run may be: names and values, or a mapping label -> name or value
@@ -211,7 +263,7 @@ def _strategies(specs: Strategies | None, scenario: Scenario) -> tuple[tuple[str
     return label_strategies(scenario.strategies if specs is None else specs)
 
 
-def _check_run(trials: int, seed: int, chunk_size: int | None) -> None:
+def _check_run(trials: int, seed: int, chunk_size: int | None, engine: str = "auto") -> None:
     if isinstance(trials, bool) or not isinstance(trials, int) or trials < 1:
         raise InputError("trials", f"expected a whole number >= 1, got {trials!r}")
     check_count("trials", trials, MAX_TRIALS, "trials")
@@ -221,6 +273,8 @@ def _check_run(trials: int, seed: int, chunk_size: int | None) -> None:
         isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1
     ):
         raise InputError("chunk_size", f"expected a whole number >= 1, got {chunk_size!r}")
+    if engine not in ENGINES:
+        raise InputError("engine", f"expected one of {', '.join(ENGINES)}, got {engine!r}")
 
 
 def _check_rows(rows: int) -> None:
@@ -232,15 +286,33 @@ def _check_rows(rows: int) -> None:
         )
 
 
-def _chunks(trials: int, chunk_size: int | None) -> list[tuple[int, int]]:
-    size = chunk_size or max(25, min(1000, math.ceil(trials / 16)))
-    return [(a, min(a + size, trials)) for a in range(0, trials, size)]
+def _engine_for(scenario: Scenario, engine: str) -> str:
+    """``fast`` or ``simpy`` for `scenario`; ``engine="fast"`` fails where the fast path cannot."""
+    if engine == "simpy":
+        return "simpy"
+    reason = fast_path_reason(scenario)
+    if reason is None:
+        return "fast"
+    if engine == "fast":
+        raise InputError(
+            "engine",
+            f"the fast path cannot decide scenario {scenario.name!r}: {reason}; "
+            "use engine='auto' or 'simpy'",
+        )
+    return "simpy"
 
 
-def _frame(rows: list[tuple[Any, ...]], extra: Sequence[str]) -> pd.DataFrame:
-    columns = [*extra, "seed", "trial", "strategy", *METRICS, *_SAMPLED]
-    df = pd.DataFrame.from_records(rows, columns=columns)
-    return df.sort_values([*extra[:1], "trial"], kind="stable", ignore_index=True) if extra else df
+def _chunks(trials: int, chunk_size: int | None, engine: str = "simpy") -> list[tuple[int, int]]:
+    if chunk_size is None:
+        most = 200_000 if engine == "fast" else 1000
+        chunk_size = max(25, min(most, math.ceil(trials / 16)))
+    return [(a, min(a + chunk_size, trials)) for a in range(0, trials, chunk_size)]
+
+
+def _frame(frame: pd.DataFrame, extra: Sequence[str]) -> pd.DataFrame:
+    if not extra:
+        return frame
+    return frame.sort_values([*extra[:1], "trial"], kind="stable", ignore_index=True)
 
 
 def run_trials(
@@ -252,6 +324,8 @@ def run_trials(
     executor: Executor | None = None,
     chunk_size: int | None = None,
     progress: bool = True,
+    engine: Engine = "auto",
+    columns: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """Simulate `trials` sampled histories of `scenario` under each strategy.
 
@@ -261,20 +335,32 @@ def run_trials(
             (default: the scenario's list). A Strategy value's label (the ``strategy``
             column) is its :meth:`~racesim.Strategy.describe`; labels must be unique.
         trials: number of sampled histories.
-        seed: the run's seed; trial ``i`` uses ``SeedSequence(seed, spawn_key=(i,))``.
+        seed: the run's seed; every random number of trial ``i`` has an address under it (see
+            :mod:`racesim.sampling`).
         executor: any ``concurrent.futures.Executor`` (a process pool, a Dask client's
             ``get_executor()``); ``None`` runs in this process.
         chunk_size: trials per task given to the executor (results do not depend on it).
         progress: show a progress bar (``tqdm.auto``).
+        engine: ``"auto"`` (the vectorised fast path where it applies, else SimPy), ``"fast"``
+            (fail if it does not apply) or ``"simpy"`` (the reference engine for every trial).
+            Both give the same values trial by trial; the ``engine`` column says which ran.
+        columns: keep only these computed columns (saves memory on very large runs); ``None``
+            keeps them all. ``seed``, ``trial``, ``strategy`` and ``engine`` are always kept.
 
     Returns:
-        One row per trial and strategy, in trial order: ``seed``, ``trial``, ``strategy``, the
-        columns of :data:`METRICS`, and the first push's sampled durations (``sampled_<step>``).
+        One row per trial and strategy, in trial order: ``seed``, ``trial``, ``strategy``,
+        ``engine``, the columns of :data:`METRICS`, and the first push's sampled durations
+        (``sampled_<step>``).
     """
-    _check_run(trials, seed, chunk_size)
+    _check_run(trials, seed, chunk_size, engine)
     chosen = _strategies(strategies, scenario)
     _check_rows(trials * len(chosen))
-    jobs = [_Job(scenario, chosen, seed, a, b) for a, b in _chunks(trials, chunk_size)]
+    kind = _engine_for(scenario, engine)
+    keep = None if columns is None else tuple(columns)
+    jobs = [
+        _Job(scenario, chosen, seed, a, b, kind, (), keep)
+        for a, b in _chunks(trials, chunk_size, kind)
+    ]
     return _frame(_execute(jobs, executor, progress, trials * len(chosen)), [])
 
 
@@ -333,19 +419,23 @@ def sweep(
     executor: Executor | None = None,
     chunk_size: int | None = None,
     progress: bool = True,
+    engine: Engine = "auto",
+    columns: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """Run the same trials at every value of one knob: one tidy DataFrame.
 
     `knob` is an alias from :data:`SWEEP_ALIASES` (``sleep``, ``build_median``, ``pickup_tail``,
     ...), a strategy knob ``strategy.sleep`` / ``strategy.wait.timeout``, or a scenario parameter
-    path (see :meth:`Scenario.with_param`). Every value uses the same seed, so trial ``i`` draws
-    from the same random stream at every value. For ``sleep`` the strategies default to
+    path (see :meth:`Scenario.with_param`). Every value uses the same seed and every random
+    number has a fixed address, so trial ``i`` keeps every duration the knob does not change
+    (paired comparisons, whichever knob is swept). `engine` and `columns` are as in
+    :func:`run_trials`. For ``sleep`` the strategies default to
     ``parallel`` (sleeping before the pull is the incident plan's Option 4).
 
     Returns the rows of :func:`run_trials` with ``knob`` and ``value`` columns in front; the
     ``strategy`` column keeps the base strategy's name.
     """
-    _check_run(trials, seed, chunk_size)
+    _check_run(trials, seed, chunk_size, engine)
     values = list(values)
     if not values:
         raise InputError("values", "expected at least one value to sweep")
@@ -354,6 +444,7 @@ def sweep(
         strategies = ["parallel"]
     chosen = _strategies(strategies, scenario)
     _check_rows(trials * len(chosen) * len(values))
+    keep = None if columns is None else tuple(columns)
     jobs = []
     for value in values:
         try:
@@ -365,12 +456,13 @@ def sweep(
                 "strategy.sleep, strategy.wait.timeout, or a scenario path such as "
                 "timings.build.p95)",
             ) from None
+        kind = _engine_for(scen, engine)
         jobs += [
-            _Job(scen, strats, seed, a, b, (knob, float(value)))
-            for a, b in _chunks(trials, chunk_size)
+            _Job(scen, strats, seed, a, b, kind, (knob, float(value)), keep)
+            for a, b in _chunks(trials, chunk_size, kind)
         ]
-    rows = _execute(jobs, executor, progress, trials * len(chosen) * len(values))
-    return _frame(rows, ["knob", "value"])
+    frame = _execute(jobs, executor, progress, trials * len(chosen) * len(values))
+    return _frame(frame, ["knob", "value"])
 
 
 def parse_range(text: str, field: str = "RANGE") -> list[float]:

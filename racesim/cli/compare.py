@@ -15,11 +15,12 @@ from racesim.cli._common import (
     seconds,
     strategy_names,
 )
-from racesim.montecarlo import run_trials
+from racesim.exact_single import exact
+from racesim.montecarlo import ENGINES, run_trials
 from racesim.paths import check_output_dir
 from racesim.report import format_table
 from racesim.scenarios import load_scenario
-from racesim.summary import summarize
+from racesim.summary import RATES, summarize
 
 
 def register(sub: Any) -> None:
@@ -30,7 +31,42 @@ def register(sub: Any) -> None:
         "report how often each deploys stale code, with 95% Wilson intervals.",
     )
     add_run_options(p, trials=2000)
+    p.add_argument(
+        "--exact",
+        action="store_true",
+        help="add exact one-push probabilities (p_stale_exact, p_final_wrong_exact, "
+        "exact_error_bound) beside the Monte Carlo estimates",
+    )
+    p.add_argument(
+        "--engine",
+        choices=ENGINES,
+        default="auto",
+        help="auto: the vectorised fast path where it applies (default); simpy: always the "
+        "reference engine",
+    )
     p.set_defaults(run=run)
+
+
+_SUMMARY_COLUMNS = (
+    *(column for column, _ in RATES.values()),
+    "push_to_live_s",
+    "runner_s",
+    "behind_s",
+    "stale_deploys",
+)
+
+
+def _with_exact(summary: pd.DataFrame, scenario: Any) -> pd.DataFrame:
+    """`summary` with the exact one-push values of each strategy beside its estimates."""
+    results = [exact(scenario, name) for name in summary["strategy"]]
+    out = summary.copy()
+    for column, after, values in (
+        ("p_stale_exact", "p_stale", [r.p_stale for r in results]),
+        ("p_final_wrong_exact", "p_final_wrong", [r.p_final_wrong for r in results]),
+        ("exact_error_bound", "p_final_wrong_exact", [r.error_bound for r in results]),
+    ):
+        out.insert(list(out.columns).index(after) + 1, column, values)
+    return out
 
 
 def summary_table(summary: pd.DataFrame, keys: tuple[str, ...] = ("strategy",)) -> str:
@@ -71,8 +107,13 @@ def run(args: argparse.Namespace) -> int:
             seed=args.seed,
             executor=executor,
             progress=not args.no_progress,
+            engine=args.engine,
+            # the summary needs only these; the plots need the sampled durations too
+            columns=None if args.plot is not None else _SUMMARY_COLUMNS,
         )
     summary = summarize(results)
+    if args.exact:
+        summary = _with_exact(summary, scenario)
     if args.plot is not None:
         from racesim.plot.figures import save_comparison_figures
 
@@ -82,6 +123,20 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(f"scenario {scenario.name}: {args.trials} trials per strategy, seed {args.seed}")
         print(summary_table(summary))
+        if args.exact:
+            exact_rows = [
+                (
+                    r["strategy"],
+                    f"{r['p_stale_exact']:.6f}",
+                    f"{r['p_final_wrong_exact']:.6f}",
+                    f"{r['exact_error_bound']:.1e}",
+                )
+                for r in summary.to_dict(orient="records")
+            ]
+            print("\nexact (one push, by convolution):")
+            print(
+                format_table(exact_rows, ["strategy", "P(stale)", "P(ends wrong)", "error bound"])
+            )
         if args.plot is not None:
             print("\nwritten:\n" + "\n".join(f"  {p}" for p in written))
     return 0

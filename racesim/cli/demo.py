@@ -14,6 +14,7 @@ from typing import Any
 
 from racesim.cli._common import add_execution_options, executor_for, records, whole
 from racesim.cli.compare import summary_table
+from racesim.exact_single import exact_sweep
 from racesim.incidents import load_incident, replay
 from racesim.limits import MAX_TRIALS
 from racesim.montecarlo import run_trials, sweep
@@ -50,16 +51,17 @@ def register(sub: Any) -> None:
     p.add_argument(
         "--trials",
         type=whole(1, MAX_TRIALS),
-        default=2000,
+        default=100_000,
         metavar="N",
-        help="trials per strategy in the comparison (default: 2000)",
+        help="trials per strategy in the comparison (default: 100000; one push takes the "
+        "vectorised fast path)",
     )
     p.add_argument(
         "--sweep-trials",
         type=whole(1, MAX_TRIALS),
-        default=1000,
+        default=20_000,
         metavar="N",
-        help="trials per sleep value in the sweep (default: 1000)",
+        help="trials per sleep value in the sweep (default: 20000; the exact curve is drawn too)",
     )
     add_execution_options(p)
     p.set_defaults(run=run)
@@ -111,7 +113,10 @@ def run(args: argparse.Namespace) -> int:
     summary = summarize(results)
     sleep_summary = summarize(sleeps, ["knob", "value", "strategy"])
     written += save_comparison_figures(results, summary, out)
-    written.append(save_sweep_figure(sleep_summary, out / "sleep-sweep.png", summary))
+    exact_curve = exact_sweep(scenario, "sleep", SLEEPS)
+    written.append(
+        save_sweep_figure(sleep_summary, out / "sleep-sweep.png", summary, exact=exact_curve)
+    )
     summary.to_csv(out / "summary.csv", index=False)
     sleep_summary.to_csv(out / "sleep-sweep.csv", index=False)
     (out / "summary.json").write_text(

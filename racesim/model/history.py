@@ -8,8 +8,10 @@ push and is newer than every commit ``j < k``.
 from __future__ import annotations
 
 import math
+from bisect import bisect_right
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
+from operator import attrgetter
 from typing import Any
 
 from racesim.errors import InputError
@@ -92,6 +94,9 @@ class Durations:
 DURATION_FIELDS: tuple[str, ...] = tuple(
     f.name for f in fields(Durations) if f.name != "build_fails"
 )
+
+
+_TIME = attrgetter("time")
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,10 +202,4 @@ class History:
 
     def tip(self, time: float) -> int:
         """The commit ``main`` points at, at `time` (a push at exactly `time` counts)."""
-        tip = 0
-        for k, push in enumerate(self.pushes, start=1):
-            if push.time <= time:
-                tip = k
-            else:
-                break
-        return tip
+        return bisect_right(self.pushes, time, key=_TIME)  # push times never decrease

@@ -10,6 +10,7 @@ which writes were registered, so the outcome never depends on the event queue's 
 from __future__ import annotations
 
 import math
+from bisect import bisect_right, insort
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from operator import attrgetter
@@ -60,26 +61,36 @@ class _Write(NamedTuple):
     image: Image
 
 
+_ORDER = attrgetter("visible_at", "tie")
+_VISIBLE = attrgetter("visible_at")
+
+
 @dataclass
 class Register:
     """One mutable pointer (a tag, or the live revision of a service) with its whole history."""
 
     initial: Image | None = None
+    #: every write, kept sorted by (visibility time, tie key): the order of registration is lost
     writes: list[_Write] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.writes.sort(key=_ORDER)
 
     def write(self, visible_at: float, image: Image, tie: Tie) -> None:
         """Record that `image` becomes the value at `visible_at` (tie-broken by `tie`)."""
-        self.writes.append(_Write(visible_at, tie, image))
+        self.add(_Write(visible_at, tie, image))
+
+    def add(self, entry: _Write) -> None:
+        """Insert a write in (visibility, tie) order: a binary search, so reads stay cheap."""
+        insort(self.writes, entry, key=_ORDER)
 
     def read(self, time: float) -> Image | None:
-        """The value at `time`: the last visible write, or the initial value, or ``None``."""
-        best: _Write | None = None
-        for w in self.writes:
-            if w.visible_at <= time and (
-                best is None or (w.visible_at, w.tie) > (best.visible_at, best.tie)
-            ):
-                best = w
-        return self.initial if best is None else best.image
+        """The value at `time`: the last visible write, or the initial value, or ``None``.
+
+        The writes are sorted, so the winner is the last one visible at `time` (binary search).
+        """
+        i = bisect_right(self.writes, time, key=_VISIBLE)
+        return self.initial if i == 0 else self.writes[i - 1].image
 
     def timeline(self) -> list[tuple[float, Image, int]]:
         """``(time, value, writer run)`` after each instant at which the value changed.
@@ -126,7 +137,7 @@ class Registry:
                 initial = BASELINE_IMAGE if key in _BASELINE_KEYS else None
                 tags[key] = Register(initial, [entry])
             else:
-                register.writes.append(entry)
+                register.add(entry)
 
     def read(self, key: str, time: float) -> Image | None:
         """What `key` resolves to at `time`; ``None`` means ``manifest unknown``."""

@@ -79,13 +79,19 @@ def save_comparison_figures(
 
 
 def save_sweep_figure(
-    sweep_summary: pd.DataFrame, path: str | Path, references: pd.DataFrame | None = None
+    sweep_summary: pd.DataFrame,
+    path: str | Path,
+    references: pd.DataFrame | None = None,
+    exact: pd.DataFrame | None = None,
 ) -> Path:
-    """The sweep's probability curve (the sleep picture when the knob is ``sleep``)."""
+    """The sweep's probability curve (the sleep picture when the knob is ``sleep``).
+
+    `exact` (from :func:`racesim.exact_sweep`) adds the exact curve to the sleep picture.
+    """
     fig = _figure()
     ax = fig.add_subplot()
     if str(sweep_summary["knob"].iloc[0]) == "sleep":
-        plot_sleep_sweep(sweep_summary, ax, references=references)
+        plot_sleep_sweep(sweep_summary, ax, references=references, exact=exact)
     else:
         plot_sweep(sweep_summary, ax, references=references)
     return save_figure(fig, path)

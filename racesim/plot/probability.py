@@ -186,11 +186,14 @@ def plot_sleep_sweep(
     *,
     references: pd.DataFrame | None = None,
     reference_names: Sequence[str] = ("workflow_run", "merged_job"),
+    exact: pd.DataFrame | None = None,
 ) -> Axes:
     """Stale probability against sleep seconds, with ``workflow_run`` and ``merged_job`` across.
 
     `sweep_summary` is ``summarize(sweep(scenario, "sleep", ...), ["value", "strategy"])``;
-    `references` a comparison summary holding the reference strategies.
+    `references` a comparison summary holding the reference strategies; `exact`, if given, is
+    ``exact_sweep(scenario, "sleep", ...)``, drawn as a thin black curve over the estimates
+    (evaluated at its own, possibly finer, values).
     """
     ax = plot_sweep(
         sweep_summary,
@@ -199,6 +202,16 @@ def plot_sleep_sweep(
         references=references,
         reference_names=reference_names,
     )
+    if exact is not None and len(exact):
+        bound = float(exact["exact_error_bound"].max())
+        ax.plot(
+            exact["value"].to_numpy(float),
+            exact["p_stale_exact"].to_numpy(float),
+            color="black",
+            linewidth=1.2,
+            label=f"exact (convolution, error < {bound:.0e})",
+        )
+        ax.legend(fontsize=10)
     ax.set_title("How long is long enough? Stale deploys against sleep seconds", fontsize=12)
     return ax
 

@@ -1,0 +1,164 @@
+"""Speed benchmarks of issue 12, each figure printed with its goal and whether it is met.
+
+Ratios are measured in the same run as their baselines (the machine's load cancels out):
+
+1. fast path vs the SimPy engine, per trial (goal >= 500x);
+2. fast path vs a minimal hand-written numpy evaluation of the same race (goal <= 2x);
+3. ``racesim compare --trials 1000000``: wall time and peak memory (goals < 10 s, < 1 GiB);
+4. a classroom redraw: 10^4 trials of four strategies through the fast path (goal < 200 ms);
+5. growth with push count: seconds per push of one ``parallel`` burst (goal: 10,000 pushes in
+   seconds, flat time per push).
+
+Usage: ``python -m benchmarks.speed [--trials N] [--skip-compare]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+from benchmarks.__main__ import best_of
+from racesim import History, simulate
+from racesim.model import Durations
+from racesim.montecarlo import run_trials
+from racesim.scenarios import load_scenario
+from racesim.scenarios.sampled import sample_block
+
+
+def verdict(ok: bool) -> str:
+    return "met" if ok else "NOT met"
+
+
+def minimal_stale(d: dict[str, np.ndarray]) -> np.ndarray:
+    """``parallel`` stale verdicts by hand: the pull precedes the image's visibility."""
+    visible = d["build_pickup"] + d["build"] + d["push"] + d["registry_lag"]
+    pull = d["deploy_pickup"] + d["prepare"]
+    return (pull < visible) | d["build_fails"]
+
+
+def minimal_columns(d: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The same race's main result columns for ``parallel``, written by hand for this one case."""
+    ok = ~d["build_fails"]
+    started = d["build_pickup"]
+    visible = started + d["build"] + d["push"] + d["registry_lag"]
+    build_end = np.where(
+        ok, started + d["build"] + d["push"] + d["build_verify"], started + d["build"]
+    )
+    pull = d["deploy_pickup"] + d["prepare"]
+    fresh = ok & (visible <= pull) & (d["registry_lag"] == 0)
+    live = pull + d["mirror"] + d["rollout"]
+    end = np.maximum(np.maximum(build_end, np.where(ok, visible, 0.0)), live + d["deploy_verify"])
+    return {
+        "stale": ~fresh,
+        "final_correct": fresh | ~ok,
+        "push_to_live_s": np.where(fresh, live, np.nan),
+        "min_pull_margin_s": np.where(ok, pull - visible, np.nan),
+        "runner_s": (build_end - started) + (live + d["deploy_verify"] - d["deploy_pickup"]),
+        "end_s": end,
+    }
+
+
+def bench_fast(trials: int, repeat: int) -> None:
+    from racesim.fastpath import fast_columns
+    from racesim.montecarlo import _simulated
+    from racesim.strategies import PRESETS
+
+    scenario = load_scenario("f8af4c1")
+    parallel = PRESETS["parallel"]
+    block = sample_block(scenario, 0, 0, trials)
+    d = block.pushes[0]
+    fast, _ = fast_columns(parallel, block)
+    by_hand = minimal_columns(d)
+    for name, values in by_hand.items():  # the same race, or the ratio means nothing
+        assert np.array_equal(values, fast[name], equal_nan=True), name
+    n_simpy = max(200, trials // 200)
+    histories = [block.history(i) for i in range(n_simpy)]
+    t_simpy = best_of(1, lambda: [_simulated(parallel, h) for h in histories]) / n_simpy
+    t_fast = best_of(repeat, lambda: fast_columns(parallel, block)) / trials
+    t_run = (
+        best_of(
+            repeat,
+            lambda: run_trials(
+                scenario, ["parallel"], trials=trials, progress=False, engine="fast"
+            ),
+        )
+        / trials
+    )
+    t_hand = best_of(repeat, lambda: minimal_columns(d)) / trials
+    t_stale = best_of(repeat, lambda: minimal_stale(d)) / trials
+    print(f"[fast path] f8af4c1, parallel, {trials} trials (SimPy: {n_simpy}), best of {repeat}")
+    print(f"  SimPy engine (simulate + outcome + row):  {t_simpy * 1e6:9.2f} us/trial")
+    print(f"  fast path decision (same durations):      {t_fast * 1e6:9.3f} us/trial")
+    print(f"  run_trials engine='fast' (sampling+frame): {t_run * 1e6:9.3f} us/trial")
+    print(f"  minimal numpy, same columns by hand:      {t_hand * 1e6:9.3f} us/trial")
+    print(f"  minimal numpy, stale verdict only:        {t_stale * 1e6:9.3f} us/trial")
+    ratio = t_simpy / t_fast
+    print(f"  fast vs SimPy (decision): {ratio:.0f}x   (goal >= 500x: {verdict(ratio >= 500)})")
+    print(f"  fast vs SimPy (run_trials end to end): {t_simpy / t_run:.0f}x")
+    core = t_fast / t_hand
+    print(
+        f"  fast vs minimal numpy (same columns): {core:.1f}x   (goal <= 2x: {verdict(core <= 2)})"
+    )
+    print(f"  fast vs minimal numpy (stale only): {t_fast / t_stale:.1f}x")
+
+
+def bench_classroom(repeat: int) -> None:
+    scenario = load_scenario("f8af4c1")
+    t = best_of(repeat, lambda: run_trials(scenario, trials=10_000, progress=False, engine="fast"))
+    print(
+        f"[classroom] 10^4 trials x 4 strategies: {t * 1e3:.0f} ms   (goal < 200 ms: "
+        f"{verdict(t < 0.2)})"
+    )
+
+
+def bench_compare() -> None:
+    cmd = [sys.executable, "-m", "racesim", "compare", "--trials", "1000000", "--no-progress"]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    peak = after.ru_maxrss / 2**20  # KiB -> GiB
+    print("[compare] racesim compare --trials 1000000 (4 strategies, one process)")
+    print(f"  wall {wall:.1f} s, CPU {cpu:.1f} s (wall > CPU means a loaded machine)")
+    print(f"  peak memory {peak:.2f} GiB")
+    print(
+        f"  goal < 10 s: wall {verdict(wall < 10)}, CPU {verdict(cpu < 10)}; "
+        f"goal < 1 GiB: {verdict(peak < 1)}"
+    )
+
+
+def bench_growth() -> None:
+    d = Durations(3, 72, 0, 20, 3, 3, 32, 5, 13, 22)
+    print("[growth] one parallel burst, a push every 7 s")
+    for n in (100, 1000, 10_000):
+        history = History.at([7.0 * i for i in range(n)], d)
+        start = time.perf_counter()
+        simulate("parallel", history).outcome  # noqa: B018 - the outcome is part of the cost
+        t = time.perf_counter() - start
+        print(f"  {n:6d} pushes: {t:7.2f} s   {t / n * 1e3:.3f} ms/push")
+    print(f"  goal: 10,000 pushes in seconds: {verdict(t < 60)}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.speed", description=__doc__)
+    parser.add_argument("--trials", type=int, default=200_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--skip-compare", action="store_true")
+    args = parser.parse_args()
+    bench_fast(args.trials, args.repeat)
+    bench_classroom(args.repeat)
+    if not args.skip_compare:
+        bench_compare()
+    bench_growth()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

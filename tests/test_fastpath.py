@@ -1,0 +1,129 @@
+"""The fast path equals the SimPy engine trial by trial: random strategies, durations and ties."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from racesim.engine import simulate
+from racesim.errors import InputError
+from racesim.fastpath import fast_columns, fast_path_reason
+from racesim.model import Durations, History
+from racesim.model.history import DURATION_FIELDS
+from racesim.montecarlo import _DTYPES, _metrics, run_trials
+from racesim.scenarios import Burst, Explicit, Poisson, Scenario, load_scenario
+from racesim.scenarios.format import RerunSpec
+from racesim.scenarios.sampled import SampledBlock
+from racesim.strategies import PRESETS, Strategy
+from racesim.testing.strategies import strategy_values
+from racesim.timing import Fixed, Uniform
+
+TRIALS_PER_EXAMPLE = 50
+EXAMPLES = int(os.environ.get("RACESIM_FAST_EXAMPLES", "200"))  # 200 x 50 = 10,000 trials
+
+# few distinct values, so that steps often end at the same instant as others (ties), plus
+# zero durations (chains of events within one instant) and a non-integer value
+_SECONDS = st.sampled_from([0.0, 1.0, 2.0, 3.0, 5.0, 0.5, 30.0])
+
+
+@st.composite
+def _durations(draw: st.DrawFn) -> Durations:
+    fields = {name: draw(_SECONDS) for name in DURATION_FIELDS}
+    return Durations(**fields, build_fails=draw(st.integers(0, 4)) == 0)
+
+
+def _block(durations: list[Durations]) -> SampledBlock:
+    n = len(durations)
+    columns = {
+        name: np.array([getattr(d, name) for d in durations])
+        for name in Durations.__dataclass_fields__
+    }
+    return SampledBlock(0, 0, n, np.zeros((n, 1)), np.ones(n, dtype=np.int64), (columns,), (), ())
+
+
+def _engine_rows(strategy: Strategy, durations: list[Durations]) -> dict[str, np.ndarray]:
+    rows = []
+    for d in durations:
+        history = History.single(d)
+        trace = simulate(strategy, history)
+        rows.append(_metrics(trace.outcome, history, trace.build_registry))
+    columns = zip(*rows, strict=True)
+    return {
+        name: np.array(c, dtype=_DTYPES[name]) for name, c in zip(_DTYPES, columns, strict=True)
+    }
+
+
+@st.composite
+def _strategies(draw: st.DrawFn) -> Strategy:
+    strategy = draw(strategy_values())
+    if strategy.wait is not None and draw(st.booleans()):  # short polls that land on ties
+        strategy = replace(strategy, wait=replace(strategy.wait, interval=1.0, timeout=6.0))
+    return replace(strategy, sleep=draw(st.sampled_from([0.0, 1.0, 2.5, strategy.sleep])))
+
+
+@settings(max_examples=EXAMPLES, deadline=None)
+@given(
+    _strategies(), st.lists(_durations(), min_size=TRIALS_PER_EXAMPLE, max_size=TRIALS_PER_EXAMPLE)
+)
+def test_fast_path_equals_the_engine_trial_by_trial(
+    strategy: Strategy, durations: list[Durations]
+) -> None:
+    """Every column of every trial is bit-for-bit the engine's, unless left undecided."""
+    fast, undecided = fast_columns(strategy, _block(durations))
+    engine = _engine_rows(strategy, durations)
+    decided = ~undecided
+    for name, expected in engine.items():
+        got = np.asarray(fast[name], dtype=_DTYPES[name])
+        same = (got == expected) | (
+            np.isnan(got) & np.isnan(expected) if got.dtype.kind == "f" else False
+        )
+        bad = np.flatnonzero(decided & ~same)
+        assert not bad.size, (name, strategy, durations[bad[0]], got[bad[0]], expected[bad[0]])
+
+
+def test_undecided_trials_are_rare_and_only_at_zero_duration_instants() -> None:
+    """The fast path hands back only the publish-guard tie at one instant, and SimPy decides it."""
+    zero = Durations()
+    strategy = replace(PRESETS["parallel"], publish_guard=True)
+    _, undecided = fast_columns(strategy, _block([zero, replace(zero, build=1.0)]))
+    assert undecided.tolist() == [True, False]
+    scenario = Scenario("zeros", timings={})
+    results = run_trials(scenario, [strategy], trials=3, progress=False)
+    assert set(results["engine"]) == {"simpy"}
+    expected = simulate(strategy, History.single(zero)).outcome
+    assert bool(results["stale"].iloc[0]) == (expected.stale_deploys > 0)
+
+
+def test_auto_takes_the_fast_path_and_says_so() -> None:
+    scenario = load_scenario("f8af4c1")
+    fast = run_trials(scenario, trials=300, seed=9, progress=False)
+    simpy = run_trials(scenario, trials=300, seed=9, progress=False, engine="simpy")
+    assert set(fast["engine"]) == {"fast"} and set(simpy["engine"]) == {"simpy"}
+    pd.testing.assert_frame_equal(fast.drop(columns="engine"), simpy.drop(columns="engine"))
+
+
+@pytest.mark.parametrize(
+    ("scenario", "reason"),
+    [
+        (Scenario(pushes=Burst(2, Fixed(5))), "may push more than once"),
+        (Scenario(pushes=Poisson(10, 600)), "may push more than once"),
+        (Scenario(reruns=(RerunSpec(1, Uniform(0, 9)),)), "re-runs"),
+        (Scenario(dispatches=(Fixed(3),)), "dispatches"),
+    ],
+)
+def test_the_allow_list_refuses_what_it_cannot_decide(scenario: Scenario, reason: str) -> None:
+    assert reason in (fast_path_reason(scenario) or "")
+    with pytest.raises(InputError, match="fast path cannot decide"):
+        run_trials(scenario, ["parallel"], trials=2, engine="fast", progress=False)
+    assert set(run_trials(scenario, ["parallel"], trials=2, progress=False)["engine"]) == {"simpy"}
+
+
+def test_one_push_schedules_of_every_form_take_the_fast_path() -> None:
+    for schedule in (Explicit((0.0,)), Burst(1, Fixed(5))):
+        assert fast_path_reason(Scenario(pushes=schedule)) is None
