@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields, replace
 from typing import Literal, get_args
 
+from racesim._suggest import did_you_mean
 from racesim.errors import InputError
 
 __all__ = [
@@ -248,7 +249,9 @@ def parse_strategy(spec: str | Strategy, field: str = "strategy") -> Strategy:
         except InputError as exc:
             raise InputError(field, f"{spec!r}: {exc.problem}") from None
     raise InputError(
-        field, f"unknown strategy {spec!r}; expected one of {', '.join(preset_names())}"
+        field,
+        f"unknown strategy {spec!r}; expected one of {', '.join(preset_names())}"
+        + did_you_mean(spec, preset_names()),
     )
 
 

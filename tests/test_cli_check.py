@@ -9,6 +9,7 @@ import pytest
 from helpers import run_cli as run
 
 from racesim.strategies import PRESETS
+from racesim.testing import PROPERTIES
 
 
 def test_check_prints_a_two_push_counterexample_and_writes_its_timeline(
@@ -76,11 +77,26 @@ def test_check_all_prints_the_verdict_table(capsys: pytest.CaptureFixture[str]) 
     assert "ends_on_newest" in out and "breaks (1 push)" in out
 
 
+def test_check_without_property_checks_all_four(capsys: pytest.CaptureFixture[str]) -> None:
+    """Every property is searched; the exit status is 1 because one of them breaks."""
+    code, out, _ = run(["check", "pinned", "--max-examples", "15", "--json"], capsys)
+    data = json.loads(out)
+    assert [d["property"] for d in data] == list(PROPERTIES)
+    broken = [d["property"] for d in data if d["counterexample"] is not None]
+    assert "ships_what_it_claims" not in broken  # a pinned deploy ships the commit it names
+    assert code == (1 if broken else 0)
+    code, out, _ = run(["check", "pinned", "--max-examples", "15"], capsys)
+    for name in PROPERTIES:
+        assert f"pinned / {name}: " in out
+    assert "histories: pushes to main only" in out  # the history space is said
+
+
 @pytest.mark.parametrize(
     ("argv", "fragment"),
     [
-        (["check", "workflow_run", "--property", "fast"], "invalid choice: 'fast'"),
-        (["check", "workflow_run"], "give a strategy and --property NAME, or --all"),
+        (["check", "workflow_run", "--property", "fast"], "unknown property 'fast'"),
+        (["check", "workflow_run", "--property", "never_stal"], "did you mean 'never_stale'?"),
+        (["check"], "give a strategy to check (or --all for every preset)"),
         (["check", "yolo", "--property", "never_stale"], "STRATEGY: unknown strategy 'yolo'"),
         (["check", "pinned", "--property", "never_stale", "--max-examples", "0"], "--max-examples"),
     ],

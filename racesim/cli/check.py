@@ -5,32 +5,53 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from racesim._suggest import did_you_mean
 from racesim.cli._common import whole
-from racesim.errors import InputError
-from racesim.report import format_table
+from racesim.cli._names import PROPERTY_NAMES
 from racesim.strategies import parse_strategy, preset_names
-from racesim.testing import PROPERTIES, exhaustive_check, search, verdict_table
-from racesim.testing.search import Counterexample, ExhaustiveResult, SearchResult
+
+if TYPE_CHECKING:
+    from racesim.testing.search import Counterexample, ExhaustiveResult
+
+#: what the histories cover, said under every verdict
+HISTORY_SPACE = (
+    "histories: pushes to main only (no re-runs of old builds, no manual dispatches); "
+    "`racesim compare` and the safety matrix cover re-runs over sampled timings"
+)
 
 
-def register(sub: Any) -> None:
-    p = sub.add_parser(
+def property_name(text: str) -> str:
+    """An argparse type: one of the four properties, with a "did you mean" when mistyped."""
+    if text not in PROPERTY_NAMES:
+        raise argparse.ArgumentTypeError(
+            f"unknown property {text!r}; expected one of {', '.join(PROPERTY_NAMES)}"
+            + did_you_mean(text, PROPERTY_NAMES)
+        )
+    return text
+
+
+def add_parser(sub: Any) -> argparse.ArgumentParser:
+    p: argparse.ArgumentParser = sub.add_parser(
         "check",
         help="find the shortest history that breaks a strategy (property-based search)",
-        description="Search, with hypothesis, for a history on which STRATEGY breaks PROPERTY, "
-        "shrunk to the shortest one, and explain it. --all prints the verdict table of every "
-        f"preset against every property ({', '.join(PROPERTIES)}).",
+        description="Search, with hypothesis, for a history on which STRATEGY breaks a property, "
+        "shrunk to the shortest one, and explain it; without --property, check all four ("
+        f"{', '.join(PROPERTY_NAMES)}). --all prints the verdict table of every preset against "
+        "every property.",
+        epilog="exit status: 0 no counterexample found; 1 a counterexample was found (a property "
+        "breaks); 2 bad input (one line on stderr)",
     )
     p.add_argument(
         "strategy", nargs="?", metavar="STRATEGY", help=f"a preset: {', '.join(preset_names())}"
     )
     p.add_argument(
         "--property",
-        choices=list(PROPERTIES),
+        type=property_name,
+        action="append",
         metavar="NAME",
-        help=f"the property to check: {', '.join(PROPERTIES)}",
+        help=f"a property to check (repeatable; default: all of {', '.join(PROPERTY_NAMES)})",
     )
     p.add_argument("--all", action="store_true", help="every preset against every property")
     p.add_argument(
@@ -55,11 +76,19 @@ def register(sub: Any) -> None:
     )
     p.add_argument("--json", action="store_true", help="print JSON")
     p.add_argument("--markdown", action="store_true", help="with --all: print a Markdown table")
-    p.add_argument("--plot", type=Path, metavar="PATH", help="write the counterexample's timeline")
-    p.set_defaults(run=run)
+    p.add_argument(
+        "--plot",
+        type=Path,
+        metavar="PATH",
+        help="write the counterexample's timeline (with several properties: the first found)",
+    )
+    p.add_argument("--no-progress", action="store_true", help="with --all: no progress bar")
+    return p
 
 
 def _counterexample_text(cx: Counterexample) -> list[str]:
+    from racesim.report import format_table
+
     history = cx.history
     rows = [(history.label(k), f"{p.time:g} s") for k, p in enumerate(history.pushes, start=1)]
     durations = [
@@ -87,63 +116,93 @@ def _exhaustive_json(result: ExhaustiveResult) -> dict[str, Any]:
     }
 
 
-def _single(args: argparse.Namespace) -> int:
-    if args.strategy is None or args.property is None:
-        raise InputError("STRATEGY", "give a strategy and --property NAME, or --all")
-    parse_strategy(args.strategy, "STRATEGY")
-    result: SearchResult = search(
-        args.strategy,
-        args.property,
-        pushes=args.pushes,
-        max_examples=args.max_examples,
-        seed=args.seed,
+def _write_plot(cx: Counterexample, path: Path) -> None:
+    from matplotlib.figure import Figure
+
+    from racesim.plot.figures import save_figure
+    from racesim.testing import plot_counterexample
+
+    fig = Figure(
+        figsize=(12, 1.8 + 0.6 * len({e.run for e in cx.trace.events if e.run})),
+        layout="constrained",
     )
-    exhaustive = exhaustive_check(args.strategy, args.property) if args.exhaustive else None
+    plot_counterexample(cx, fig.add_subplot())
+    save_figure(fig, path)
+
+
+def _check_one(
+    args: argparse.Namespace, prop: str
+) -> tuple[Counterexample | None, list[str], dict[str, Any]]:
+    """Search (and, with --exhaustive, enumerate) one property: counterexample, text, JSON."""
+    from racesim.testing import exhaustive_check, search
+
+    result = search(
+        args.strategy, prop, pushes=args.pushes, max_examples=args.max_examples, seed=args.seed
+    )
+    exhaustive = exhaustive_check(args.strategy, prop) if args.exhaustive else None
     cx = result.counterexample or (exhaustive.counterexample if exhaustive else None)
-    if args.plot is not None and cx is not None:
-        from matplotlib.figure import Figure
-
-        from racesim.plot.figures import save_figure
-        from racesim.testing import plot_counterexample
-
-        fig = Figure(
-            figsize=(12, 1.8 + 0.6 * len({e.run for e in cx.trace.events if e.run})),
-            layout="constrained",
-        )
-        plot_counterexample(cx, fig.add_subplot())
-        save_figure(fig, args.plot)
-    if args.json:
-        data = result.to_json()
-        if exhaustive is not None:
-            data["exhaustive"] = _exhaustive_json(exhaustive)
-        print(json.dumps(data, indent=2))
-        return 1 if cx is not None else 0
-    verdict = "BREAKS" if result.counterexample else "holds"
-    print(
-        f"{args.strategy} / {args.property}: {verdict} "
-        f"({result.examples} histories simulated, up to {args.pushes} pushes, seed {args.seed})"
-    )
-    if result.counterexample is not None:
-        print()
-        print("\n".join(_counterexample_text(result.counterexample)))
-    else:
-        print(f"no counterexample in {args.max_examples} generated histories")
+    data = result.to_json()
     if exhaustive is not None:
-        print()
+        data["exhaustive"] = _exhaustive_json(exhaustive)
+    verdict = "BREAKS" if result.counterexample else "holds"
+    text = [
+        f"{args.strategy} / {prop}: {verdict} "
+        f"({result.examples} histories simulated, up to {args.pushes} pushes, seed {args.seed})"
+    ]
+    if result.counterexample is not None:
+        text += ["", *_counterexample_text(result.counterexample)]
+    else:
+        text.append(f"no counterexample in {args.max_examples} generated histories")
+    if exhaustive is not None:
+        text.append("")
         if exhaustive.counterexample is None:
-            print(
-                f"exhaustive: none exists among {exhaustive.checked} histories on the grid "
-                "("
+            text.append(
+                f"exhaustive: none exists among {exhaustive.checked} histories on the grid ("
                 + ", ".join(f"{k} in {list(v)}" for k, v in exhaustive.grid.items())
                 + f"; gaps {list(exhaustive.gaps)})"
             )
         else:
-            print(f"exhaustive: broken after {exhaustive.checked} of {exhaustive.total} histories")
+            text.append(
+                f"exhaustive: broken after {exhaustive.checked} of {exhaustive.total} histories"
+            )
             if result.counterexample is None:
-                print("\n".join(_counterexample_text(exhaustive.counterexample)))
-    if args.plot is not None and cx is not None:
-        print(f"\ntimeline written to {args.plot}")
-    return 1 if cx is not None else 0
+                text += _counterexample_text(exhaustive.counterexample)
+    return cx, text, data
+
+
+def _single(args: argparse.Namespace) -> int:
+    from racesim.errors import InputError
+
+    if args.strategy is None:
+        raise InputError("STRATEGY", "give a strategy to check (or --all for every preset)")
+    parse_strategy(args.strategy, "STRATEGY")
+    props = list(dict.fromkeys(args.property or PROPERTY_NAMES))
+    found: list[Counterexample] = []
+    outputs: list[dict[str, Any]] = []
+    for i, prop in enumerate(props):
+        cx, text, data = _check_one(args, prop)
+        if cx is not None:
+            found.append(cx)
+        outputs.append(data)
+        if not args.json:
+            if i:
+                print("\n" + "-" * 72)
+            print("\n".join(text))
+    if args.plot is not None and found:
+        _write_plot(found[0], args.plot)
+    if args.json:
+        print(json.dumps(outputs[0] if args.property and len(props) == 1 else outputs, indent=2))
+        return 1 if found else 0
+    print()
+    broken = sorted({cx.prop for cx in found}, key=props.index)
+    print(
+        f"{args.strategy}: "
+        + (f"breaks {', '.join(broken)}" if broken else f"holds for {', '.join(props)}")
+        + f" in the histories searched; {HISTORY_SPACE}"
+    )
+    if args.plot is not None and found:
+        print(f"timeline of the {found[0].prop} counterexample written to {args.plot}")
+    return 1 if found else 0
 
 
 def verdict_markdown(table: Any) -> str:
@@ -166,7 +225,32 @@ def _cell(row: dict[str, Any]) -> str:
 
 
 def _all(args: argparse.Namespace) -> int:
-    table = verdict_table(pushes=args.pushes, max_examples=args.max_examples, seed=args.seed)
+    from tqdm.auto import tqdm
+
+    from racesim.report import format_table
+    from racesim.strategies import PRESETS
+    from racesim.testing import verdict_table
+
+    props = list(dict.fromkeys(args.property or PROPERTY_NAMES))
+    with tqdm(
+        total=len(PRESETS) * len(props),
+        desc="check --all",
+        unit="search",
+        disable=args.no_progress or args.json or args.markdown,
+        leave=False,
+    ) as bar:
+
+        def advance(result: Any) -> None:
+            bar.set_postfix_str(f"{result.strategy} / {result.prop}", refresh=False)
+            bar.update()
+
+        table = verdict_table(
+            properties=props,
+            pushes=args.pushes,
+            max_examples=args.max_examples,
+            seed=args.seed,
+            on_result=advance,
+        )
     if args.json:
         print(
             json.dumps(
@@ -177,7 +261,6 @@ def _all(args: argparse.Namespace) -> int:
     if args.markdown:
         print(verdict_markdown(table), end="")
         return 0
-    props = list(PROPERTIES)
     rows = []
     for strategy, group in table.groupby("strategy", sort=False):
         cells = {
@@ -191,6 +274,7 @@ def _all(args: argparse.Namespace) -> int:
         "'holds (0 in N)' means none of the N histories simulated broke the property"
     )
     print(format_table(rows, ["strategy", *props]))
+    print(HISTORY_SPACE)
     return 0
 
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from racesim.cli._common import (
+    EXIT_OK_OR_BAD_INPUT,
+    add_max_risk,
     add_run_options,
     dump_json,
     executor_for,
@@ -15,21 +15,29 @@ from racesim.cli._common import (
     seconds,
     strategy_names,
 )
-from racesim.montecarlo import run_trials
-from racesim.report import format_table
-from racesim.scenarios import load_scenario
-from racesim.summary import summarize
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+#: why compare and replay can disagree, printed under the table
+SAMPLED_NOTE = (
+    "These rates are over sampled timings (the scenario's distributions); `racesim replay` says "
+    "whether a strategy prevents one incident with that incident's own durations."
+)
 
 
-def register(sub: Any) -> None:
-    p = sub.add_parser(
+def add_parser(sub: Any) -> argparse.ArgumentParser:
+    p: argparse.ArgumentParser = sub.add_parser(
         "compare",
         help="compare strategies over sampled timings (Monte Carlo)",
         description="Sample histories from a scenario and simulate every strategy on each one; "
-        "report how often each deploys stale code, with 95% Wilson intervals.",
+        "report how often each deploys stale code, with 95% Wilson intervals, and end with the "
+        "quickest strategy whose risk is under --max-risk.",
+        epilog=EXIT_OK_OR_BAD_INPUT,
     )
     add_run_options(p, trials=2000)
-    p.set_defaults(run=run)
+    add_max_risk(p)
+    return p
 
 
 def summary_table(summary: pd.DataFrame, keys: tuple[str, ...] = ("strategy",)) -> str:
@@ -54,10 +62,17 @@ def summary_table(summary: pd.DataFrame, keys: tuple[str, ...] = ("strategy",)) 
         "p95",
         "runner time",
     ]
+    from racesim.report import format_table
+
     return format_table(rows, headers)
 
 
 def run(args: argparse.Namespace) -> int:
+    from racesim.montecarlo import run_trials
+    from racesim.recommend import recommend
+    from racesim.scenarios import load_scenario
+    from racesim.summary import summarize
+
     scenario = load_scenario(args.scenario)
     strategies = strategy_names(args)
     with executor_for(args.jobs) as executor:
@@ -79,6 +94,9 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(f"scenario {scenario.name}: {args.trials} trials per strategy, seed {args.seed}")
         print(summary_table(summary))
+        print()
+        print(recommend(summary, args.max_risk).text())
+        print(SAMPLED_NOTE)
         if args.plot is not None:
             print("\nwritten:\n" + "\n".join(f"  {p}" for p in written))
     return 0

@@ -13,30 +13,37 @@ from pathlib import Path
 from typing import Any
 
 from racesim.cli._common import add_execution_options, executor_for, records, whole
-from racesim.cli.compare import summary_table
-from racesim.incidents import load_incident, replay
-from racesim.montecarlo import run_trials, sweep
-from racesim.plot.figures import (
-    save_comparison_figures,
-    save_counterfactual_timelines,
-    save_replay_timeline,
-    save_sweep_figure,
-)
-from racesim.report import replay_frames, replay_report
-from racesim.scenarios import load_scenario
-from racesim.strategies import SEED_PRESETS
-from racesim.summary import summarize
 
 SLEEPS = [float(s) for s in range(0, 181, 10)]
 
 
-def register(sub: Any) -> None:
-    p = sub.add_parser(
+def next_steps(out: Path) -> str:
+    """What to open first and what to try next, printed at the end of the demo."""
+    return "\n".join(
+        [
+            "Open first:",
+            f"  {out / 'f8af4c1-timeline.png'}  the incident to the second: when the deploy "
+            "pulled and what it got",
+            f"  {out / 'summary.txt'}  how often each strategy ships stale code over sampled "
+            "timings",
+            "Try next:",
+            "  racesim replay f8af4c1 --gif race.gif      the same race, animated for a slide",
+            "  racesim check workflow_run                 the shortest history that breaks a fix",
+            "  racesim compare --scenario burst-of-5      a burst of pushes instead of one",
+            "  racesim classroom                          sliders in the browser, for a class",
+        ]
+    )
+
+
+def add_parser(sub: Any) -> argparse.ArgumentParser:
+    p: argparse.ArgumentParser = sub.add_parser(
         "demo",
         help="replay f8af4c1, compare strategies, sweep the sleep, write plots to a folder",
         description="Replay the f8af4c1 incident, compare the incident plan's strategies over "
         "sampled timings of the built-in f8af4c1 scenario, sweep the sleep length from 0 to 180 s, "
         "and write every picture and table into one output folder.",
+        epilog="exit status: 0 done and the replay reproduces the incident; 1 it does not; "
+        "2 bad input (one line on stderr)",
     )
     p.add_argument(
         "--out",
@@ -60,10 +67,24 @@ def register(sub: Any) -> None:
         help="trials per sleep value in the sweep (default: 1000)",
     )
     add_execution_options(p)
-    p.set_defaults(run=run)
+    return p
 
 
 def run(args: argparse.Namespace) -> int:
+    from racesim.cli.compare import summary_table
+    from racesim.incidents import load_incident, replay
+    from racesim.montecarlo import run_trials, sweep
+    from racesim.plot.figures import (
+        save_comparison_figures,
+        save_counterfactual_timelines,
+        save_replay_timeline,
+        save_sweep_figure,
+    )
+    from racesim.report import replay_frames, replay_report
+    from racesim.scenarios import load_scenario
+    from racesim.strategies import SEED_PRESETS
+    from racesim.summary import summarize
+
     started = time.perf_counter()
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
@@ -132,4 +153,6 @@ def run(args: argparse.Namespace) -> int:
     print("\n".join(text))
     print(f"\nwritten in {time.perf_counter() - started:.1f} s:")
     print("\n".join(f"  {p}" for p in written))
+    print()
+    print(next_steps(out))
     return 0 if result.reproduced else 1

@@ -4,28 +4,32 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from racesim.cli._common import (
+    EXIT_OK_OR_BAD_INPUT,
     add_execution_options,
+    add_max_risk,
     dump_json,
     executor_for,
     strategy_names,
     whole,
 )
-from racesim.matrix import MATRIX_RATES, SITUATIONS, safety_matrix
-from racesim.report import format_table
+from racesim.cli._names import SITUATION_NAMES
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
-def register(sub: Any) -> None:
-    p = sub.add_parser(
+def add_parser(sub: Any) -> argparse.ArgumentParser:
+    p: argparse.ArgumentParser = sub.add_parser(
         "matrix",
         help="the safety matrix: every preset against the standard situations",
         description="Estimate, for every preset and each standard situation ("
-        + "; ".join(SITUATIONS)
-        + "), how often it deploys stale code, ends on the wrong commit and regresses.",
+        + "; ".join(SITUATION_NAMES)
+        + "), how often it deploys stale code, ends on the wrong commit and regresses; end with "
+        "the quickest strategy whose risk in every situation is under --max-risk.",
+        epilog=EXIT_OK_OR_BAD_INPUT,
     )
     p.add_argument(
         "--trials", type=whole(1), default=500, metavar="N", help="trials per cell (default: 500)"
@@ -40,7 +44,8 @@ def register(sub: Any) -> None:
     p.add_argument("--json", action="store_true", help="print the cells as JSON")
     p.add_argument("--markdown", action="store_true", help="print Markdown tables (for the docs)")
     p.add_argument("--plot", type=Path, metavar="PATH", help="write the heatmaps (PNG, SVG or PDF)")
-    p.set_defaults(run=run)
+    add_max_risk(p)
+    return p
 
 
 def _cell(row: pd.Series, rate: str) -> str:
@@ -50,6 +55,9 @@ def _cell(row: pd.Series, rate: str) -> str:
 
 def tables(matrix: pd.DataFrame, markdown: bool = False) -> str:
     """One strategy x situation table per rate, each cell ``p% [low-high]`` in percent."""
+    from racesim.matrix import MATRIX_RATES
+    from racesim.report import format_table
+
     situations = list(dict.fromkeys(matrix["situation"]))
     strategies = list(dict.fromkeys(matrix["strategy"]))
     index = {(r["situation"], r["strategy"]): r for _, r in matrix.iterrows()}
@@ -70,6 +78,9 @@ def tables(matrix: pd.DataFrame, markdown: bool = False) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    from racesim.matrix import safety_matrix
+    from racesim.recommend import recommend
+
     with executor_for(args.jobs) as executor:
         matrix = safety_matrix(
             strategy_names(args),
@@ -88,6 +99,9 @@ def run(args: argparse.Namespace) -> int:
         if not args.markdown:
             print(f"{args.trials} trials per cell, seed {args.seed}, 95% Wilson intervals\n")
         print(tables(matrix, markdown=args.markdown), end="")
+        if not args.markdown:
+            print()
+            print(recommend(matrix, args.max_risk).text())
         if args.plot is not None and not args.markdown:
             print(f"\nwritten: {path}")
     return 0
