@@ -3,6 +3,7 @@
     python dev.py demo [ARGS...]   replay f8af4c1, compare strategies, write plots
     python dev.py test [ARGS...]   ruff, mypy --strict, pytest (notebooks and docs included)
     python dev.py docs             build the docs site into site/
+    python dev.py notebooks [ARGS] install the notebook extra, start Jupyter Lab on notebooks/
     python dev.py bench [ARGS...]  run the benchmarks
 
 Each task creates `.venv/` next to this file on first use and installs what it needs into it
@@ -24,7 +25,13 @@ BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
 
 #: the extras each task installs
-EXTRAS = {"demo": "", "test": "[dev]", "docs": "[dev]", "bench": "[dask]"}
+EXTRAS = {
+    "demo": "",
+    "test": "[dev]",
+    "docs": "[dev]",
+    "bench": "[dask]",
+    "notebooks": "[notebooks]",
+}
 
 
 def _run(*cmd: str | Path) -> None:
@@ -68,7 +75,18 @@ def task_bench(args: list[str]) -> None:
     _run(PYTHON, "-m", "benchmarks", *args)
 
 
-TASKS = {"demo": task_demo, "test": task_test, "docs": task_docs, "bench": task_bench}
+def task_notebooks(args: list[str]) -> None:
+    """Jupyter Lab on notebooks/, with racesim and the widgets installed in .venv."""
+    _run(PYTHON, "-m", "jupyter", "lab", "--notebook-dir", ROOT / "notebooks", *args)
+
+
+TASKS = {
+    "demo": task_demo,
+    "test": task_test,
+    "docs": task_docs,
+    "bench": task_bench,
+    "notebooks": task_notebooks,
+}
 
 
 def main() -> None:

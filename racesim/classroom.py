@@ -49,7 +49,7 @@ from racesim.trace import Trace
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-__all__ = ["SLIDERS", "RaceDemo", "two_push_history", "with_build_median"]
+__all__ = ["SLIDERS", "RaceDemo", "two_push_history", "verdict_text", "with_build_median"]
 
 #: slider name -> (label, lowest, highest, step) in seconds
 SLIDERS: dict[str, tuple[str, float, float, float]] = {
@@ -97,6 +97,24 @@ def two_push_history(base: Durations, *, build: float, second_build: float, gap:
             Push(gap, replace(base, build=second_build), "B"),
         )
     )
+
+
+def verdict_text(trace: Trace) -> str:
+    """One sentence on how `trace` ends: the commit production runs and the stale deploys.
+
+    The classroom app (Voila) and the kernel-free docs page both show it, so a test can compare
+    what a browser displays with what this function says for the same controls.
+    """
+    out = trace.outcome
+    name = trace.history.label
+    stale = out.stale_deploys
+    verdict = (
+        "production ends on the newest commit"
+        if out.final_correct
+        else f"production ends on {name(out.final_live)}, "
+        f"not on the newest built commit {name(out.newest_built)}"
+    )
+    return f"{verdict}; {stale} stale deploy{'s' if stale != 1 else ''} in this history"
 
 
 def _check_value(name: str, value: object) -> float:
@@ -349,19 +367,7 @@ class RaceDemo:
         ax.set_axisbelow(True)
 
     def _verdict_html(self, label: str) -> str:
-        out = self.trace.outcome
-        name = self.history.label
-        stale = out.stale_deploys
-        verdict = (
-            "production ends on the newest commit"
-            if out.final_correct
-            else f"production ends on {name(out.final_live)}, "
-            f"not on the newest built commit {name(out.newest_built)}"
-        )
-        return (
-            f"<b>{html.escape(label)}</b>: {html.escape(verdict)}; "
-            f"{stale} stale deploy{'s' if stale != 1 else ''} in this history"
-        )
+        return f"<b>{html.escape(label)}</b>: {html.escape(verdict_text(self.trace))}"
 
     def png(self, dpi: int = 90) -> bytes:
         """The current figure as PNG bytes (what the image widget shows)."""
