@@ -165,3 +165,15 @@ def test_static_page_answers_from_the_grid_with_no_python(
         len(lane["bars"]) for lane in moved["lanes"]
     )
     assert not errors
+
+
+def test_classroom_static_writes_one_page(tmp_path: Path) -> None:
+    """``racesim classroom --static`` writes the kernel-free page (data and script inline)."""
+    from racesim.cli import main
+
+    path = tmp_path / "class.html"
+    assert main(["classroom", "--static", str(path)]) == 0
+    text = path.read_text(encoding="utf-8")
+    assert 'id="racesim-classroom"' in text and "window.RACESIM_CLASSROOM" in text
+    assert "<script src=" not in text  # nothing to fetch
+    assert main(["classroom", "--static", str(tmp_path / "class.png")]) == 2

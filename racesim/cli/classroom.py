@@ -12,6 +12,7 @@ import argparse
 import subprocess
 import sys
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from racesim.cli._common import whole
@@ -41,6 +42,13 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         help="address to listen on (default: 127.0.0.1, this machine only)",
     )
     p.add_argument("--no-browser", action="store_true", help="do not open a browser")
+    p.add_argument(
+        "--static",
+        type=Path,
+        metavar="FILE",
+        help="instead of serving, write one self-contained HTML page (no Python, no network "
+        "needed to show it: for a projector) and exit",
+    )
     return p
 
 
@@ -61,8 +69,25 @@ def voila_command(args: argparse.Namespace, notebook: str) -> list[str]:
     return [*command, "--no-browser"] if args.no_browser else command
 
 
+def _write_static(path: Path) -> int:
+    from racesim.classroom_page import standalone_html
+    from racesim.errors import InputError
+
+    if path.suffix.lower() not in (".html", ".htm"):
+        raise InputError("--static", f"expected a path ending in .html, got {str(path)!r}")
+    try:
+        path.write_text(standalone_html(), encoding="utf-8")
+    except OSError as exc:
+        raise InputError("--static", f"cannot write {str(path)!r}: {exc.strerror}") from None
+    print(f"classroom page written to {path}: open it in any browser")
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
     from racesim._optional import require
+
+    if args.static is not None:
+        return _write_static(args.static)
 
     require("voila", package="voila", extra="notebooks", feature="racesim classroom")
     require("ipywidgets", package="ipywidgets", extra="notebooks", feature="racesim classroom")
