@@ -40,16 +40,29 @@ def save_figure(fig: Figure, path: str | Path, field: str = "--plot") -> Path:
 
 def save_replay_timeline(replay: Replay, path: str | Path) -> Path:
     """The incident's reproduced timeline, as the CLI's ``--plot`` writes it."""
-    lanes = len({e.run for e in replay.trace.events if e.run})
-    fig = Figure(figsize=(12, 1.6 + 0.6 * (lanes + 1)), layout="constrained")
+    trace = replay.trace
+    lanes = len({e.run for e in trace.events if e.run})
+    registries = len({e.registry for e in trace.events if e.kind == "write" and e.ref == "latest"})
+    fig = Figure(figsize=(12, 1.6 + 0.6 * (lanes + registries + 2)), layout="constrained")
     inc = replay.incident
     plot_timeline(
-        replay.trace,
+        trace,
         fig.add_subplot(),
         epoch=inc.epoch,
         title=f"{inc.name}: {inc.title} (strategy {replay.strategy.name})",
+        observed=observed_marks(replay),
     )
     return save_figure(fig, path)
+
+
+def observed_marks(replay: Replay) -> list[tuple[float, str, bool]]:
+    """Each observed time of `replay` in seconds on the trace's clock, its label, and whether
+    the engine reproduced it exactly (what :func:`plot_timeline`'s ``observed`` takes)."""
+    epoch = replay.incident.epoch
+    return [
+        ((o.time - epoch).total_seconds(), f"{o.event} {o.commit}", o.matches)
+        for o in replay.observed
+    ]
 
 
 def save_counterfactual_timelines(
