@@ -88,7 +88,7 @@ def run(args: argparse.Namespace) -> int:
     if args.plot is not None:
         from racesim.plot.figures import save_comparison_figures
 
-        written = save_comparison_figures(results, summary, args.plot)
+        written = save_comparison_figures(results, summary, args.plot, scenario.name)
     if args.json:
         print(dump_json(summary))
     else:

@@ -129,7 +129,7 @@ def run(args: argparse.Namespace) -> int:
         )
     summary = summarize(results)
     sleep_summary = summarize(sleeps, ["knob", "value", "strategy"])
-    written += save_comparison_figures(results, summary, out)
+    written += save_comparison_figures(results, summary, out, scenario.name)
     written.append(save_sweep_figure(sleep_summary, out / "sleep-sweep.png", summary))
     summary.to_csv(out / "summary.csv", index=False)
     sleep_summary.to_csv(out / "sleep-sweep.csv", index=False)

@@ -84,9 +84,16 @@ def _figure(size: tuple[float, float] = (9, 5)) -> Figure:
 
 
 def save_comparison_figures(
-    results: pd.DataFrame, summary: pd.DataFrame, folder: str | Path
+    results: pd.DataFrame,
+    summary: pd.DataFrame,
+    folder: str | Path,
+    scenario: str | None = None,
 ) -> list[Path]:
-    """Stale probability, push-to-live ECDF and cost against safety, as PNG files in `folder`."""
+    """Stale probability, push-to-live ECDF and cost against safety, as PNG files in `folder`.
+
+    Each figure names its `scenario` (when given) and the trials per strategy, so a picture
+    pasted into a slide or a postmortem still says what it measured.
+    """
     folder = Path(folder)
     figures = {
         name: _figure() for name in ("stale-probability", "push-to-live-ecdf", "cost-vs-safety")
@@ -94,6 +101,12 @@ def save_comparison_figures(
     plot_stale_probability(summary, figures["stale-probability"].add_subplot())
     plot_push_to_live_ecdf(results, figures["push-to-live-ecdf"].add_subplot())
     plot_cost_vs_safety(summary, figures["cost-vs-safety"].add_subplot())
+    trials = int(summary["trials"].iloc[0]) if len(summary) else 0
+    seeds = sorted({int(s) for s in results["seed"]}) if "seed" in results else []
+    where = f"scenario {scenario}, " if scenario else ""
+    seed = f", seed {seeds[0]}" if len(seeds) == 1 else ""
+    for fig in figures.values():
+        fig.suptitle(f"{where}{trials:,} trials per strategy{seed}", fontsize=10, color="#555555")
     return [save_figure(fig, folder / f"{name}.png") for name, fig in figures.items()]
 
 
