@@ -31,6 +31,9 @@ RISK_RATES = {
 #: the default bound on each rate's upper 95 % limit (1 %)
 DEFAULT_MAX_RISK = 0.01
 
+#: the square of the 95 % normal quantile (the Wilson interval's z^2)
+_Z2 = 1.959963984540054**2
+
 
 @dataclass(frozen=True)
 class Recommendation:
@@ -45,6 +48,8 @@ class Recommendation:
         runner_up: the next cheapest qualifying strategy, if any, and its cost.
         safest: with no qualifying strategy, the one with the lowest worst upper limit.
         trials: trials behind each estimate (the smallest, if they differ).
+        observed: the measured share behind `risk` (0 when no trial showed it).
+        scope: where the risk is measured (``"in every situation"`` for the matrix), for the text.
     """
 
     strategy: str | None
@@ -55,20 +60,22 @@ class Recommendation:
     runner_up: tuple[str, float] | None
     safest: str | None
     trials: int
+    observed: float = 0.0
+    scope: str = ""
 
     def text(self) -> str:
         """Two or three lines that say what to use and which numbers justify it."""
         bound = f"{self.max_risk:.2%}"
+        scope = f" {self.scope}" if self.scope else ""
         if self.strategy is None:
             return (
-                f"Recommendation: no strategy is shown below {bound} risk at 95% confidence with "
-                f"{self.trials} trials. Safest measured: {self.safest} (upper limit of "
-                f"P({RISK_RATES[self.worst_rate]}) {self.risk:.2%}). Run more --trials, or "
-                "raise --max-risk."
+                f"Recommendation: no strategy is shown below {bound} risk{scope} at 95% "
+                f"confidence with {self.trials} trials. Safest measured: {self.safest} (upper "
+                f"limit of P({RISK_RATES[self.worst_rate]}) {self.risk:.2%}): {self.advice()}."
             )
         lines = [
-            f"Recommendation: {self.strategy}, the quickest strategy whose risk is below {bound} "
-            "at 95% confidence:",
+            f"Recommendation: {self.strategy}, the quickest strategy whose risk{scope} is below "
+            f"{bound} at 95% confidence:",
             f"  worst upper limit {self.risk:.2%} (P({RISK_RATES[self.worst_rate]})), "
             f"median push to live {_seconds(self.cost_s)}, {self.trials} trials.",
         ]
@@ -81,6 +88,25 @@ class Recommendation:
             lines.append("  No other strategy qualifies. Change the bound with --max-risk.")
         return "\n".join(lines)
 
+    def advice(self) -> str:
+        """What to do when nothing qualifies: more trials (if none failed) or a looser bound."""
+        if self.observed == 0 and self.max_risk > 0:
+            # the Wilson upper limit of 0 events in n trials is z^2 / (n + z^2)
+            needed = math.ceil(_Z2 / self.max_risk - _Z2)
+            return (
+                f"never seen to fail, but {self.trials} trials cannot show a rate below "
+                f"{self.max_risk:.2%}: run about {needed:,} --trials"
+            )
+        return "raise --max-risk to see the quickest strategy under a looser bound"
+
+    def line(self) -> str:
+        """The answer in one line (the matrix prints one per situation)."""
+        worst = f"P({RISK_RATES[self.worst_rate]}) <= {self.risk:.2%}"
+        if self.strategy is None:
+            more = f"; {self.advice()}" if self.observed == 0 else ""
+            return f"none shown below {self.max_risk:.2%}; safest {self.safest} ({worst}){more}"
+        return f"{self.strategy} ({worst}, median push to live {_seconds(self.cost_s)})"
+
 
 def _seconds(value: float) -> str:
     return "never" if not math.isfinite(value) else f"{value:.0f} s"
@@ -91,6 +117,7 @@ def recommend(
     max_risk: float = DEFAULT_MAX_RISK,
     *,
     cost_situation: str | None = None,
+    scope: str = "",
 ) -> Recommendation:
     """The cheapest strategy of `summary` whose every risk rate's upper limit is <= `max_risk`.
 
@@ -100,6 +127,7 @@ def recommend(
         max_risk: the bound, a probability in ``[0, 1]``.
         cost_situation: with a matrix, the situation whose median push-to-live is the cost
             (default: the first).
+        scope: words saying where the risk was measured, for the text.
     """
     if not 0 <= max_risk <= 1:
         raise InputError("max_risk", f"expected a probability between 0 and 1, got {max_risk!r}")
@@ -110,23 +138,27 @@ def recommend(
         first = cost_situation or str(summary["situation"].iloc[0])
         frame = summary[summary["situation"] == first]
     cost = {str(r["strategy"]): float(r["push_to_live_median_s"]) for _, r in frame.iterrows()}
-    worst: dict[str, tuple[float, str]] = {}
+    worst: dict[str, tuple[float, str, float]] = {}
     for _, row in summary.iterrows():
         name = str(row["strategy"])
         for rate in RISK_RATES:
             value = float(row[f"p_{rate}_high"])
             if name not in worst or value > worst[name][0]:
-                worst[name] = (value, rate)
+                worst[name] = (value, rate, float(row.get(f"p_{rate}", math.nan)))
     trials = int(summary["trials"].min())
     ok = sorted(
-        (name for name, (risk, _) in worst.items() if risk <= max_risk),
+        (name for name, (risk, _, _) in worst.items() if risk <= max_risk),
         key=lambda n: (cost[n], worst[n][0], n),
     )
     if not ok:
         safest = min(worst, key=lambda n: (worst[n][0], cost[n], n))
-        risk, rate = worst[safest]
-        return Recommendation(None, max_risk, risk, rate, cost[safest], None, safest, trials)
+        risk, rate, seen = worst[safest]
+        return Recommendation(
+            None, max_risk, risk, rate, cost[safest], None, safest, trials, seen, scope
+        )
     best = ok[0]
     runner_up = (ok[1], cost[ok[1]]) if len(ok) > 1 else None
-    risk, rate = worst[best]
-    return Recommendation(best, max_risk, risk, rate, cost[best], runner_up, None, trials)
+    risk, rate, seen = worst[best]
+    return Recommendation(
+        best, max_risk, risk, rate, cost[best], runner_up, None, trials, seen, scope
+    )

@@ -115,6 +115,10 @@ def _summary(rows: list[tuple[str, float, float, float, float]]) -> pd.DataFrame
                 "p_stale_high": a,
                 "p_final_wrong_high": b,
                 "p_regression_high": c,
+                # the measured shares: none seen when the upper limit is that of 0 in 1000
+                "p_stale": 0.0 if a <= 0.004 else a / 2,
+                "p_final_wrong": 0.0 if b <= 0.004 else b / 2,
+                "p_regression": 0.0 if c <= 0.004 else c / 2,
                 "push_to_live_median_s": cost,
             }
             for s, a, b, c, cost in rows
@@ -144,7 +148,15 @@ def test_recommend_says_when_nothing_qualifies() -> None:
     summary = _summary([("a", 0.2, 0.0, 0.0, 10.0), ("b", 0.05, 0.03, 0.0, 20.0)])
     rec = recommend(summary, 0.01)
     assert rec.strategy is None and rec.safest == "b" and rec.risk == 0.05
-    assert "no strategy is shown below 1.00%" in rec.text() and "--trials" in rec.text()
+    assert "no strategy is shown below 1.00%" in rec.text() and "raise --max-risk" in rec.text()
+
+
+def test_recommend_asks_for_more_trials_when_nothing_was_seen_to_fail() -> None:
+    """0 events in 1000 trials: the upper limit 0.38% is above a 0.1% bound; ~3,838 trials do."""
+    summary = _summary([("a", 0.0038, 0.0038, 0.0038, 10.0)])
+    rec = recommend(summary, 0.001)
+    assert rec.strategy is None and rec.observed == 0
+    assert "run about 3,838 --trials" in rec.text() and "run about 3,838 --trials" in rec.line()
 
 
 def test_recommend_over_a_matrix_takes_the_worst_situation() -> None:
@@ -174,3 +186,17 @@ def test_compare_ends_with_a_recommendation(capsys: pytest.CaptureFixture[str]) 
 def test_max_risk_must_be_a_probability(bad: str, capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(["compare", "--max-risk", bad], capsys)
     assert code == 2 and "--max-risk" in err and err.count("\n") == 1
+
+
+def test_matrix_ends_with_a_recommendation_per_situation(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    argv = ["matrix", "--trials", "30", "--no-progress", "--strategy", "parallel"]
+    code, out, _ = run([*argv, "--strategy", "cancel_superseded", "--max-risk", "0.5"], capsys)
+    assert code == 0
+    assert "in every situation" in out and "Per situation" in out
+    from racesim.matrix import SITUATIONS
+
+    for situation in SITUATIONS:
+        assert f"\n  {situation}: " in out, situation
+    assert "  one push: cancel_superseded (" in out  # parallel always ships stale on one push

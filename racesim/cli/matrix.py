@@ -101,7 +101,15 @@ def run(args: argparse.Namespace) -> int:
         print(tables(matrix, markdown=args.markdown), end="")
         if not args.markdown:
             print()
-            print(recommend(matrix, args.max_risk).text())
+            print(
+                recommend(matrix, args.max_risk)
+                .text()
+                .replace("risk", "risk in every situation", 1)
+            )
+            print(f"Per situation (quickest with every 95% upper limit <= {args.max_risk:.2%}):")
+            for situation in dict.fromkeys(matrix["situation"]):
+                chosen = recommend(matrix[matrix["situation"] == situation], args.max_risk)
+                print(f"  {situation}: {chosen.line()}")
         if args.plot is not None and not args.markdown:
             print(f"\nwritten: {path}")
     return 0

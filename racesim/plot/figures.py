@@ -124,12 +124,21 @@ def save_sweep_figure(
 
 
 def save_matrix_figure(matrix: pd.DataFrame, path: str | Path) -> Path:
-    """The safety matrix as three heatmaps side by side."""
+    """The safety matrix as three heatmaps stacked (one per rate), sharing the situations axis.
+
+    Stacked rather than side by side, so the figure keeps a readable text size at the docs'
+    page width (about 800 pixels) and on a slide.
+    """
     from racesim.matrix import MATRIX_RATES, plot_safety_matrix
 
-    fig = Figure(figsize=(6.5 * len(MATRIX_RATES), 5.5), layout="constrained")
-    axes = fig.subplots(1, len(MATRIX_RATES), sharey=True, squeeze=False)[0]
+    strategies = matrix["strategy"].nunique() if len(matrix) else 1
+    fig = Figure(
+        figsize=(8, len(MATRIX_RATES) * (0.9 + 0.32 * strategies) + 1.6), layout="constrained"
+    )
+    axes = fig.subplots(len(MATRIX_RATES), 1, sharex=True, squeeze=False)[:, 0]
     plot_safety_matrix(matrix, list(axes))
+    for ax in axes[:-1]:
+        ax.tick_params(axis="x", labelbottom=False)
     trials = int(matrix["trials"].iloc[0]) if len(matrix) else 0
     fig.suptitle(f"Safety matrix: share of {trials:,} trials per cell", fontsize=13)
     return save_figure(fig, path)
