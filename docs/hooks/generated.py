@@ -902,11 +902,14 @@ def on_post_build(config: MkDocsConfig) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python docs/hooks/generated.py [--check]``: rewrite (or list) the stale pages."""
-    check = "--check" in (sys.argv[1:] if argv is None else argv)
+    """``python docs/hooks/generated.py [--check] [PAGE.md ...]``: rewrite (or list) the stale
+    pages (every page of ``docs/``, or the pages named)."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    check = "--check" in args
     docs = Path(__file__).resolve().parents[1]
+    chosen = [Path(a).resolve() for a in args if a != "--check"]
     stale = []
-    for path in sorted(docs.rglob("*.md")):
+    for path in chosen or sorted(docs.rglob("*.md")):
         if "hooks" in path.parts:
             continue
         text = path.read_text(encoding="utf-8")

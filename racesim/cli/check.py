@@ -15,11 +15,18 @@ from racesim.strategies import parse_strategy, preset_names
 if TYPE_CHECKING:
     from racesim.testing.search import Counterexample, ExhaustiveResult
 
-#: what the histories cover, said under every verdict
-HISTORY_SPACE = (
-    "histories: pushes to main only (no re-runs of old builds, no manual dispatches); "
-    "`racesim compare` and the safety matrix cover re-runs over sampled timings"
-)
+
+def history_space(args: argparse.Namespace) -> str:
+    """What the searched histories contain, said under every verdict."""
+    if not args.reruns and not args.dispatches:
+        return (
+            f"histories: up to {args.pushes} pushes to main only (no re-runs of old builds, no "
+            "manual dispatches; add them with --reruns N, --dispatches N)"
+        )
+    return (
+        f"histories: up to {args.pushes} pushes to main, up to {args.reruns} re-runs of earlier "
+        f"builds and up to {args.dispatches} manual deploy dispatches"
+    )
 
 
 def property_name(text: str) -> str:
@@ -68,6 +75,20 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         metavar="N",
         help="histories hypothesis generates before giving up (default: 300)",
     )
+    p.add_argument(
+        "--reruns",
+        type=whole(0),
+        default=0,
+        metavar="N",
+        help="also generate up to N re-runs of earlier builds per history (default: 0)",
+    )
+    p.add_argument(
+        "--dispatches",
+        type=whole(0),
+        default=0,
+        metavar="N",
+        help="also generate up to N manual deploy dispatches per history (default: 0)",
+    )
     p.add_argument("--seed", type=whole(0), default=0, metavar="S", help="search seed (default: 0)")
     p.add_argument(
         "--exhaustive",
@@ -91,13 +112,17 @@ def _counterexample_text(cx: Counterexample) -> list[str]:
 
     history = cx.history
     rows = [(history.label(k), f"{p.time:g} s") for k, p in enumerate(history.pushes, start=1)]
+    rows += [
+        (f"re-run of {history.label(r.commit)}'s build", f"{r.time:g} s") for r in history.reruns
+    ]
+    rows += [("manual deploy dispatch", f"{d.time:g} s") for d in history.dispatches]
     durations = [
         (name, *(f"{getattr(p.durations, name):g}" for p in history.pushes))
         for name in history.pushes[0].durations.as_dict()
     ]
     return [
         f"Counterexample: {history.commits} push{'es' if history.commits > 1 else ''}",
-        format_table(rows, ["commit", "pushed at"]),
+        format_table(rows, ["commit (or run)", "at"]),
         "",
         format_table(
             durations, ["duration (s)", *(history.label(k) for k in range(1, history.commits + 1))]
@@ -137,7 +162,13 @@ def _check_one(
     from racesim.testing import exhaustive_check, search
 
     result = search(
-        args.strategy, prop, pushes=args.pushes, max_examples=args.max_examples, seed=args.seed
+        args.strategy,
+        prop,
+        pushes=args.pushes,
+        max_examples=args.max_examples,
+        seed=args.seed,
+        reruns=args.reruns,
+        dispatches=args.dispatches,
     )
     exhaustive = exhaustive_check(args.strategy, prop) if args.exhaustive else None
     cx = result.counterexample or (exhaustive.counterexample if exhaustive else None)
@@ -198,7 +229,7 @@ def _single(args: argparse.Namespace) -> int:
     print(
         f"{args.strategy}: "
         + (f"breaks {', '.join(broken)}" if broken else f"holds for {', '.join(props)}")
-        + f" in the histories searched; {HISTORY_SPACE}"
+        + f" in the histories searched; {history_space(args)}"
     )
     if args.plot is not None and found:
         print(f"timeline of the {found[0].prop} counterexample written to {args.plot}")
@@ -250,6 +281,8 @@ def _all(args: argparse.Namespace) -> int:
             max_examples=args.max_examples,
             seed=args.seed,
             on_result=advance,
+            reruns=args.reruns,
+            dispatches=args.dispatches,
         )
     if args.json:
         print(
@@ -274,7 +307,7 @@ def _all(args: argparse.Namespace) -> int:
         "'holds (0 in N)' means none of the N histories simulated broke the property"
     )
     print(format_table(rows, ["strategy", *props]))
-    print(HISTORY_SPACE)
+    print(history_space(args))
     return 0
 
 

@@ -20,7 +20,7 @@ from hypothesis.errors import NoSuchExample
 
 from racesim.engine import simulate
 from racesim.errors import InputError
-from racesim.model.history import DURATION_FIELDS, Durations, History, Push
+from racesim.model.history import DURATION_FIELDS, Dispatch, Durations, History, Push, Rerun
 from racesim.strategies import PRESETS, Strategy, parse_strategy
 from racesim.testing.explain import explain
 from racesim.testing.properties import PROPERTIES, Check, Property, as_check
@@ -139,6 +139,8 @@ def search(
     max_examples: int = 300,
     seed: int = 0,
     history_strategy: Any = None,
+    reruns: int = 0,
+    dispatches: int = 0,
 ) -> SearchResult:
     """Search for a history on which `strategy` breaks `prop`, shrunk to a minimal one.
 
@@ -152,6 +154,8 @@ def search(
         max_examples: how many histories hypothesis generates before giving up.
         seed: makes the search reproducible; report it when a search surprises you.
         history_strategy: any hypothesis strategy of histories, replacing the one above.
+        reruns: at most this many re-runs of earlier builds per history (default none).
+        dispatches: at most this many manual deploy dispatches per history (default none).
     """
     chosen = parse_strategy(strategy)
     name, check = parse_property(prop)
@@ -183,7 +187,15 @@ def search(
         [history_strategy]
         if history_strategy is not None
         else [
-            histories(n, min_pushes=n, max_gap=max_gap, bounds=bounds, failures=failures)
+            histories(
+                n,
+                min_pushes=n,
+                max_gap=max_gap,
+                bounds=bounds,
+                failures=failures,
+                reruns=reruns,
+                dispatches=dispatches,
+            )
             for n in range(min_pushes, pushes + 1)
         ]
     )
@@ -215,7 +227,18 @@ def _drop_pushes(history: History, breaks: Callable[[History], bool]) -> History
             pushes = tuple(
                 Push(p.time - start, p.durations, chr(65 + k)) for k, p in enumerate(kept)
             )
-            candidate = History(pushes, baseline=history.baseline)
+            commit = i + 1  # re-runs of the dropped commit go; later commits move down by one
+            reruns = tuple(
+                Rerun(r.time - start, r.commit - (r.commit > commit), r.durations)
+                for r in history.reruns
+                if r.commit != commit and r.time >= start
+            )
+            dispatches = tuple(
+                Dispatch(d.time - start, d.durations) for d in history.dispatches if d.time >= start
+            )
+            candidate = History(
+                pushes, reruns=reruns, dispatches=dispatches, baseline=history.baseline
+            )
             if breaks(candidate):
                 history, shrunk = candidate, True
                 break
@@ -334,16 +357,27 @@ def verdict_table(
     max_examples: int = 200,
     seed: int = 0,
     on_result: Callable[[SearchResult], None] | None = None,
+    reruns: int = 0,
+    dispatches: int = 0,
 ) -> pd.DataFrame:
     """Search every strategy against every property; one row per pair.
 
     Columns: ``strategy``, ``property``, ``verdict`` (``holds`` or ``breaks``), ``pushes`` (in the
     shrunk counterexample), ``examples`` (histories simulated), ``seed``, ``explanation``.
+    `reruns` and `dispatches` widen the histories searched (see :func:`search`).
     """
     rows = []
     for spec in list(PRESETS) if strategies is None else list(strategies):
         for name in list(PROPERTIES) if properties is None else list(properties):
-            result = search(spec, name, pushes=pushes, max_examples=max_examples, seed=seed)
+            result = search(
+                spec,
+                name,
+                pushes=pushes,
+                max_examples=max_examples,
+                seed=seed,
+                reruns=reruns,
+                dispatches=dispatches,
+            )
             if on_result is not None:
                 on_result(result)
             cx = result.counterexample
