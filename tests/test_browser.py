@@ -66,9 +66,18 @@ def classroom_server() -> Iterator[str]:
     finally:
         server.terminate()
         try:
-            server.wait(timeout=20)
+            server.wait(timeout=30)
         except subprocess.TimeoutExpired:
             server.kill()
+    # stopping racesim classroom (SIGTERM) stops Voila too: nothing answers on the port any more
+    for _ in range(60):
+        try:
+            urllib.request.urlopen(url, timeout=1).close()
+        except OSError:
+            break
+        time.sleep(0.5)
+    else:
+        pytest.fail(f"Voila still answers on {url} after racesim classroom was stopped")
 
 
 def _expected_status(**controls: Any) -> str:

@@ -9,6 +9,7 @@ Voila comes with the ``notebooks`` extra.
 from __future__ import annotations
 
 import argparse
+import signal
 import subprocess
 import sys
 from importlib import resources
@@ -83,6 +84,10 @@ def _write_static(path: Path) -> int:
     return 0
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def run(args: argparse.Namespace) -> int:
     from racesim._optional import require
 
@@ -99,9 +104,17 @@ def run(args: argparse.Namespace) -> int:
     with resources.as_file(resources.files("racesim").joinpath(APP)) as notebook:
         server = subprocess.Popen(voila_command(args, str(notebook)))
         print(f"racesim classroom: serving on {url} (Ctrl-C to stop)", flush=True)
+        # a SIGTERM (from `timeout`, a service manager, a test) must stop Voila too, not orphan it
+        previous = signal.signal(signal.SIGTERM, _interrupt)
         try:
             return server.wait()
         except KeyboardInterrupt:
-            server.terminate()
-            server.wait()
             return 0
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+            if server.poll() is None:
+                server.terminate()
+                try:
+                    server.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    server.kill()
