@@ -92,7 +92,7 @@ def test_check_without_property_checks_all_four(capsys: pytest.CaptureFixture[st
     code, out, _ = run(["check", "pinned", "--max-examples", "15"], capsys)
     for name in PROPERTIES:
         assert f"pinned / {name}: " in out
-    assert "histories: pushes to main only" in out  # the history space is said
+    assert "pushes to main only" in out  # the history space is said
 
 
 @pytest.mark.parametrize(
