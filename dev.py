@@ -3,6 +3,7 @@
     python dev.py demo [ARGS...]   replay f8af4c1, compare strategies, write plots
     python dev.py test [ARGS...]   ruff, mypy --strict, pytest (notebooks and docs included)
     python dev.py docs             build the docs site into site/
+    python dev.py notebooks [ARGS] install the notebook extra, start Jupyter Lab on notebooks/
     python dev.py bench [ARGS...]  run the benchmarks
     python dev.py fuzz [N [SEED]]  fuzz every input format with N inputs (default 100,000)
 
@@ -25,7 +26,14 @@ BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
 
 #: the extras each task installs
-EXTRAS = {"demo": "", "test": "[dev]", "docs": "[dev]", "bench": "[dask]", "fuzz": "[dev]"}
+EXTRAS = {
+    "demo": "",
+    "test": "[dev]",
+    "docs": "[dev]",
+    "bench": "[dask]",
+    "fuzz": "[dev]",
+    "notebooks": "[notebooks]",
+}
 
 
 def _run(*cmd: str | Path) -> None:
@@ -74,12 +82,18 @@ def task_fuzz(args: list[str]) -> None:
     _run(PYTHON, ROOT / "tests" / "fuzz.py", *args)
 
 
+def task_notebooks(args: list[str]) -> None:
+    """Jupyter Lab on notebooks/, with racesim and the widgets installed in .venv."""
+    _run(PYTHON, "-m", "jupyter", "lab", "--notebook-dir", ROOT / "notebooks", *args)
+
+
 TASKS = {
     "demo": task_demo,
     "test": task_test,
     "docs": task_docs,
     "bench": task_bench,
     "fuzz": task_fuzz,
+    "notebooks": task_notebooks,
 }
 
 

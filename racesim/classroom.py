@@ -22,8 +22,10 @@ when a demo is made.
 
 from __future__ import annotations
 
+import base64
 import html
 import math
+import os
 from dataclasses import replace
 from io import BytesIO
 from typing import TYPE_CHECKING, Any
@@ -49,7 +51,10 @@ from racesim.trace import Trace
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-__all__ = ["SLIDERS", "RaceDemo", "two_push_history", "with_build_median"]
+__all__ = ["SLIDERS", "RaceDemo", "two_push_history", "verdict_text", "with_build_median"]
+
+#: set (to anything) where no kernel will run the widgets: the docs build sets it
+STATIC_OUTPUT = "RACESIM_STATIC_OUTPUT"
 
 #: slider name -> (label, lowest, highest, step) in seconds
 SLIDERS: dict[str, tuple[str, float, float, float]] = {
@@ -97,6 +102,24 @@ def two_push_history(base: Durations, *, build: float, second_build: float, gap:
             Push(gap, replace(base, build=second_build), "B"),
         )
     )
+
+
+def verdict_text(trace: Trace) -> str:
+    """One sentence on how `trace` ends: the commit production runs and the stale deploys.
+
+    The classroom app (Voila) and the kernel-free docs page both show it, so a test can compare
+    what a browser displays with what this function says for the same controls.
+    """
+    out = trace.outcome
+    name = trace.history.label
+    stale = out.stale_deploys
+    verdict = (
+        "production ends on the newest commit"
+        if out.final_correct
+        else f"production ends on {name(out.final_live)}, "
+        f"not on the newest built commit {name(out.newest_built)}"
+    )
+    return f"{verdict}; {stale} stale deploy{'s' if stale != 1 else ''} in this history"
 
 
 def _check_value(name: str, value: object) -> float:
@@ -349,19 +372,7 @@ class RaceDemo:
         ax.set_axisbelow(True)
 
     def _verdict_html(self, label: str) -> str:
-        out = self.trace.outcome
-        name = self.history.label
-        stale = out.stale_deploys
-        verdict = (
-            "production ends on the newest commit"
-            if out.final_correct
-            else f"production ends on {name(out.final_live)}, "
-            f"not on the newest built commit {name(out.newest_built)}"
-        )
-        return (
-            f"<b>{html.escape(label)}</b>: {html.escape(verdict)}; "
-            f"{stale} stale deploy{'s' if stale != 1 else ''} in this history"
-        )
+        return f"<b>{html.escape(label)}</b>: {html.escape(verdict_text(self.trace))}"
 
     def png(self, dpi: int = 90) -> bytes:
         """The current figure as PNG bytes (what the image widget shows)."""
@@ -369,6 +380,23 @@ class RaceDemo:
         self.figure.savefig(buffer, format="png", dpi=dpi)
         return buffer.getvalue()
 
+    def static_html(self) -> str:
+        """What to show where no kernel runs (a notebook page of the docs site): what to do
+        instead of a live widget, and the picture of the demo's current state."""
+        png = base64.b64encode(self.png()).decode("ascii")
+        return (
+            '<div class="racesim-static-widget"><p><b>This demo is live only with a running '
+            "Python kernel.</b> Here it shows its starting state. To move the sliders, open the "
+            '<a href="../../tutorial/classroom/">classroom page</a> (works with no Python), run '
+            "<code>racesim classroom</code> (serves it in your browser) or "
+            "<code>python dev.py notebooks</code> (this notebook in Jupyter Lab).</p>"
+            f"<p>{self._verdict_html(self.strategy_label)}</p>"
+            f'<img src="data:image/png;base64,{png}" alt="the race for the current controls"></div>'
+        )
+
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
-        """Display as the widget in a notebook."""
+        """Display as the widget in a notebook; as a static note and picture while the docs
+        site is built (``RACESIM_STATIC_OUTPUT`` set), where a widget would render empty."""
+        if os.environ.get(STATIC_OUTPUT):
+            return {"text/html": self.static_html(), "text/plain": self.strategy_label}
         return self.widget._repr_mimebundle_(**kwargs)

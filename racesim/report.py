@@ -218,8 +218,9 @@ def replay_report(replay: Replay) -> str:
     out.append(format_table(rows, headers))
     out.append(
         "prevents: every outcome the incident got wrong comes out right (newest commit live "
-        "and in every registry's latest, each deploy ships what it meant); unknown when the "
-        "incident states no outcome"
+        "and in every registry's latest, each deploy ships what it meant) with this incident's "
+        "own durations, unknown when the incident states no outcome; `racesim compare` gives how "
+        "often over sampled timings"
     )
     assumed = _assumptions(replay)
     if assumed:

@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields, replace
 from typing import Literal, get_args
 
+from racesim._suggest import did_you_mean
 from racesim.errors import InputError
 from racesim.limits import MAX_POLLS, check_seconds, finite_float
 
@@ -276,7 +277,9 @@ def parse_strategy(spec: str | Strategy, field: str = "strategy") -> Strategy:
         except InputError as exc:
             raise InputError(field, f"{spec!r}: {exc.problem}") from None
     raise InputError(
-        field, f"unknown strategy {spec!r}; expected one of {', '.join(preset_names())}"
+        field,
+        f"unknown strategy {spec!r}; expected one of {', '.join(preset_names())}"
+        + did_you_mean(spec, preset_names()),
     )
 
 

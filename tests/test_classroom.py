@@ -152,3 +152,20 @@ def test_missing_ipywidgets_says_what_to_install(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setitem(sys.modules, "ipywidgets", None)
     with pytest.raises(MissingDependencyError, match=r"racesim\[notebooks\]"):
         RaceDemo()
+
+
+def test_static_output_says_what_to_do_instead_of_an_empty_widget(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """While the docs build, the widget displays a note and its picture, not an empty cell."""
+    from racesim.classroom import STATIC_OUTPUT, RaceDemo
+
+    demo = RaceDemo(trials=5)
+    assert "application/vnd.jupyter.widget-view+json" in demo._repr_mimebundle_()
+    monkeypatch.setenv(STATIC_OUTPUT, "1")
+    bundle = demo._repr_mimebundle_()
+    assert set(bundle) == {"text/html", "text/plain"}
+    page = bundle["text/html"]
+    assert "racesim classroom" in page and "python dev.py notebooks" in page
+    assert 'src="data:image/png;base64,' in page
+    assert "production ends on" in page

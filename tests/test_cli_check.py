@@ -7,8 +7,12 @@ from pathlib import Path
 
 import pytest
 from helpers import run_cli as run
+from hypothesis import given, settings
 
+from racesim.model import History
 from racesim.strategies import PRESETS
+from racesim.testing import PROPERTIES
+from racesim.testing.strategies import histories
 
 
 def test_check_prints_a_two_push_counterexample_and_writes_its_timeline(
@@ -70,8 +74,9 @@ def test_check_exhaustive_reports_the_count(capsys: pytest.CaptureFixture[str]) 
 
 def test_check_all_prints_the_verdict_table(capsys: pytest.CaptureFixture[str]) -> None:
     """Proofs first: each cell says how it was decided, and the legend gives the bounds."""
-    code, out, _ = run(["check", "--all", "--max-examples", "15"], capsys)
+    code, out, err = run(["check", "--all", "--max-examples", "15"], capsys)
     assert code == 0
+    assert "check --all" in err  # the progress bar
     for name in PRESETS:
         assert f"\n{name} " in out
     assert "decided by racesim prove" in out and "build=1..180" in out
@@ -85,11 +90,26 @@ def test_check_all_sampled_keeps_the_search(capsys: pytest.CaptureFixture[str]) 
     assert "racesim prove" not in out
 
 
+def test_check_without_property_checks_all_four(capsys: pytest.CaptureFixture[str]) -> None:
+    """Every property is searched; the exit status is 1 because one of them breaks."""
+    code, out, _ = run(["check", "pinned", "--max-examples", "15", "--json"], capsys)
+    data = json.loads(out)
+    assert [d["property"] for d in data] == list(PROPERTIES)
+    broken = [d["property"] for d in data if d["counterexample"] is not None]
+    assert "ships_what_it_claims" not in broken  # a pinned deploy ships the commit it names
+    assert code == (1 if broken else 0)
+    code, out, _ = run(["check", "pinned", "--max-examples", "15"], capsys)
+    for name in PROPERTIES:
+        assert f"pinned / {name}: " in out
+    assert "pushes to main only" in out  # the history space is said
+
+
 @pytest.mark.parametrize(
     ("argv", "fragment"),
     [
-        (["check", "workflow_run", "--property", "fast"], "invalid choice: 'fast'"),
-        (["check", "workflow_run"], "give a strategy and --property NAME, or --all"),
+        (["check", "workflow_run", "--property", "fast"], "unknown property 'fast'"),
+        (["check", "workflow_run", "--property", "never_stal"], "did you mean 'never_stale'?"),
+        (["check"], "give a strategy to check (or --all for every preset)"),
         (["check", "yolo", "--property", "never_stale"], "STRATEGY: unknown strategy 'yolo'"),
         (["check", "pinned", "--property", "never_stale", "--max-examples", "0"], "--max-examples"),
     ],
@@ -97,3 +117,24 @@ def test_check_all_sampled_keeps_the_search(capsys: pytest.CaptureFixture[str]) 
 def test_bad_arguments(argv: list[str], fragment: str, capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(argv, capsys)
     assert code == 2 and err.count("\n") == 1 and fragment in err
+
+
+def test_reruns_widen_the_history_space(capsys: pytest.CaptureFixture[str]) -> None:
+    """cancel_superseded never regresses on pushes alone; a re-run of an old build breaks it."""
+    argv = ["check", "cancel_superseded", "--property", "never_regresses", "--max-examples", "60"]
+    code, out, _ = run(argv, capsys)
+    assert code == 0 and "pushes to main only" in out and "--reruns N" in out
+    code, out, _ = run([*argv, "--reruns", "1"], capsys)
+    assert code == 1
+    assert "re-run of A's build" in out and "up to 1 re-runs of earlier builds" in out
+
+
+@settings(max_examples=40, deadline=None)
+@given(histories(2, reruns=2, dispatches=1))
+def test_generated_reruns_and_dispatches_are_well_formed(history: History) -> None:
+    assert len(history.reruns) <= 2 and len(history.dispatches) <= 1
+    for rerun in history.reruns:
+        assert 1 <= rerun.commit <= history.commits
+        assert rerun.time > history.pushes[rerun.commit - 1].time
+    for dispatch in history.dispatches:
+        assert dispatch.time >= history.pushes[-1].time

@@ -70,9 +70,36 @@ def test_push_to_live_ecdf_stops_short_of_one_for_never_live(results: pd.DataFra
 def test_cost_vs_safety_one_point_per_strategy(results: pd.DataFrame) -> None:
     summary = summarize(results)
     ax = plot_cost_vs_safety(summary)
-    texts = [t.get_text() for t in ax.texts]
-    assert len(texts) == len(summary)
-    assert any("never live" in t for t in texts) == any(
-        not math.isfinite(m) for m in summary["push_to_live_median_s"]
-    )
+    labels = ", ".join(t.get_text() for t in ax.texts if "never live" not in t.get_text())
+    assert sorted(labels.split(", ")) == sorted(summary["strategy"])  # each named once
+    assert len(ax.lines) >= len(summary)
+    never = [not math.isfinite(m) for m in summary["push_to_live_median_s"]]
+    assert any("never live" in t.get_text() for t in ax.texts) == any(never)
     plt.close(ax.figure)
+
+
+def test_cost_vs_safety_never_live_is_a_band_and_labels_stay_inside(
+    results: pd.DataFrame,
+) -> None:
+    """'never live' is a shaded band right of the seconds axis, and no label leaves the frame."""
+    summary = summarize(results)
+    assert not math.isfinite(summary.set_index("strategy").loc["parallel", "push_to_live_median_s"])
+    fig, ax = plt.subplots(figsize=(9, 5), layout="constrained")
+    plot_cost_vs_safety(summary, ax)
+    fig.canvas.draw()
+    band = [
+        p
+        for p in ax.patches
+        if p.get_facecolor()[:3] == pytest.approx((0.933, 0.933, 0.933), abs=0.01)
+    ]
+    assert len(band) == 1
+    finite = summary["push_to_live_median_s"][np.isfinite(summary["push_to_live_median_s"])]
+    band_left = band[0].get_x()
+    assert band_left > finite.max()
+    assert all(t <= band_left for t in ax.get_xticks())  # the seconds axis stops at the band
+    frame = ax.get_window_extent()
+    for text in ax.texts:
+        box = text.get_window_extent()
+        assert frame.x0 <= box.x0 and box.x1 <= frame.x1, text.get_text()
+        assert frame.y0 <= box.y0 and box.y1 <= frame.y1, text.get_text()
+    plt.close(fig)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
 from helpers import F8
+from matplotlib.axes import Axes
 from matplotlib.colors import to_hex
 from matplotlib.patches import Polygon, Rectangle
 
@@ -53,10 +54,70 @@ def test_no_race_window_when_the_pull_is_late_enough() -> None:
     plt.close(ax.figure)
 
 
-def test_one_lane_per_run_plus_service() -> None:
+def test_one_lane_per_run_plus_latest_per_registry_plus_service() -> None:
     ax = plot_timeline(simulate("workflow_run", History.single(F8)))
     labels = [t.get_text() for t in ax.get_yticklabels()]
-    assert labels == ["service", "build #1 · #1", "deploy #2 · #1"]
+    assert labels == [
+        "service",
+        "latest @ ghcr",
+        "latest @ artifact-registry",
+        "build #1 · #1",
+        "deploy #2 · #1",
+    ]
+    plt.close(ax.figure)
+
+
+def _legend(ax: Axes) -> list[str]:
+    legend = ax.get_legend()
+    return [t.get_text() for t in legend.get_texts()] if legend is not None else []
+
+
+def test_the_legend_lists_what_the_panel_shows_and_nothing_else() -> None:
+    """The seed race: a stale pull, a race window, the service behind; no guard, no cancel."""
+    ax = plot_timeline(simulate("parallel", History.single(F8)))
+    names = _legend(ax)
+    for shown in (
+        "build",
+        "prepare",
+        "rollout",
+        "race window",
+        "stale pull or manifest unknown",
+        ":latest moved (registry write)",
+        "runs the newest image",
+        "behind the newest image",
+    ):
+        assert shown in names, shown
+    for absent in (
+        "push",
+        "guard passed",
+        "guard blocked",
+        "run cancelled",
+        "pull of the meant image",
+        "counterexample event",
+        "observed time, reproduced",
+    ):
+        assert absent not in names, absent  # F8's push step takes 0 s: no bar, no entry
+    plt.close(ax.figure)
+    ring = plot_timeline(
+        simulate("parallel", History.single(F8)),
+        highlight=(
+            next(e for e in simulate("parallel", History.single(F8)).events if e.kind == "read"),
+        ),
+    )
+    assert "counterexample event" in _legend(ring)
+    plt.close(ring.figure)
+
+
+def test_the_axis_covers_every_event_and_observed_time() -> None:
+    trace = simulate("workflow_run", History.single(F8))
+    last = max(e.time for e in trace.events)
+    ax = plot_timeline(trace, observed=[(5.0, "deploy.pulled A", True), (last + 30, "late", False)])
+    left, right = ax.get_xlim()
+    assert left < 0 and right > last + 30
+    names = _legend(ax)
+    assert "observed time, reproduced" in names and "observed time, NOT reproduced" in names
+    assert "late: not reproduced" in [t.get_text() for t in ax.texts]
+    assert [t.get_text() for t in ax.get_yticklabels()][-1] == "observed"
     plt.close(ax.figure)
 
 

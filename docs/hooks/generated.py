@@ -1,13 +1,21 @@
 """MkDocs hook: content generated from racesim itself while the site builds, so it never drifts.
 
-A page asks for generated content with a marker on a line of its own::
+A page asks for generated content with a pair of markers, each on a line of its own::
 
     <!-- racesim: NAME ARGS -->
 
-and the hook replaces it with Markdown before the page is converted. The names are the keys of
-:data:`GENERATORS`; an unknown name (a typo) fails the build. Pictures the pages show (the safety
-matrix heatmaps, the out-of-order timeline) are made while the files are collected and added as
-virtual files, so ``docs/`` holds no generated output.
+    ...the generated Markdown, kept in the file...
+
+    <!-- racesim: end -->
+
+The generated Markdown stays in the file between the markers, so the page reads well where
+Markdown is shown without building it (on the repository host). The build regenerates it, puts
+it on the page with a blank line before and after (so a table never swallows the paragraph that
+follows it), and notes every page whose file is out of date; ``python docs/hooks/generated.py``
+rewrites the files, and ``tests/test_docs_render.py`` fails while any is stale. The names are the
+keys of :data:`GENERATORS`; an unknown name (a typo) fails the build. Pictures and scripts the
+pages use (the safety matrix heatmaps, the out-of-order timeline, the classroom page's data) are
+made while the files are collected and added as virtual files, so ``docs/`` holds none of them.
 
 Every number these markers produce comes from running racesim: command output is produced by
 :func:`racesim.cli.main`, the safety matrix by :func:`racesim.matrix.safety_matrix` with a fixed
@@ -23,8 +31,11 @@ import functools
 import importlib
 import inspect
 import io
+import json
+import os
 import re
 import shlex
+import sys
 import tempfile
 import tomllib
 import types
@@ -45,7 +56,14 @@ from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
 
-MARKER = re.compile(r"^<!--\s*racesim:\s*(?P<name>[\w-]+)(?P<args>[^>]*?)\s*-->\s*$", re.M)
+MARKER = re.compile(r"^<!--\s*racesim:\s*(?P<name>[\w-]+)(?P<args>[^>]*?)\s*-->[ \t]*$", re.M)
+END = "<!-- racesim: end -->"
+#: markers other hooks replace (the list of notebooks): left as they are
+FOREIGN = {"notebooks"}
+#: a file to which the build writes the pages whose generated sections are out of date
+STALE_REPORT = "RACESIM_DOCS_STALE_REPORT"
+#: set while the site builds: notebooks then show static fallbacks for live widgets
+STATIC_OUTPUT = "RACESIM_STATIC_OUTPUT"
 
 #: the verdict table on the Background page: histories per push count and seed (on the page)
 VERDICT_EXAMPLES = 200
@@ -157,7 +175,7 @@ def gen_cli(args: str) -> str:
     return "\n".join(out)
 
 
-def gen_run(args: str, page: Page) -> str:
+def gen_run(args: str, folder: Path) -> str:
     """``racesim ARGS`` run in-process from the page's folder; its output in a console block.
 
     Running from the page's folder lets a page run the example files next to it
@@ -166,19 +184,19 @@ def gen_run(args: str, page: Page) -> str:
     from racesim.cli import main
 
     argv = shlex.split(args)
-    with _quiet_stdout() as buffer, contextlib.chdir(_folder(page)):
+    with _quiet_stdout() as buffer, contextlib.chdir(folder):
         code = main(argv)
     if code != 0:
         raise PluginError(f"`racesim {args}` exited with {code}:\n{buffer.getvalue()}")
     return _fence(f"$ racesim {args}\n{buffer.getvalue()}", "console")
 
 
-def gen_run_status(args: str, page: Page) -> str:
+def gen_run_status(args: str, folder: Path) -> str:
     """``racesim ARGS`` that must exit with the status given first (``1`` for a broken check)."""
     from racesim.cli import main
 
     status, _, rest = args.strip().partition(" ")
-    with _quiet_stdout() as buffer, contextlib.chdir(_folder(page)):
+    with _quiet_stdout() as buffer, contextlib.chdir(folder):
         code = main(shlex.split(rest))
     if code != int(status):
         raise PluginError(f"`racesim {rest}` exited with {code}, expected {status}")
@@ -188,12 +206,12 @@ def gen_run_status(args: str, page: Page) -> str:
 # -- command output, examples and files -----------------------------------------------------
 
 
-def gen_run_error(args: str, page: Page) -> str:
+def gen_run_error(args: str, folder: Path) -> str:
     """``racesim ARGS`` that must fail with exit status 2; its one-line error in a console block."""
     from racesim.cli import main
 
     errors = io.StringIO()
-    with _quiet_stdout(), contextlib.redirect_stderr(errors), contextlib.chdir(_folder(page)):
+    with _quiet_stdout(), contextlib.redirect_stderr(errors), contextlib.chdir(folder):
         try:
             code = main(shlex.split(args))
         except SystemExit as exc:  # argparse reports usage errors by exiting
@@ -222,13 +240,13 @@ def gen_python(args: str) -> str:
     return f"{_fence(code, 'python')}\n\nOutput:\n\n{_fence(buffer.getvalue())}"
 
 
-def gen_file(args: str, page: Page) -> str:
+def gen_file(args: str, folder: Path) -> str:
     """A file next to the page, shown as a code block (TOML files highlighted as TOML)."""
-    path = _folder(page) / args
+    path = folder / args
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise PluginError(f"{page.file.src_uri}: cannot include {args!r}: {exc}") from exc
+        raise PluginError(f"{folder}: cannot include {args!r}: {exc}") from exc
     return _fence(text, path.suffix.lstrip(".") or "text")
 
 
@@ -742,8 +760,37 @@ def gen_errors(args: str) -> str:
     )
 
 
+# -- the kernel-free classroom -----------------------------------------------------------------
+
+CLASSROOM_DATA = "assets/classroom/data.js"
+CLASSROOM_SCRIPT = "assets/classroom/classroom.js"
+
+
+def gen_classroom(args: str) -> str:
+    """The classroom page's controls and picture: a container that ``classroom.js`` fills.
+
+    `args` is the path from the page to the site root (``../..`` for ``tutorial/classroom/``).
+    """
+    from racesim.classroom_page import page_fragment
+
+    root = args or "../.."
+    return page_fragment(f"{root}/{CLASSROOM_DATA}", f"{root}/{CLASSROOM_SCRIPT}")
+
+
+def _classroom_data() -> bytes:
+    from racesim.classroom_page import data_script, page_data
+
+    return data_script(page_data()).encode("utf-8")
+
+
+def _classroom_script() -> bytes:
+    from racesim.classroom_page import script
+
+    return script().encode("utf-8")
+
+
 #: generators that need the page (to find files next to it)
-PAGE_GENERATORS: dict[str, Callable[[str, Page], str]] = {
+PAGE_GENERATORS: dict[str, Callable[[str, Path], str]] = {
     "run": gen_run,
     "run-error": gen_run_error,
     "run-status": gen_run_status,
@@ -752,6 +799,7 @@ PAGE_GENERATORS: dict[str, Callable[[str, Page], str]] = {
 
 GENERATORS: dict[str, Callable[[str], str]] = {
     "cli": gen_cli,
+    "classroom": gen_classroom,
     "python": gen_python,
     "matrix": gen_matrix,
     "verdicts": gen_verdicts,
@@ -776,15 +824,72 @@ GENERATORS: dict[str, Callable[[str], str]] = {
 PICTURES: dict[str, Callable[[], bytes]] = {
     MATRIX_PICTURE: _matrix_png,
     OUT_OF_ORDER_PICTURE: _out_of_order_png,
+    CLASSROOM_DATA: _classroom_data,
+    CLASSROOM_SCRIPT: _classroom_script,
 }
 
 
 # -- MkDocs events ----------------------------------------------------------------------------
 
 
+def render(name: str, args: str, folder: Path, where: str) -> str:
+    """The Markdown for marker `name` with `args` on a page in `folder` (`where` names the page)."""
+    if name in PAGE_GENERATORS:
+        return PAGE_GENERATORS[name](args, folder)
+    if name not in GENERATORS:
+        known = ", ".join([*PAGE_GENERATORS, *GENERATORS])
+        raise PluginError(f"{where}: unknown marker 'racesim: {name}'; expected one of {known}")
+    return GENERATORS[name](args)
+
+
+def refresh(text: str, folder: Path, where: str) -> str:
+    """`text` with every generated section between its markers regenerated (markers kept).
+
+    A start marker without its end marker gets one; a section is always surrounded by blank
+    lines, and the line after the end marker is blank too.
+    """
+    out: list[str] = []
+    pos = 0
+    for match in MARKER.finditer(text):
+        if match.start() < pos:
+            continue  # inside a section already replaced
+        name, args = match["name"], match["args"].strip()
+        if name in FOREIGN or name == "end":
+            continue
+        body = render(name, args, folder, where).strip("\n")
+        stop = match.end()
+        end = text.find(END, stop)
+        following = MARKER.search(text, stop)
+        if end != -1 and (following is None or following.start() >= end):
+            stop = end + len(END)
+        out.append(text[pos : match.end()])
+        out.append(f"\n\n{body}\n\n{END}")
+        rest = text[stop:]
+        pos = stop
+        if not rest.startswith("\n\n") and rest.strip():
+            out.append("\n" if rest.startswith("\n") else "\n\n")
+    out.append(text[pos:])
+    return "".join(out)
+
+
+def strip_markers(text: str) -> str:
+    """The page as it is converted: marker lines become blank lines."""
+    return MARKER.sub(lambda m: m[0] if m["name"] in FOREIGN else "", text)
+
+
+_stale: list[str] = []
+
+
+def on_config(config: MkDocsConfig) -> MkDocsConfig:
+    # the notebooks, executed by the build, then show static fallbacks for live widgets
+    os.environ[STATIC_OUTPUT] = "1"
+    return config
+
+
 def on_pre_build(config: MkDocsConfig) -> None:
     """Measure afresh on every build (``mkdocs serve`` rebuilds in the same process)."""
     _matrix.cache_clear()
+    _stale.clear()
 
 
 def on_files(files: Files, config: MkDocsConfig) -> Files:
@@ -794,15 +899,43 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
 
 
 def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Files) -> str:
-    def replace(match: re.Match[str]) -> str:
-        name, args = match["name"], match["args"].strip()
-        if name in PAGE_GENERATORS:
-            return PAGE_GENERATORS[name](args, page)
-        if name not in GENERATORS:
-            known = ", ".join([*PAGE_GENERATORS, *GENERATORS])
-            raise PluginError(
-                f"{page.file.src_uri}: unknown marker 'racesim: {name}'; expected one of {known}"
-            )
-        return GENERATORS[name](args)
+    fresh = refresh(markdown, _folder(page), page.file.src_uri)
+    if fresh != markdown and MARKER.search(markdown):
+        _stale.append(page.file.src_uri)
+    return strip_markers(fresh)
 
-    return MARKER.sub(replace, markdown)
+
+def on_post_build(config: MkDocsConfig) -> None:
+    report = os.environ.get(STALE_REPORT)
+    if report:
+        Path(report).write_text(json.dumps(sorted(_stale)), encoding="utf-8")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python docs/hooks/generated.py [--check] [PAGE.md ...]``: rewrite (or list) the stale
+    pages (every page of ``docs/``, or the pages named)."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    check = "--check" in args
+    docs = Path(__file__).resolve().parents[1]
+    chosen = [Path(a).resolve() for a in args if a != "--check"]
+    stale = []
+    for path in chosen or sorted(docs.rglob("*.md")):
+        if "hooks" in path.parts:
+            continue
+        text = path.read_text(encoding="utf-8")
+        if not any(m["name"] not in FOREIGN for m in MARKER.finditer(text)):
+            continue
+        where = str(path.relative_to(docs))
+        with _quiet_stdout():
+            fresh = refresh(text, path.parent, where)
+        if fresh != text:
+            stale.append(where)
+            if not check:
+                path.write_text(fresh, encoding="utf-8")
+    verb = "out of date" if check else "rewritten"
+    print("\n".join(f"{verb}: {p}" for p in stale) or "every generated section is up to date")
+    return 1 if check and stale else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

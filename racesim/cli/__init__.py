@@ -1,28 +1,61 @@
 """The ``racesim`` command: replay incidents, compare strategies, write the demo.
 
-Every sub-command lives in its own module and registers itself with :func:`main`'s parser. Errors
-in what the user typed or wrote (a bad argument, a malformed file) print one line and exit 2.
+Every sub-command is a module of this package named in :data:`COMMANDS`; it exposes
+``add_parser(sub) -> ArgumentParser`` and ``run(args) -> int``. Adding a command is one module and
+one name in :data:`COMMANDS`. The modules import only light things at the top (argparse and the
+racesim modules that need neither NumPy nor pandas) and the heavy ones inside ``run``, so
+``racesim --help`` and ``racesim COMMAND --help`` answer at once.
+
+Errors in what the user typed or wrote (a bad argument, a malformed file) print one line and exit
+2; a mistyped command, strategy or property name gets a "did you mean".
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
+import re
 import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
-from racesim.cli import audit, check, compare, demo, emit, ingest, matrix, prove, replay, sweep
+from racesim import __version__
+from racesim._suggest import did_you_mean
 from racesim.errors import RacesimError
 
-__all__ = ["main"]
+__all__ = ["COMMANDS", "build_parser", "main"]
 
-COMMANDS = (replay, compare, sweep, matrix, check, prove, demo, audit, emit, ingest)
+#: the sub-commands, in the order ``racesim --help`` lists them (modules of racesim.cli)
+COMMANDS = (
+    "replay",
+    "compare",
+    "sweep",
+    "matrix",
+    "check",
+    "prove",
+    "demo",
+    "classroom",
+    "audit",
+    "emit",
+    "ingest",
+)
+
+EXIT_STATUS = "exit status: 0 success; 2 bad input (a one-line error on stderr)"
+
+_INVALID_CHOICE = re.compile(r"invalid choice: '(?P<word>[^']*)' \(choose from (?P<choices>.*)\)")
 
 
 class _Parser(argparse.ArgumentParser):
     """An argument parser that reports a usage error in one line and exits 2."""
 
     def error(self, message: str) -> NoReturn:
+        match = _INVALID_CHOICE.search(message)
+        if match is not None:
+            choices = [c.strip(" '") for c in match["choices"].split(",")]
+            message = (
+                f"{message[: match.start()]}invalid choice: {match['word']!r}; expected one of "
+                f"{', '.join(choices)}{did_you_mean(match['word'], choices)}"
+            )
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
@@ -31,12 +64,20 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="racesim",
         description="Simulate, replay and property-test CI deploy races.",
+        epilog="Run `racesim COMMAND --help` for a command's options. "
+        + EXIT_STATUS
+        + "; `replay` and `demo` exit 1 when a replay does not reproduce the incident, "
+        "`check` when it finds a counterexample.",
     )
+    parser.add_argument("--version", action="version", version=f"racesim {__version__}")
     sub = parser.add_subparsers(
         dest="command", required=True, metavar="COMMAND", parser_class=_Parser
     )
-    for command in COMMANDS:
-        command.register(sub)
+    for name in COMMANDS:
+        module = importlib.import_module(f"racesim.cli.{name}")
+        command = module.add_parser(sub)
+        if hasattr(module, "run"):  # a command with sub-commands sets its own
+            command.set_defaults(run=module.run)
     return parser
 
 

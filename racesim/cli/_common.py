@@ -1,4 +1,8 @@
-"""Options and helpers shared by the Monte Carlo commands (compare, sweep, matrix, demo)."""
+"""Options and helpers shared by the Monte Carlo commands (compare, sweep, matrix, demo).
+
+Light on purpose: every command's parser imports this module, so pandas and the engine are
+imported only inside the functions that need them.
+"""
 
 from __future__ import annotations
 
@@ -9,13 +13,17 @@ import math
 from collections.abc import Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-
+from racesim.cli._names import scenario_names
 from racesim.limits import MAX_JOBS, MAX_TRIALS
-from racesim.scenarios import builtin_scenarios
 from racesim.strategies import parse_strategy
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+#: the exit statuses of a command that succeeds or rejects its input (its --help epilog)
+EXIT_OK_OR_BAD_INPUT = "exit status: 0 success; 2 bad input (one line on stderr)"
 
 
 def whole(minimum: int, maximum: int | None = None) -> Any:
@@ -44,7 +52,7 @@ def add_run_options(p: argparse.ArgumentParser, *, trials: int) -> None:
         "--scenario",
         default="f8af4c1",
         metavar="NAME|PATH",
-        help=f"built-in scenario ({', '.join(builtin_scenarios())}) or a scenario TOML file "
+        help=f"built-in scenario ({', '.join(scenario_names())}) or a scenario TOML file "
         "(default: f8af4c1)",
     )
     p.add_argument(
@@ -122,3 +130,28 @@ def strategy_names(args: argparse.Namespace) -> list[str] | None:
     for name in args.strategy:
         parse_strategy(name, "--strategy")
     return list(args.strategy)
+
+
+def probability(text: str) -> float:
+    """An argparse type: a probability, written ``0.01`` or ``1%``."""
+    try:
+        value = float(text[:-1]) / 100 if text.endswith("%") else float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a probability such as 0.01 or 1%, got {text!r}"
+        ) from None
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"expected a probability between 0 and 1, got {text!r}")
+    return value
+
+
+def add_max_risk(p: argparse.ArgumentParser) -> None:
+    """--max-risk: the bound the closing recommendation uses."""
+    p.add_argument(
+        "--max-risk",
+        type=probability,
+        default=0.01,
+        metavar="P",
+        help="the recommendation picks the quickest strategy whose stale, wrong-end and "
+        "regression rates all have a 95%% upper limit at or below P (default: 1%%)",
+    )

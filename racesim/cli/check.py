@@ -8,36 +8,62 @@ import json
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from hypothesis.configuration import set_hypothesis_home_dir
-
+from racesim._suggest import did_you_mean
 from racesim.cli._common import whole
-from racesim.errors import InputError
+from racesim.cli._names import PROPERTY_NAMES
 from racesim.limits import MAX_CHECK_EXAMPLES, MAX_CHECK_PUSHES
 from racesim.paths import FIGURE_SUFFIXES, check_output_dir, check_output_file
-from racesim.report import format_table
 from racesim.strategies import parse_strategy, preset_names
-from racesim.testing import PROPERTIES, exhaustive_check, search, verdict_table
-from racesim.testing.search import Counterexample, ExhaustiveResult, SearchResult
+
+if TYPE_CHECKING:
+    from racesim.testing.search import Counterexample, ExhaustiveResult
 
 
-def register(sub: Any) -> None:
-    p = sub.add_parser(
+def history_space(args: argparse.Namespace) -> str:
+    """What the searched histories contain, said under every verdict."""
+    if not args.reruns and not args.dispatches:
+        return (
+            f"histories: up to {args.pushes} pushes to main only (no re-runs of old builds, no "
+            "manual dispatches; add them with --reruns N, --dispatches N)"
+        )
+    return (
+        f"histories: up to {args.pushes} pushes to main, up to {args.reruns} re-runs of earlier "
+        f"builds and up to {args.dispatches} manual deploy dispatches"
+    )
+
+
+def property_name(text: str) -> str:
+    """An argparse type: one of the four properties, with a "did you mean" when mistyped."""
+    if text not in PROPERTY_NAMES:
+        raise argparse.ArgumentTypeError(
+            f"unknown property {text!r}; expected one of {', '.join(PROPERTY_NAMES)}"
+            + did_you_mean(text, PROPERTY_NAMES)
+        )
+    return text
+
+
+def add_parser(sub: Any) -> argparse.ArgumentParser:
+    p: argparse.ArgumentParser = sub.add_parser(
         "check",
         help="find the shortest history that breaks a strategy (property-based search)",
-        description="Search, with hypothesis, for a history on which STRATEGY breaks PROPERTY, "
-        "shrunk to the shortest one, and explain it. --all prints the verdict table of every "
-        f"preset against every property ({', '.join(PROPERTIES)}).",
+        description="Search, with hypothesis, for a history on which STRATEGY breaks a property, "
+        "shrunk to the shortest one, and explain it; without --property, check all four ("
+        f"{', '.join(PROPERTY_NAMES)}). --all prints the verdict table of every preset against "
+        "every property.",
+        epilog="exit status: 0 no counterexample found; 1 a counterexample was found (a property "
+        "breaks); 2 bad input (one line on stderr)",
     )
     p.add_argument(
         "strategy", nargs="?", metavar="STRATEGY", help=f"a preset: {', '.join(preset_names())}"
     )
     p.add_argument(
         "--property",
-        choices=list(PROPERTIES),
+        type=property_name,
+        action="append",
         metavar="NAME",
-        help=f"the property to check: {', '.join(PROPERTIES)}",
+        help=f"a property to check (repeatable; default: all of {', '.join(PROPERTY_NAMES)})",
     )
     p.add_argument("--all", action="store_true", help="every preset against every property")
     p.add_argument(
@@ -59,6 +85,20 @@ def register(sub: Any) -> None:
         metavar="N",
         help="histories hypothesis generates before giving up (default: 300)",
     )
+    p.add_argument(
+        "--reruns",
+        type=whole(0),
+        default=0,
+        metavar="N",
+        help="also generate up to N re-runs of earlier builds per history (default: 0)",
+    )
+    p.add_argument(
+        "--dispatches",
+        type=whole(0),
+        default=0,
+        metavar="N",
+        help="also generate up to N manual deploy dispatches per history (default: 0)",
+    )
     p.add_argument("--seed", type=whole(0), default=0, metavar="S", help="search seed (default: 0)")
     p.add_argument(
         "--exhaustive",
@@ -67,7 +107,12 @@ def register(sub: Any) -> None:
     )
     p.add_argument("--json", action="store_true", help="print JSON")
     p.add_argument("--markdown", action="store_true", help="with --all: print a Markdown table")
-    p.add_argument("--plot", type=Path, metavar="PATH", help="write the counterexample's timeline")
+    p.add_argument(
+        "--plot",
+        type=Path,
+        metavar="PATH",
+        help="write the counterexample's timeline (with several properties: the first found)",
+    )
     p.add_argument(
         "--hypothesis-dir",
         type=Path,
@@ -75,19 +120,26 @@ def register(sub: Any) -> None:
         help="keep hypothesis's files (its .hypothesis folder) in DIR; by default they go to a "
         "temporary folder that is removed afterwards, never into the current folder",
     )
-    p.set_defaults(run=run)
+    p.add_argument("--no-progress", action="store_true", help="with --all: no progress bar")
+    return p
 
 
 def _counterexample_text(cx: Counterexample) -> list[str]:
+    from racesim.report import format_table
+
     history = cx.history
     rows = [(history.label(k), f"{p.time:g} s") for k, p in enumerate(history.pushes, start=1)]
+    rows += [
+        (f"re-run of {history.label(r.commit)}'s build", f"{r.time:g} s") for r in history.reruns
+    ]
+    rows += [("manual deploy dispatch", f"{d.time:g} s") for d in history.dispatches]
     durations = [
         (name, *(f"{getattr(p.durations, name):g}" for p in history.pushes))
         for name in history.pushes[0].durations.as_dict()
     ]
     return [
         f"Counterexample: {history.commits} push{'es' if history.commits > 1 else ''}",
-        format_table(rows, ["commit", "pushed at"]),
+        format_table(rows, ["commit (or run)", "at"]),
         "",
         format_table(
             durations, ["duration (s)", *(history.label(k) for k in range(1, history.commits + 1))]
@@ -106,63 +158,99 @@ def _exhaustive_json(result: ExhaustiveResult) -> dict[str, Any]:
     }
 
 
-def _single(args: argparse.Namespace) -> int:
-    if args.strategy is None or args.property is None:
-        raise InputError("STRATEGY", "give a strategy and --property NAME, or --all")
-    parse_strategy(args.strategy, "STRATEGY")
-    result: SearchResult = search(
+def _write_plot(cx: Counterexample, path: Path) -> None:
+    from matplotlib.figure import Figure
+
+    from racesim.plot.figures import save_figure
+    from racesim.testing import plot_counterexample
+
+    fig = Figure(
+        figsize=(12, 1.8 + 0.6 * len({e.run for e in cx.trace.events if e.run})),
+        layout="constrained",
+    )
+    plot_counterexample(cx, fig.add_subplot())
+    save_figure(fig, path)
+
+
+def _check_one(
+    args: argparse.Namespace, prop: str
+) -> tuple[Counterexample | None, list[str], dict[str, Any]]:
+    """Search (and, with --exhaustive, enumerate) one property: counterexample, text, JSON."""
+    from racesim.testing import exhaustive_check, search
+
+    result = search(
         args.strategy,
-        args.property,
+        prop,
         pushes=args.pushes,
         max_examples=args.max_examples,
         seed=args.seed,
+        reruns=args.reruns,
+        dispatches=args.dispatches,
     )
-    exhaustive = exhaustive_check(args.strategy, args.property) if args.exhaustive else None
+    exhaustive = exhaustive_check(args.strategy, prop) if args.exhaustive else None
     cx = result.counterexample or (exhaustive.counterexample if exhaustive else None)
-    if args.plot is not None and cx is not None:
-        from matplotlib.figure import Figure
-
-        from racesim.plot.figures import save_figure
-        from racesim.testing import plot_counterexample
-
-        fig = Figure(
-            figsize=(12, 1.8 + 0.6 * len({e.run for e in cx.trace.events if e.run})),
-            layout="constrained",
-        )
-        plot_counterexample(cx, fig.add_subplot())
-        save_figure(fig, args.plot)
-    if args.json:
-        data = result.to_json()
-        if exhaustive is not None:
-            data["exhaustive"] = _exhaustive_json(exhaustive)
-        print(json.dumps(data, indent=2))
-        return 1 if cx is not None else 0
-    verdict = "BREAKS" if result.counterexample else "holds"
-    print(
-        f"{args.strategy} / {args.property}: {verdict} "
-        f"({result.examples} histories simulated, up to {args.pushes} pushes, seed {args.seed})"
-    )
-    if result.counterexample is not None:
-        print()
-        print("\n".join(_counterexample_text(result.counterexample)))
-    else:
-        print(f"no counterexample in {args.max_examples} generated histories")
+    data = result.to_json()
     if exhaustive is not None:
-        print()
+        data["exhaustive"] = _exhaustive_json(exhaustive)
+    verdict = "BREAKS" if result.counterexample else "holds"
+    text = [
+        f"{args.strategy} / {prop}: {verdict} "
+        f"({result.examples} histories simulated, up to {args.pushes} pushes, seed {args.seed})"
+    ]
+    if result.counterexample is not None:
+        text += ["", *_counterexample_text(result.counterexample)]
+    else:
+        text.append(f"no counterexample in {args.max_examples} generated histories")
+    if exhaustive is not None:
+        text.append("")
         if exhaustive.counterexample is None:
-            print(
-                f"exhaustive: none exists among {exhaustive.checked} histories on the grid "
-                "("
+            text.append(
+                f"exhaustive: none exists among {exhaustive.checked} histories on the grid ("
                 + ", ".join(f"{k} in {list(v)}" for k, v in exhaustive.grid.items())
                 + f"; gaps {list(exhaustive.gaps)})"
             )
         else:
-            print(f"exhaustive: broken after {exhaustive.checked} of {exhaustive.total} histories")
+            text.append(
+                f"exhaustive: broken after {exhaustive.checked} of {exhaustive.total} histories"
+            )
             if result.counterexample is None:
-                print("\n".join(_counterexample_text(exhaustive.counterexample)))
-    if args.plot is not None and cx is not None:
-        print(f"\ntimeline written to {args.plot}")
-    return 1 if cx is not None else 0
+                text += _counterexample_text(exhaustive.counterexample)
+    return cx, text, data
+
+
+def _single(args: argparse.Namespace) -> int:
+    from racesim.errors import InputError
+
+    if args.strategy is None:
+        raise InputError("STRATEGY", "give a strategy to check (or --all for every preset)")
+    parse_strategy(args.strategy, "STRATEGY")
+    props = list(dict.fromkeys(args.property or PROPERTY_NAMES))
+    found: list[Counterexample] = []
+    outputs: list[dict[str, Any]] = []
+    for i, prop in enumerate(props):
+        cx, text, data = _check_one(args, prop)
+        if cx is not None:
+            found.append(cx)
+        outputs.append(data)
+        if not args.json:
+            if i:
+                print("\n" + "-" * 72)
+            print("\n".join(text))
+    if args.plot is not None and found:
+        _write_plot(found[0], args.plot)
+    if args.json:
+        print(json.dumps(outputs[0] if args.property and len(props) == 1 else outputs, indent=2))
+        return 1 if found else 0
+    print()
+    broken = sorted({cx.prop for cx in found}, key=props.index)
+    print(
+        f"{args.strategy}: "
+        + (f"breaks {', '.join(broken)}" if broken else f"holds for {', '.join(props)}")
+        + f" in the histories searched; {history_space(args)}"
+    )
+    if args.plot is not None and found:
+        print(f"timeline of the {found[0].prop} counterexample written to {args.plot}")
+    return 1 if found else 0
 
 
 def verdict_markdown(table: Any) -> str:
@@ -190,10 +278,35 @@ def _cell(row: dict[str, Any]) -> str:
 
 
 def _all(args: argparse.Namespace) -> int:
-    method = "sampled" if args.sampled else "prove"
-    table = verdict_table(
-        pushes=args.pushes, max_examples=args.max_examples, seed=args.seed, method=method
-    )
+    from tqdm.auto import tqdm
+
+    from racesim.report import format_table
+    from racesim.strategies import PRESETS
+    from racesim.testing import verdict_table
+
+    props = list(dict.fromkeys(args.property or PROPERTY_NAMES))
+    with tqdm(
+        total=len(PRESETS) * len(props),
+        desc="check --all",
+        unit="pair",
+        disable=args.no_progress or args.json or args.markdown,
+        leave=False,
+    ) as bar:
+
+        def advance(result: Any) -> None:
+            bar.set_postfix_str(f"{result.strategy} / {result.prop}", refresh=False)
+            bar.update()
+
+        table = verdict_table(
+            properties=props,
+            pushes=args.pushes,
+            max_examples=args.max_examples,
+            seed=args.seed,
+            on_result=advance,
+            method="sampled" if args.sampled else "prove",
+            reruns=args.reruns,
+            dispatches=args.dispatches,
+        )
     if args.json:
         print(
             json.dumps(
@@ -204,7 +317,6 @@ def _all(args: argparse.Namespace) -> int:
     if args.markdown:
         print(verdict_markdown(table), end="")
         return 0
-    props = list(PROPERTIES)
     rows = []
     for strategy, group in table.groupby("strategy", sort=False):
         cells = {
@@ -214,6 +326,7 @@ def _all(args: argparse.Namespace) -> int:
         rows.append((strategy, *(cells[p] for p in props)))
     print(_legend(table, args))
     print(format_table(rows, ["strategy", *props]))
+    print(history_space(args))
     return 0
 
 
@@ -249,6 +362,8 @@ def hypothesis_home(folder: Path | None) -> Iterator[Path]:
     Without a folder, a temporary one is used and removed afterwards: hypothesis would otherwise
     create ``.hypothesis/`` in the user's current folder.
     """
+    from hypothesis.configuration import set_hypothesis_home_dir
+
     with contextlib.ExitStack() as stack:
         if folder is None:
             folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="racesim-")))

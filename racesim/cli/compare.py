@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from racesim.cli._common import (
+    EXIT_OK_OR_BAD_INPUT,
+    add_max_risk,
     add_run_options,
     dump_json,
     executor_for,
@@ -15,20 +15,29 @@ from racesim.cli._common import (
     seconds,
     strategy_names,
 )
-from racesim.exact_single import exact
-from racesim.montecarlo import ENGINES, run_trials
 from racesim.paths import check_output_dir
-from racesim.report import format_table
-from racesim.scenarios import load_scenario
-from racesim.summary import RATES, summarize
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+#: the engines `run_trials` accepts (racesim.montecarlo.ENGINES, named here so --help stays light)
+ENGINES = ("auto", "fast", "simpy")
+
+#: why compare and replay can disagree, printed under the table
+SAMPLED_NOTE = (
+    "These rates are over sampled timings (the scenario's distributions); `racesim replay` says "
+    "whether a strategy prevents one incident with that incident's own durations."
+)
 
 
-def register(sub: Any) -> None:
-    p = sub.add_parser(
+def add_parser(sub: Any) -> argparse.ArgumentParser:
+    p: argparse.ArgumentParser = sub.add_parser(
         "compare",
         help="compare strategies over sampled timings (Monte Carlo)",
         description="Sample histories from a scenario and simulate every strategy on each one; "
-        "report how often each deploys stale code, with 95% Wilson intervals.",
+        "report how often each deploys stale code, with 95% Wilson intervals, and end with the "
+        "quickest strategy whose risk is under --max-risk.",
+        epilog=EXIT_OK_OR_BAD_INPUT,
     )
     add_run_options(p, trials=2000)
     p.add_argument(
@@ -44,20 +53,26 @@ def register(sub: Any) -> None:
         help="auto: the vectorised fast path where it applies (default); simpy: always the "
         "reference engine",
     )
-    p.set_defaults(run=run)
+    add_max_risk(p)
+    return p
 
 
-_SUMMARY_COLUMNS = (
-    *(column for column, _ in RATES.values()),
-    "push_to_live_s",
-    "runner_s",
-    "behind_s",
-    "stale_deploys",
-)
+def _summary_columns() -> tuple[str, ...]:
+    from racesim.summary import RATES
+
+    return (
+        *(column for column, _ in RATES.values()),
+        "push_to_live_s",
+        "runner_s",
+        "behind_s",
+        "stale_deploys",
+    )
 
 
 def _with_exact(summary: pd.DataFrame, scenario: Any) -> pd.DataFrame:
     """`summary` with the exact one-push values of each strategy beside its estimates."""
+    from racesim.exact_single import exact
+
     results = [exact(scenario, name) for name in summary["strategy"]]
     out = summary.copy()
     for column, after, values in (
@@ -91,12 +106,19 @@ def summary_table(summary: pd.DataFrame, keys: tuple[str, ...] = ("strategy",)) 
         "p95",
         "runner time",
     ]
+    from racesim.report import format_table
+
     return format_table(rows, headers)
 
 
 def run(args: argparse.Namespace) -> int:
     if args.plot is not None:
         check_output_dir(args.plot, "--plot")
+    from racesim.montecarlo import run_trials
+    from racesim.recommend import recommend
+    from racesim.scenarios import load_scenario
+    from racesim.summary import summarize
+
     scenario = load_scenario(args.scenario)
     strategies = strategy_names(args)
     with executor_for(args.jobs) as executor:
@@ -109,7 +131,7 @@ def run(args: argparse.Namespace) -> int:
             progress=not args.no_progress,
             engine=args.engine,
             # the summary needs only these; the plots need the sampled durations too
-            columns=None if args.plot is not None else _SUMMARY_COLUMNS,
+            columns=None if args.plot is not None else _summary_columns(),
         )
     summary = summarize(results)
     if args.exact:
@@ -117,13 +139,15 @@ def run(args: argparse.Namespace) -> int:
     if args.plot is not None:
         from racesim.plot.figures import save_comparison_figures
 
-        written = save_comparison_figures(results, summary, args.plot)
+        written = save_comparison_figures(results, summary, args.plot, scenario.name)
     if args.json:
         print(dump_json(summary))
     else:
         print(f"scenario {scenario.name}: {args.trials} trials per strategy, seed {args.seed}")
         print(summary_table(summary))
         if args.exact:
+            from racesim.report import format_table
+
             exact_rows = [
                 (
                     r["strategy"],
@@ -137,6 +161,9 @@ def run(args: argparse.Namespace) -> int:
             print(
                 format_table(exact_rows, ["strategy", "P(stale)", "P(ends wrong)", "error bound"])
             )
+        print()
+        print(recommend(summary, args.max_risk).text())
+        print(SAMPLED_NOTE)
         if args.plot is not None:
             print("\nwritten:\n" + "\n".join(f"  {p}" for p in written))
     return 0

@@ -13,33 +13,39 @@ from pathlib import Path
 from typing import Any
 
 from racesim.cli._common import add_execution_options, executor_for, records, whole
-from racesim.cli.compare import summary_table
-from racesim.exact_single import exact_sweep
-from racesim.incidents import load_incident, replay
 from racesim.limits import MAX_TRIALS
-from racesim.montecarlo import run_trials, sweep
 from racesim.paths import check_output_dir
-from racesim.plot.figures import (
-    save_comparison_figures,
-    save_counterfactual_timelines,
-    save_replay_timeline,
-    save_sweep_figure,
-)
-from racesim.report import replay_frames, replay_report
-from racesim.scenarios import load_scenario
-from racesim.strategies import SEED_PRESETS
-from racesim.summary import summarize
 
 SLEEPS = [float(s) for s in range(0, 181, 10)]
 
 
-def register(sub: Any) -> None:
-    p = sub.add_parser(
+def next_steps(out: Path) -> str:
+    """What to open first and what to try next, printed at the end of the demo."""
+    return "\n".join(
+        [
+            "Open first:",
+            f"  {out / 'f8af4c1-timeline.png'}  the incident to the second: when the deploy "
+            "pulled and what it got",
+            f"  {out / 'summary.txt'}  how often each strategy ships stale code over sampled "
+            "timings",
+            "Try next:",
+            "  racesim replay f8af4c1 --gif race.gif      the same race, animated for a slide",
+            "  racesim check workflow_run                 the shortest history that breaks a fix",
+            "  racesim compare --scenario burst-of-5      a burst of pushes instead of one",
+            "  racesim classroom                          sliders in the browser, for a class",
+        ]
+    )
+
+
+def add_parser(sub: Any) -> argparse.ArgumentParser:
+    p: argparse.ArgumentParser = sub.add_parser(
         "demo",
         help="replay f8af4c1, compare strategies, sweep the sleep, write plots to a folder",
         description="Replay the f8af4c1 incident, compare the incident plan's strategies over "
         "sampled timings of the built-in f8af4c1 scenario, sweep the sleep length from 0 to 180 s, "
         "and write every picture and table into one output folder.",
+        epilog="exit status: 0 done and the replay reproduces the incident; 1 it does not; "
+        "2 bad input (one line on stderr)",
     )
     p.add_argument(
         "--out",
@@ -64,10 +70,25 @@ def register(sub: Any) -> None:
         help="trials per sleep value in the sweep (default: 20000; the exact curve is drawn too)",
     )
     add_execution_options(p)
-    p.set_defaults(run=run)
+    return p
 
 
 def run(args: argparse.Namespace) -> int:
+    from racesim.cli.compare import summary_table
+    from racesim.exact_single import exact_sweep
+    from racesim.incidents import load_incident, replay
+    from racesim.montecarlo import run_trials, sweep
+    from racesim.plot.figures import (
+        save_comparison_figures,
+        save_counterfactual_timelines,
+        save_replay_timeline,
+        save_sweep_figure,
+    )
+    from racesim.report import replay_frames, replay_report
+    from racesim.scenarios import load_scenario
+    from racesim.strategies import SEED_PRESETS
+    from racesim.summary import summarize
+
     started = time.perf_counter()
     out: Path = check_output_dir(args.out, "--out")
     out.mkdir(parents=True, exist_ok=True)
@@ -112,7 +133,7 @@ def run(args: argparse.Namespace) -> int:
         )
     summary = summarize(results)
     sleep_summary = summarize(sleeps, ["knob", "value", "strategy"])
-    written += save_comparison_figures(results, summary, out)
+    written += save_comparison_figures(results, summary, out, scenario.name)
     exact_curve = exact_sweep(scenario, "sleep", SLEEPS)
     written.append(
         save_sweep_figure(sleep_summary, out / "sleep-sweep.png", summary, exact=exact_curve)
@@ -139,4 +160,6 @@ def run(args: argparse.Namespace) -> int:
     print("\n".join(text))
     print(f"\nwritten in {time.perf_counter() - started:.1f} s:")
     print("\n".join(f"  {p}" for p in written))
+    print()
+    print(next_steps(out))
     return 0 if result.reproduced else 1

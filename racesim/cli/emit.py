@@ -11,9 +11,10 @@ from racesim.strategies import Strategy, parse_strategy, preset_names, strategy_
 from racesim.tomlio import read_toml_file
 
 
-def register(sub: Any) -> None:
-    p = sub.add_parser(
+def add_parser(sub: Any) -> argparse.ArgumentParser:
+    p: argparse.ArgumentParser = sub.add_parser(
         "emit",
+        epilog="exit status: 0 success; 2 bad input (one line on stderr)",
         help="write a strategy as real GitHub Actions workflow files",
         description="Print (or write into DIR/.github/workflows) the build and deploy workflows "
         "that implement STRATEGY for an image and a Cloud Run service. `racesim audit` of the "
@@ -35,6 +36,7 @@ def register(sub: Any) -> None:
     )
     p.add_argument("--out", type=Path, metavar="DIR", help="write DIR/.github/workflows/*.yml")
     p.set_defaults(run=run)
+    return p
 
 
 def _strategy(spec: str) -> Strategy:

@@ -10,17 +10,18 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from racesim.cli._names import STEP_ROLES as ROLES
 from racesim.errors import InputError
-from racesim.ingest.steps import ROLES
 
 _SAVE = (
     "JSON saved with `gh api .../actions/runs` (and .../runs/ID/jobs), `gh run list/view --json`"
 )
 
 
-def register(sub: Any) -> None:
-    p = sub.add_parser(
+def add_parser(sub: Any) -> argparse.ArgumentParser:
+    p: argparse.ArgumentParser = sub.add_parser(
         "ingest",
+        epilog="exit status: 0 success; 2 bad input (one line on stderr)",
         help="draft an incident or fit timings from GitHub Actions run history",
         description="Read GitHub Actions run history (REST responses, gh output, webhook "
         "payloads) and write an incident draft or a scenario with fitted timings.",
@@ -74,6 +75,7 @@ def register(sub: Any) -> None:
     tim.add_argument("--name", default="fitted", help="the scenario's name (default: fitted)")
     tim.add_argument("--plot", metavar="DIR", type=Path, help="write observed-vs-fitted plots")
     tim.set_defaults(run=run_timings)
+    return p
 
 
 def _common(p: argparse.ArgumentParser, *, build_required: bool = True) -> None:

@@ -4,30 +4,34 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from racesim.cli._common import (
+    EXIT_OK_OR_BAD_INPUT,
     add_execution_options,
+    add_max_risk,
     dump_json,
     executor_for,
     strategy_names,
     whole,
 )
+from racesim.cli._names import SITUATION_NAMES
 from racesim.limits import MAX_TRIALS
-from racesim.matrix import MATRIX_RATES, SITUATIONS, safety_matrix
 from racesim.paths import FIGURE_SUFFIXES, check_output_file
-from racesim.report import format_table
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
-def register(sub: Any) -> None:
-    p = sub.add_parser(
+def add_parser(sub: Any) -> argparse.ArgumentParser:
+    p: argparse.ArgumentParser = sub.add_parser(
         "matrix",
         help="the safety matrix: every preset against the standard situations",
         description="Estimate, for every preset and each standard situation ("
-        + "; ".join(SITUATIONS)
-        + "), how often it deploys stale code, ends on the wrong commit and regresses.",
+        + "; ".join(SITUATION_NAMES)
+        + "), how often it deploys stale code, ends on the wrong commit and regresses; end with "
+        "the quickest strategy whose risk in every situation is under --max-risk.",
+        epilog=EXIT_OK_OR_BAD_INPUT,
     )
     p.add_argument(
         "--trials",
@@ -46,7 +50,8 @@ def register(sub: Any) -> None:
     p.add_argument("--json", action="store_true", help="print the cells as JSON")
     p.add_argument("--markdown", action="store_true", help="print Markdown tables (for the docs)")
     p.add_argument("--plot", type=Path, metavar="PATH", help="write the heatmaps (PNG, SVG or PDF)")
-    p.set_defaults(run=run)
+    add_max_risk(p)
+    return p
 
 
 def _cell(row: pd.Series, rate: str) -> str:
@@ -56,6 +61,9 @@ def _cell(row: pd.Series, rate: str) -> str:
 
 def tables(matrix: pd.DataFrame, markdown: bool = False) -> str:
     """One strategy x situation table per rate, each cell ``p% [low-high]`` in percent."""
+    from racesim.matrix import MATRIX_RATES
+    from racesim.report import format_table
+
     situations = list(dict.fromkeys(matrix["situation"]))
     strategies = list(dict.fromkeys(matrix["strategy"]))
     index = {(r["situation"], r["strategy"]): r for _, r in matrix.iterrows()}
@@ -78,6 +86,9 @@ def tables(matrix: pd.DataFrame, markdown: bool = False) -> str:
 def run(args: argparse.Namespace) -> int:
     if args.plot is not None:
         check_output_file(args.plot, "--plot", FIGURE_SUFFIXES)
+    from racesim.matrix import safety_matrix
+    from racesim.recommend import recommend
+
     with executor_for(args.jobs) as executor:
         matrix = safety_matrix(
             strategy_names(args),
@@ -96,6 +107,17 @@ def run(args: argparse.Namespace) -> int:
         if not args.markdown:
             print(f"{args.trials} trials per cell, seed {args.seed}, 95% Wilson intervals\n")
         print(tables(matrix, markdown=args.markdown), end="")
+        if not args.markdown:
+            print()
+            print(
+                recommend(matrix, args.max_risk)
+                .text()
+                .replace("risk", "risk in every situation", 1)
+            )
+            print(f"Per situation (quickest with every 95% upper limit <= {args.max_risk:.2%}):")
+            for situation in dict.fromkeys(matrix["situation"]):
+                chosen = recommend(matrix[matrix["situation"] == situation], args.max_risk)
+                print(f"  {situation}: {chosen.line()}")
         if args.plot is not None and not args.markdown:
             print(f"\nwritten: {path}")
     return 0

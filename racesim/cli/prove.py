@@ -9,14 +9,16 @@ from pathlib import Path
 from typing import Any
 
 from racesim.cli._common import whole
+from racesim.cli._names import PROPERTY_NAMES as PROPERTIES
 from racesim.errors import InputError
 from racesim.strategies import parse_strategy, preset_names
-from racesim.testing.properties import PROPERTIES
 
 
-def register(sub: Any) -> None:
-    p = sub.add_parser(
+def add_parser(sub: Any) -> argparse.ArgumentParser:
+    p: argparse.ArgumentParser = sub.add_parser(
         "prove",
+        epilog="exit status: 0 proved; 1 a counterexample was found (the eng"
+        "ine confirms it); 2 bad input or a strategy the encoding does not cover (one line on stderr)",
         help="prove a property for every duration within bounds, or give a counterexample",
         description="Decide, with an SMT solver (z3), whether STRATEGY keeps PROPERTY for every "
         "history of up to K pushes whose push gaps and step durations lie within the bounds "
@@ -64,6 +66,7 @@ def register(sub: Any) -> None:
     p.add_argument("--json", action="store_true", help="print JSON")
     p.add_argument("--plot", type=Path, metavar="PATH", help="write the counterexample's timeline")
     p.set_defaults(run=run)
+    return p
 
 
 def _range(text: str, field: str) -> tuple[str, float, float]:

@@ -7,24 +7,25 @@ import json
 from pathlib import Path
 from typing import Any
 
+from racesim.cli._names import incident_names
 from racesim.errors import InputError
-from racesim.incidents import builtin_incidents, load_incident, replay
 from racesim.paths import FIGURE_SUFFIXES, check_output_file
-from racesim.report import replay_report
 from racesim.strategies import preset_names
 
 
-def register(sub: Any) -> None:
-    p = sub.add_parser(
+def add_parser(sub: Any) -> argparse.ArgumentParser:
+    p: argparse.ArgumentParser = sub.add_parser(
         "replay",
         help="replay an incident to the second, with counterfactuals",
         description="Replay an incident: derive step durations from its observed times, reproduce "
         "every observed time, then rerun the same durations under other strategies.",
+        epilog="exit status: 0 the replay reproduces every observed time; 1 it does not; "
+        "2 bad input (one line on stderr)",
     )
     p.add_argument(
         "incident",
         metavar="INCIDENT",
-        help=f"a built-in incident ({', '.join(builtin_incidents())}) or an incident TOML file",
+        help=f"a built-in incident ({', '.join(incident_names())}) or an incident TOML file",
     )
     p.add_argument(
         "--strategy",
@@ -43,7 +44,7 @@ def register(sub: Any) -> None:
         help="write the timeline as an animated GIF (for slides)",
     )
     p.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
-    p.set_defaults(run=run)
+    return p
 
 
 def run(args: argparse.Namespace) -> int:
@@ -51,6 +52,9 @@ def run(args: argparse.Namespace) -> int:
         check_output_file(args.plot, "--plot", FIGURE_SUFFIXES)
     if args.gif is not None:
         check_output_file(args.gif, "--gif", (".gif",))
+    from racesim.incidents import load_incident, replay
+    from racesim.report import replay_report
+
     # names may be presets or the incident's own alternatives; replay() checks them
     result = replay(load_incident(args.incident), args.strategy or None)
     if args.plot is not None:

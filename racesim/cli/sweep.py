@@ -5,21 +5,25 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from racesim.cli._common import add_run_options, dump_json, executor_for, strategy_names
-from racesim.cli.compare import summary_table
-from racesim.montecarlo import SWEEP_ALIASES, parse_range, run_trials, sweep
+from racesim.cli._common import (
+    EXIT_OK_OR_BAD_INPUT,
+    add_run_options,
+    dump_json,
+    executor_for,
+    strategy_names,
+)
+from racesim.cli._names import SWEEP_KNOBS
 from racesim.paths import check_output_dir
-from racesim.scenarios import load_scenario
-from racesim.summary import summarize
 
 
-def register(sub: Any) -> None:
-    p = sub.add_parser(
+def add_parser(sub: Any) -> argparse.ArgumentParser:
+    p: argparse.ArgumentParser = sub.add_parser(
         "sweep",
         help="sweep one knob (sleep seconds, build median, pickup tail, ...)",
         description="Run the same sampled trials at every value of one knob. KNOB is one of "
-        f"{', '.join(SWEEP_ALIASES)}, strategy.<knob>, or a scenario path such as "
+        f"{', '.join(SWEEP_KNOBS)}, strategy.<knob>, or a scenario path such as "
         "timings.build.p95.",
+        epilog=EXIT_OK_OR_BAD_INPUT,
     )
     p.add_argument("knob", metavar="KNOB", help="what to vary (for example sleep)")
     p.add_argument(
@@ -35,12 +39,17 @@ def register(sub: Any) -> None:
         help="strategies drawn as levels across the plot (default: workflow_run, merged_job)",
     )
     add_run_options(p, trials=500)
-    p.set_defaults(run=run)
+    return p
 
 
 def run(args: argparse.Namespace) -> int:
     if args.plot is not None:
         check_output_dir(args.plot, "--plot")
+    from racesim.cli.compare import summary_table
+    from racesim.montecarlo import parse_range, run_trials, sweep
+    from racesim.scenarios import load_scenario
+    from racesim.summary import summarize
+
     scenario = load_scenario(args.scenario)
     values = sorted({v for text in args.values for v in parse_range(text, "START:STOP:STEP")})
     strategies = strategy_names(args)

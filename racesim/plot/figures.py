@@ -34,16 +34,29 @@ def save_figure(fig: Figure, path: str | Path, field: str = "--plot") -> Path:
 
 def save_replay_timeline(replay: Replay, path: str | Path) -> Path:
     """The incident's reproduced timeline, as the CLI's ``--plot`` writes it."""
-    lanes = len({e.run for e in replay.trace.events if e.run})
-    fig = Figure(figsize=(12, 1.6 + 0.6 * (lanes + 1)), layout="constrained")
+    trace = replay.trace
+    lanes = len({e.run for e in trace.events if e.run})
+    registries = len({e.registry for e in trace.events if e.kind == "write" and e.ref == "latest"})
+    fig = Figure(figsize=(12, 1.6 + 0.6 * (lanes + registries + 2)), layout="constrained")
     inc = replay.incident
     plot_timeline(
-        replay.trace,
+        trace,
         fig.add_subplot(),
         epoch=inc.epoch,
         title=f"{inc.name}: {inc.title} (strategy {replay.strategy.name})",
+        observed=observed_marks(replay),
     )
     return save_figure(fig, path)
+
+
+def observed_marks(replay: Replay) -> list[tuple[float, str, bool]]:
+    """Each observed time of `replay` in seconds on the trace's clock, its label, and whether
+    the engine reproduced it exactly (what :func:`plot_timeline`'s ``observed`` takes)."""
+    epoch = replay.incident.epoch
+    return [
+        ((o.time - epoch).total_seconds(), f"{o.event} {o.commit}", o.matches)
+        for o in replay.observed
+    ]
 
 
 def save_counterfactual_timelines(
@@ -65,9 +78,16 @@ def _figure(size: tuple[float, float] = (9, 5)) -> Figure:
 
 
 def save_comparison_figures(
-    results: pd.DataFrame, summary: pd.DataFrame, folder: str | Path
+    results: pd.DataFrame,
+    summary: pd.DataFrame,
+    folder: str | Path,
+    scenario: str | None = None,
 ) -> list[Path]:
-    """Stale probability, push-to-live ECDF and cost against safety, as PNG files in `folder`."""
+    """Stale probability, push-to-live ECDF and cost against safety, as PNG files in `folder`.
+
+    Each figure names its `scenario` (when given) and the trials per strategy, so a picture
+    pasted into a slide or a postmortem still says what it measured.
+    """
     folder = Path(folder)
     figures = {
         name: _figure() for name in ("stale-probability", "push-to-live-ecdf", "cost-vs-safety")
@@ -75,6 +95,12 @@ def save_comparison_figures(
     plot_stale_probability(summary, figures["stale-probability"].add_subplot())
     plot_push_to_live_ecdf(results, figures["push-to-live-ecdf"].add_subplot())
     plot_cost_vs_safety(summary, figures["cost-vs-safety"].add_subplot())
+    trials = int(summary["trials"].iloc[0]) if len(summary) else 0
+    seeds = sorted({int(s) for s in results["seed"]}) if "seed" in results else []
+    where = f"scenario {scenario}, " if scenario else ""
+    seed = f", seed {seeds[0]}" if len(seeds) == 1 else ""
+    for fig in figures.values():
+        fig.suptitle(f"{where}{trials:,} trials per strategy{seed}", fontsize=10, color="#555555")
     return [save_figure(fig, folder / f"{name}.png") for name, fig in figures.items()]
 
 
@@ -98,11 +124,20 @@ def save_sweep_figure(
 
 
 def save_matrix_figure(matrix: pd.DataFrame, path: str | Path) -> Path:
-    """The safety matrix as three heatmaps side by side."""
+    """The safety matrix as three heatmaps stacked (one per rate), sharing the situations axis.
 
-    fig = Figure(figsize=(6.5 * len(MATRIX_RATES), 5.5), layout="constrained")
-    axes = fig.subplots(1, len(MATRIX_RATES), sharey=True, squeeze=False)[0]
+    Stacked rather than side by side, so the figure keeps a readable text size at the docs'
+    page width (about 800 pixels) and on a slide.
+    """
+
+    strategies = matrix["strategy"].nunique() if len(matrix) else 1
+    fig = Figure(
+        figsize=(8, len(MATRIX_RATES) * (0.9 + 0.32 * strategies) + 1.6), layout="constrained"
+    )
+    axes = fig.subplots(len(MATRIX_RATES), 1, sharex=True, squeeze=False)[:, 0]
     plot_safety_matrix(matrix, list(axes))
+    for ax in axes[:-1]:
+        ax.tick_params(axis="x", labelbottom=False)
     trials = int(matrix["trials"].iloc[0]) if len(matrix) else 0
     fig.suptitle(f"Safety matrix: share of {trials:,} trials per cell", fontsize=13)
     return save_figure(fig, path)

@@ -95,7 +95,9 @@ def plot_stale_probability(
             fontsize=11,
             fontweight="bold",
         )
-    ax.set_xticks(xs, names, fontsize=11)
+    # many strategies: slanted names, so neighbours do not run into each other
+    slant = {"rotation": 20, "ha": "right", "rotation_mode": "anchor"} if len(names) > 5 else {}
+    ax.set_xticks(xs, names, fontsize=11, **slant)  # type: ignore[arg-type]
     ax.set_ylim(0, min(1.0, max(float(high.max()), 0.05)) * 1.18)
     _percent(ax)
     trials = int(summary["trials"].iloc[0]) if len(summary) else 0
@@ -259,17 +261,35 @@ def plot_push_to_live_ecdf(results: pd.DataFrame, ax: Axes | None = None) -> Axe
 def plot_cost_vs_safety(summary: pd.DataFrame, ax: Axes | None = None) -> Axes:
     """One point per strategy: median push-to-live (cost) against stale probability (risk).
 
-    A strategy whose median is infinite (most pushes never go live) is drawn at the right edge.
+    A strategy whose median is infinite (most pushes never go live) has no cost to plot: it is
+    drawn in a "never live" band of its own at the right, separate from the seconds axis. Labels
+    are placed on the side of their point that keeps them inside the frame, and points close to
+    each other get their labels stacked.
     """
     ax = _axes(ax)
+    rows = summary.to_dict(orient="records")
     medians = summary["push_to_live_median_s"].to_numpy(float)
     finite = medians[np.isfinite(medians)]
-    edge = (float(finite.max()) if len(finite) else 100.0) * 1.15
-    for i, r in enumerate(summary.to_dict(orient="records")):
-        name = str(r["strategy"])
+    low_x = float(finite.min()) if len(finite) else 0.0
+    high_x = float(finite.max()) if len(finite) else 100.0
+    span = max(high_x - low_x, 20.0)
+    left, right = low_x - 0.12 * span, high_x + 0.12 * span
+    never = [i for i, x in enumerate(medians) if not math.isfinite(x)]
+    band = (right + 0.04 * span, right + 0.34 * span) if never else None
+    positions: list[tuple[float, float]] = []
+    for i, r in enumerate(rows):
         x = float(r["push_to_live_median_s"])
-        shown = x if math.isfinite(x) else edge
-        p, low, high = float(r["p_stale"]), float(r["p_stale_low"]), float(r["p_stale_high"])
+        if math.isfinite(x) or band is None:
+            shown = x
+        else:  # spread the never-live points across their band
+            k = never.index(i)
+            shown = band[0] + (band[1] - band[0]) * (k + 1) / (len(never) + 1)
+        positions.append((shown, float(r["p_stale"])))
+    end = band[1] if band is not None else right
+    for i, r in enumerate(rows):
+        name = str(r["strategy"])
+        shown, p = positions[i]
+        low, high = float(r["p_stale_low"]), float(r["p_stale_high"])
         ax.errorbar(
             shown,
             p,
@@ -278,19 +298,48 @@ def plot_cost_vs_safety(summary: pd.DataFrame, ax: Axes | None = None) -> Axes:
             markersize=11,
             capsize=5,
             color=strategy_color(name, i),
-            markerfacecolor="white" if not math.isfinite(x) else None,
+            markerfacecolor="white" if i in never else None,
         )
+    # one label per place (strategies on the same point share it), stacked when places are close
+    groups: dict[tuple[float, float], list[str]] = {}
+    for (shown, p), r in zip(positions, rows, strict=True):
+        groups.setdefault((round(shown, 1), round(p, 3)), []).append(str(r["strategy"]))
+    placed: list[tuple[float, float]] = []
+    for (shown, p), names in groups.items():
+        near = sum(1 for x0, p0 in placed if abs(p0 - p) < 0.08 and abs(x0 - shown) < 0.2 * span)
+        placed.append((shown, p))
+        on_right = (shown - left) / (end - left) > 0.6
+        above = p < 0.85
         ax.annotate(
-            name + ("" if math.isfinite(x) else " (never live)"),
+            ", ".join(names),
             (shown, p),
-            xytext=(8, 8 if i % 2 == 0 else -18),
+            xytext=(-9 if on_right else 9, (8 + 14 * near) if above else -(16 + 14 * near)),
             textcoords="offset points",
+            ha="right" if on_right else "left",
             fontsize=11,
         )
+    if band is not None:
+        ax.axvspan(*band, color="#EEEEEE", zorder=0)
+        ax.text(
+            (band[0] + band[1]) / 2,
+            0.5,
+            "never live\n(median push to\nlive is infinite)",
+            transform=ax.get_xaxis_transform(),
+            ha="center",
+            va="center",
+            fontsize=9,
+            color="#666666",
+        )
+    ax.set_xlim(left, end)
+    ticks = [t for t in ax.get_xticks() if left <= t <= right]
+    ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
     ax.set_xlabel("median seconds from push to new code live (cost)", fontsize=12)
     ax.set_ylabel("stale-deploy probability (risk)", fontsize=12)
     ax.set_ylim(-0.05, 1.05)
     _percent(ax)
-    ax.set_title("Cost against safety: down and left is better", fontsize=12)
+    trials = int(summary["trials"].iloc[0]) if len(summary) else 0
+    ax.set_title(
+        f"Cost against safety ({trials:,} trials each): down and left is better", fontsize=12
+    )
     ax.grid(alpha=0.3)
     return ax

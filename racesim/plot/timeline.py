@@ -4,17 +4,21 @@ Read it left to right. Each run is a lane; its bars are the steps it ran (a grey
 the wait for a runner, a mauve cross-hatched one the time queued in a concurrency group).
 Triangles pointing up are registry writes, down are pulls; a red pull fetched an image older
 than the one the deploy meant to ship. The shaded band is the race window: from a pull to the
-moment the image it should have fetched appeared. The bottom lane shows which commit the
-service ran.
+moment the image it should have fetched appeared. Below the runs, one lane per registry shows
+what its ``latest`` tag pointed at (so a publish-only incident, with no deploy, still shows its
+outcome), and the bottom lane which commit the service ran. The x axis covers every event. The
+legend lists every colour and mark the panel shows, and nothing else.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from itertools import pairwise
 from typing import TYPE_CHECKING
 
 import matplotlib.dates as mdates
+from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from racesim.trace import Event, Trace
@@ -42,6 +46,64 @@ _QUEUE_COLOR = "#D8B7DD"
 QUEUE_LABEL = "queued (concurrency)"
 _STALE = "#C44E52"
 _OK = "#2E7D4F"
+_WRITE = "#1F3F77"
+_NEWEST = "#D3ECD9"
+_BEHIND = "#F2D0D1"
+
+
+def _legend_handles(drawn: set[str], steps: Sequence[str]) -> list[Patch | Line2D]:
+    """One legend entry per kind of colour or mark in `drawn`, in a fixed reading order."""
+
+    def mark(marker: str, color: str, label: str, **kw: object) -> Line2D:
+        return Line2D([], [], linestyle="none", marker=marker, color=color, label=label, **kw)  # type: ignore[arg-type]
+
+    handles: list[Patch | Line2D] = [Patch(color=STEP_COLORS[s], label=s) for s in steps]
+    optional: list[tuple[str, Patch | Line2D]] = [
+        (
+            "waiting",
+            Patch(
+                facecolor=_WAIT_COLOR,
+                hatch="///",
+                edgecolor="#AAAAAA",
+                label="waiting for a runner",
+            ),
+        ),
+        (
+            "queued",
+            Patch(facecolor=_QUEUE_COLOR, hatch="xx", edgecolor="#8E6A94", label=QUEUE_LABEL),
+        ),
+        (
+            "failed",
+            Patch(facecolor="white", edgecolor=_STALE, linewidth=1.5, label="failed or cut short"),
+        ),
+        ("write", mark("^", _WRITE, ":latest moved (registry write)", markersize=8)),
+        ("pull_ok", mark("v", _OK, "pull of the meant image", markersize=8)),
+        ("pull_bad", mark("v", _STALE, "stale pull or manifest unknown", markersize=8)),
+        ("cancelled", mark("X", _STALE, "run cancelled", markersize=8)),
+        ("guard_pass", mark("D", _OK, "guard passed", markersize=6)),
+        ("guard_block", mark("D", _STALE, "guard blocked", markersize=6)),
+        ("window", Patch(color=_STALE, alpha=0.25, label="race window")),
+        ("newest", Patch(facecolor=_NEWEST, edgecolor="#888888", label="runs the newest image")),
+        ("behind", Patch(facecolor=_BEHIND, edgecolor="#888888", label="behind the newest image")),
+        ("observed", mark("|", "black", "observed time, reproduced", markersize=12)),
+        (
+            "mismatch",
+            mark("|", _STALE, "observed time, NOT reproduced", markersize=12, markeredgewidth=2.5),
+        ),
+        (
+            "highlight",
+            mark(
+                "o",
+                _STALE,
+                "counterexample event",
+                markersize=12,
+                markerfacecolor="none",
+                markeredgewidth=2,
+            ),
+        ),
+    ]
+    handles += [h for key, h in optional if key in drawn]
+    return handles
 
 
 def _lanes(trace: Trace) -> list[tuple[int, str]]:
@@ -60,6 +122,7 @@ def plot_timeline(
     title: str | None = None,
     highlight: tuple[Event, ...] = (),
     legend: bool = True,
+    observed: Sequence[tuple[float, str, bool]] = (),
 ) -> Axes:
     """Draw `trace` as a per-run timeline and return the Axes.
 
@@ -71,6 +134,8 @@ def plot_timeline(
         title: the Axes title.
         highlight: extra events to ring in red (a counterexample's offending events).
         legend: draw the legend of step colours and markers.
+        observed: ``(seconds, label, reproduced)`` of observed times (an incident's), drawn as
+            ticks on a lane of their own, red where the engine did not reproduce them.
     """
     if ax is None:
         import matplotlib.pyplot as plt
@@ -90,14 +155,27 @@ def plot_timeline(
         return d * scale
 
     lanes = _lanes(trace)
-    y_of = {run: len(lanes) - i for i, (run, _) in enumerate(lanes)}
+    registries = list(
+        dict.fromkeys(e.registry for e in trace.events if e.kind == "write" and e.ref == "latest")
+    )
+    base = len(registries)  # the registries' latest lanes sit between the runs and the service
+    y_of = {run: base + len(lanes) - i for i, (run, _) in enumerate(lanes)}
+    top = base + len(lanes)
+    drawn: set[str] = set()
+    steps_shown: set[str] = set()
     outcome = trace.outcome
     deploys = {d.run: d for d in outcome.deploys}
     open_steps: dict[tuple[int, str], float] = {}
     created: dict[int, float] = {}
     admitted: dict[int, float] = {}  # run -> when its group admitted it (until its next job)
-    queued_drawn = False
     end = outcome.end_time
+    # the axis covers every event (and every observed time), with a little room on each side;
+    # the lanes that show a state (latest, service) run on to the right edge, so a change at the
+    # very last event is still visible
+    times = [e.time for e in trace.events] + [end] + [t for t, _, _ in observed]
+    lo, hi = min(times), max(times)
+    pad = max(hi - lo, 1.0) * 0.05
+    edge = hi + pad
 
     for e in trace.events:
         y = y_of.get(e.run)
@@ -109,6 +187,7 @@ def plot_timeline(
             since = open_steps.pop((e.run, "_job"), created.get(e.run, e.time))
             let_go = admitted.pop(e.run, None)
             if let_go is not None and let_go > since:
+                drawn.add("queued")
                 ax.barh(
                     y,
                     width(let_go - since),
@@ -119,7 +198,9 @@ def plot_timeline(
                     edgecolor="#8E6A94",
                     linewidth=0.5,
                 )
-                since, queued_drawn = let_go, True
+                since = let_go
+            if e.time > since:
+                drawn.add("waiting")
             ax.barh(
                 y,
                 width(e.time - since),
@@ -136,7 +217,11 @@ def plot_timeline(
             open_steps[(e.run, e.step)] = e.time
         elif e.kind in ("step_end", "step_aborted") and y is not None:
             start = open_steps.pop((e.run, e.step), e.time)
+            if e.time > start:
+                steps_shown.add("push" if e.step == "push_direct" else e.step)
             failed = e.detail == "failure" or e.kind == "step_aborted"
+            if failed:
+                drawn.add("failed")
             ax.barh(
                 y,
                 width(e.time - start),
@@ -152,7 +237,8 @@ def plot_timeline(
             and e.registry == trace.build_registry
             and e.ref == "latest"
         ):
-            ax.plot(x(e.time), y + 0.38, marker="^", color="#1F3F77", markersize=9, zorder=5)
+            drawn.add("write")
+            ax.plot(x(e.time), y + 0.38, marker="^", color=_WRITE, markersize=9, zorder=5)
             ax.annotate(
                 f":latest → {trace.label(e.image)}",
                 (x(e.time), y + 0.38),
@@ -165,6 +251,7 @@ def plot_timeline(
             d = deploys.get(e.run)
             bad = e.kind == "read_failed" or (d is not None and e.image < d.meant)
             color = _STALE if bad else _OK
+            drawn.add("pull_bad" if bad else "pull_ok")
             ax.plot(x(e.time), y + 0.38, marker="v", color=color, markersize=10, zorder=5)
             what = (
                 "manifest unknown" if e.kind == "read_failed" else f"pulled {trace.label(e.image)}"
@@ -179,8 +266,10 @@ def plot_timeline(
                 fontweight="bold" if bad else "normal",
             )
         elif e.kind == "cancelled" and y is not None:
+            drawn.add("cancelled")
             ax.plot(x(e.time), y, marker="X", color=_STALE, markersize=9, zorder=5)
         elif e.kind == "guard" and y is not None:
+            drawn.add("guard_block" if e.detail == "block" else "guard_pass")
             ax.plot(
                 x(e.time),
                 y,
@@ -198,6 +287,7 @@ def plot_timeline(
         if d.pull_time is not None and d.pull_margin is not None and d.pull_margin < 0
     ]
     for i, (start, stop) in enumerate(windows):
+        drawn.add("window")
         ax.axvspan(x(start), x(stop), color=_STALE, alpha=0.12, zorder=0)
         ax.annotate(
             f"race window {stop - start:g} s",
@@ -219,38 +309,111 @@ def plot_timeline(
         if e.kind == "write" and e.registry == trace.build_registry:
             available[e.time] = max(e.image, available.get(e.time, 0))
     live = list(outcome.live)
-    for (t0, commit), nxt in zip(live, [*live[1:], (end, -1)], strict=False):
+    for (t0, commit), nxt in zip(live, [*live[1:], (edge, -1)], strict=False):
         a, b = max(t0, first), max(nxt[0], first)
         if b <= a:
             continue
         cuts = sorted({a, b, *(t for t in available if a < t < b)})
         for c0, c1 in pairwise(cuts):
             newest = max((k for t, k in available.items() if t <= c0), default=0)
+            drawn.add("behind" if commit < newest else "newest")
             ax.barh(
                 0,
                 width(c1 - c0),
                 left=x(c0),
                 height=0.5,
-                color="#F2D0D1" if commit < newest else "#D3ECD9",
+                color=_BEHIND if commit < newest else _NEWEST,
                 linewidth=0,
             )
         ax.barh(
             0, width(b - a), left=x(a), height=0.5, fill=False, edgecolor="#888888", linewidth=0.5
         )
         ax.text(x(a + (b - a) / 2), 0, trace.label(commit), ha="center", va="center", fontsize=8)
+    last_label, level = -float("inf"), 0
     for e in (e for e in trace.events if e.kind == "push"):
         ax.axvline(x(e.time), color="#555555", linestyle=":", linewidth=1)
+        # pushes close together get their labels stacked instead of printed over each other
+        level = level + 1 if e.time - last_label < 0.08 * (hi - lo + 2 * pad) else 0
+        last_label = e.time
         ax.annotate(
             f"push {trace.label(e.commit)}",
             (x(e.time), 0.0),
             xycoords=("data", "axes fraction"),
-            xytext=(2, 3),
+            xytext=(2, 3 + 10 * level),
             textcoords="offset points",
             fontsize=8,
             color="#555555",
         )
 
+    # what each registry's latest points at: a publish-only incident shows its outcome here
+    every_write = sorted({e.time for e in trace.events if e.kind == "write"})
+    for lane, registry in enumerate(registries, start=1):
+        # before its first write, latest holds the pre-existing image (commit 0)
+        writes = sorted(
+            (e.time, e.image)
+            for e in trace.events
+            if e.kind == "write" and e.registry == registry and e.ref == "latest"
+        )
+        points = [(first, 0), *writes]
+        for (t0, image), (t1, _) in zip(points, [*points[1:], (edge, -1)], strict=False):
+            if t1 <= t0:
+                continue
+            cuts = sorted({t0, t1, *(t for t in every_write if t0 < t < t1)})
+            for c0, c1 in pairwise(cuts):
+                newest = max((k for t, k in available.items() if t <= c0), default=0)
+                drawn.add("behind" if image < newest else "newest")
+                ax.barh(
+                    lane,
+                    width(c1 - c0),
+                    left=x(c0),
+                    height=0.5,
+                    color=_BEHIND if image < newest else _NEWEST,
+                    linewidth=0,
+                )
+            ax.barh(
+                lane,
+                width(t1 - t0),
+                left=x(t0),
+                height=0.5,
+                fill=False,
+                edgecolor="#888888",
+                linewidth=0.5,
+            )
+            ax.text(
+                x(t0 + (t1 - t0) / 2),
+                lane,
+                trace.label(image),
+                ha="center",
+                va="center",
+                fontsize=8,
+            )
+
+    if observed:
+        top += 1
+        for t, what, ok in observed:
+            drawn.add("observed" if ok else "mismatch")
+            ax.plot(
+                x(t),
+                top,
+                marker="|",
+                markersize=14,
+                color="black" if ok else _STALE,
+                markeredgewidth=1.5 if ok else 2.5,
+                zorder=5,
+            )
+            if not ok:
+                ax.annotate(
+                    f"{what}: not reproduced",
+                    (x(t), top),
+                    xytext=(4, 6),
+                    textcoords="offset points",
+                    fontsize=8,
+                    color=_STALE,
+                    fontweight="bold",
+                )
+
     for e in highlight:
+        drawn.add("highlight")
         y = y_of.get(e.run, 0)
         ax.plot(
             x(e.time),
@@ -263,8 +426,14 @@ def plot_timeline(
             zorder=6,
         )
 
-    ax.set_yticks([0, *y_of.values()], ["service", *(name for _, name in lanes)])
-    ax.set_ylim(-0.6, len(lanes) + 0.9)
+    ticks = [0, *range(1, base + 1), *y_of.values()]
+    names = ["service", *(f"latest @ {r}" for r in registries), *(name for _, name in lanes)]
+    if observed:
+        ticks.append(top)
+        names.append("observed")
+    ax.set_yticks(ticks, names)
+    ax.set_ylim(-0.6, top + 0.9)
+    ax.set_xlim(x(lo - pad), x(edge))
     if epoch is None:
         ax.set_xlabel("seconds since the first push")
     else:
@@ -276,26 +445,12 @@ def plot_timeline(
     if title is not None:
         ax.set_title(title)
     if legend:
-        used = {e.step for e in trace.events if e.kind == "step_start"}
-        handles = [
-            Patch(color=c, label=s)
-            for s, c in STEP_COLORS.items()
-            if s in used and s != "push_direct"
-        ]
-        handles.append(
-            Patch(
-                facecolor=_WAIT_COLOR,
-                hatch="///",
-                edgecolor="#AAAAAA",
-                label="waiting for a runner",
-            )
-        )
-        if queued_drawn:
-            handles.append(
-                Patch(facecolor=_QUEUE_COLOR, hatch="xx", edgecolor="#8E6A94", label=QUEUE_LABEL)
-            )
-        handles.append(Patch(color=_STALE, alpha=0.25, label="race window"))
+        steps = [s for s in STEP_COLORS if s in steps_shown]
         ax.legend(
-            handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False
+            handles=_legend_handles(drawn, steps),
+            loc="upper left",
+            bbox_to_anchor=(1.01, 1.0),
+            fontsize=8,
+            frameon=False,
         )
     return ax

@@ -21,7 +21,7 @@ from hypothesis.errors import NoSuchExample
 from racesim.engine import simulate
 from racesim.errors import InputError
 from racesim.limits import MAX_CHECK_EXAMPLES, MAX_CHECK_PUSHES, check_count
-from racesim.model.history import DURATION_FIELDS, Durations, History, Push
+from racesim.model.history import DURATION_FIELDS, Dispatch, Durations, History, Push, Rerun
 from racesim.strategies import PRESETS, Strategy, parse_strategy
 from racesim.testing.explain import explain
 from racesim.testing.properties import PROPERTIES, Check, Property, as_check
@@ -140,6 +140,8 @@ def search(
     max_examples: int = 300,
     seed: int = 0,
     history_strategy: Any = None,
+    reruns: int = 0,
+    dispatches: int = 0,
 ) -> SearchResult:
     """Search for a history on which `strategy` breaks `prop`, shrunk to a minimal one.
 
@@ -153,6 +155,8 @@ def search(
         max_examples: how many histories hypothesis generates before giving up.
         seed: makes the search reproducible; report it when a search surprises you.
         history_strategy: any hypothesis strategy of histories, replacing the one above.
+        reruns: at most this many re-runs of earlier builds per history (default none).
+        dispatches: at most this many manual deploy dispatches per history (default none).
     """
     chosen = parse_strategy(strategy)
     name, check = parse_property(prop)
@@ -187,7 +191,15 @@ def search(
         [history_strategy]
         if history_strategy is not None
         else [
-            histories(n, min_pushes=n, max_gap=max_gap, bounds=bounds, failures=failures)
+            histories(
+                n,
+                min_pushes=n,
+                max_gap=max_gap,
+                bounds=bounds,
+                failures=failures,
+                reruns=reruns,
+                dispatches=dispatches,
+            )
             for n in range(min_pushes, pushes + 1)
         ]
     )
@@ -219,7 +231,18 @@ def _drop_pushes(history: History, breaks: Callable[[History], bool]) -> History
             pushes = tuple(
                 Push(p.time - start, p.durations, chr(65 + k)) for k, p in enumerate(kept)
             )
-            candidate = History(pushes, baseline=history.baseline)
+            commit = i + 1  # re-runs of the dropped commit go; later commits move down by one
+            reruns = tuple(
+                Rerun(r.time - start, r.commit - (r.commit > commit), r.durations)
+                for r in history.reruns
+                if r.commit != commit and r.time >= start
+            )
+            dispatches = tuple(
+                Dispatch(d.time - start, d.durations) for d in history.dispatches if d.time >= start
+            )
+            candidate = History(
+                pushes, reruns=reruns, dispatches=dispatches, baseline=history.baseline
+            )
             if breaks(candidate):
                 history, shrunk = candidate, True
                 break
@@ -337,15 +360,19 @@ def verdict_table(
     pushes: int = 2,
     max_examples: int = 200,
     seed: int = 0,
-    on_result: Callable[[SearchResult], None] | None = None,
+    on_result: Callable[[Any], None] | None = None,
     method: str = "prove",
+    reruns: int = 0,
+    dispatches: int = 0,
 ) -> pd.DataFrame:
     """Decide every strategy against every property; one row per pair.
 
     With ``method="prove"`` (the default) each pair is first decided by :func:`racesim.prove`
     over its default bounds (every real duration within them, up to `pushes` pushes); a pair
-    whose strategy the encoding does not cover is searched instead. ``method="sampled"`` only
-    searches, as hypothesis does (`max_examples` histories per push count).
+    whose strategy the encoding does not cover, or any pair when `reruns` or `dispatches` widen
+    the histories (the encoding has no re-runs or dispatches), is searched instead.
+    ``method="sampled"`` only searches, as hypothesis does (`max_examples` histories per push
+    count). `on_result` is called with each pair's ProveResult or SearchResult as it is decided.
 
     Columns: ``strategy``, ``property``, ``verdict`` (``holds`` or ``breaks``), ``method``
     (``proved``, ``counterexample`` or ``sampled``), ``pushes`` (in the counterexample),
@@ -357,8 +384,11 @@ def verdict_table(
     rows = []
     for spec in list(PRESETS) if strategies is None else list(strategies):
         for name in list(PROPERTIES) if properties is None else list(properties):
-            proof = _proof(spec, name, pushes) if method == "prove" else None
+            proving = method == "prove" and not reruns and not dispatches
+            proof = _proof(spec, name, pushes) if proving else None
             if proof is not None:
+                if on_result is not None:
+                    on_result(proof)
                 pcx = proof.counterexample
                 rows.append(
                     {
@@ -374,7 +404,15 @@ def verdict_table(
                     }
                 )
                 continue
-            result = search(spec, name, pushes=pushes, max_examples=max_examples, seed=seed)
+            result = search(
+                spec,
+                name,
+                pushes=pushes,
+                max_examples=max_examples,
+                seed=seed,
+                reruns=reruns,
+                dispatches=dispatches,
+            )
             if on_result is not None:
                 on_result(result)
             cx = result.counterexample

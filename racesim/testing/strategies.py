@@ -14,7 +14,7 @@ from typing import Any
 from hypothesis import strategies as st
 
 from racesim.errors import InputError
-from racesim.model.history import DURATION_FIELDS, Durations, History, Push
+from racesim.model.history import DURATION_FIELDS, Dispatch, Durations, History, Push, Rerun
 from racesim.scenarios.format import Scenario
 from racesim.scenarios.schedules import Burst, Explicit, PushSchedule, Single
 from racesim.strategies import Concurrency, Strategy, Trigger, Wait
@@ -122,11 +122,17 @@ def histories(
     bounds: Mapping[str, tuple[float, float] | float] | None = None,
     failures: bool = False,
     integers: bool = True,
+    reruns: int = 0,
+    dispatches: int = 0,
+    max_delay: int = 300,
 ) -> History:
     """A :class:`~racesim.History`: pushes labelled A, B, C... each with its own durations.
 
     Each push is drawn as one unit (its gap after the previous push, then its durations), so
-    shrinking a history by dropping a push drops that push's durations with it.
+    shrinking a history by dropping a push drops that push's durations with it. With `reruns`
+    or `dispatches`, up to that many re-runs of an earlier build (1..`max_delay` s after its
+    push) and manual deploy dispatches (0..`max_delay` s after the last push) are added, each
+    with its own durations; shrinking drops them first.
     """
     if not 1 <= min_pushes <= max_pushes:
         raise InputError(
@@ -144,7 +150,26 @@ def histories(
     pushes = [Push(0.0, first, "A")]
     for i, (gap, record) in enumerate(rest, start=1):
         pushes.append(Push(pushes[-1].time + gap, record, string.ascii_uppercase[i % 26]))
-    return History(tuple(pushes), baseline="old")
+    extra_reruns: list[Rerun] = []
+    for commit, delay, record in draw(
+        st.lists(
+            st.tuples(st.integers(1, len(pushes)), st.integers(1, max_delay), per_push),
+            max_size=reruns,
+        )
+    ):
+        extra_reruns.append(Rerun(pushes[commit - 1].time + delay, commit, record))
+    extra_dispatches = [
+        Dispatch(pushes[-1].time + delay, record)
+        for delay, record in draw(
+            st.lists(st.tuples(st.integers(0, max_delay), per_push), max_size=dispatches)
+        )
+    ]
+    return History(
+        tuple(pushes),
+        reruns=tuple(sorted(extra_reruns, key=lambda r: r.time)),
+        dispatches=tuple(sorted(extra_dispatches, key=lambda d: d.time)),
+        baseline="old",
+    )
 
 
 @st.composite
