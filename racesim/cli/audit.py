@@ -12,8 +12,8 @@ from racesim.cli._common import whole
 def add_parser(sub: Any) -> argparse.ArgumentParser:
     p: argparse.ArgumentParser = sub.add_parser(
         "audit",
-        epilog="exit status: 0 no finding at or above --fail-on; 1 a finding"
-        " at or above --fail-on; 2 bad input (one line on stderr)",
+        epilog="exit status: 0 no finding at or above --fail-on; 1 a finding at or above "
+        "--fail-on; 2 bad input (one line on stderr)",
         help="read your GitHub Actions workflows and report the deploy races they allow",
         description="Read the workflow files under PATH (a repository, a workflows folder or "
         "files), map every build-to-deploy path to a racesim strategy with its evidence, check "

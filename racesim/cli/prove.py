@@ -17,8 +17,8 @@ from racesim.strategies import parse_strategy, preset_names
 def add_parser(sub: Any) -> argparse.ArgumentParser:
     p: argparse.ArgumentParser = sub.add_parser(
         "prove",
-        epilog="exit status: 0 proved; 1 a counterexample was found (the eng"
-        "ine confirms it); 2 bad input or a strategy the encoding does not cover (one line on stderr)",
+        epilog="exit status: 0 proved; 1 a counterexample was found (the engine confirms it); "
+        "2 bad input or a strategy the encoding does not cover (one line on stderr)",
         help="prove a property for every duration within bounds, or give a counterexample",
         description="Decide, with an SMT solver (z3), whether STRATEGY keeps PROPERTY for every "
         "history of up to K pushes whose push gaps and step durations lie within the bounds "
