@@ -273,7 +273,7 @@ def _cell(row: dict[str, Any]) -> str:
         n = int(row["pushes"])
         return f"counterexample ({n} push{'es' if n > 1 else ''})"
     if row["verdict"] == "holds":
-        return f"holds (0 in {row['examples']})"
+        return f"holds (0 in {int(row['examples'])})"
     return f"breaks ({int(row['pushes'])} push{'es' if row['pushes'] > 1 else ''})"
 
 
