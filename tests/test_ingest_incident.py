@@ -196,22 +196,31 @@ def test_strategy_given_and_unknown(tmp_path: Path) -> None:
         draft_incident(history, build="Build", commits=["ffffff"])
 
 
-def test_workflows_seam_needs_racesim_audit(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    import sys
-    import types
-
+@pytest.mark.parametrize("preset", ["parallel", "workflow_run", "pinned_serialized"])
+def test_strategy_is_read_from_workflow_files(preset: str, tmp_path: Path) -> None:
+    """--workflows reads the strategy with racesim audit: emitted workflows read back as theirs."""
+    from racesim.audit.emit import emit
     from racesim.strategies import parse_strategy
 
-    monkeypatch.setitem(sys.modules, "racesim.audit", types.ModuleType("racesim.audit"))
-    with pytest.raises(InputError, match="give --strategy NAME instead"):
-        strategy_from_workflows(tmp_path)
-    fake = types.ModuleType("racesim.audit")
-    fake.strategy_from_workflows = lambda d: parse_strategy("pinned")  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "racesim.audit", fake)
+    folder = tmp_path / ".github" / "workflows"
+    folder.mkdir(parents=True)
+    for name, text in emit(preset).items():
+        (folder / name).write_text(text, encoding="utf-8")
     strategy, why = strategy_from_workflows(tmp_path)
-    assert strategy.name == "pinned" and "racesim audit" in why
+    assert strategy.describe() == parse_strategy(preset).describe()
+    assert "racesim audit" in why and ".yml" in why
+
+
+def test_workflows_without_a_deploy_are_refused(tmp_path: Path) -> None:
+    folder = tmp_path / ".github" / "workflows"
+    folder.mkdir(parents=True)
+    (folder / "ci.yml").write_text(
+        "on: push\njobs:\n  test:\n    runs-on: ubuntu-latest\n    steps:\n"
+        "      - run: make test\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(InputError, match=r"--workflows: no workflow under .* deploys"):
+        strategy_from_workflows(tmp_path)
 
 
 def test_cli_writes_a_draft_that_replay_reproduces(
@@ -230,3 +239,16 @@ def test_cli_writes_a_draft_that_replay_reproduces(
     assert png.stat().st_size > 10_000
     code, stdout, _ = run_cli(["replay", str(out), "--strategy", "workflow_run"], capsys)
     assert code == 0 and "ok" in stdout
+
+
+@pytest.mark.parametrize(("case", "expected"), [("before", "parallel"), ("after", "workflow_run")])
+def test_strategy_of_the_f8af4c1_repository(case: str, expected: str) -> None:
+    """The repository of the f8af4c1 incident, before and after its fix (shared case data)."""
+    from conftest import SHARED
+
+    folder = SHARED / "data" / "workflows" / "denhamparry-talks-54" / case
+    if not folder.is_dir():
+        pytest.skip(f"shared workflow cases not found at {folder}")
+    strategy, why = strategy_from_workflows(folder)
+    assert strategy.describe() == expected
+    assert "cloudrun-deploy.yml" in why

@@ -50,7 +50,8 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         "--workflows",
         metavar="DIR",
         type=Path,
-        help="read the strategy from the workflow files in DIR (needs racesim audit)",
+        help="read the strategy from the workflow files in DIR (a repository or its workflows "
+        "folder), as racesim audit maps them",
     )
     inc.add_argument("--name", default="drafted", help="the incident's name (default: drafted)")
     inc.add_argument("--plot", metavar="PATH", type=Path, help="write the draft's timeline (PNG)")

@@ -26,7 +26,6 @@ deploy.finished    ``D``'s last job ``completed_at``
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -84,27 +83,43 @@ class Draft:
 
 
 def strategy_from_workflows(directory: str | Path) -> tuple[Strategy, str]:
-    """The strategy the workflow files in `directory` implement, read by ``racesim audit``.
+    """The strategy the workflow files under `directory` implement, as ``racesim audit`` reads it.
 
-    This is the seam to ``racesim.audit``: it is used when that module is installed and offers
-    ``strategy_from_workflows(directory) -> Strategy``; otherwise the error says to give
-    ``--strategy`` instead.
+    Only pipelines that deploy on a push to a branch count (pull-request and tag pipelines never
+    produced the runs of an incident on main). When the files hold several such pipelines that map
+    to different strategies, the choice is the user's: the error lists them and asks for
+    ``--strategy``. Returns the strategy and a sentence saying where it came from, with the
+    workflow files and the assumptions the audit had to make.
     """
-    try:
-        audit = importlib.import_module("racesim.audit")
-    except ImportError:
-        audit = None
-    reader = getattr(audit, "strategy_from_workflows", None)
-    if reader is None:
+    from racesim.audit.graph import load_workflows
+    from racesim.audit.mapping import find_pipelines
+
+    pipelines = [
+        p
+        for p in find_pipelines(load_workflows([directory]))
+        if p.deploy_file is not None
+        and p.event.ref_kind == "branch"
+        and p.event.name != "pull_request"
+    ]
+    if not pipelines:
         raise InputError(
             "--workflows",
-            "reading the strategy from workflow files needs `racesim audit`, which this "
-            "racesim does not have; give --strategy NAME instead",
+            f"no workflow under {directory} deploys on a push to a branch; give --strategy NAME",
         )
-    strategy = reader(directory)
-    if not isinstance(strategy, Strategy):
-        raise InputError("--workflows", f"racesim audit returned {strategy!r}, not a strategy")
-    return strategy, f"read from the workflow files in {directory} by racesim audit"
+    kinds = {p.strategy.describe(): p for p in pipelines}
+    if len(kinds) > 1:
+        listed = "; ".join(f"{p.name} -> {k}" for k, p in kinds.items())
+        raise InputError(
+            "--workflows",
+            f"the workflows under {directory} hold pipelines with different strategies ({listed}); "
+            "give the one the incident ran with --strategy NAME",
+        )
+    ((label, pipeline),) = kinds.items()
+    files = ", ".join(dict.fromkeys(f for f in (pipeline.build_file, pipeline.deploy_file) if f))
+    reason = f"read by racesim audit from {files} (pipeline {pipeline.name}: {label})"
+    if pipeline.unknowns:
+        reason += "; the audit assumed: " + "; ".join(pipeline.unknowns)
+    return pipeline.strategy, reason
 
 
 def _pick(history: RunHistory, workflow: str | None, role: str) -> list[Run]:
