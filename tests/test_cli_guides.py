@@ -35,7 +35,8 @@ def test_the_names_in_the_help_are_the_librarys() -> None:
     from racesim.incidents import builtin_incidents
     from racesim.ingest.steps import ROLES
     from racesim.matrix import SITUATIONS
-    from racesim.montecarlo import SWEEP_ALIASES
+    from racesim.cli.compare import ENGINES as CLI_ENGINES
+    from racesim.montecarlo import ENGINES, SWEEP_ALIASES
     from racesim.scenarios import builtin_scenarios
     from racesim.testing import PROPERTIES
 
@@ -45,6 +46,7 @@ def test_the_names_in_the_help_are_the_librarys() -> None:
     assert scenario_names() == builtin_scenarios()
     assert incident_names() == builtin_incidents()
     assert ROLES == STEP_ROLES
+    assert CLI_ENGINES == ENGINES
 
 
 @pytest.mark.parametrize("argv", [["--help"], *[[name, "--help"] for name in COMMANDS]])
