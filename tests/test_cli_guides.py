@@ -32,10 +32,10 @@ HEAVY = ("numpy", "pandas", "matplotlib", "simpy", "hypothesis", "scipy")
 
 def test_the_names_in_the_help_are_the_librarys() -> None:
     """The help lists names without importing the library; they must be the library's own."""
+    from racesim.cli.compare import ENGINES as CLI_ENGINES
     from racesim.incidents import builtin_incidents
     from racesim.ingest.steps import ROLES
     from racesim.matrix import SITUATIONS
-    from racesim.cli.compare import ENGINES as CLI_ENGINES
     from racesim.montecarlo import ENGINES, SWEEP_ALIASES
     from racesim.scenarios import builtin_scenarios
     from racesim.testing import PROPERTIES
