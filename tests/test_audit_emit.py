@@ -37,10 +37,12 @@ def _read_back(folder: Path) -> list[Strategy]:
     return [p.strategy for p in find_pipelines(load_workflows([folder]))]
 
 
-def test_every_preset_but_direct_registry_is_emittable() -> None:
-    assert set(PRESETS) - set(EMITTABLE) == {"direct_registry"}
+def test_every_preset_but_direct_registry_and_reconcile_latest_is_emittable() -> None:
+    assert set(PRESETS) - set(EMITTABLE) == {"direct_registry", "reconcile_latest"}
     with pytest.raises(InputError, match="direct"):
         emit("direct_registry")
+    with pytest.raises(InputError, match="reconcile_latest"):
+        emit("reconcile_latest")
 
 
 @pytest.mark.parametrize("name", sorted(EMITTABLE))

@@ -86,6 +86,8 @@ def test_notebooks_become_tutorial_pages(tmp_path: Path) -> None:
     (tmp_path / "docs" / "tutorial").mkdir(parents=True)
     shutil.copytree(DOCS / "hooks", tmp_path / "docs" / "hooks")
     shutil.copy(DOCS / "tutorial" / "index.md", tmp_path / "docs" / "tutorial" / "index.md")
+    # the tutorial links the classroom page, whose real content needs the whole site
+    (tmp_path / "docs" / "tutorial" / "classroom.md").write_text("# Classroom\n", "utf-8")
     (tmp_path / "notebooks").mkdir()
     (tmp_path / "notebooks" / "01_first.ipynb").write_text(_notebook("First steps"), "utf-8")
     (tmp_path / "notebooks" / "02_second.ipynb").write_text(_notebook("More"), "utf-8")

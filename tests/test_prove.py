@@ -143,11 +143,20 @@ def test_a_knob_outside_the_encoding_is_refused_by_name() -> None:
 def test_a_knob_the_encoding_has_never_heard_of_is_refused_unless_at_its_default() -> None:
     @dataclass(frozen=True)
     class Extended(Strategy):
-        publish_guard_at: str = "build_start"
+        future_knob: str = "off"
 
     assert prove(Extended(trigger="workflow_run", gate=True), "never_stale", pushes=1).proved
+    with pytest.raises(NotEncodedError, match="'future_knob'"):
+        prove(Extended(future_knob="on"), "never_stale", pushes=1)
+
+
+def test_the_knobs_not_yet_encoded_are_refused_by_name() -> None:
+    """The publish guard checked just before the push, and reconcile_latest, are not encoded."""
+    before_push = Strategy(publish_guard=True, publish_guard_at="before_push")
     with pytest.raises(NotEncodedError, match="'publish_guard_at'"):
-        prove(Extended(publish_guard_at="before_push"), "never_stale", pushes=1)
+        prove(before_push, "never_stale", pushes=1)
+    with pytest.raises(NotEncodedError, match="'reconcile_latest'"):
+        prove("reconcile_latest", "never_stale", pushes=1)
 
 
 # -- the command line ----------------------------------------------------------------------------

@@ -879,6 +879,15 @@ def strip_markers(text: str) -> str:
 
 _stale: list[str] = []
 
+#: wall times in command output ("(0.05 s)", "; 0.07 s)"): they differ on every run and machine,
+#: so they never make a section stale
+_WALL_TIME = re.compile(r"\d+\.\d+ s\)")
+
+
+def differs(fresh: str, text: str) -> bool:
+    """Whether a regenerated page says something else than the written one (wall times aside)."""
+    return _WALL_TIME.sub("# s)", fresh) != _WALL_TIME.sub("# s)", text)
+
 
 def on_config(config: MkDocsConfig) -> MkDocsConfig:
     # the notebooks, executed by the build, then show static fallbacks for live widgets
@@ -900,7 +909,7 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
 
 def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Files) -> str:
     fresh = refresh(markdown, _folder(page), page.file.src_uri)
-    if fresh != markdown and MARKER.search(markdown):
+    if differs(fresh, markdown) and MARKER.search(markdown):
         _stale.append(page.file.src_uri)
     return strip_markers(fresh)
 
@@ -928,7 +937,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         where = str(path.relative_to(docs))
         with _quiet_stdout():
             fresh = refresh(text, path.parent, where)
-        if fresh != text:
+        if differs(fresh, text):
             stale.append(where)
             if not check:
                 path.write_text(fresh, encoding="utf-8")

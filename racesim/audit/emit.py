@@ -44,6 +44,8 @@ def in_range(strategy: Strategy) -> str | None:
         return "publish_guard: a registry-side check racesim does not emit"
     if s.direct:
         return "direct: the build pushing to the deploy registry is not emitted"
+    if s.reconcile_latest:
+        return "reconcile_latest: the step that re-points latest is not emitted"
     if s.sleep != int(s.sleep):
         return "sleep: emitted sleeps are whole seconds"
     if s.wait is not None:
