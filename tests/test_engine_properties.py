@@ -10,14 +10,13 @@ from __future__ import annotations
 
 from dataclasses import replace
 from itertools import pairwise
-from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from benchmarks.instant_order import outcome_key
 from racesim import simulate
 from racesim.model import DURATION_FIELDS, Dispatch, Durations, History, Push, Rerun
-from racesim.outcome import Outcome
 from racesim.strategies import Strategy, Wait
 from racesim.testing import histories, strategy_values
 
@@ -27,29 +26,6 @@ tight_histories = histories(4, min_gap=0, max_gap=1, bounds=ZERO_ONE, failures=T
 #: two to four pushes at the same instant (on the settle phase of one round per observer, as
 #: before the rounds, the permutation property fails on these within the CI profile's examples)
 same_instant = histories(4, min_pushes=2, min_gap=0, max_gap=0, bounds=ZERO_ONE)
-
-
-def outcome_key(o: Outcome) -> tuple[Any, ...]:
-    """Everything an outcome says except run ids (they number runs in creation order)."""
-    deploys = sorted(
-        (d.cause, d.meant, d.status, d.shipped, d.pull_time, d.pulled, d.pull_margin, d.live_at)
-        for d in o.deploys
-    )
-    return (
-        deploys,
-        o.skipped_deploys,
-        o.live,
-        o.final_live,
-        o.newest_built,
-        o.regressions,
-        o.push_to_live,
-        o.never_deployed,
-        o.behind_s,
-        o.latest_at_end,
-        o.runner_s,
-        o.cancelled_runs,
-        o.end_time,
-    )
 
 
 @settings(max_examples=100)
