@@ -16,6 +16,7 @@ from helpers import run_cli as run
 import racesim
 from racesim.cli import COMMANDS, build_parser
 from racesim.cli._names import (
+    ENGINE_NAMES,
     PROPERTY_NAMES,
     SITUATION_NAMES,
     STEP_ROLES,
@@ -32,7 +33,6 @@ HEAVY = ("numpy", "pandas", "matplotlib", "simpy", "hypothesis", "scipy")
 
 def test_the_names_in_the_help_are_the_librarys() -> None:
     """The help lists names without importing the library; they must be the library's own."""
-    from racesim.cli.compare import ENGINES as CLI_ENGINES
     from racesim.incidents import builtin_incidents
     from racesim.ingest.steps import ROLES
     from racesim.matrix import SITUATIONS
@@ -46,7 +46,7 @@ def test_the_names_in_the_help_are_the_librarys() -> None:
     assert scenario_names() == builtin_scenarios()
     assert incident_names() == builtin_incidents()
     assert ROLES == STEP_ROLES
-    assert CLI_ENGINES == ENGINES
+    assert ENGINE_NAMES == ENGINES
 
 
 @pytest.mark.parametrize("argv", [["--help"], *[[name, "--help"] for name in COMMANDS]])

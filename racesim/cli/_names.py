@@ -51,6 +51,9 @@ def incident_names() -> list[str]:
     return _toml_names("incidents")
 
 
+#: the engines ``racesim compare --engine`` accepts (racesim.montecarlo.ENGINES)
+ENGINE_NAMES = ("auto", "fast", "simpy")
+
 #: the step roles ``racesim ingest --step ROLE=REGEX`` accepts (racesim.ingest.steps.ROLES)
 STEP_ROLES: dict[str, str] = {
     "push": "the build step that pushes the image (its end is when the image is in the registry)",

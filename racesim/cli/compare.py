@@ -15,13 +15,11 @@ from racesim.cli._common import (
     seconds,
     strategy_names,
 )
+from racesim.cli._names import ENGINE_NAMES
 from racesim.paths import check_output_dir
 
 if TYPE_CHECKING:
     import pandas as pd
-
-#: the engines `run_trials` accepts (racesim.montecarlo.ENGINES, named here so --help stays light)
-ENGINES = ("auto", "fast", "simpy")
 
 #: why compare and replay can disagree, printed under the table
 SAMPLED_NOTE = (
@@ -48,7 +46,7 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--engine",
-        choices=ENGINES,
+        choices=ENGINE_NAMES,
         default="auto",
         help="auto: the vectorised fast path where it applies (default); simpy: always the "
         "reference engine",
@@ -58,6 +56,7 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
 
 
 def _summary_columns() -> tuple[str, ...]:
+    """The result columns the summary reads (a plain run keeps only these, to save memory)."""
     from racesim.summary import RATES
 
     return (

@@ -381,10 +381,11 @@ def verdict_table(
     """
     if method not in ("prove", "sampled"):
         raise InputError("method", f"expected 'prove' or 'sampled', got {method!r}")
+    # the encoding has no re-runs or dispatches: with them, every pair is searched
+    proving = method == "prove" and not reruns and not dispatches
     rows = []
     for spec in list(PRESETS) if strategies is None else list(strategies):
         for name in list(PROPERTIES) if properties is None else list(properties):
-            proving = method == "prove" and not reruns and not dispatches
             proof = _proof(spec, name, pushes) if proving else None
             if proof is not None:
                 if on_result is not None:
