@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from racesim.errors import InputError
 from racesim.model.history import DURATION_FIELDS
 from racesim.scenarios.format import Scenario
 from racesim.scenarios.sampled import Columns, SampledBlock
@@ -62,103 +63,132 @@ def fast_columns(strategy: Strategy, block: SampledBlock) -> tuple[dict[str, NDA
 
     Returns the columns and a mask of the trials the fast path leaves undecided (their values
     in the columns are meaningless). `block` must come from a scenario that passes
-    :func:`fast_path_reason`.
+    :func:`fast_path_reason`. Columns may share memory with each other and with `block`: treat
+    them as read-only.
     """
-    d = block.pushes[0]
-    t0 = block.times[:, 0]
-    return _decide(strategy, d, t0)
+    times = block.times[:, 0]
+    t0 = float(times[0]) if len(times) else 0.0
+    if not (times == t0).all():  # a one-push schedule pushes at the same offset in every trial
+        raise InputError("pushes", "the fast path needs the same push time in every trial")
+    return _decide(strategy, block.pushes[0], t0)
 
 
-def _decide(s: Strategy, columns: Columns, t0: Floats) -> tuple[dict[str, NDArray[Any]], Bools]:
-    n = len(t0)
-    ok = ~np.asarray(columns["build_fails"], dtype=np.bool_)
+def _and(a: Bools | None, b: Bools | None) -> Bools | None:
+    """Conjunction of two masks, where ``None`` stands for "every trial"."""
+    if a is None:
+        return b
+    return a if b is None else a & b
+
+
+def _where(mask: Bools | None, a: Floats, b: Floats) -> Floats:
+    """``np.where`` with ``None`` for an all-true mask (no pass over the data)."""
+    return a if mask is None else np.where(mask, a, b)
+
+
+def _decide(s: Strategy, columns: Columns, t0: float) -> tuple[dict[str, NDArray[Any]], Bools]:
+    """The columns of one push at `t0` with durations `columns` (see :func:`fast_columns`).
+
+    Commits are the baseline (0) and the pushed one (1). Masks set to ``None`` hold for every
+    trial: the strategy alone decides them, and skipping them is most of the speed.
+    """
+    fails = np.asarray(columns["build_fails"], dtype=np.bool_)
+    n = len(fails)
+    ok = ~fails
     d: dict[str, Floats] = {name: np.asarray(columns[name], np.float64) for name in DURATION_FIELDS}
     lag = d["registry_lag"]
+    latest = s.reference == "latest"
 
     # -- the build job: pickup, build, push (+ direct push), verify ----------------------------
-    started = t0 + d["build_pickup"]
+    # every time is accumulated in the engine's order of additions, so ties are the engine's
+    started = d["build_pickup"] + t0 if t0 else d["build_pickup"]
     built = started + d["build"]
     pushed = built + d["push"]
     visible = pushed + lag  # build registry
     if s.direct:
-        pushed_direct = pushed + d["mirror"]
-        source_visible = pushed_direct + lag  # deploy registry, where the deploy reads
-        verify_from = pushed_direct
+        verify_from = pushed + d["mirror"]
+        source_visible = verify_from + lag  # deploy registry, where the deploy reads
     else:
-        source_visible = visible
-        verify_from = pushed
+        verify_from, source_visible = pushed, visible
     build_end = np.where(ok, verify_from + d["build_verify"], built)
     runner = build_end - started
     end = np.where(ok, np.maximum(build_end, source_visible), build_end)
 
-    # -- does a deploy job run, and when does it start ----------------------------------------
+    # -- does a deploy job run (runs), and when does it start ---------------------------------
+    runs: Bools | None = None
+    skipped: NDArray[np.int64] | int = 0
     if s.trigger == "push":
-        runs = np.ones(n, dtype=np.bool_)
-        start = t0 + d["deploy_pickup"]
+        start = d["deploy_pickup"] + t0 if t0 else d["deploy_pickup"]
     elif s.trigger == "workflow_run":
         created = build_end + d["dispatch"]
         end = np.maximum(end, created)
-        runs = ok | (not s.gate)
+        runs = ok if s.gate else None
         start = created + d["deploy_pickup"]
     elif s.trigger == "needs":
-        runs = ok.copy()
+        runs = ok
         start = build_end + d["deploy_pickup"]
     else:
         runs = np.zeros(n, dtype=np.bool_)
         start = np.zeros(n)
-    skipped = (~runs).astype(np.int64) if s.trigger in ("workflow_run", "needs") else 0
+    if s.trigger in ("workflow_run", "needs"):
+        skipped = fails.astype(np.int64) if runs is ok else 0
 
-    # -- the deploy job --------------------------------------------------------------------------
+    # -- the deploy job: prepare, sleep or wait, pull, mirror, roll out, verify ----------------
     pull = start + d["prepare"]
     if s.sleep > 0:
         pull = pull + s.sleep
-    reached = runs.copy()  # the deploy gets as far as its pull
+    reached = runs  # the deploy gets as far as its pull
     if s.wait is not None:
         pull, found = _wait(pull, ok, source_visible, s.wait.interval, s.wait.timeout)
-        reached &= found
-    seen = ok & (source_visible <= pull)  # the source shows the meant commit at the pull
-    latest = s.reference == "latest"
-    # what the pull resolves to: 1 (meant), 0 (baseline, only `latest`), -1 (manifest unknown)
-    pulled = np.where(seen, 1, 0 if latest else -1)
-    got = reached & (pulled >= 0)
+        reached = _and(reached, found)
+    seen = ok & (source_visible <= pull)  # the source shows the pushed commit at the pull
+    # the pull succeeds if a manifest is found: `latest` always has one (maybe the baseline's)
+    got = reached if latest else _and(reached, seen)
     # a pull that finds no manifest records no pull time in the trace, hence no margin
-    margin = np.where(got & ok, pull - source_visible, np.nan)
-    failed_at = pull  # a failed poll or pull ends the job there
+    pulled_ok = ok if got is None else got & ok
+    margin = np.where(pulled_ok, pull - source_visible, np.nan)
     if s.mirror:
         resolve = pull + d["mirror"]
         mirrored = resolve + lag
-        end = np.where(got, np.maximum(end, mirrored), end)
-        on_time = mirrored <= resolve  # the deploy registry shows the mirror's write
-        shipped = np.where(on_time, pulled, 0 if latest else -1)
-        failed_at = np.where(got, resolve, failed_at)
+        # the deploy resolves its reference in the deploy registry at once after mirroring
+        new = seen & (mirrored <= resolve)
+        end = (
+            np.maximum(end, mirrored)
+            if got is None
+            else np.where(got, np.maximum(end, mirrored), end)
+        )
+        failed_at = _where(got, resolve, pull)  # a failed pull or resolve ends the job there
     else:
-        resolve = pull
-        shipped = pulled
-    rolled = got & (shipped >= 0)
+        resolve = failed_at = pull
+        new = seen
+    new = new if reached is None else new & reached  # the pushed commit went live
+    rolled = got if latest else new  # the deploy rolled something out
     live_at = resolve + d["rollout"]
-    deploy_end = np.where(rolled, live_at + d["deploy_verify"], failed_at)
-    runner = np.where(runs, runner + (deploy_end - start), runner)
-    end = np.where(runs, np.maximum(end, deploy_end), end)
+    deploy_end = _where(rolled, live_at + d["deploy_verify"], failed_at)
+    runner = (
+        runner + (deploy_end - start)
+        if runs is None
+        else np.where(runs, runner + (deploy_end - start), runner)
+    )
+    end = (
+        np.maximum(end, deploy_end)
+        if runs is None
+        else np.where(runs, np.maximum(end, deploy_end), end)
+    )
 
     # -- verdicts ------------------------------------------------------------------------------
-    shipped = np.where(rolled, shipped, -1)
-    stale = rolled & (shipped == 0)
-    final_live = np.where(rolled, shipped, 0)
-    newest = ok.astype(np.int64)
-    on_new = rolled & (shipped == 1)
+    no_stale = np.zeros(n, dtype=np.bool_)  # a pinned reference fails instead of going stale
+    stale = (~new if reached is None else reached & ~new) if latest else no_stale
+    late = live_at - visible
+    rolled_late = late > 0 if rolled is None else rolled & (late > 0)
     behind = np.where(
-        ok,
+        new,
+        late,
         np.where(
-            on_new,
-            live_at - visible,
-            np.where(
-                rolled & (live_at > visible),
-                (live_at - visible) + np.where(end > live_at, end - live_at, 0.0),
-                np.where(end > visible, end - visible, 0.0),
-            ),
+            rolled_late, late + np.maximum(end - live_at, 0.0), np.maximum(end - visible, 0.0)
         ),
-        0.0,
     )
+    np.copyto(behind, 0.0, where=fails)  # nothing newer than the baseline exists
+
     undecided = np.zeros(n, dtype=np.bool_)
     if s.trigger == "push":
         if s.publish_guard:
@@ -166,26 +196,32 @@ def _decide(s: Strategy, columns: Columns, t0: Floats) -> tuple[dict[str, NDArra
         if s.build_concurrency is not None:
             undecided |= ok & (source_visible == t0)
 
+    zeros = np.zeros(n, dtype=np.int64)
+    if rolled is None:
+        failed = zeros
+    else:
+        failed = (~rolled if runs is None else runs & ~rolled).astype(np.int64)
+    stale_count = stale.astype(np.int64)
     out: dict[str, NDArray[Any]] = {
         "pushes": np.ones(n, dtype=np.int64),
-        "deploys": runs.astype(np.int64),
+        "deploys": np.ones(n, dtype=np.int64) if runs is None else runs.astype(np.int64),
         "stale": stale,
-        "stale_deploys": stale.astype(np.int64),
-        "identity_errors": stale.astype(np.int64),
-        "failed_deploys": (runs & ~rolled).astype(np.int64),
+        "stale_deploys": stale_count,
+        "identity_errors": stale_count,
+        "failed_deploys": failed,
         "skipped_deploys": np.broadcast_to(np.asarray(skipped, dtype=np.int64), (n,)),
-        "final_live": final_live.astype(np.int64),
-        "newest_built": newest,
-        "final_correct": final_live == newest,
-        "regressions": np.zeros(n, dtype=np.int64),
+        "final_live": new.astype(np.int64),
+        "newest_built": ok.astype(np.int64),
+        "final_correct": new | fails,
+        "regressions": zeros,
         "regressed": np.zeros(n, dtype=np.bool_),
-        "never_deployed": (ok & ~on_new).astype(np.int64),
+        "never_deployed": (ok & ~new).astype(np.int64),
         "behind_s": behind,
-        "push_to_live_s": np.where(on_new, live_at - t0, np.nan),
+        "push_to_live_s": np.where(new, live_at - t0 if t0 else live_at, np.nan),
         "min_pull_margin_s": margin,
         "latest_correct": np.ones(n, dtype=np.bool_),
         "runner_s": runner,
-        "cancelled_runs": np.zeros(n, dtype=np.int64),
+        "cancelled_runs": zeros,
         "end_s": end,
     }
     for name in DURATION_FIELDS:

@@ -14,6 +14,7 @@ engine decided it.
 from __future__ import annotations
 
 import math
+from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass, replace
@@ -199,26 +200,39 @@ def _advance(bar: Any, n: int, _future: object) -> None:
 def _execute(
     jobs: list[_Job], executor: Executor | None, progress: bool, total: int
 ) -> pd.DataFrame:
-    """Run `jobs` (in-process, or on `executor`) and concatenate their rows in job order."""
+    """Run `jobs` (in-process, or on `executor`) and place their rows in job order.
+
+    Each job's rows are copied into the result's columns as soon as the job is done and then
+    dropped, so the peak memory is the results plus one job's rows (not twice the results, as a
+    concatenation at the end would need).
+    """
     from tqdm.auto import tqdm
 
-    frames: list[dict[str, np.ndarray]] = []
+    sizes = [(job.stop - job.start) * len(job.strategies) for job in jobs]
+    offsets = np.cumsum([0, *sizes])
+    columns: dict[str, np.ndarray] = {}
+
+    def place(i: int, frame: dict[str, np.ndarray]) -> None:
+        if not columns:
+            columns.update({c: np.empty(offsets[-1], dtype=a.dtype) for c, a in frame.items()})
+        for c, a in frame.items():
+            columns[c][offsets[i] : offsets[i + 1]] = a
+
     with tqdm(total=total, disable=not progress, unit="sim", desc="racesim", leave=False) as bar:
         if executor is None:
-            for job in jobs:
-                frames.append(_run_job(job))
-                bar.update((job.stop - job.start) * len(job.strategies))
+            for i, job in enumerate(jobs):
+                place(i, _run_job(job))
+                bar.update(sizes[i])
         else:
-            futures: list[Future[dict[str, np.ndarray]]] = [
-                executor.submit(_run_job, job) for job in jobs
-            ]
-            for job, future in zip(jobs, futures, strict=True):
-                future.add_done_callback(
-                    partial(_advance, bar, (job.stop - job.start) * len(job.strategies))
-                )
-            frames = [future.result() for future in futures]
+            pending: deque[Future[dict[str, np.ndarray]]] = deque()
+            for job, size in zip(jobs, sizes, strict=True):
+                future = executor.submit(_run_job, job)
+                future.add_done_callback(partial(_advance, bar, size))
+                pending.append(future)
+            for i in range(len(jobs)):
+                place(i, pending.popleft().result())
             bar.refresh()
-    return pd.DataFrame({c: np.concatenate([f[c] for f in frames]) for c in frames[0]}, copy=False)
+    return pd.DataFrame(columns, copy=False)
 
 
 #: what the strategies of a run may be: names and values, or a mapping label -> name or value

@@ -38,19 +38,22 @@ def _durations(draw: st.DrawFn) -> Durations:
     return Durations(**fields, build_fails=draw(st.integers(0, 4)) == 0)
 
 
-def _block(durations: list[Durations]) -> SampledBlock:
+def _block(durations: list[Durations], at: float = 0.0) -> SampledBlock:
     n = len(durations)
     columns = {
         name: np.array([getattr(d, name) for d in durations])
         for name in Durations.__dataclass_fields__
     }
-    return SampledBlock(0, 0, n, np.zeros((n, 1)), np.ones(n, dtype=np.int64), (columns,), (), ())
+    times = np.full((n, 1), at)
+    return SampledBlock(0, 0, n, times, np.ones(n, dtype=np.int64), (columns,), (), ())
 
 
-def _engine_rows(strategy: Strategy, durations: list[Durations]) -> dict[str, np.ndarray]:
+def _engine_rows(
+    strategy: Strategy, durations: list[Durations], at: float = 0.0
+) -> dict[str, np.ndarray]:
     rows = []
     for d in durations:
-        history = History.single(d)
+        history = History.single(d, time=at)
         trace = simulate(strategy, history)
         rows.append(_metrics(trace.outcome, history, trace.build_registry))
     columns = zip(*rows, strict=True)
@@ -69,14 +72,16 @@ def _strategies(draw: st.DrawFn) -> Strategy:
 
 @settings(max_examples=EXAMPLES, deadline=None)
 @given(
-    _strategies(), st.lists(_durations(), min_size=TRIALS_PER_EXAMPLE, max_size=TRIALS_PER_EXAMPLE)
+    _strategies(),
+    st.lists(_durations(), min_size=TRIALS_PER_EXAMPLE, max_size=TRIALS_PER_EXAMPLE),
+    st.sampled_from([0.0, 0.0, 7.0, 0.1]),  # the push's offset (an explicit one-push schedule)
 )
 def test_fast_path_equals_the_engine_trial_by_trial(
-    strategy: Strategy, durations: list[Durations]
+    strategy: Strategy, durations: list[Durations], at: float
 ) -> None:
     """Every column of every trial is bit-for-bit the engine's, unless left undecided."""
-    fast, undecided = fast_columns(strategy, _block(durations))
-    engine = _engine_rows(strategy, durations)
+    fast, undecided = fast_columns(strategy, _block(durations, at))
+    engine = _engine_rows(strategy, durations, at)
     decided = ~undecided
     for name, expected in engine.items():
         got = np.asarray(fast[name], dtype=_DTYPES[name])
