@@ -48,6 +48,16 @@ def test_opens_on_the_incident(demo: RaceDemo) -> None:
 
 
 @needs_ipywidgets
+def test_one_push_takes_the_fast_path_and_two_pushes_their_own_count() -> None:
+    """The one-push bars can afford many trials (fast path); the two-push bars have their own."""
+    demo = RaceDemo(trials=3000, two_push_trials=30)
+    assert demo.summary["trials"].tolist() == [3000, 30]
+    assert "3,000 sampled runs of one push and 30 of two" in demo.probability_ax.get_title()
+    assert RaceDemo(trials=40).two_push_trials == 40  # never more than the one-push count
+    assert RaceDemo(trials=4000).two_push_trials == 400
+
+
+@needs_ipywidgets
 def test_moving_the_build_slider_redraws_with_new_data() -> None:
     """Under workflow_run a slower first build makes out-of-order finishes likelier."""
     demo = RaceDemo(trials=40, strategy="workflow_run")
@@ -139,6 +149,8 @@ def test_build_median_keeps_the_spread() -> None:
         ({"gap": 1000}, "gap"),
         ({"strategy": "yolo"}, "strategy"),
         ({"trials": 0}, "trials"),
+        ({"two_push_trials": 0}, "two_push_trials"),
+        ({"two_push_trials": 2.5}, "two_push_trials"),
         ({"seed": -1}, "seed"),
     ],
 )

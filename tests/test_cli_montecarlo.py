@@ -138,3 +138,49 @@ def test_full_demo_writes_everything(tmp_path: Path, capsys: pytest.CaptureFixtu
         "sleep:60",
     ]
     assert "Sleep sweep" in out
+
+
+def test_sweep_exact_adds_the_exact_values_and_curve(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import racesim
+
+    argv = ["sweep", "sleep", "0,60", "--trials", "400", "--exact", "--no-progress"]
+    code, out, _ = run([*argv, "--json", "--plot", str(tmp_path)], capsys)
+    assert code == 0
+    rows = json.loads(out)
+    expected = racesim.exact_sweep(racesim.load_scenario("f8af4c1"), "sleep", [0, 60])
+    assert [r["p_stale_exact"] for r in rows] == expected["p_stale_exact"].tolist()
+    assert all(r["exact_error_bound"] < 1e-5 for r in rows)
+    assert (tmp_path / "sweep-sleep.png").stat().st_size > 10_000
+    code, table, _ = run(argv, capsys)
+    assert code == 0 and "exact (one push, by convolution)" in table
+
+
+def test_sweep_exact_refuses_several_pushes(capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["sweep", "sleep", "0,9", "--scenario", "burst-of-5", "--exact", "--trials", "2"]
+    code, _, err = run([*argv, "--no-progress"], capsys)
+    assert code == 2 and "exact answers need one push" in err and len(err.splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("argv", "points", "expected"),
+    [
+        (["compare"], 4, 100_000),  # one push: the fast path decides every trial
+        (["compare", "--engine", "simpy"], 4, 2000),
+        (["compare", "--scenario", "burst-of-5"], 4, 2000),  # SimPy only
+        (["compare", "--trials", "7"], 4, 7),
+        (["sweep", "sleep", "0:10:1"], 11, 100_000),
+        (["sweep", "sleep", "0:10:1"], 200, 25_000),  # capped by the row limit
+        (["sweep", "sleep", "0:10:1", "--scenario", "burst-of-5"], 11, 500),
+    ],
+)
+def test_trials_default_to_many_where_the_fast_path_decides(
+    argv: list[str], points: int, expected: int
+) -> None:
+    from racesim.cli import build_parser
+    from racesim.cli._common import trials_for
+    from racesim.scenarios import load_scenario
+
+    args = build_parser().parse_args(argv)
+    assert trials_for(args, [load_scenario(args.scenario)], points) == expected

@@ -10,7 +10,7 @@ import argparse
 import contextlib
 import json
 import math
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,6 +21,8 @@ from racesim.strategies import parse_strategy
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from racesim.scenarios.format import Scenario
 
 #: the exit statuses of a command that succeeds or rejects its input (its --help epilog)
 EXIT_OK_OR_BAD_INPUT = "exit status: 0 success; 2 bad input (one line on stderr)"
@@ -46,8 +48,16 @@ def whole(minimum: int, maximum: int | None = None) -> Any:
     return parse
 
 
+#: default trials of a run whose every trial the vectorised fast path decides (one push)
+FAST_TRIALS = 100_000
+
+
 def add_run_options(p: argparse.ArgumentParser, *, trials: int) -> None:
-    """--scenario, --strategy, --trials, --seed, --jobs, --json, --plot, --no-progress."""
+    """--scenario, --strategy, --trials, --seed, --jobs, --json, --plot, --no-progress.
+
+    `trials` is the default for runs the SimPy engine decides; a run of one-push scenarios,
+    which the fast path decides, defaults to :data:`FAST_TRIALS` (see :func:`trials_for`).
+    """
     p.add_argument(
         "--scenario",
         default="f8af4c1",
@@ -64,10 +74,12 @@ def add_run_options(p: argparse.ArgumentParser, *, trials: int) -> None:
     p.add_argument(
         "--trials",
         type=whole(1, MAX_TRIALS),
-        default=trials,
+        default=None,
         metavar="N",
-        help=f"sampled histories per point (default: {trials})",
+        help=f"sampled histories per point (default: {FAST_TRIALS} when every point has one "
+        f"push, which the fast path decides; {trials} otherwise)",
     )
+    p.set_defaults(simpy_trials=trials)
     add_execution_options(p)
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.add_argument(
@@ -155,3 +167,24 @@ def add_max_risk(p: argparse.ArgumentParser) -> None:
         help="the recommendation picks the quickest strategy whose stale, wrong-end and "
         "regression rates all have a 95%% upper limit at or below P (default: 1%%)",
     )
+
+
+def trials_for(args: argparse.Namespace, scenarios: Iterable[Scenario], rows_per_trial: int) -> int:
+    """``--trials``, or its default when not given.
+
+    The default is :data:`FAST_TRIALS` if the fast path decides every trial of every scenario
+    of the run (one push each, engine not forced to SimPy), else the command's own; never more
+    than keeps the run under racesim's row limit (`rows_per_trial` rows per trial: strategies
+    times sweep values).
+    """
+    if args.trials is not None:
+        return int(args.trials)
+    from racesim.fastpath import fast_path_reason
+    from racesim.limits import MAX_RESULT_ROWS
+
+    slow = int(args.simpy_trials)
+    if getattr(args, "engine", "auto") == "simpy" or any(
+        fast_path_reason(s) is not None for s in scenarios
+    ):
+        return slow
+    return max(slow, min(FAST_TRIALS, MAX_RESULT_ROWS // max(1, rows_per_trial)))

@@ -14,6 +14,7 @@ from racesim.cli._common import (
     percent,
     seconds,
     strategy_names,
+    trials_for,
 )
 from racesim.cli._names import ENGINE_NAMES
 from racesim.paths import check_output_dir
@@ -120,6 +121,7 @@ def run(args: argparse.Namespace) -> int:
 
     scenario = load_scenario(args.scenario)
     strategies = strategy_names(args)
+    args.trials = trials_for(args, [scenario], len(strategies or scenario.strategies))
     with executor_for(args.jobs) as executor:
         results = run_trials(
             scenario,

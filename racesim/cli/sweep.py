@@ -11,8 +11,10 @@ from racesim.cli._common import (
     dump_json,
     executor_for,
     strategy_names,
+    trials_for,
 )
 from racesim.cli._names import SWEEP_KNOBS
+from racesim.errors import InputError
 from racesim.paths import check_output_dir
 
 
@@ -39,14 +41,20 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         help="strategies drawn as levels across the plot (default: workflow_run, merged_job)",
     )
     add_run_options(p, trials=500)
+    p.add_argument(
+        "--exact",
+        action="store_true",
+        help="add exact one-push probabilities (p_stale_exact, p_final_wrong_exact, "
+        "exact_error_bound) at every value, and the exact curve to the sleep plot",
+    )
     return p
 
 
 def run(args: argparse.Namespace) -> int:
     if args.plot is not None:
         check_output_dir(args.plot, "--plot")
-    from racesim.cli.compare import summary_table
-    from racesim.montecarlo import parse_range, run_trials, sweep
+    from racesim.cli.compare import _summary_columns, summary_table
+    from racesim.montecarlo import _apply, _strategies, parse_range, run_trials, sweep
     from racesim.scenarios import load_scenario
     from racesim.summary import summarize
 
@@ -54,6 +62,12 @@ def run(args: argparse.Namespace) -> int:
     values = sorted({v for text in args.values for v in parse_range(text, "START:STOP:STEP")})
     strategies = strategy_names(args)
     references = args.reference or ["workflow_run", "merged_job"]
+    chosen = _strategies(strategies or _default_strategies(args.knob), scenario)
+    try:
+        swept = [_apply(args.knob, v, scenario, chosen)[0] for v in values]
+    except InputError:
+        swept = []  # sweep() below says what is wrong with the knob
+    args.trials = trials_for(args, swept, len(chosen) * len(values))
     with executor_for(args.jobs) as executor:
         results = sweep(
             scenario,
@@ -64,6 +78,7 @@ def run(args: argparse.Namespace) -> int:
             seed=args.seed,
             executor=executor,
             progress=not args.no_progress,
+            columns=_summary_columns(),  # the table and the plot need no more
         )
         reference = None
         if args.plot is not None:
@@ -78,15 +93,52 @@ def run(args: argparse.Namespace) -> int:
                 )
             )
     summary = summarize(results, ["knob", "value", "strategy"])
+    exact = None
+    if args.exact:
+        from racesim.exact_single import exact_sweep
+
+        exact = exact_sweep(scenario, args.knob, values, strategies)
+        columns = ["p_stale_exact", "p_final_wrong_exact", "exact_error_bound"]
+        summary = summary.merge(
+            exact[["value", "strategy", *columns]], on=["value", "strategy"], how="left"
+        )
     if args.plot is not None:
         from racesim.plot.figures import save_sweep_figure
 
-        path = save_sweep_figure(summary, args.plot / f"sweep-{args.knob}.png", reference)
+        path = save_sweep_figure(
+            summary, args.plot / f"sweep-{args.knob}.png", reference, exact=exact
+        )
     if args.json:
         print(dump_json(summary))
     else:
         print(f"scenario {scenario.name}: {args.trials} trials per value, seed {args.seed}")
         print(summary_table(summary, ("value", "strategy")))
+        if exact is not None:
+            from racesim.report import format_table
+
+            rows = [
+                (
+                    f"{r['value']:g}",
+                    r["strategy"],
+                    f"{r['p_stale_exact']:.6f}",
+                    f"{r['p_final_wrong_exact']:.6f}",
+                    f"{r['exact_error_bound']:.1e}",
+                )
+                for r in summary.to_dict(orient="records")
+            ]
+            print("\nexact (one push, by convolution):")
+            print(
+                format_table(
+                    rows, ["value", "strategy", "P(stale)", "P(ends wrong)", "error bound"]
+                )
+            )
         if args.plot is not None:
             print(f"\nwritten:\n  {path}")
     return 0
+
+
+def _default_strategies(knob: str) -> list[str] | None:
+    """The strategies a sweep of `knob` runs when none are named (``parallel`` for sleep)."""
+    from racesim.montecarlo import SWEEP_ALIASES
+
+    return ["parallel"] if SWEEP_ALIASES.get(knob, (knob,))[0] == "strategy.sleep" else None
