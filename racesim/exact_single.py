@@ -18,6 +18,16 @@ ships nothing new. Then ``P(shipped) = (1 - p) P(lag ok) P(X <= Y)``,
 is ``Y + Z`` on the event ``X <= Y`` (``Z``: mirror and rollout, plus the build for the chained
 triggers).
 
+A deploy that waits for the image (``wait`` with interval ``I`` and timeout ``T``) polls at
+``Y, Y + I, ..., Y + K I`` (``K = floor(T / I)``) and pulls at the first poll that sees it, or
+times out and fails. So it finds the image exactly when ``X' <= Y + K I``, where ``X'`` is the
+time the registry it polls shows the image (``X`` plus the lag when it mirrors). It ships the
+pushed commit when it finds the image and, with a mirror, the lag is 0; with a mirror, a
+nonzero lag and ``latest``, it finds the image but mirrors the old ``latest`` (stale); it never
+ships stale code otherwise, since a deploy that does not find the image fails. The pull time's
+density is the first poll's plus, for ``t = Y + k I``, ``P(t - I < X <= t)`` times the density
+of ``Y`` shifted by ``k I`` (see :func:`_solve`).
+
 **Numerical method and error bound.** Each distribution is put on a grid of step ``h`` (the mass
 of each cell at its centre; atoms kept apart, so ties between fixed values count as ``<=``, ties
 with a continuous value count half), sums are FFT convolutions, and the probability is computed
@@ -25,15 +35,17 @@ at ``h`` and ``h / 2``. The result is the ``h / 2`` value; the stated ``error_bo
 difference between the two (the method's error falls as ``h^2``, so the difference overstates
 the error of the finer grid about threefold), plus the mass the grid truncates on both sides of
 the comparison. ``h`` is halved until the bound is below ``1e-6`` (or the grid grows too large);
-:func:`exact` reports the bound it reached. Fixed and empirical values are placed on the nearest
-grid point, which is exact for multiples of 1/256 s.
+:func:`exact` reports the bound it reached. Fixed and empirical values (and the poll interval)
+are placed on the nearest grid point, which is exact for multiples of 1/256 s. The push-to-live
+distribution is known to the grid's resolution: mass within half a cell of an instant may sit on
+either side of it (for a waiting deploy, one poll early or late).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -187,13 +199,21 @@ class _Plan:
     lag_zero: bool  # the mirror needs the lag to be 0
     runs: float  # P(the deploy job runs), in units of (1 - p) for the chained, gated triggers
     sleep: float
+    interval: float = 0.0  # seconds between polls of a waiting deploy
+    polls: int = 0  # polls after the first before a waiting deploy times out
 
 
 def _plan(s: Strategy, p_fail: float) -> _Plan:
-    if s.wait is not None:
-        raise InputError(
-            "strategy", "exact answers do not cover waiting for the image; use Monte Carlo"
-        )
+    plan = _plan_steps(s, p_fail)
+    if s.wait is None:
+        return plan
+    # the engine polls at the pull instant, then every interval while the next poll is still
+    # within the timeout: 1 + floor(timeout / interval) polls in all
+    polls = math.floor(s.wait.timeout / s.wait.interval + 1e-9)
+    return replace(plan, interval=s.wait.interval, polls=polls)
+
+
+def _plan_steps(s: Strategy, p_fail: float) -> _Plan:
     build = ("build_pickup", "build", "push", *(("mirror",) if s.direct else ()))
     tail = (*(("mirror",) if s.mirror else ()), "rollout")
     deploy = ("deploy_pickup", "prepare")
@@ -222,15 +242,42 @@ def _timing(scenario: Scenario, name: str) -> Distribution:
 
 
 def _solve(plan: _Plan, scenario: Scenario, h: float) -> tuple[float, Floats, float]:
-    """``P(X <= Y)``, the defective density of ``Y + Z`` on that event, and the tail bound."""
-    top = plan.sleep + sum(_upper(_timing(scenario, f)) for f in (*plan.x, *plan.y, *plan.z))
+    """``P(X <= Y + polls * interval)``, the defective density of the pull time plus ``Z`` on
+    that event, and the tail bound.
+
+    Without polls the pull is at ``Y``. A waiting deploy polls at ``Y + k * interval``
+    (``k = 0 .. polls``) and pulls at the first poll that sees the image: at ``t = Y + k I`` with
+    probability ``P(t - I < X <= t)`` for ``k >= 1``, so the pull time's density is the first
+    poll's plus ``P(t - I < X <= t)`` times the density of ``Y`` shifted by ``I, 2I, ..., kI``
+    (a convolution with a comb). Summed over ``k`` the terms telescope to ``P(X <= Y + K I)``.
+    """
+    wait = plan.polls * plan.interval
+    top = plan.sleep + wait
+    top += sum(_upper(_timing(scenario, f)) for f in (*plan.x, *plan.y, *plan.z))
     n = math.ceil(top / h) + 2
     if n > _MAX_CELLS:
         raise InputError("exact", f"grid of {n} cells is too large; the timings are too long")
     x = _sum(plan.x, scenario, h, n)
     y = _sum(plan.y, scenario, h, n, plan.sleep)
-    fx = np.cumsum(x.total) - x.total  # P(X < y_j), on the grid
-    g = y.atoms * (fx + x.atoms + 0.5 * x.cont) + y.cont * (fx + 0.5 * x.total)
+    fx = np.cumsum(x.total) - x.total  # P(X < t_j), on the grid
+    seen_a = fx + x.atoms + 0.5 * x.cont  # P(X <= t_j) as an atom of Y at t_j sees it
+    seen_c = fx + 0.5 * x.total  # ... as Y's continuous mass in cell j sees it
+    g = y.atoms * seen_a + y.cont * seen_c  # the pull happens at the first poll
+    if plan.polls:
+        m = max(1, round(plan.interval / h))  # the interval in cells
+        comb = np.zeros(min(n, plan.polls * m + 1))
+        comb[m::m] = 1.0  # shifts by I, 2I, ..., K I (those within the grid)
+
+        def later(seen: Floats, y_mass: Floats) -> Floats:
+            newly = seen.copy()
+            newly[m:] -= seen[:-m]  # P(t - I < X <= t)
+            if not y_mass.any():
+                return np.zeros(n)
+            shifted = np.clip(signal.fftconvolve(y_mass, comb)[:n], 0.0, None)
+            out: Floats = newly * shifted
+            return out
+
+        g = g + later(seen_a, y.atoms) + later(seen_c, y.cont)
     over_x, over_y = max(0.0, 1 - x.total.sum()), max(0.0, 1 - y.total.sum())
     p = float(g.sum()) + over_y * (1 - over_x)
     z = _sum(plan.z, scenario, h, n)
@@ -242,7 +289,8 @@ def exact(scenario: Scenario, strategy: str | Strategy) -> ExactResult:
     """Exact P(stale), P(final wrong) and push-to-live distribution of a one-push scenario.
 
     Raises :class:`~racesim.errors.InputError` when the scenario pushes more than once, re-runs
-    or dispatches, when the strategy waits for the image, or when a timing has no CDF form.
+    or dispatches, or when a timing has no CDF form. A strategy that waits for the image is
+    covered: it pulls at its first poll that sees the image, or times out and fails.
     """
     reason = fast_path_reason(scenario)
     if reason is not None:
@@ -256,21 +304,39 @@ def exact(scenario: Scenario, strategy: str | Strategy) -> ExactResult:
         empty = (np.zeros(1), np.zeros(1))
         return ExactResult(s.name, 0.0, ok, 0.0, empty, 0.0, 0.0)
     factor = ok * (_p_zero(_timing(scenario, "registry_lag")) if plan.lag_zero else 1.0)
+    p, density, bound, step = _converge(plan, scenario, factor)
+    shipped = factor * p
+    if s.reference != "latest":
+        stale = 0.0  # a pinned reference fails instead of shipping another commit
+    elif not plan.polls:
+        stale = max(0.0, plan.runs - shipped)  # every deploy that runs ships something
+    elif plan.lag_zero:
+        # a waiting deploy that finds the image, then mirrors it before the deploy registry
+        # shows it, ships the old `latest`: found (X + lag <= Y + K I) but not shipped
+        found = replace(plan, x=(*plan.x, "registry_lag"), lag_zero=False)
+        p_found, _, found_bound, _ = _converge(found, scenario, ok)
+        stale = max(0.0, ok * p_found - shipped)
+        bound += found_bound
+    else:
+        stale = 0.0  # it ships what it found, or times out and fails
+    seconds: Floats = (np.arange(len(density), dtype=np.float64) + 0.5) * step
+    cdf: Floats = np.minimum(np.cumsum(density) * factor, shipped)
+    return ExactResult(s.name, stale, max(0.0, ok - shipped), shipped, (seconds, cdf), bound, step)
+
+
+def _converge(plan: _Plan, scenario: Scenario, factor: float) -> tuple[float, Floats, float, float]:
+    """:func:`_solve` on ever finer grids until its error bound is below :data:`TARGET`.
+
+    Returns the probability, the density, the bound (scaled by `factor`) and the grid step.
+    """
     h = 1.0 / 8
     p_coarse, _, _ = _solve(plan, scenario, h)
     while True:
         p, density, tail = _solve(plan, scenario, h / 2)
         bound = factor * (abs(p - p_coarse) + tail) + 1e-12
         if bound < TARGET or len(density) * 2 > _MAX_CELLS:
-            break
+            return p, density, bound, h / 2
         h, p_coarse = h / 2, p
-    step = h / 2
-    shipped = factor * p
-    runs = plan.runs
-    stale = max(0.0, runs - shipped) if s.reference == "latest" else 0.0
-    seconds: Floats = (np.arange(len(density), dtype=np.float64) + 0.5) * step
-    cdf: Floats = np.minimum(np.cumsum(density) * factor, shipped)
-    return ExactResult(s.name, stale, max(0.0, ok - shipped), shipped, (seconds, cdf), bound, step)
 
 
 def exact_sweep(

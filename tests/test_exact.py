@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -14,7 +15,7 @@ from racesim.montecarlo import run_trials
 from racesim.scenarios import Burst, Scenario, load_scenario
 from racesim.strategies import Strategy, Wait
 from racesim.summary import wilson_interval
-from racesim.timing import Fixed, Uniform
+from racesim.timing import Empirical, Fixed, Uniform
 
 
 def test_uniform_build_against_uniform_prepare() -> None:
@@ -71,8 +72,82 @@ def test_chained_triggers_never_stale_without_lag_and_pinned_never_stale() -> No
 def test_refuses_what_it_cannot_compute() -> None:
     with pytest.raises(InputError, match="one push"):
         exact(Scenario(pushes=Burst(2, Fixed(1))), "parallel")
-    with pytest.raises(InputError, match="waiting"):
-        exact(Scenario(), Strategy(wait=Wait()))
+
+
+def test_waiting_pulls_at_the_first_poll_that_sees_the_image() -> None:
+    """Build ~ U(0, 100), everything else 0, poll every 10 s for 50 s from the push.
+
+    The deploy finds the image iff build <= 50 (P = 0.5) and then pulls at
+    10 * ceil(build / 10): push to live is 10, 20, ..., 50 s with 0.1 each. Otherwise it times
+    out and fails: never stale, and the service ends wrong with P = 0.5.
+    """
+    scenario = Scenario(timings={"build": Uniform(0, 100)})
+    r = exact(scenario, Strategy(wait=Wait(interval=10, timeout=50)))
+    assert r.error_bound < 1e-5
+    assert r.p_stale == 0.0
+    assert r.p_shipped == pytest.approx(0.5, abs=1e-5)
+    assert r.p_final_wrong == pytest.approx(0.5, abs=1e-5)
+    seconds, cdf = r.push_to_live
+    for t, expected in ((5, 0.0), (15, 0.1), (25, 0.2), (35, 0.3), (45, 0.4), (80, 0.5)):
+        # the grid puts mass within half a cell of a poll on both sides of it: O(step) error
+        assert np.interp(t, seconds, cdf) == pytest.approx(expected, abs=1e-3), t
+
+
+def test_waiting_with_fixed_times_pulls_at_one_poll() -> None:
+    """Image visible at 100 s, first poll at 32 s, every 10 s: the poll at 102 s finds it."""
+    scenario = Scenario(timings={"build": 100, "prepare": 32})
+    r = exact(scenario, Strategy(wait=Wait(interval=10, timeout=100)))
+    seconds, cdf = r.push_to_live
+    assert r.p_shipped == pytest.approx(1.0)
+    assert np.interp(101.5, seconds, cdf) == pytest.approx(0.0, abs=1e-9)
+    assert np.interp(102.5, seconds, cdf) == pytest.approx(1.0, abs=1e-9)
+    short = exact(scenario, Strategy(wait=Wait(interval=10, timeout=60)))  # last poll at 92 s
+    # (FFT round-off is the only mass left, far below the error bound)
+    assert short.p_shipped == pytest.approx(0.0, abs=short.error_bound)
+    assert short.p_final_wrong == pytest.approx(1.0, abs=short.error_bound)
+    assert short.p_stale == pytest.approx(0.0, abs=short.error_bound)
+
+
+def test_waiting_then_mirroring_before_the_deploy_registry_shows_it_is_stale() -> None:
+    """Lag 0, 0 or 2 s (equally likely), build ~ U(0, 100), polls every 10 s for 50 s.
+
+    The poll sees the build registry, which shows the image at build + lag; the mirror then
+    reads ``latest`` in the deploy registry at once, which only a zero lag lets it see.
+    Shipped: P(lag = 0) P(build <= 50) = 1/3. Stale: found with lag 2, P = (1/3) P(build <= 48)
+    = 0.16. Pinned to the sha, the same deploys fail instead.
+    """
+    scenario = Scenario(
+        timings={"build": Uniform(0, 100), "registry_lag": Empirical((0.0, 0.0, 2.0))}
+    )
+    wait = Strategy(wait=Wait(interval=10, timeout=50))
+    r = exact(scenario, wait)
+    assert r.error_bound < 1e-5
+    assert r.p_shipped == pytest.approx(1 / 3, abs=1e-5)
+    assert r.p_stale == pytest.approx(0.16, abs=1e-5)
+    assert r.p_final_wrong == pytest.approx(2 / 3, abs=1e-5)
+    assert exact(scenario, replace(wait, reference="sha")).p_stale == 0.0
+
+
+@pytest.mark.parametrize(
+    "strategy",
+    [
+        Strategy(wait=Wait(interval=10, timeout=60)),
+        Strategy(mirror=False, direct=True, wait=Wait(interval=7, timeout=49)),
+        Strategy(trigger="workflow_run", gate=True, reference="sha", wait=Wait(2, 10)),
+    ],
+)
+def test_waiting_exact_values_sit_inside_tight_monte_carlo_intervals(strategy: Strategy) -> None:
+    """200,000 fast-path trials of f8af4c1 with a lagging registry: 99.9% intervals (seeded)."""
+    base = load_scenario("f8af4c1")
+    scenario = replace(base, timings={**base.timings, "registry_lag": Empirical((0.0, 0.0, 2.0))})
+    r = exact(scenario, strategy)
+    results = run_trials(scenario, [strategy], trials=200_000, seed=11, progress=False)
+    assert set(results["engine"]) == {"fast"}
+    stale = int(results["stale"].sum())
+    wrong = int((~results["final_correct"]).sum())
+    for value, count in ((r.p_stale, stale), (r.p_final_wrong, wrong)):
+        low, high = wilson_interval(count, len(results), confidence=0.999)
+        assert low - r.error_bound <= value <= high + r.error_bound
 
 
 def test_sleep_sweep_is_monotone() -> None:
