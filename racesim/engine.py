@@ -13,7 +13,7 @@ every tie explicit instead of an accident of the event queue. The result is a
 from __future__ import annotations
 
 import gc
-from operator import attrgetter, itemgetter
+from operator import itemgetter
 from typing import Any
 
 import simpy
@@ -29,9 +29,6 @@ from racesim.strategies import Strategy, parse_strategy
 from racesim.trace import Trace
 
 __all__ = ["simulate"]
-
-#: the order in which simultaneous writes to one register take effect (the last one holds)
-_TIE_ORDER = attrgetter("visible_at", "tie")
 
 
 class _Simulation:
@@ -93,17 +90,25 @@ class _Simulation:
 
 
 def _state_events(runs: list[Run], registries: tuple[Registry, ...]) -> list[tuple[Any, ...]]:
-    """Registry writes as trace rows, each registry key in tie-rule order."""
+    """Registry writes as trace rows, each registry key in tie-rule order.
+
+    A register keeps its writes in that order already (see
+    :class:`~racesim.model.registry.Register`). One push writes one entry under several keys, so
+    each build run's detail text is made once.
+    """
     out: list[tuple[Any, ...]] = []
+    append = out.append
+    details: dict[int, str] = {}
     for registry in registries:
         name = registry.name
         for key, register in registry.tags.items():
-            writes = register.writes
-            if len(writes) > 1:
-                writes = sorted(writes, key=_TIE_ORDER)
-            for visible_at, tie, image in writes:
+            for visible_at, tie, image in register.writes:
                 run = runs[tie.run - 1]  # run ids are 1-based positions in the list
-                out.append(
+                build_run = image.build_run
+                detail = details.get(build_run)
+                if detail is None:
+                    detail = details[build_run] = f"build run {build_run}"
+                append(
                     (
                         visible_at,
                         "write",
@@ -115,7 +120,7 @@ def _state_events(runs: list[Run], registries: tuple[Registry, ...]) -> list[tup
                         name,
                         key,
                         image.commit,
-                        f"build run {image.build_run}",
+                        detail,
                     )
                 )
     return out

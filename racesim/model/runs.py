@@ -128,12 +128,42 @@ class Recorder:
     def begin(self, run: Run, name: str, duration: float, image: int = -1) -> simpy.Timeout:
         """Start step `name`; the caller yields the returned timeout, then calls :meth:`end`."""
         run.step = name
-        self.emit("step_start", run, name, image=image)
-        return self.env.timeout(duration)
+        env = self.env
+        # the row built here rather than through emit: steps are most of a trace's events
+        self.events.append(
+            (
+                env.now,
+                "step_start",
+                run.id,
+                run.workflow,
+                run.job,
+                run.commit,
+                name,
+                "",
+                "",
+                image,
+                "",
+            )
+        )
+        return env.timeout(duration)
 
     def end(self, run: Run, *, failed: bool = False, image: int = -1) -> None:
         """End the step `run` is in."""
-        self.emit("step_end", run, run.step, image=image, detail="failure" if failed else "")
+        self.events.append(
+            (
+                self.env.now,
+                "step_end",
+                run.id,
+                run.workflow,
+                run.job,
+                run.commit,
+                run.step,
+                "",
+                "",
+                image,
+                "failure" if failed else "",
+            )
+        )
         run.step = ""
 
 
