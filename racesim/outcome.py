@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pandas as pd
 
@@ -161,7 +161,7 @@ def assess(trace: Trace) -> Outcome:
     # per deploy run:
     # [cause, meant, status, shipped, pull_time, pulled, pull_registry, pull_ref, live_at]
     drafts: dict[int, list[Any]] = {}
-    job_start: dict[tuple[int, str], float] = {}
+    job_start: dict[int, float] = {}  # per run, when its current job started (never two at once)
     runner_s = 0.0
     cancelled = 0
     built: set[int] = set()
@@ -206,11 +206,11 @@ def assess(trace: Trace) -> Outcome:
             if workflow == "deploy" or workflow == "merged":
                 deploying.add(run)
         elif kind == "job_started":
-            job_start[(run, job)] = t
+            job_start[run] = t
             if job == "deploy":
                 drafts[run] = [causes[run], commit, "failed", None, None, None, "", "", None]
         elif kind == "job_completed":
-            runner_s += t - job_start[(run, job)]
+            runner_s += t - job_start[run]
             if job == "build" and detail == "success":
                 built.add(commit)
         elif kind == "cancelled":
@@ -235,7 +235,18 @@ def assess(trace: Trace) -> Outcome:
             visible = first_visible.get((reg, ref, meant))
             margin = None if visible is None else pull_time - visible
         deploys.append(
-            DeployOutcome(run, cause, meant, status, shipped, pull_time, pulled, margin, live_at)
+            _frozen(
+                DeployOutcome,
+                run=run,
+                cause=cause,
+                meant=meant,
+                status=status,
+                shipped=shipped,
+                pull_time=pull_time,
+                pulled=pulled,
+                pull_margin=margin,
+                live_at=live_at,
+            )
         )
 
     pushes = trace.history.pushes
@@ -255,7 +266,8 @@ def assess(trace: Trace) -> Outcome:
     push_to_live: list[float | None] = []
     for k, push in enumerate(pushes):
         push_to_live.append(reached[k] - push.time if k < len(reached) else None)
-    return Outcome(
+    return _frozen(
+        Outcome,
         deploys=tuple(deploys),
         skipped_deploys=len(deploying.difference(drafts)),
         live=tuple(live),
@@ -271,6 +283,22 @@ def assess(trace: Trace) -> Outcome:
         cancelled_runs=cancelled,
         end_time=end,
     )
+
+
+_T = TypeVar("_T")
+
+
+def _frozen(cls: type[_T], **fields: Any) -> _T:
+    """A frozen dataclass instance with `fields` (which must be all of them), made directly.
+
+    A frozen dataclass's ``__init__`` sets each field through ``object.__setattr__``, which
+    costs more than the rest of building an outcome; :func:`assess` runs once per trial. The
+    result is the same object ``cls(**fields)`` would give (these classes have no
+    ``__post_init__``, and their fields live in the instance ``__dict__``).
+    """
+    obj = object.__new__(cls)
+    obj.__dict__.update(fields)
+    return obj
 
 
 def _behind(changes: list[tuple[float, int, int]], start: float, end: float) -> float:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from helpers import F8, simple
 
 from racesim.engine import simulate
@@ -108,3 +110,11 @@ def test_an_observer_of_a_round_never_sees_what_another_observer_of_it_did() -> 
         out = simulate(strategy, h, creation_order=order).outcome
         outcomes.add(tuple(sorted((x.meant, x.status, x.shipped) for x in out.deploys)))
     assert len(outcomes) == 1
+
+
+def test_outcomes_are_whole_dataclass_instances() -> None:
+    # assess builds them without __init__ (for speed): they must hold exactly their fields
+    out = simulate("parallel", History.single(F8)).outcome
+    for obj in (out, out.deploys[0]):
+        assert set(vars(obj)) == {f.name for f in dataclasses.fields(obj)}
+        assert dataclasses.replace(obj) == obj

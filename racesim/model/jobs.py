@@ -53,9 +53,12 @@ class Jobs:
         visible = self.env.now + run.durations.registry_lag
         registry.write_many(keys, visible, image, Tie(start, image.commit, run.id))
 
-    def _read(self, run: Run, registry: Registry, key: str, purpose: str) -> Proc:
-        if self.phase.must_wait():
-            yield self.phase.round()
+    def _read(self, run: Run, registry: Registry, key: str, purpose: str) -> Image | None:
+        """Resolve `key` now and record it; the caller has waited for the settle phase.
+
+        A plain call rather than a generator: a trial resolves twice, and the wait is rarely
+        needed (see :meth:`~racesim.model.concurrency.SettlePhase.must_wait`).
+        """
         image = registry.read(key, self.env.now)
         if image is None:
             self.recorder.emit(
@@ -177,7 +180,9 @@ class Jobs:
                 return False
         target = source
         if s.mirror:
-            pulled = yield from self._read(run, source, key, "pull")
+            if self.phase.must_wait():
+                yield self.phase.round()
+            pulled = self._read(run, source, key, "pull")
             if pulled is None:
                 return False
             start = self.env.now
@@ -189,7 +194,9 @@ class Jobs:
             passed = yield from self._guard(run)
             if not passed:
                 return True
-        image = yield from self._read(run, target, key, "resolve" if s.mirror else "pull")
+        if self.phase.must_wait():
+            yield self.phase.round()
+        image = self._read(run, target, key, "resolve" if s.mirror else "pull")
         if image is None:
             return False
         start = self.env.now
