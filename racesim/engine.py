@@ -46,8 +46,11 @@ class _Simulation:
         self.history = history
         # the clock starts at 0, or at the first push or dispatch if that is earlier (pushes are
         # in time order, so the first one is the earliest)
-        first_push = [history.pushes[0].time] if history.pushes else []
-        start = min([0.0, *first_push, *[d.time for d in history.dispatches]])
+        start = 0.0
+        if history.pushes:
+            start = min(start, history.pushes[0].time)
+        for dispatch in history.dispatches:
+            start = min(start, dispatch.time)
         self.env = simpy.Environment(initial_time=start)
         self.recorder = Recorder(self.env)
         phase = SettlePhase(self.env)

@@ -60,14 +60,11 @@ class Jobs:
         needed (see :meth:`~racesim.model.concurrency.SettlePhase.must_wait`).
         """
         image = registry.read(key, self.env.now)
+        # positional: emit(kind, run, step, registry, ref, image, detail)
         if image is None:
-            self.recorder.emit(
-                "read_failed", run, registry=registry.name, ref=key, detail="manifest unknown"
-            )
+            self.recorder.emit("read_failed", run, "", registry.name, key, -1, "manifest unknown")
         else:
-            self.recorder.emit(
-                "read", run, registry=registry.name, ref=key, image=image.commit, detail=purpose
-            )
+            self.recorder.emit("read", run, "", registry.name, key, image.commit, purpose)
         return image
 
     # -- the build job ------------------------------------------------------------------------
