@@ -14,7 +14,7 @@ engine decided it.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass, replace
 from functools import partial
@@ -149,9 +149,16 @@ class _Job:
 
 
 def _strategy_columns(
-    strategy: Strategy, block: SampledBlock, fast: bool, histories: dict[int, History]
+    strategy: Strategy,
+    block: SampledBlock,
+    fast: bool,
+    histories: dict[int, History],
+    keep: Collection[str],
 ) -> tuple[dict[str, np.ndarray], np.ndarray]:
-    """Every computed column of one strategy over a block, and the engine of each row."""
+    """The computed columns of one strategy over a block, and the engine of each row.
+
+    Simulated values are filled in only for the columns in `keep` (the others are not read).
+    """
     n = block.size
     if fast:
         decided, undecided = fast_columns(strategy, block)
@@ -176,7 +183,8 @@ def _strategy_columns(
     if rows:
         # one conversion per column rather than one numpy assignment per value
         for (name, dtype), values in zip(_DTYPES.items(), zip(*rows, strict=True), strict=True):
-            columns[name][todo] = np.array(values, dtype=dtype)
+            if name in keep:
+                columns[name][todo] = np.array(values, dtype=dtype)
     return columns, engines
 
 
@@ -187,11 +195,12 @@ def _run_job(job: _Job) -> dict[str, np.ndarray]:
     fast = job.engine != "simpy"
     histories: dict[int, History] = {}
     keep = list(_DTYPES) if job.columns is None else [c for c in _DTYPES if c in job.columns]
+    keep_set = frozenset(keep)
     out: dict[str, np.ndarray] = {c: np.empty(n * k, dtype=_DTYPES[c]) for c in keep}
     names = np.empty(n * k, dtype=object)
     engines = np.empty(n * k, dtype=object)
     for j, (name, strategy) in enumerate(job.strategies):
-        columns, engine = _strategy_columns(strategy, block, fast, histories)
+        columns, engine = _strategy_columns(strategy, block, fast, histories, keep_set)
         for c in keep:
             out[c][j::k] = columns[c]
         names[j::k] = name
