@@ -46,6 +46,21 @@ def best_of(repeat: int, fn: Callable[[], object]) -> float:
     return min(times)
 
 
+def best_of_each(repeat: int, *fns: Callable[[], object]) -> list[float]:
+    """The best time of each of `fns` over `repeat` rounds, each round running them in turn.
+
+    Interleaved, so that a change in the machine's load (it may be shared) falls on every side
+    of a ratio rather than on whichever ran last.
+    """
+    times: list[list[float]] = [[] for _ in fns]
+    for _ in range(repeat):
+        for fn, kept in zip(fns, times, strict=True):
+            start = time.perf_counter()
+            fn()
+            kept.append(time.perf_counter() - start)
+    return [min(kept) for kept in times]
+
+
 def bench_engine(trials: int, repeat: int) -> tuple[float, bool]:
     scenario = load_scenario("f8af4c1")
     histories = [trial_history(scenario, 0, i) for i in range(trials)]
@@ -66,8 +81,7 @@ def bench_engine(trials: int, repeat: int) -> tuple[float, bool]:
         for d in durations:
             minimal_parallel(d)
 
-    t_engine, t_minimal = best_of(repeat, engine), best_of(repeat, minimal)
-    t_trace = best_of(repeat, engine_trace_only)
+    t_engine, t_minimal, t_trace = best_of_each(repeat, engine, minimal, engine_trace_only)
     ratio = t_engine / t_minimal
     print(f"[engine] {trials} trials of parallel, best of {repeat}")
     print(f"  racesim engine (trace + outcome): {t_engine / trials * 1e6:8.1f} us/trial")
@@ -103,7 +117,7 @@ def bench_end_to_end(trials: int, repeat: int) -> tuple[float, bool]:
     def minimal() -> None:
         found["minimal"] = minimal_study(scenario, trials)
 
-    t_engine, t_minimal = best_of(repeat, engine), best_of(repeat, minimal)
+    t_engine, t_minimal = best_of_each(repeat, engine, minimal)
     ratio = t_engine / t_minimal
     print(f"[engine end to end] {trials} trials of parallel on f8af4c1, best of {repeat}")
     print(f"  racesim run_trials + summarize:   {t_engine / trials * 1e6:8.1f} us/trial")
