@@ -96,21 +96,15 @@ def _state_events(runs: list[Run], registries: tuple[Registry, ...]) -> list[tup
     """Registry writes as trace rows, each registry key in tie-rule order.
 
     A register keeps its writes in that order already (see
-    :class:`~racesim.model.registry.Register`). One push writes one entry under several keys, so
-    each build run's detail text is made once.
+    :class:`~racesim.model.registry.Register`).
     """
     out: list[tuple[Any, ...]] = []
     append = out.append
-    details: dict[int, str] = {}
     for registry in registries:
         name = registry.name
         for key, register in registry.tags.items():
             for visible_at, tie, image in register.writes:
                 run = runs[tie.run - 1]  # run ids are 1-based positions in the list
-                build_run = image.build_run
-                detail = details.get(build_run)
-                if detail is None:
-                    detail = details[build_run] = f"build run {build_run}"
                 append(
                     (
                         visible_at,
@@ -123,7 +117,7 @@ def _state_events(runs: list[Run], registries: tuple[Registry, ...]) -> list[tup
                         name,
                         key,
                         image.commit,
-                        detail,
+                        f"build run {image.build_run}",
                     )
                 )
     return out

@@ -151,7 +151,11 @@ class History:
         object.__setattr__(self, "dispatches", tuple(self.dispatches))
         previous = -math.inf
         for i, push in enumerate(self.pushes):
-            t = check_seconds(f"pushes[{i}].time", push.time, allow_negative=True)
+            t = push.time
+            # a finite float is what check_seconds would make of it (and its field name is only
+            # worth building for an error): a Monte Carlo run makes one history per trial
+            if type(t) is not float or not -math.inf < t < math.inf:
+                t = check_seconds(f"pushes[{i}].time", t, allow_negative=True)
             if t < previous:
                 raise InputError(
                     f"pushes[{i}].time",
