@@ -64,16 +64,23 @@ class SampledBlock:
         times, counts, pushes, reruns, dispatches = self._lists
         count = counts[i]
         row = times[i]
-        made = tuple(Push(row[k], _record(pushes[k], i)) for k in range(count))
-        return History(
-            made,
+        made = tuple([Push(row[k], _record(pushes[k], i)) for k in range(count)])
+        # most scenarios have neither re-runs nor dispatches: skip building empty tuples
+        rerun_made = (
             tuple(
-                Rerun(max(t[i], made[commit - 1].time), commit, _record(d, i))
-                for commit, t, d in reruns
-                if commit <= count
-            ),
-            tuple(Dispatch(t[i], _record(d, i)) for t, d in dispatches),
+                [
+                    Rerun(max(t[i], made[commit - 1].time), commit, _record(d, i))
+                    for commit, t, d in reruns
+                    if commit <= count
+                ]
+            )
+            if reruns
+            else ()
         )
+        dispatch_made = (
+            tuple([Dispatch(t[i], _record(d, i)) for t, d in dispatches]) if dispatches else ()
+        )
+        return History(made, rerun_made, dispatch_made)
 
     @cached_property
     def _lists(self) -> _Lists:
