@@ -13,7 +13,7 @@ every tie explicit instead of an accident of the event queue. The result is a
 from __future__ import annotations
 
 import gc
-from operator import attrgetter, itemgetter
+from operator import itemgetter
 from typing import Any
 
 import simpy
@@ -29,9 +29,6 @@ from racesim.strategies import Strategy, parse_strategy
 from racesim.trace import Trace
 
 __all__ = ["simulate"]
-
-#: the order in which simultaneous writes to one register take effect (the last one holds)
-_TIE_ORDER = attrgetter("visible_at", "tie")
 
 
 class _Simulation:
@@ -49,8 +46,11 @@ class _Simulation:
         self.history = history
         # the clock starts at 0, or at the first push or dispatch if that is earlier (pushes are
         # in time order, so the first one is the earliest)
-        first_push = [history.pushes[0].time] if history.pushes else []
-        start = min([0.0, *first_push, *[d.time for d in history.dispatches]])
+        start = 0.0
+        if history.pushes:
+            start = min(start, history.pushes[0].time)
+        for dispatch in history.dispatches:
+            start = min(start, dispatch.time)
         self.env = simpy.Environment(initial_time=start)
         self.recorder = Recorder(self.env)
         phase = SettlePhase(self.env)
@@ -93,17 +93,19 @@ class _Simulation:
 
 
 def _state_events(runs: list[Run], registries: tuple[Registry, ...]) -> list[tuple[Any, ...]]:
-    """Registry writes as trace rows, each registry key in tie-rule order."""
+    """Registry writes as trace rows, each registry key in tie-rule order.
+
+    A register keeps its writes in that order already (see
+    :class:`~racesim.model.registry.Register`).
+    """
     out: list[tuple[Any, ...]] = []
+    append = out.append
     for registry in registries:
         name = registry.name
         for key, register in registry.tags.items():
-            writes = register.writes
-            if len(writes) > 1:
-                writes = sorted(writes, key=_TIE_ORDER)
-            for visible_at, tie, image in writes:
+            for visible_at, tie, image in register.writes:
                 run = runs[tie.run - 1]  # run ids are 1-based positions in the list
-                out.append(
+                append(
                     (
                         visible_at,
                         "write",

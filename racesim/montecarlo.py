@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass, replace
 from functools import partial
+from operator import attrgetter
 from typing import Any, Literal
 
 import numpy as np
@@ -89,18 +90,28 @@ _DTYPES: dict[str, type] = {
 }
 
 
+#: the sampled durations of a record, in DURATION_FIELDS order
+_SAMPLED_VALUES = attrgetter(*DURATION_FIELDS)
+
+
 def _metrics(out: Outcome, history: History, build_registry: str) -> tuple[Any, ...]:
-    deploys = out.deploys
-    margins = [d.pull_margin for d in deploys if d.pull_margin is not None]
+    # one pass over the deploys (Outcome's properties would take one each)
+    stale = identity = failed = 0
+    margins = []
+    for d in out.deploys:
+        stale += d.stale
+        identity += d.wrong_identity
+        failed += d.status == "failed"
+        if d.pull_margin is not None:
+            margins.append(d.pull_margin)
     lead = out.push_to_live[-1] if out.push_to_live else None
-    first = history.pushes[0].durations
     return (
         history.commits,
-        len(deploys),
-        out.stale_deploys > 0,
-        out.stale_deploys,
-        out.identity_errors,
-        sum(d.status == "failed" for d in deploys),
+        len(out.deploys),
+        stale > 0,
+        stale,
+        identity,
+        failed,
         out.skipped_deploys,
         out.final_live,
         out.newest_built,
@@ -115,7 +126,7 @@ def _metrics(out: Outcome, history: History, build_registry: str) -> tuple[Any, 
         out.runner_s,
         out.cancelled_runs,
         out.end_time,
-        *(getattr(first, name) for name in DURATION_FIELDS),
+        *_SAMPLED_VALUES(history.pushes[0].durations),
     )
 
 
@@ -139,9 +150,16 @@ class _Job:
 
 
 def _strategy_columns(
-    strategy: Strategy, block: SampledBlock, fast: bool, histories: dict[int, History]
+    strategy: Strategy,
+    block: SampledBlock,
+    fast: bool,
+    histories: dict[int, History],
+    keep: Collection[str],
 ) -> tuple[dict[str, np.ndarray], np.ndarray]:
-    """Every computed column of one strategy over a block, and the engine of each row."""
+    """The computed columns of one strategy over a block, and the engine of each row.
+
+    Simulated values are filled in only for the columns in `keep` (the others are not read).
+    """
     n = block.size
     if fast:
         decided, undecided = fast_columns(strategy, block)
@@ -157,12 +175,17 @@ def _strategy_columns(
         columns = {c: np.empty(n, dtype=t) for c, t in _DTYPES.items()}
         engines = np.full(n, "simpy", dtype=object)
         todo = list(range(n))
+    rows = []
     for i in todo:
         history = histories.get(i)
         if history is None:
             history = histories[i] = block.history(block.start + i)
-        for name, value in zip(_DTYPES, _simulated(strategy, history), strict=True):
-            columns[name][i] = value
+        rows.append(_simulated(strategy, history))
+    if rows:
+        # one conversion per column rather than one numpy assignment per value
+        for (name, dtype), values in zip(_DTYPES.items(), zip(*rows, strict=True), strict=True):
+            if name in keep:
+                columns[name][todo] = np.array(values, dtype=dtype)
     return columns, engines
 
 
@@ -173,11 +196,12 @@ def _run_job(job: _Job) -> dict[str, np.ndarray]:
     fast = job.engine != "simpy"
     histories: dict[int, History] = {}
     keep = list(_DTYPES) if job.columns is None else [c for c in _DTYPES if c in job.columns]
+    keep_set = frozenset(keep)
     out: dict[str, np.ndarray] = {c: np.empty(n * k, dtype=_DTYPES[c]) for c in keep}
     names = np.empty(n * k, dtype=object)
     engines = np.empty(n * k, dtype=object)
     for j, (name, strategy) in enumerate(job.strategies):
-        columns, engine = _strategy_columns(strategy, block, fast, histories)
+        columns, engine = _strategy_columns(strategy, block, fast, histories, keep_set)
         for c in keep:
             out[c][j::k] = columns[c]
         names[j::k] = name

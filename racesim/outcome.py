@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pandas as pd
 
@@ -161,7 +161,7 @@ def assess(trace: Trace) -> Outcome:
     # per deploy run:
     # [cause, meant, status, shipped, pull_time, pulled, pull_registry, pull_ref, live_at]
     drafts: dict[int, list[Any]] = {}
-    job_start: dict[tuple[int, str], float] = {}
+    job_start: dict[int, float] = {}  # per run, when its current job started (never two at once)
     runner_s = 0.0
     cancelled = 0
     built: set[int] = set()
@@ -173,14 +173,17 @@ def assess(trace: Trace) -> Outcome:
     latest: dict[str, int] = {build_registry: 0}
     live: list[tuple[float, int]] = [(-math.inf, 0)]
 
-    for t, kind, run, workflow, job, commit, step, registry, ref, image, detail in trace.rows:
+    for row in trace.rows:
+        kind = row[1]
         if kind in _UNUSED_KINDS:
             continue
-        if kind == "step_end":
-            if step == "rollout" and run in drafts:
-                draft = drafts[run]
-                draft[2], draft[3], draft[8] = "live", image, t
-        elif kind == "write":
+        if kind == "step_end":  # a third of the rows: only a rollout's end matters
+            if row[6] == "rollout" and row[2] in drafts:
+                draft = drafts[row[2]]
+                draft[2], draft[3], draft[8] = "live", row[9], row[0]
+            continue
+        t, kind, run, workflow, job, commit, _, registry, ref, image, detail = row
+        if kind == "write":
             first_visible.setdefault((registry, ref, image), t)
             if ref == "latest":
                 latest[registry] = image
@@ -195,24 +198,24 @@ def assess(trace: Trace) -> Outcome:
                 draft = drafts[run]
                 if draft[4] is None:
                     draft[4:8] = t, (None if kind == "read_failed" else image), registry, ref
-        elif kind == "guard":
-            if detail == "block" and run in drafts:
-                drafts[run][2] = "blocked"
-        elif kind == "live":
-            live.append((t, image))
-            changes.append((t, 0, image))
         elif kind == "run_created":
             causes[run] = detail
             if workflow == "deploy" or workflow == "merged":
                 deploying.add(run)
         elif kind == "job_started":
-            job_start[(run, job)] = t
+            job_start[run] = t
             if job == "deploy":
                 drafts[run] = [causes[run], commit, "failed", None, None, None, "", "", None]
         elif kind == "job_completed":
-            runner_s += t - job_start[(run, job)]
+            runner_s += t - job_start[run]
             if job == "build" and detail == "success":
                 built.add(commit)
+        elif kind == "live":
+            live.append((t, image))
+            changes.append((t, 0, image))
+        elif kind == "guard":
+            if detail == "block" and run in drafts:
+                drafts[run][2] = "blocked"
         elif kind == "cancelled":
             cancelled += 1
             if run in drafts:
@@ -235,7 +238,20 @@ def assess(trace: Trace) -> Outcome:
             visible = first_visible.get((reg, ref, meant))
             margin = None if visible is None else pull_time - visible
         deploys.append(
-            DeployOutcome(run, cause, meant, status, shipped, pull_time, pulled, margin, live_at)
+            _frozen(
+                DeployOutcome,
+                {
+                    "run": run,
+                    "cause": cause,
+                    "meant": meant,
+                    "status": status,
+                    "shipped": shipped,
+                    "pull_time": pull_time,
+                    "pulled": pulled,
+                    "pull_margin": margin,
+                    "live_at": live_at,
+                },
+            )
         )
 
     pushes = trace.history.pushes
@@ -255,22 +271,41 @@ def assess(trace: Trace) -> Outcome:
     push_to_live: list[float | None] = []
     for k, push in enumerate(pushes):
         push_to_live.append(reached[k] - push.time if k < len(reached) else None)
-    return Outcome(
-        deploys=tuple(deploys),
-        skipped_deploys=len(deploying.difference(drafts)),
-        live=tuple(live),
-        final_live=live[-1][1],
-        newest_built=newest_built,
-        final_correct=live[-1][1] == newest_built,
-        regressions=regressions,
-        push_to_live=tuple(push_to_live),
-        never_deployed=tuple(sorted(built.difference(shown))),
-        behind_s=_behind(changes, start, end),
-        latest_at_end=latest,
-        runner_s=runner_s,
-        cancelled_runs=cancelled,
-        end_time=end,
+    return _frozen(
+        Outcome,
+        {
+            "deploys": tuple(deploys),
+            "skipped_deploys": len(deploying.difference(drafts)),
+            "live": tuple(live),
+            "final_live": live[-1][1],
+            "newest_built": newest_built,
+            "final_correct": live[-1][1] == newest_built,
+            "regressions": regressions,
+            "push_to_live": tuple(push_to_live),
+            "never_deployed": tuple(sorted(built.difference(shown))),
+            "behind_s": _behind(changes, start, end),
+            "latest_at_end": latest,
+            "runner_s": runner_s,
+            "cancelled_runs": cancelled,
+            "end_time": end,
+        },
     )
+
+
+_T = TypeVar("_T")
+
+
+def _frozen(cls: type[_T], fields: dict[str, Any]) -> _T:
+    """A frozen dataclass instance with `fields` (which must be all of them), made directly.
+
+    A frozen dataclass's ``__init__`` sets each field through ``object.__setattr__``, which
+    costs more than the rest of building an outcome; :func:`assess` runs once per trial (and a
+    dict literal is cheaper to pass than keywords). The result equals ``cls(**fields)``: these
+    classes have no ``__post_init__``, and their fields live in the instance ``__dict__``.
+    """
+    obj = object.__new__(cls)
+    obj.__dict__.update(fields)
+    return obj
 
 
 def _behind(changes: list[tuple[float, int, int]], start: float, end: float) -> float:

@@ -102,10 +102,18 @@ class Trace:
         """The events, in trace order."""
         return tuple(map(Event._make, self.rows))
 
-    @cached_property
+    @property
     def outcome(self) -> Outcome:
-        """Per-deploy verdicts and per-history metrics (see :class:`racesim.Outcome`)."""
-        return assess(self)
+        """Per-deploy verdicts and per-history metrics (see :class:`racesim.Outcome`).
+
+        Computed once and kept. Not a ``cached_property``: on Python 3.11 that takes a lock on
+        every first access, a measurable share of a Monte Carlo trial.
+        """
+        cached: Outcome | None = self.__dict__.get("_outcome")
+        if cached is None:
+            cached = assess(self)
+            object.__setattr__(self, "_outcome", cached)
+        return cached
 
     def frame(self) -> pd.DataFrame:
         """The events as a tidy DataFrame, one row per event, with commit labels added."""

@@ -7,8 +7,9 @@ from dataclasses import replace
 import pytest
 
 from benchmarks.guards import EXPECTED_EVENTS_PARALLEL, check_engine, events_per_parallel_push
+from benchmarks.minimal import minimal_study
 from racesim.model import History
-from racesim.montecarlo import trial_history
+from racesim.montecarlo import run_trials, trial_history
 from racesim.scenarios import load_scenario
 
 
@@ -38,3 +39,15 @@ def test_the_guard_notices_a_change_in_work_per_trial(histories: list[History]) 
     assert events != {EXPECTED_EVENTS_PARALLEL}
     with pytest.raises(AssertionError, match="events per trial changed"):
         check_engine([failing])
+
+
+def test_the_end_to_end_baseline_estimates_what_racesim_estimates() -> None:
+    """minimal_study samples with other random numbers, from the same distributions.
+
+    (Only the stale fraction is compared: the pickups' tails are heavy, so a mean push-to-live
+    over the few fresh trials moves by tens of seconds from one sample to another.)
+    """
+    scenario = load_scenario("f8af4c1")
+    stale, _ = minimal_study(scenario, 2000)
+    results = run_trials(scenario, ["parallel"], trials=2000, progress=False)
+    assert abs(stale - results["stale"].mean()) < 0.02

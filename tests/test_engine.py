@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
+
+import simpy
 from helpers import F8, simple
 
 from racesim.engine import simulate
@@ -108,3 +111,20 @@ def test_an_observer_of_a_round_never_sees_what_another_observer_of_it_did() -> 
         out = simulate(strategy, h, creation_order=order).outcome
         outcomes.add(tuple(sorted((x.meant, x.status, x.shipped) for x in out.deploys)))
     assert len(outcomes) == 1
+
+
+def test_outcomes_are_whole_dataclass_instances() -> None:
+    # assess builds them without __init__ (for speed): they must hold exactly their fields
+    out = simulate("parallel", History.single(F8)).outcome
+    for obj in (out, out.deploys[0]):
+        assert set(vars(obj)) == {f.name for f in dataclasses.fields(obj)}
+        assert dataclasses.replace(obj) == obj
+
+
+def test_simpy_keeps_the_clock_where_the_engine_reads_it() -> None:
+    # the engine's hot paths read env._now, the attribute behind SimPy's env.now property
+    env = simpy.Environment(initial_time=2.5)
+    assert env._now == env.now == 2.5
+    env.timeout(1.25)
+    env.step()
+    assert env._now == env.now == 3.75

@@ -70,7 +70,11 @@ class Durations:
 
     def __post_init__(self) -> None:
         for name in DURATION_FIELDS:
-            object.__setattr__(self, name, check_seconds(name, getattr(self, name)))
+            value = getattr(self, name)
+            # a finite float >= 0 is already what check_seconds would make of it (a Monte Carlo
+            # run makes one record per trial: most never need the full check)
+            if type(value) is not float or not 0.0 <= value < math.inf:
+                object.__setattr__(self, name, check_seconds(name, value))
         if not isinstance(self.build_fails, bool):
             raise InputError("build_fails", f"expected true or false, got {self.build_fails!r}")
 
@@ -147,7 +151,11 @@ class History:
         object.__setattr__(self, "dispatches", tuple(self.dispatches))
         previous = -math.inf
         for i, push in enumerate(self.pushes):
-            t = check_seconds(f"pushes[{i}].time", push.time, allow_negative=True)
+            t = push.time
+            # a finite float is what check_seconds would make of it (and its field name is only
+            # worth building for an error): a Monte Carlo run makes one history per trial
+            if type(t) is not float or not -math.inf < t < math.inf:
+                t = check_seconds(f"pushes[{i}].time", t, allow_negative=True)
             if t < previous:
                 raise InputError(
                     f"pushes[{i}].time",

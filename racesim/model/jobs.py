@@ -2,7 +2,8 @@
 
 Registry writes are recorded when the writing step ends (visible after the run's registry lag);
 reads and guard checks wait for the settle phase of their instant (see
-:mod:`racesim.model.concurrency`), so they see every write visible at that instant.
+:mod:`racesim.model.concurrency`), so they see every write visible at that instant. The steps
+every trial takes read the clock as ``env._now`` (see :class:`~racesim.model.runs.Recorder`).
 """
 
 from __future__ import annotations
@@ -50,21 +51,21 @@ class Jobs:
     def _write(
         self, run: Run, registry: Registry, keys: tuple[str, ...], image: Image, start: float
     ) -> None:
-        visible = self.env.now + run.durations.registry_lag
+        visible = self.env._now + run.durations.registry_lag
         registry.write_many(keys, visible, image, Tie(start, image.commit, run.id))
 
-    def _read(self, run: Run, registry: Registry, key: str, purpose: str) -> Proc:
-        if self.phase.must_wait():
-            yield self.phase.round()
-        image = registry.read(key, self.env.now)
+    def _read(self, run: Run, registry: Registry, key: str, purpose: str) -> Image | None:
+        """Resolve `key` now and record it; the caller has waited for the settle phase.
+
+        A plain call rather than a generator: a trial resolves twice, and the wait is rarely
+        needed (see :meth:`~racesim.model.concurrency.SettlePhase.must_wait`).
+        """
+        image = registry.read(key, self.env._now)
+        # positional: emit(kind, run, step, registry, ref, image, detail)
         if image is None:
-            self.recorder.emit(
-                "read_failed", run, registry=registry.name, ref=key, detail="manifest unknown"
-            )
+            self.recorder.emit("read_failed", run, "", registry.name, key, -1, "manifest unknown")
         else:
-            self.recorder.emit(
-                "read", run, registry=registry.name, ref=key, image=image.commit, detail=purpose
-            )
+            self.recorder.emit("read", run, "", registry.name, key, image.commit, purpose)
         return image
 
     # -- the build job ------------------------------------------------------------------------
@@ -84,12 +85,12 @@ class Jobs:
         image = Image(run.commit, run.id)
         pinned = (f"sha-{run.commit}", image.digest)
         keys = ("latest", *pinned) if move_latest else pinned
-        start = self.env.now
+        start = self.env._now
         yield rec.begin(run, "push", d.push)
         rec.end(run)
         self._write(run, self.build_registry, keys, image, start)
         if s.direct:
-            start = self.env.now
+            start = self.env._now
             yield rec.begin(run, "push_direct", d.mirror)
             rec.end(run)
             self._write(run, self.deploy_registry, keys, image, start)
@@ -147,7 +148,7 @@ class Jobs:
         start = self.env.now
         yield self.recorder.begin(run, "reconcile", run.durations.push)
         self.recorder.end(run)
-        visible = self.env.now + run.durations.registry_lag
+        visible = self.env._now + run.durations.registry_lag
         for registry, image in moves:
             registry.write("latest", visible, image, Tie(start, image.commit, run.id))
 
@@ -177,10 +178,12 @@ class Jobs:
                 return False
         target = source
         if s.mirror:
-            pulled = yield from self._read(run, source, key, "pull")
+            if self.phase.must_wait():
+                yield self.phase.round()
+            pulled = self._read(run, source, key, "pull")
             if pulled is None:
                 return False
-            start = self.env.now
+            start = self.env._now
             yield rec.begin(run, "mirror", d.mirror)
             rec.end(run)
             target = self.deploy_registry
@@ -189,13 +192,15 @@ class Jobs:
             passed = yield from self._guard(run)
             if not passed:
                 return True
-        image = yield from self._read(run, target, key, "resolve" if s.mirror else "pull")
+        if self.phase.must_wait():
+            yield self.phase.round()
+        image = self._read(run, target, key, "resolve" if s.mirror else "pull")
         if image is None:
             return False
-        start = self.env.now
+        start = self.env._now
         yield rec.begin(run, "rollout", d.rollout, image.commit)
         rec.end(run, image=image.commit)
-        self.service.go_live(self.env.now, image, Tie(start, image.commit, run.id))
+        self.service.go_live(self.env._now, image, Tie(start, image.commit, run.id))
         yield rec.begin(run, "verify", d.deploy_verify)
         rec.end(run)
         return True

@@ -65,16 +65,23 @@ _ORDER = attrgetter("visible_at", "tie")
 _VISIBLE = attrgetter("visible_at")
 
 
-@dataclass
+@dataclass(init=False, slots=True)
 class Register:
     """One mutable pointer (a tag, or the live revision of a service) with its whole history."""
 
-    initial: Image | None = None
+    initial: Image | None
     #: every write, kept sorted by (visibility time, tie key): the order of registration is lost
-    writes: list[_Write] = field(default_factory=list)
+    writes: list[_Write]
 
-    def __post_init__(self) -> None:
-        self.writes.sort(key=_ORDER)
+    def __init__(self, initial: Image | None = None, writes: list[_Write] | None = None) -> None:
+        # written out rather than generated: a simulation creates one per registry key, and a
+        # list of one write needs no sort
+        self.initial = initial
+        if writes is None:
+            writes = []
+        elif len(writes) > 1:
+            writes.sort(key=_ORDER)
+        self.writes = writes
 
     def write(self, visible_at: float, image: Image, tie: Tie) -> None:
         """Record that `image` becomes the value at `visible_at` (tie-broken by `tie`)."""
@@ -101,7 +108,7 @@ class Register:
         out: list[tuple[float, Image, int]] = []
         if self.initial is not None:
             out.append((-math.inf, self.initial, 0))
-        for w in sorted(self.writes, key=attrgetter("visible_at", "tie")):
+        for w in self.writes:  # already in (visibility, tie) order
             if out and out[-1][0] == w.visible_at:
                 out[-1] = (w.visible_at, w.image, w.tie.run)
             else:

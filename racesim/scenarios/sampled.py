@@ -10,6 +10,7 @@ the SimPy engine gets one :class:`~racesim.model.History` per trial from
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -60,21 +61,62 @@ class SampledBlock:
         i = trial - self.start
         if not 0 <= i < self.size:
             raise InputError("trial", f"expected a trial in {self.start}..{self.stop - 1}")
-        count = int(self.counts[i])
-        pushes = tuple(
-            Push(float(self.times[i, k]), _record(self.pushes[k], i)) for k in range(count)
+        times, counts, pushes, reruns, dispatches = self._lists
+        count = counts[i]
+        row = times[i]
+        made = tuple([Push(row[k], _record(pushes[k], i)) for k in range(count)])
+        # most scenarios have neither re-runs nor dispatches: skip building empty tuples
+        rerun_made = (
+            tuple(
+                [
+                    Rerun(max(t[i], made[commit - 1].time), commit, _record(d, i))
+                    for commit, t, d in reruns
+                    if commit <= count
+                ]
+            )
+            if reruns
+            else ()
         )
-        reruns = tuple(
-            Rerun(max(float(t[i]), pushes[commit - 1].time), commit, _record(d, i))
-            for commit, t, d in self.reruns
-            if commit <= count
+        dispatch_made = (
+            tuple([Dispatch(t[i], _record(d, i)) for t, d in dispatches]) if dispatches else ()
         )
-        dispatches = tuple(Dispatch(float(t[i]), _record(d, i)) for t, d in self.dispatches)
-        return History(pushes, reruns, dispatches)
+        return History(made, rerun_made, dispatch_made)
+
+    @cached_property
+    def _lists(self) -> _Lists:
+        """Every array as Python lists: one conversion per block rather than one per value.
+
+        ``tolist`` gives the same Python floats and bools as ``float()`` and ``.item()``.
+        """
+        return (
+            self.times.tolist(),
+            self.counts.tolist(),
+            tuple(_record_lists(c) for c in self.pushes),
+            tuple((commit, t.tolist(), _record_lists(d)) for commit, t, d in self.reruns),
+            tuple((t.tolist(), _record_lists(d)) for t, d in self.dispatches),
+        )
 
 
-def _record(columns: Columns, i: int) -> Durations:
-    return Durations(**{name: columns[name][i].item() for name in columns})
+#: the fields of :class:`Durations` in its positional order
+_RECORD_FIELDS = (*DURATION_FIELDS, "build_fails")
+#: a record's columns as lists, in :data:`_RECORD_FIELDS` order
+_RecordLists = tuple[list[Any], ...]
+#: :attr:`SampledBlock._lists`: times, counts, pushes, re-runs and dispatches as lists
+_Lists = tuple[
+    list[list[float]],
+    list[int],
+    tuple[_RecordLists, ...],
+    tuple[tuple[int, list[float], _RecordLists], ...],
+    tuple[tuple[list[float], _RecordLists], ...],
+]
+
+
+def _record_lists(columns: Columns) -> _RecordLists:
+    return tuple(columns[name].tolist() for name in _RECORD_FIELDS)
+
+
+def _record(lists: _RecordLists, i: int) -> Durations:
+    return Durations(*[values[i] for values in lists])
 
 
 def _columns(scenario: Scenario, draws: Draws, index: int, kind: int, push: int = 0) -> Columns:
