@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 
-import simpy
 from helpers import F8, simple
 
 from racesim.engine import simulate
@@ -119,12 +118,3 @@ def test_outcomes_are_whole_dataclass_instances() -> None:
     for obj in (out, out.deploys[0]):
         assert set(vars(obj)) == {f.name for f in dataclasses.fields(obj)}
         assert dataclasses.replace(obj) == obj
-
-
-def test_simpy_keeps_the_clock_where_the_engine_reads_it() -> None:
-    # the engine's hot paths read env._now, the attribute behind SimPy's env.now property
-    env = simpy.Environment(initial_time=2.5)
-    assert env._now == env.now == 2.5
-    env.timeout(1.25)
-    env.step()
-    assert env._now == env.now == 3.75

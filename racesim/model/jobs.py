@@ -2,8 +2,7 @@
 
 Registry writes are recorded when the writing step ends (visible after the run's registry lag);
 reads and guard checks wait for the settle phase of their instant (see
-:mod:`racesim.model.concurrency`), so they see every write visible at that instant. The steps
-every trial takes read the clock as ``env._now`` (see :class:`~racesim.model.runs.Recorder`).
+:mod:`racesim.model.concurrency`), so they see every write visible at that instant.
 """
 
 from __future__ import annotations
@@ -51,7 +50,7 @@ class Jobs:
     def _write(
         self, run: Run, registry: Registry, keys: tuple[str, ...], image: Image, start: float
     ) -> None:
-        visible = self.env._now + run.durations.registry_lag
+        visible = self.env.now + run.durations.registry_lag
         registry.write_many(keys, visible, image, Tie(start, image.commit, run.id))
 
     def _read(self, run: Run, registry: Registry, key: str, purpose: str) -> Image | None:
@@ -60,7 +59,7 @@ class Jobs:
         A plain call rather than a generator: a trial resolves twice, and the wait is rarely
         needed (see :meth:`~racesim.model.concurrency.SettlePhase.must_wait`).
         """
-        image = registry.read(key, self.env._now)
+        image = registry.read(key, self.env.now)
         # positional: emit(kind, run, step, registry, ref, image, detail)
         if image is None:
             self.recorder.emit("read_failed", run, "", registry.name, key, -1, "manifest unknown")
@@ -85,12 +84,12 @@ class Jobs:
         image = Image(run.commit, run.id)
         pinned = (f"sha-{run.commit}", image.digest)
         keys = ("latest", *pinned) if move_latest else pinned
-        start = self.env._now
+        start = self.env.now
         yield rec.begin(run, "push", d.push)
         rec.end(run)
         self._write(run, self.build_registry, keys, image, start)
         if s.direct:
-            start = self.env._now
+            start = self.env.now
             yield rec.begin(run, "push_direct", d.mirror)
             rec.end(run)
             self._write(run, self.deploy_registry, keys, image, start)
@@ -148,7 +147,7 @@ class Jobs:
         start = self.env.now
         yield self.recorder.begin(run, "reconcile", run.durations.push)
         self.recorder.end(run)
-        visible = self.env._now + run.durations.registry_lag
+        visible = self.env.now + run.durations.registry_lag
         for registry, image in moves:
             registry.write("latest", visible, image, Tie(start, image.commit, run.id))
 
@@ -183,7 +182,7 @@ class Jobs:
             pulled = self._read(run, source, key, "pull")
             if pulled is None:
                 return False
-            start = self.env._now
+            start = self.env.now
             yield rec.begin(run, "mirror", d.mirror)
             rec.end(run)
             target = self.deploy_registry
@@ -197,10 +196,10 @@ class Jobs:
         image = self._read(run, target, key, "resolve" if s.mirror else "pull")
         if image is None:
             return False
-        start = self.env._now
+        start = self.env.now
         yield rec.begin(run, "rollout", d.rollout, image.commit)
         rec.end(run, image=image.commit)
-        self.service.go_live(self.env._now, image, Tie(start, image.commit, run.id))
+        self.service.go_live(self.env.now, image, Tie(start, image.commit, run.id))
         yield rec.begin(run, "verify", d.deploy_verify)
         rec.end(run)
         return True

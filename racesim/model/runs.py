@@ -87,12 +87,7 @@ class Job:
 
 
 class Recorder:
-    """The trace's events as plain tuples in :class:`racesim.trace.Event` field order.
-
-    Its methods, and the job steps', read the clock as ``env._now``: the attribute SimPy's
-    ``env.now`` property returns (``tests/test_engine.py`` checks that it still is). A trial reads
-    the clock some 35 times, and the property call is a measurable share of a trial.
-    """
+    """The trace's events as plain tuples in :class:`racesim.trace.Event` field order."""
 
     def __init__(self, env: simpy.Environment) -> None:
         self.env = env
@@ -100,7 +95,7 @@ class Recorder:
 
     def mark(self, kind: str, commit: int) -> None:
         """An event that belongs to no run (a push, re-run or dispatch)."""
-        self.events.append((self.env._now, kind, 0, "", "", commit, "", "", "", -1, ""))
+        self.events.append((self.env.now, kind, 0, "", "", commit, "", "", "", -1, ""))
 
     def emit(
         self,
@@ -116,7 +111,7 @@ class Recorder:
         """Record one event of `run` at the current time."""
         self.events.append(
             (
-                self.env._now,
+                self.env.now,
                 kind,
                 run.id,
                 run.workflow,
@@ -136,7 +131,7 @@ class Recorder:
         Runs record several per job; positional and without the options, it is cheaper.
         """
         self.events.append(
-            (self.env._now, kind, run.id, run.workflow, run.job, run.commit, "", "", "", -1, detail)
+            (self.env.now, kind, run.id, run.workflow, run.job, run.commit, "", "", "", -1, detail)
         )
 
     def begin(self, run: Run, name: str, duration: float, image: int = -1) -> simpy.Timeout:
@@ -146,7 +141,7 @@ class Recorder:
         # the row built here rather than through emit: steps are most of a trace's events
         self.events.append(
             (
-                env._now,
+                env.now,
                 "step_start",
                 run.id,
                 run.workflow,
@@ -165,7 +160,7 @@ class Recorder:
         """End the step `run` is in."""
         self.events.append(
             (
-                self.env._now,
+                self.env.now,
                 "step_end",
                 run.id,
                 run.workflow,
