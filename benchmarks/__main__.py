@@ -11,11 +11,16 @@
    SimPy engine: the vectorised fast path needs no pool) on
    2 worker processes against 1 (in-process, as ``--jobs 1`` runs). Goal: at least 1.6x.
 
-3. Proof time (``--suite prove``): ``racesim.prove`` on every preset and property for 1, 2 and 3
+3. Speed of the fast path, exact answers and the linear engine (``--suite speed``, see
+   ``benchmarks/speed.py``): fast path against the SimPy engine and against minimal numpy,
+   ``racesim compare --trials 1000000``, a classroom redraw, growth with the number of pushes.
+
+4. Proof time (``--suite prove``): ``racesim.prove`` on every preset and property for 1, 2 and 3
    pushes. Goal: every 2-push answer in under 10 s on one core.
 
-Usage: ``python -m benchmarks [--suite engine,parallel,prove] [--trials-engine N]
-[--trials-parallel N] [--repeat R]`` (default suites: engine and parallel).
+Usage: ``python -m benchmarks [--suite engine,parallel,speed,prove] [--trials-engine N]
+[--trials-parallel N] [--trials-speed N] [--skip-compare] [--repeat R]`` (default suites:
+engine, parallel and speed; ``python dev.py bench`` runs this).
 """
 
 from __future__ import annotations
@@ -23,42 +28,18 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import time
-from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 
+from benchmarks.common import best_of, best_of_each
 from benchmarks.guards import EXPECTED_EVENTS_PARALLEL, check_engine
 from benchmarks.minimal import minimal_parallel, minimal_study
 from benchmarks.prove import bench_prove
+from benchmarks.speed import run_speed
 from racesim import simulate
 from racesim.cli.compare import _summary_columns
 from racesim.montecarlo import run_trials, trial_history
 from racesim.scenarios import load_scenario
 from racesim.summary import summarize
-
-
-def best_of(repeat: int, fn: Callable[[], object]) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
-
-
-def best_of_each(repeat: int, *fns: Callable[[], object]) -> list[float]:
-    """The best time of each of `fns` over `repeat` rounds, each round running them in turn.
-
-    Interleaved, so that a change in the machine's load (it may be shared) falls on every side
-    of a ratio rather than on whichever ran last.
-    """
-    times: list[list[float]] = [[] for _ in fns]
-    for _ in range(repeat):
-        for fn, kept in zip(fns, times, strict=True):
-            start = time.perf_counter()
-            fn()
-            kept.append(time.perf_counter() - start)
-    return [min(kept) for kept in times]
 
 
 def bench_engine(trials: int, repeat: int) -> tuple[float, bool]:
@@ -169,15 +150,20 @@ def main() -> int:
     )
     parser.add_argument("--trials-engine", type=int, default=5000)
     parser.add_argument("--trials-parallel", type=int, default=20_000)
+    parser.add_argument("--trials-speed", type=int, default=200_000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument(
+        "--skip-compare", action="store_true", help="speed suite: skip compare --trials 1000000"
+    )
+    parser.add_argument(
         "--suite",
-        default="engine,parallel",
-        help="comma-separated suites to run: engine, parallel, prove (default: engine,parallel)",
+        default="engine,parallel,speed",
+        help="comma-separated suites to run: engine, parallel, speed, prove "
+        "(default: engine,parallel,speed)",
     )
     args = parser.parse_args()
     suites = {s.strip() for s in args.suite.split(",")}
-    unknown = suites - {"engine", "parallel", "prove"}
+    unknown = suites - {"engine", "parallel", "speed", "prove"}
     if unknown:
         parser.error(f"--suite: unknown suite(s) {', '.join(sorted(unknown))}")
     summary, ok = [], True
@@ -191,6 +177,10 @@ def main() -> int:
     if "parallel" in suites:
         speedup, passed = bench_parallel(args.trials_parallel, max(1, args.repeat - 1))
         summary.append(f"2-worker speed-up {speedup:.2f}x")
+        ok &= passed
+    if "speed" in suites:
+        lines, passed = run_speed(args.trials_speed, args.repeat, args.skip_compare)
+        summary += lines
         ok &= passed
     if "prove" in suites:
         slowest, passed = bench_prove()
