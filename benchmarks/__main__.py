@@ -30,7 +30,7 @@ import os
 import sys
 from concurrent.futures import ProcessPoolExecutor
 
-from benchmarks.common import best_of, best_of_each
+from benchmarks.common import best_of, best_of_each, verdict
 from benchmarks.guards import EXPECTED_EVENTS_PARALLEL, check_engine
 from benchmarks.minimal import minimal_parallel, minimal_study
 from benchmarks.prove import bench_prove
@@ -72,8 +72,7 @@ def bench_engine(trials: int, repeat: int) -> tuple[float, bool]:
     )
     print(f"  minimal hand-written SimPy model: {t_minimal / trials * 1e6:8.1f} us/trial")
     print(f"  events per trial: {EXPECTED_EVENTS_PARALLEL}")
-    verdict = "met" if ratio <= 3 else "NOT met"
-    print(f"  ratio engine / minimal: {ratio:.2f}x   (goal <= 3x: {verdict})")
+    print(f"  ratio engine / minimal: {ratio:.2f}x   (goal <= 3x: {verdict(ratio <= 3)})")
     return ratio, ratio <= 3
 
 
@@ -106,8 +105,7 @@ def bench_end_to_end(trials: int, repeat: int) -> tuple[float, bool]:
     # different random numbers, the same distributions: the estimates agree within noise
     for name, (stale, lead) in found.items():
         print(f"  {name:8s} P(stale) {stale:.3f}, mean push to live when fresh {lead:6.1f} s")
-    verdict = "met" if ratio <= 3 else "NOT met"
-    print(f"  ratio racesim / minimal: {ratio:.2f}x   (goal <= 3x: {verdict})")
+    print(f"  ratio racesim / minimal: {ratio:.2f}x   (goal <= 3x: {verdict(ratio <= 3)})")
     return ratio, ratio <= 3
 
 
@@ -138,7 +136,7 @@ def bench_parallel(trials: int, repeat: int) -> tuple[float, bool]:
     )
     print(f"  1 worker (in-process): {t_one:6.2f} s")
     print(f"  2 worker processes:    {t_two:6.2f} s")
-    print(f"  speed-up: {speedup:.2f}x   (goal >= 1.6x: {'met' if speedup >= 1.6 else 'NOT met'})")
+    print(f"  speed-up: {speedup:.2f}x   (goal >= 1.6x: {verdict(speedup >= 1.6)})")
     return speedup, speedup >= 1.6
 
 

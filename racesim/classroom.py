@@ -122,6 +122,13 @@ def verdict_text(trace: Trace) -> str:
     return f"{verdict}; {stale} stale deploy{'s' if stale != 1 else ''} in this history"
 
 
+def _whole(name: str, value: object, minimum: int) -> int:
+    """`value` if it is a whole number >= `minimum`, else an error naming `name`."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise InputError(name, f"expected a whole number >= {minimum}, got {value!r}")
+    return value
+
+
 def _check_value(name: str, value: object) -> float:
     _, low, high, _ = SLIDERS[name]
     if (
@@ -188,23 +195,11 @@ class RaceDemo:
             raise InputError(
                 "strategy", f"unknown preset {strategy!r}; expected one of {', '.join(PRESETS)}"
             )
-        if isinstance(trials, bool) or not isinstance(trials, int) or trials < 1:
-            raise InputError("trials", f"expected a whole number >= 1, got {trials!r}")
-        if two_push_trials is None:
-            two_push_trials = min(trials, 400)
-        if (
-            isinstance(two_push_trials, bool)
-            or not isinstance(two_push_trials, int)
-            or two_push_trials < 1
-        ):
-            raise InputError(
-                "two_push_trials", f"expected a whole number >= 1, got {two_push_trials!r}"
-            )
-        if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-            raise InputError("seed", f"expected a whole number >= 0, got {seed!r}")
-        self.trials = trials
-        self.two_push_trials = two_push_trials
-        self.seed = seed
+        self.trials = _whole("trials", trials, 1)
+        self.two_push_trials = _whole(
+            "two_push_trials", min(trials, 400) if two_push_trials is None else two_push_trials, 1
+        )
+        self.seed = _whole("seed", seed, 0)
 
         # the incident's durations and the scenarios, read from racesim's own files
         history, _ = derive(load_incident("f8af4c1"))

@@ -351,11 +351,9 @@ def exact_sweep(
     ``p_stale_exact``, ``p_final_wrong_exact``, ``push_to_live_median_exact_s`` and
     ``exact_error_bound``.
     """
-    from racesim.montecarlo import SWEEP_ALIASES, _apply, _strategies
+    from racesim.montecarlo import _apply, _swept_strategies
 
-    if strategies is None and SWEEP_ALIASES.get(knob, (knob,))[0] == "strategy.sleep":
-        strategies = ["parallel"]
-    chosen = _strategies(strategies, scenario)
+    chosen = _swept_strategies(knob, strategies, scenario)
     rows = []
     for value in values:
         scen, strats = _apply(knob, float(value), scenario, chosen)

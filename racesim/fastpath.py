@@ -151,11 +151,7 @@ def _decide(s: Strategy, columns: Columns, t0: float) -> tuple[dict[str, NDArray
         mirrored = resolve + lag
         # the deploy resolves its reference in the deploy registry at once after mirroring
         new = seen & (mirrored <= resolve)
-        end = (
-            np.maximum(end, mirrored)
-            if got is None
-            else np.where(got, np.maximum(end, mirrored), end)
-        )
+        end = _where(got, np.maximum(end, mirrored), end)
         failed_at = _where(got, resolve, pull)  # a failed pull or resolve ends the job there
     else:
         resolve = failed_at = pull
@@ -164,20 +160,12 @@ def _decide(s: Strategy, columns: Columns, t0: float) -> tuple[dict[str, NDArray
     rolled = got if latest else new  # the deploy rolled something out
     live_at = resolve + d["rollout"]
     deploy_end = _where(rolled, live_at + d["deploy_verify"], failed_at)
-    runner = (
-        runner + (deploy_end - start)
-        if runs is None
-        else np.where(runs, runner + (deploy_end - start), runner)
-    )
-    end = (
-        np.maximum(end, deploy_end)
-        if runs is None
-        else np.where(runs, np.maximum(end, deploy_end), end)
-    )
+    runner = _where(runs, runner + (deploy_end - start), runner)
+    end = _where(runs, np.maximum(end, deploy_end), end)
 
     # -- verdicts ------------------------------------------------------------------------------
-    no_stale = np.zeros(n, dtype=np.bool_)  # a pinned reference fails instead of going stale
-    stale = (~new if reached is None else reached & ~new) if latest else no_stale
+    # a pinned reference fails instead of going stale
+    stale = (~new if reached is None else reached & ~new) if latest else np.zeros(n, np.bool_)
     late = live_at - visible
     rolled_late = late > 0 if rolled is None else rolled & (late > 0)
     behind = np.where(

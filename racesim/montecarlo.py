@@ -95,23 +95,17 @@ _SAMPLED_VALUES = attrgetter(*DURATION_FIELDS)
 
 
 def _metrics(out: Outcome, history: History, build_registry: str) -> tuple[Any, ...]:
-    # one pass over the deploys (Outcome's properties would take one each)
-    stale = identity = failed = 0
-    margins = []
-    for d in out.deploys:
-        stale += d.stale
-        identity += d.wrong_identity
-        failed += d.status == "failed"
-        if d.pull_margin is not None:
-            margins.append(d.pull_margin)
+    deploys = out.deploys
+    margins = [d.pull_margin for d in deploys if d.pull_margin is not None]
+    stale = out.stale_deploys
     lead = out.push_to_live[-1] if out.push_to_live else None
     return (
         history.commits,
-        len(out.deploys),
+        len(deploys),
         stale > 0,
         stale,
-        identity,
-        failed,
+        out.identity_errors,
+        sum(d.status == "failed" for d in deploys),
         out.skipped_deploys,
         out.final_live,
         out.newest_built,
@@ -478,9 +472,7 @@ def sweep(
     if not values:
         raise InputError("values", "expected at least one value to sweep")
     check_count("values", len(values), MAX_SWEEP_VALUES, "sweep values")
-    if strategies is None and SWEEP_ALIASES.get(knob, (knob,))[0] == "strategy.sleep":
-        strategies = ["parallel"]
-    chosen = _strategies(strategies, scenario)
+    chosen = _swept_strategies(knob, strategies, scenario)
     _check_rows(trials * len(chosen) * len(values))
     keep = None if columns is None else tuple(columns)
     jobs = []
@@ -501,6 +493,16 @@ def sweep(
         ]
     frame = _execute(jobs, executor, progress, trials * len(chosen) * len(values))
     return _frame(frame, ["knob", "value"])
+
+
+def _swept_strategies(
+    knob: str, strategies: Strategies | None, scenario: Scenario
+) -> tuple[tuple[str, Strategy], ...]:
+    """The labelled strategies a sweep of `knob` runs: `strategies`, or by default the
+    scenario's, except ``parallel`` alone for a sleep sweep (the incident plan's Option 4)."""
+    if strategies is None and SWEEP_ALIASES.get(knob, (knob,))[0] == "strategy.sleep":
+        strategies = ["parallel"]
+    return _strategies(strategies, scenario)
 
 
 def parse_range(text: str, field: str = "RANGE") -> list[float]:

@@ -84,6 +84,22 @@ def _with_exact(summary: pd.DataFrame, scenario: Any) -> pd.DataFrame:
     return out
 
 
+def exact_table(summary: pd.DataFrame, keys: tuple[str, ...] = ("strategy",)) -> str:
+    """The exact columns of `summary` (``p_stale_exact``, ...) as a table, one row per key."""
+    from racesim.report import format_table
+
+    rows = [
+        (
+            *(f"{r[k]:g}" if isinstance(r[k], float) else r[k] for k in keys),
+            f"{r['p_stale_exact']:.6f}",
+            f"{r['p_final_wrong_exact']:.6f}",
+            f"{r['exact_error_bound']:.1e}",
+        )
+        for r in summary.to_dict(orient="records")
+    ]
+    return format_table(rows, [*keys, "P(stale)", "P(ends wrong)", "error bound"])
+
+
 def summary_table(summary: pd.DataFrame, keys: tuple[str, ...] = ("strategy",)) -> str:
     rows = [
         (
@@ -147,21 +163,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"scenario {scenario.name}: {args.trials} trials per strategy, seed {args.seed}")
         print(summary_table(summary))
         if args.exact:
-            from racesim.report import format_table
-
-            exact_rows = [
-                (
-                    r["strategy"],
-                    f"{r['p_stale_exact']:.6f}",
-                    f"{r['p_final_wrong_exact']:.6f}",
-                    f"{r['exact_error_bound']:.1e}",
-                )
-                for r in summary.to_dict(orient="records")
-            ]
             print("\nexact (one push, by convolution):")
-            print(
-                format_table(exact_rows, ["strategy", "P(stale)", "P(ends wrong)", "error bound"])
-            )
+            print(exact_table(summary))
         print()
         print(recommend(summary, args.max_risk).text())
         print(SAMPLED_NOTE)

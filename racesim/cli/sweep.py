@@ -53,8 +53,8 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> int:
     if args.plot is not None:
         check_output_dir(args.plot, "--plot")
-    from racesim.cli.compare import _summary_columns, summary_table
-    from racesim.montecarlo import _apply, _strategies, parse_range, run_trials, sweep
+    from racesim.cli.compare import _summary_columns, exact_table, summary_table
+    from racesim.montecarlo import _apply, _swept_strategies, parse_range, run_trials, sweep
     from racesim.scenarios import load_scenario
     from racesim.summary import summarize
 
@@ -62,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
     values = sorted({v for text in args.values for v in parse_range(text, "START:STOP:STEP")})
     strategies = strategy_names(args)
     references = args.reference or ["workflow_run", "merged_job"]
-    chosen = _strategies(strategies or _default_strategies(args.knob), scenario)
+    chosen = _swept_strategies(args.knob, strategies, scenario)
     try:
         swept = [_apply(args.knob, v, scenario, chosen)[0] for v in values]
     except InputError:
@@ -114,31 +114,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"scenario {scenario.name}: {args.trials} trials per value, seed {args.seed}")
         print(summary_table(summary, ("value", "strategy")))
         if exact is not None:
-            from racesim.report import format_table
-
-            rows = [
-                (
-                    f"{r['value']:g}",
-                    r["strategy"],
-                    f"{r['p_stale_exact']:.6f}",
-                    f"{r['p_final_wrong_exact']:.6f}",
-                    f"{r['exact_error_bound']:.1e}",
-                )
-                for r in summary.to_dict(orient="records")
-            ]
             print("\nexact (one push, by convolution):")
-            print(
-                format_table(
-                    rows, ["value", "strategy", "P(stale)", "P(ends wrong)", "error bound"]
-                )
-            )
+            print(exact_table(summary, ("value", "strategy")))
         if args.plot is not None:
             print(f"\nwritten:\n  {path}")
     return 0
-
-
-def _default_strategies(knob: str) -> list[str] | None:
-    """The strategies a sweep of `knob` runs when none are named (``parallel`` for sleep)."""
-    from racesim.montecarlo import SWEEP_ALIASES
-
-    return ["parallel"] if SWEEP_ALIASES.get(knob, (knob,))[0] == "strategy.sleep" else None
