@@ -272,6 +272,8 @@ ARGUMENTS = [
     "--trials",
     "--scenario",
     "--strategy",
+    "--exact",
+    "--engine",
     "sleep:1e12",
     "0:inf:1",
     "0:1e9:1",
