@@ -1,7 +1,8 @@
 """Bootstrap and task runner for racesim: needs nothing but Python 3.11+.
 
     python dev.py demo [ARGS...]   replay f8af4c1, compare strategies, write plots
-    python dev.py test [ARGS...]   ruff, mypy --strict, pytest (notebooks and docs included)
+    python dev.py test [ARGS...]   ruff, mypy --strict, the layer contracts, pytest (notebooks
+                                   and docs included)
     python dev.py docs             build the docs site into site/
     python dev.py notebooks [ARGS] install the notebook extra, start Jupyter Lab on notebooks/
     python dev.py bench [ARGS...]  run the benchmarks
@@ -66,6 +67,7 @@ def task_test(args: list[str]) -> None:
     _run(PYTHON, "-m", "ruff", "check", *code)
     _run(PYTHON, "-m", "ruff", "format", "--check", *code)
     _run(PYTHON, "-m", "mypy")
+    _run(BIN / "lint-imports", "--no-cache")  # the layers (pyproject.toml [tool.importlinter])
     _run(PYTHON, "-m", "pytest", "-n", "2", "--dist", "loadgroup", *args)
 
 

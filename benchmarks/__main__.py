@@ -36,10 +36,9 @@ from benchmarks.minimal import minimal_parallel, minimal_study
 from benchmarks.prove import bench_prove
 from benchmarks.speed import run_speed
 from racesim import simulate
-from racesim.cli.compare import _summary_columns
-from racesim.montecarlo import run_trials, trial_history
 from racesim.scenarios import load_scenario
-from racesim.summary import summarize
+from racesim.studies.summary import SUMMARY_COLUMNS, summarize
+from racesim.studies.trials import run_trials, trial_history
 
 
 def bench_engine(trials: int, repeat: int) -> tuple[float, bool]:
@@ -89,7 +88,7 @@ def bench_end_to_end(trials: int, repeat: int) -> tuple[float, bool]:
             trials=trials,
             progress=False,
             engine="simpy",
-            columns=_summary_columns(),
+            columns=SUMMARY_COLUMNS,
         )
         row = summarize(results).iloc[0]
         found["racesim"] = float(row["p_stale"]), float(results["push_to_live_s"].mean())

@@ -16,7 +16,7 @@ from typing import Any
 
 from benchmarks.random_cases import random_history, random_strategy
 from racesim import simulate
-from racesim.outcome import Outcome
+from racesim.core.outcome import Outcome
 
 
 def outcome_key(o: Outcome) -> tuple[Any, ...]:

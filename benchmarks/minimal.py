@@ -18,9 +18,9 @@ from typing import Any
 import numpy as np
 import simpy
 
-from racesim.model import DURATION_FIELDS, Durations
-from racesim.sampling import quantiles
+from racesim.core.history import DURATION_FIELDS, Durations
 from racesim.scenarios.format import Scenario
+from racesim.studies.sampling import quantiles
 
 
 def minimal_parallel(d: Durations) -> bool:

@@ -9,8 +9,8 @@ from __future__ import annotations
 import time
 
 from benchmarks.common import verdict
+from racesim.core.strategy import PRESETS
 from racesim.proof import prove
-from racesim.strategies import PRESETS
 from racesim.testing import PROPERTIES
 
 #: the goal for the slowest 2-push answer, in seconds

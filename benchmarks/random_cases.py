@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import random
 
-from racesim.model.history import DURATION_FIELDS, Dispatch, Durations, History, Push, Rerun
-from racesim.strategies import Concurrency, Strategy, Wait
+from racesim.core.history import DURATION_FIELDS, Dispatch, Durations, History, Push, Rerun
+from racesim.core.strategy import Concurrency, Strategy, Wait
 
 __all__ = ["random_history", "random_strategy"]
 

@@ -26,11 +26,10 @@ import numpy as np
 
 from benchmarks.common import best_of, verdict
 from racesim import History, simulate
-from racesim.model import Durations
-from racesim.model.history import DURATION_FIELDS
-from racesim.montecarlo import run_trials
+from racesim.core.history import DURATION_FIELDS, Durations
 from racesim.scenarios import load_scenario
-from racesim.scenarios.sampled import sample_block
+from racesim.studies.sampled import sample_block
+from racesim.studies.trials import run_trials
 
 
 def minimal_stale(d: dict[str, np.ndarray]) -> np.ndarray:
@@ -95,9 +94,9 @@ def minimal_columns(d: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
 
 
 def bench_fast(trials: int, repeat: int) -> tuple[list[str], bool]:
-    from racesim.fastpath import fast_columns
-    from racesim.montecarlo import _simulated
-    from racesim.strategies import PRESETS
+    from racesim.core.strategy import PRESETS
+    from racesim.studies.fastpath import fast_columns
+    from racesim.studies.trials import _simulated
 
     scenario = load_scenario("f8af4c1")
     parallel = PRESETS["parallel"]

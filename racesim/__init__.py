@@ -1,11 +1,17 @@
 """racesim: simulate, replay and property-test the CI race between an image build and its deploy.
 
-The public API is what this module exports, plus the documented subpackages: ``racesim.scenarios``,
-``racesim.incidents``, ``racesim.montecarlo``, ``racesim.summary``, ``racesim.matrix``,
-``racesim.plot``, ``racesim.testing`` (the property-testing kit), ``racesim.proof`` (proofs with
-an SMT solver), ``racesim.classroom`` and ``racesim.audit`` (read GitHub Actions workflows;
-``racesim.audit.emit`` writes them).
+The public API is what this module exports, plus the documented subpackages: ``racesim.scenarios``
+(scenarios, schedules, timing distributions), ``racesim.incidents`` (incident files and replay),
+``racesim.studies`` (Monte Carlo trials, sweeps, exact answers, summaries, the safety matrix),
+``racesim.plot``, ``racesim.testing`` (the property-testing kit), ``racesim.proof`` (proofs with an
+SMT solver), ``racesim.github`` (read GitHub Actions workflows, and ``emit`` them),
+``racesim.audit`` (judge them), ``racesim.ingest`` (run history in) and ``racesim.classroom``.
 Everything else (the engine's internals, ``racesim.cli``) may change without notice.
+
+The package is in layers, lowest first: ``errors`` and ``limits``; ``_util``; ``core`` (values);
+``engine`` and ``scenarios``; ``studies``, ``incidents`` and ``verify``; ``github``; ``audit`` and
+``ingest``; ``plot``; ``classroom``; ``cli``. A module imports only from its own layer or lower
+ones (import-linter checks it; see ``pyproject.toml``).
 
 The names are imported on first use (PEP 562), so ``import racesim`` and the ``racesim`` command's
 ``--help`` do not pay for SimPy, pandas and matplotlib until something needs them.
@@ -17,18 +23,9 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from racesim.engine import simulate
-    from racesim.errors import InputError, RacesimError
-    from racesim.exact_single import exact, exact_sweep
-    from racesim.incidents import Incident, Replay, builtin_incidents, load_incident, replay
-    from racesim.matrix import safety_matrix
-    from racesim.model import Dispatch, Durations, History, Push, Rerun
-    from racesim.montecarlo import run_trials, sweep, trial_history
-    from racesim.outcome import DeployOutcome, Outcome
-    from racesim.plot import animate_timeline, plot_timeline
-    from racesim.proof import ProveResult
-    from racesim.scenarios import Scenario, builtin_scenarios, load_scenario
-    from racesim.strategies import (
+    from racesim.core.history import Dispatch, Durations, History, Push, Rerun
+    from racesim.core.outcome import DeployOutcome, Outcome
+    from racesim.core.strategy import (
         PRESETS,
         Concurrency,
         Strategy,
@@ -36,49 +33,62 @@ if TYPE_CHECKING:
         parse_strategy,
         preset_names,
     )
-    from racesim.summary import summarize, wilson_interval
-    from racesim.trace import Event, Trace
+    from racesim.core.trace import Event, Trace
+    from racesim.engine.simulation import simulate
+    from racesim.errors import InputError, RacesimError
+    from racesim.incidents.format import Incident, builtin_incidents, load_incident
+    from racesim.incidents.replay import Replay, replay
+    from racesim.plot.animate import animate_timeline
+    from racesim.plot.timeline import plot_timeline
+    from racesim.scenarios.format import Scenario, builtin_scenarios, load_scenario
+    from racesim.studies.exact import exact, exact_sweep
+    from racesim.studies.matrix import safety_matrix
+    from racesim.studies.sampled import trial_history
+    from racesim.studies.summary import summarize, wilson_interval
+    from racesim.studies.sweep import sweep
+    from racesim.studies.trials import run_trials
+    from racesim.verify.proof.result import ProveResult
 
 __version__ = "0.1.0"
 
-#: public name -> the module it lives in
+#: public name -> the module that defines it
 _EXPORTS: dict[str, str] = {
-    "simulate": "racesim.engine",
+    "Dispatch": "racesim.core.history",
+    "Durations": "racesim.core.history",
+    "History": "racesim.core.history",
+    "Push": "racesim.core.history",
+    "Rerun": "racesim.core.history",
+    "DeployOutcome": "racesim.core.outcome",
+    "Outcome": "racesim.core.outcome",
+    "PRESETS": "racesim.core.strategy",
+    "Concurrency": "racesim.core.strategy",
+    "Strategy": "racesim.core.strategy",
+    "Wait": "racesim.core.strategy",
+    "parse_strategy": "racesim.core.strategy",
+    "preset_names": "racesim.core.strategy",
+    "Event": "racesim.core.trace",
+    "Trace": "racesim.core.trace",
+    "simulate": "racesim.engine.simulation",
     "InputError": "racesim.errors",
     "RacesimError": "racesim.errors",
-    "exact": "racesim.exact_single",
-    "exact_sweep": "racesim.exact_single",
-    "Incident": "racesim.incidents",
-    "Replay": "racesim.incidents",
-    "builtin_incidents": "racesim.incidents",
-    "load_incident": "racesim.incidents",
-    "replay": "racesim.incidents",
-    "safety_matrix": "racesim.matrix",
-    "Dispatch": "racesim.model",
-    "Durations": "racesim.model",
-    "History": "racesim.model",
-    "Push": "racesim.model",
-    "Rerun": "racesim.model",
-    "run_trials": "racesim.montecarlo",
-    "sweep": "racesim.montecarlo",
-    "trial_history": "racesim.montecarlo",
-    "DeployOutcome": "racesim.outcome",
-    "Outcome": "racesim.outcome",
-    "animate_timeline": "racesim.plot",
-    "plot_timeline": "racesim.plot",
-    "Scenario": "racesim.scenarios",
-    "builtin_scenarios": "racesim.scenarios",
-    "load_scenario": "racesim.scenarios",
-    "PRESETS": "racesim.strategies",
-    "Concurrency": "racesim.strategies",
-    "Strategy": "racesim.strategies",
-    "Wait": "racesim.strategies",
-    "parse_strategy": "racesim.strategies",
-    "preset_names": "racesim.strategies",
-    "summarize": "racesim.summary",
-    "wilson_interval": "racesim.summary",
-    "Event": "racesim.trace",
-    "Trace": "racesim.trace",
+    "Incident": "racesim.incidents.format",
+    "builtin_incidents": "racesim.incidents.format",
+    "load_incident": "racesim.incidents.format",
+    "Replay": "racesim.incidents.replay",
+    "replay": "racesim.incidents.replay",
+    "animate_timeline": "racesim.plot.animate",
+    "plot_timeline": "racesim.plot.timeline",
+    "Scenario": "racesim.scenarios.format",
+    "builtin_scenarios": "racesim.scenarios.format",
+    "load_scenario": "racesim.scenarios.format",
+    "exact": "racesim.studies.exact",
+    "exact_sweep": "racesim.studies.exact",
+    "safety_matrix": "racesim.studies.matrix",
+    "trial_history": "racesim.studies.sampled",
+    "summarize": "racesim.studies.summary",
+    "wilson_interval": "racesim.studies.summary",
+    "sweep": "racesim.studies.sweep",
+    "run_trials": "racesim.studies.trials",
 }
 
 
@@ -87,7 +97,7 @@ def prove(strategy: str | Strategy, prop: str = "never_stale", **kwargs: Any) ->
 
     See :func:`racesim.proof.prove` for the arguments; the solver (z3) is imported on first use.
     """
-    from racesim.proof import prove as decide
+    from racesim.verify.proof.decide import prove as decide
 
     return decide(strategy, prop, **kwargs)
 

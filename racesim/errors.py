@@ -18,7 +18,10 @@ class InputError(RacesimError, ValueError):
     """A value given to racesim is malformed or out of range.
 
     Attributes:
-        field: dotted path of the offending field (``"pushes[1].time"``, ``"--trials"``).
+        field: where the bad value is: the dotted path of a field in a file
+            (``"pushes[1].time"``), or, for a value passed to a function, the name of its
+            parameter (``"trials"``). The command line shows the flag that sets a parameter
+            instead (``--trials``); only :mod:`racesim.cli` knows flag names.
         problem: what is wrong and what was expected.
         source: where the value came from: a file path, ``"command line"``, or ``None``.
     """

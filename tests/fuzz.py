@@ -45,14 +45,14 @@ if str(ROOT) not in sys.path:  # run as a script: make `racesim` importable from
 import racesim  # noqa: E402
 from racesim import simulate  # noqa: E402
 from racesim.cli import main as cli_main  # noqa: E402
+from racesim.core.history import Durations, History, Push  # noqa: E402
+from racesim.core.strategy import parse_strategy, preset_names  # noqa: E402
 from racesim.errors import RacesimError  # noqa: E402
 from racesim.incidents import Incident, builtin_incidents, replay  # noqa: E402
-from racesim.model import Durations, History, Push  # noqa: E402
-from racesim.montecarlo import run_trials  # noqa: E402
-from racesim.report import replay_report  # noqa: E402
+from racesim.incidents.report import replay_report  # noqa: E402
 from racesim.scenarios import Scenario, builtin_scenarios  # noqa: E402
-from racesim.strategies import parse_strategy, preset_names  # noqa: E402
-from racesim.summary import summarize  # noqa: E402
+from racesim.studies.summary import summarize  # noqa: E402
+from racesim.studies.trials import run_trials  # noqa: E402
 
 #: the folder of the racesim package under test: signatures name the frames inside it
 PACKAGE = str(Path(racesim.__file__).resolve().parent) + os.sep

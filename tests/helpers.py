@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from racesim.cli import main
-from racesim.model import Durations
+from racesim.core.history import Durations
 
 #: the f8af4c1 incident's durations (push 0 s, dispatch 3 s as the replay assumes)
 F8 = Durations(

@@ -10,10 +10,10 @@ from helpers import F8
 from PIL import Image
 
 import racesim
-from racesim._optional import MissingDependencyError
+from racesim._util.optional import MissingDependencyError
+from racesim.core.history import History
 from racesim.engine import simulate
 from racesim.errors import InputError
-from racesim.model import History
 from racesim.plot.animate import MAX_FRAMES, animate_timeline
 
 

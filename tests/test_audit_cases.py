@@ -14,7 +14,7 @@ from audit_helpers import FAST, audited, case, ids
 
 from racesim.audit import audit
 from racesim.audit.fix import apply_patch, fix_patch
-from racesim.strategies import Concurrency
+from racesim.core.strategy import Concurrency
 
 
 def _one(result, fragment: str):  # type: ignore[no-untyped-def]

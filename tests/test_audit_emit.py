@@ -17,11 +17,11 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from racesim.audit.emit import Target, emit, in_range
-from racesim.audit.graph import load_workflows
-from racesim.audit.mapping import find_pipelines
+from racesim.core.strategy import PRESETS, Concurrency, Strategy, Wait
 from racesim.errors import InputError
-from racesim.strategies import PRESETS, Concurrency, Strategy, Wait
+from racesim.github.emit import Target, emit, in_range
+from racesim.github.pipelines import find_pipelines
+from racesim.github.workflows import load_workflows
 
 EMITTABLE = {name: s for name, s in PRESETS.items() if in_range(s) is None}
 

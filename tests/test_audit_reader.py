@@ -8,15 +8,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from racesim.audit.context import Event, event_context
-from racesim.audit.expr import UNKNOWN, Sym, condition, evaluate, interpolate
-from racesim.audit.graph import ConcurrencyDef, Loc, load_workflows
-from racesim.audit.mapping import find_pipelines, read_group
 from racesim.errors import InputError
+from racesim.github.context import TriggerEvent, event_context
+from racesim.github.expressions import UNKNOWN, Sym, condition, evaluate, interpolate
+from racesim.github.pipelines import find_pipelines, read_group
+from racesim.github.workflows import ConcurrencyDef, Loc, load_workflows
 
-PUSH = event_context(Event("push", "refs/heads/main"), "Deploy")
-PR = event_context(Event("pull_request", None, "pr"), "Deploy")
-RUN = event_context(Event("workflow_run", None), "Deploy")
+PUSH = event_context(TriggerEvent("push", "refs/heads/main"), "Deploy")
+PR = event_context(TriggerEvent("pull_request", None, "pr"), "Deploy")
+RUN = event_context(TriggerEvent("workflow_run", None), "Deploy")
 
 
 def test_operators_follow_github() -> None:
@@ -41,12 +41,27 @@ def test_values_unknown_until_run_time_are_never_guessed() -> None:
 @pytest.mark.parametrize(
     ("group", "ctx", "event", "serialises"),
     [
-        ("${{ github.workflow }}-${{ github.ref }}", PUSH, Event("push", "refs/heads/main"), True),
-        ("deploy-${{ github.run_id }}", PUSH, Event("push", "refs/heads/main"), False),
-        ("${{ github.head_ref || github.run_id }}", PUSH, Event("push", "refs/heads/main"), False),
-        ("${{ github.head_ref || github.run_id }}", PR, Event("pull_request", None, "pr"), False),
-        ("${{ github.sha }}", PUSH, Event("push", "refs/heads/main"), False),
-        ("${{ secrets.GROUP }}", PUSH, Event("push", "refs/heads/main"), None),
+        (
+            "${{ github.workflow }}-${{ github.ref }}",
+            PUSH,
+            TriggerEvent("push", "refs/heads/main"),
+            True,
+        ),
+        ("deploy-${{ github.run_id }}", PUSH, TriggerEvent("push", "refs/heads/main"), False),
+        (
+            "${{ github.head_ref || github.run_id }}",
+            PUSH,
+            TriggerEvent("push", "refs/heads/main"),
+            False,
+        ),
+        (
+            "${{ github.head_ref || github.run_id }}",
+            PR,
+            TriggerEvent("pull_request", None, "pr"),
+            False,
+        ),
+        ("${{ github.sha }}", PUSH, TriggerEvent("push", "refs/heads/main"), False),
+        ("${{ secrets.GROUP }}", PUSH, TriggerEvent("push", "refs/heads/main"), None),
     ],
 )
 def test_a_group_is_judged_per_event(group: str, ctx, event, serialises) -> None:  # type: ignore[no-untyped-def]

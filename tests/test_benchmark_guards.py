@@ -8,9 +8,9 @@ import pytest
 
 from benchmarks.guards import EXPECTED_EVENTS_PARALLEL, check_engine, events_per_parallel_push
 from benchmarks.minimal import minimal_study
-from racesim.model import History
-from racesim.montecarlo import run_trials, trial_history
+from racesim.core.history import History
 from racesim.scenarios import load_scenario
+from racesim.studies.trials import run_trials, trial_history
 
 
 @pytest.fixture(scope="module")

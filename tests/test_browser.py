@@ -1,7 +1,7 @@
 """The classroom in a real browser: move a control, see the picture and the numbers change.
 
 Two surfaces, one race: ``racesim classroom`` (Voila serving the ipywidgets demo, with a kernel)
-and the kernel-free page (the grid of :mod:`racesim.classroom_page` drawn by ``classroom.js``).
+and the kernel-free page (the grid of :mod:`racesim.classroom.page` drawn by ``classroom.js``).
 Each test moves a control the way a student would, then checks that the verdict shown is the
 one racesim computes for the new values and that the picture changed; screenshots are saved in
 ``test-artifacts/``.
@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 from browser import ROOT, screenshot
 
-from racesim.classroom_page import START, page_data, scene_key, standalone_html
+from racesim.classroom.page import START, page_data, scene_key, standalone_html
 
 pytestmark = pytest.mark.xdist_group("browser")
 

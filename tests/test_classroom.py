@@ -7,11 +7,11 @@ import sys
 
 import pytest
 
-from racesim._optional import MissingDependencyError
+from racesim._util.optional import MissingDependencyError
 from racesim.classroom import RaceDemo, with_build_median
 from racesim.errors import InputError
 from racesim.scenarios import load_scenario
-from racesim.timing import LogNormal
+from racesim.scenarios.timing import LogNormal
 
 needs_ipywidgets = pytest.mark.skipif(
     importlib.util.find_spec("ipywidgets") is None, reason="ipywidgets is not installed"

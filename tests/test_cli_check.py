@@ -9,10 +9,10 @@ import pytest
 from helpers import run_cli as run
 from hypothesis import given, settings
 
-from racesim.model import History
-from racesim.strategies import PRESETS
+from racesim.core.history import History
+from racesim.core.strategy import PRESETS
 from racesim.testing import PROPERTIES
-from racesim.testing.strategies import histories
+from racesim.verify.generators import histories
 
 
 def test_check_prints_a_two_push_counterexample_and_writes_its_timeline(

@@ -23,10 +23,11 @@ from racesim.cli._names import (
     SWEEP_KNOBS,
     incident_names,
     scenario_names,
+    with_flags,
 )
 from racesim.cli.demo import next_steps
 from racesim.errors import InputError
-from racesim.recommend import recommend
+from racesim.studies.recommend import recommend
 
 HEAVY = ("numpy", "pandas", "matplotlib", "simpy", "hypothesis", "scipy")
 
@@ -35,9 +36,10 @@ def test_the_names_in_the_help_are_the_librarys() -> None:
     """The help lists names without importing the library; they must be the library's own."""
     from racesim.incidents import builtin_incidents
     from racesim.ingest.steps import ROLES
-    from racesim.matrix import SITUATIONS
-    from racesim.montecarlo import ENGINES, SWEEP_ALIASES
     from racesim.scenarios import builtin_scenarios
+    from racesim.studies.matrix import SITUATIONS
+    from racesim.studies.sweep import SWEEP_ALIASES
+    from racesim.studies.trials import ENGINES
     from racesim.testing import PROPERTIES
 
     assert tuple(PROPERTIES) == PROPERTY_NAMES
@@ -153,7 +155,9 @@ def test_recommend_says_when_nothing_qualifies() -> None:
     summary = _summary([("a", 0.2, 0.0, 0.0, 10.0), ("b", 0.05, 0.03, 0.0, 20.0)])
     rec = recommend(summary, 0.01)
     assert rec.strategy is None and rec.safest == "b" and rec.risk == 0.05
-    assert "no strategy is shown below 1.00%" in rec.text() and "raise --max-risk" in rec.text()
+    assert "no strategy is shown below 1.00%" in rec.text() and "raise `max_risk`" in rec.text()
+    # the command line shows the flag
+    assert "raise --max-risk to see" in with_flags(rec.text())
 
 
 def test_recommend_asks_for_more_trials_when_nothing_was_seen_to_fail() -> None:
@@ -161,7 +165,8 @@ def test_recommend_asks_for_more_trials_when_nothing_was_seen_to_fail() -> None:
     summary = _summary([("a", 0.0038, 0.0038, 0.0038, 10.0)])
     rec = recommend(summary, 0.001)
     assert rec.strategy is None and rec.observed == 0
-    assert "run about 3,838 --trials" in rec.text() and "run about 3,838 --trials" in rec.line()
+    assert "run about 3,838 `trials`" in rec.text() and "run about 3,838 `trials`" in rec.line()
+    assert "run about 3,838 --trials" in with_flags(rec.line())
 
 
 def test_recommend_over_a_matrix_takes_the_worst_situation() -> None:
@@ -200,7 +205,7 @@ def test_matrix_ends_with_a_recommendation_per_situation(
     code, out, _ = run([*argv, "--strategy", "cancel_superseded", "--max-risk", "0.5"], capsys)
     assert code == 0
     assert "in every situation" in out and "Per situation" in out
-    from racesim.matrix import SITUATIONS
+    from racesim.studies.matrix import SITUATIONS
 
     for situation in SITUATIONS:
         assert f"\n  {situation}: " in out, situation

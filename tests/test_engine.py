@@ -6,10 +6,10 @@ import dataclasses
 
 from helpers import F8, simple
 
+from racesim.core.history import Durations, History, Push
+from racesim.core.strategy import Concurrency, Strategy, Wait
+from racesim.core.trace import EVENT_KINDS, Event
 from racesim.engine import simulate
-from racesim.model import Durations, History, Push
-from racesim.strategies import Concurrency, Strategy, Wait
-from racesim.trace import EVENT_KINDS, Event
 
 
 def test_same_input_same_trace() -> None:

@@ -16,8 +16,8 @@ from hypothesis import strategies as st
 
 from benchmarks.instant_order import outcome_key
 from racesim import simulate
-from racesim.model import DURATION_FIELDS, Dispatch, Durations, History, Push, Rerun
-from racesim.strategies import Strategy, Wait
+from racesim.core.history import DURATION_FIELDS, Dispatch, Durations, History, Push, Rerun
+from racesim.core.strategy import Strategy, Wait
 from racesim.testing import histories, strategy_values
 
 #: every step 0 or 1 s: most instants hold several events

@@ -9,13 +9,13 @@ import numpy as np
 import pytest
 from scipy import stats
 
+from racesim.core.strategy import Strategy, Wait
 from racesim.errors import InputError
-from racesim.exact_single import exact, exact_sweep
-from racesim.montecarlo import run_trials
 from racesim.scenarios import Burst, Scenario, load_scenario
-from racesim.strategies import Strategy, Wait
-from racesim.summary import wilson_interval
-from racesim.timing import Empirical, Fixed, Uniform
+from racesim.scenarios.timing import Empirical, Fixed, Uniform
+from racesim.studies.exact import exact, exact_sweep
+from racesim.studies.summary import wilson_interval
+from racesim.studies.trials import run_trials
 
 
 def test_uniform_build_against_uniform_prepare() -> None:

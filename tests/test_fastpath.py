@@ -11,18 +11,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from racesim.core.history import DURATION_FIELDS, Durations, History
+from racesim.core.strategy import PRESETS, Strategy
 from racesim.engine import simulate
 from racesim.errors import InputError
-from racesim.fastpath import fast_columns, fast_path_reason
-from racesim.model import Durations, History
-from racesim.model.history import DURATION_FIELDS
-from racesim.montecarlo import _DTYPES, _metrics, run_trials
 from racesim.scenarios import Burst, Explicit, Poisson, Scenario, load_scenario
 from racesim.scenarios.format import RerunSpec
-from racesim.scenarios.sampled import SampledBlock
-from racesim.strategies import PRESETS, Strategy
-from racesim.testing.strategies import strategy_values
-from racesim.timing import Fixed, Uniform
+from racesim.scenarios.timing import Fixed, Uniform
+from racesim.studies.fastpath import fast_columns, fast_path_reason
+from racesim.studies.sampled import SampledBlock
+from racesim.studies.trials import COLUMN_DTYPES, metric_columns, run_trials, trial_metrics
+from racesim.verify.generators import strategy_values
 
 TRIALS_PER_EXAMPLE = 50
 EXAMPLES = int(os.environ.get("RACESIM_FAST_EXAMPLES", "200"))  # 200 x 50 = 10,000 trials
@@ -55,11 +54,8 @@ def _engine_rows(
     for d in durations:
         history = History.single(d, time=at)
         trace = simulate(strategy, history)
-        rows.append(_metrics(trace.outcome, history, trace.build_registry))
-    columns = zip(*rows, strict=True)
-    return {
-        name: np.array(c, dtype=_DTYPES[name]) for name, c in zip(_DTYPES, columns, strict=True)
-    }
+        rows.append(trial_metrics(trace.outcome, history, trace.build_registry))
+    return metric_columns(rows)
 
 
 @st.composite
@@ -84,7 +80,7 @@ def test_fast_path_equals_the_engine_trial_by_trial(
     engine = _engine_rows(strategy, durations, at)
     decided = ~undecided
     for name, expected in engine.items():
-        got = np.asarray(fast[name], dtype=_DTYPES[name])
+        got = np.asarray(fast[name], dtype=COLUMN_DTYPES[name])
         same = (got == expected) | (
             np.isnan(got) & np.isnan(expected) if got.dtype.kind == "f" else False
         )

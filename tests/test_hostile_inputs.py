@@ -16,14 +16,15 @@ import pytest
 from hypothesis.configuration import storage_directory
 
 from racesim.cli import main
+from racesim.core.strategy import parse_strategy
 from racesim.errors import InputError
 from racesim.incidents import Incident, load_incident
 from racesim.limits import MAX_PUSHES, MAX_SECONDS, MAX_TRIALS
-from racesim.montecarlo import parse_range, run_trials, sweep
 from racesim.scenarios import Scenario, load_scenario
 from racesim.scenarios.schedules import Burst
-from racesim.strategies import parse_strategy
-from racesim.timing import HeavyTailed
+from racesim.scenarios.timing import HeavyTailed
+from racesim.studies.sweep import parse_range, sweep
+from racesim.studies.trials import run_trials
 
 INCIDENT = (resources.files("racesim.incidents") / "f8af4c1.toml").read_text()
 SCENARIO = 'format = "racesim-scenario/1"\nname = "hostile"\n'

@@ -188,19 +188,20 @@ def test_strategy_given_and_unknown(tmp_path: Path) -> None:
     draft = draft_incident(history, build="Build", deploy="Deploy", strategy="pinned")
     assert draft.incident.strategy.name == "pinned"
     assert "as given on the command line" in draft.strategy_reason
-    with pytest.raises(InputError, match="--strategy"):
+    # the library names its parameters; the command line names its flags (tested below)
+    with pytest.raises(InputError, match=r"^strategy: unknown strategy 'nope'"):
         draft_incident(history, build="Build", strategy="nope")
     with pytest.raises(InputError, match="no run of workflow 'Nope'"):
         draft_incident(history, build="Nope")
-    with pytest.raises(InputError, match="--commits"):
+    with pytest.raises(InputError, match=r"^commits: no 'Build' run has head commit 'ffffff'"):
         draft_incident(history, build="Build", commits=["ffffff"])
 
 
 @pytest.mark.parametrize("preset", ["parallel", "workflow_run", "pinned_serialized"])
 def test_strategy_is_read_from_workflow_files(preset: str, tmp_path: Path) -> None:
     """--workflows reads the strategy with racesim audit: emitted workflows read back as theirs."""
-    from racesim.audit.emit import emit
-    from racesim.strategies import parse_strategy
+    from racesim.core.strategy import parse_strategy
+    from racesim.github.emit import emit
 
     folder = tmp_path / ".github" / "workflows"
     folder.mkdir(parents=True)
@@ -219,8 +220,32 @@ def test_workflows_without_a_deploy_are_refused(tmp_path: Path) -> None:
         "      - run: make test\n",
         encoding="utf-8",
     )
-    with pytest.raises(InputError, match=r"--workflows: no workflow under .* deploys"):
+    with pytest.raises(InputError, match=r"^directory: no workflow under .* deploys"):
         strategy_from_workflows(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        (["--commits", "ffffff"], "--commits: no 'Build' run has head commit 'ffffff'"),
+        (["--strategy", "nope"], "--strategy: unknown strategy 'nope'"),
+        (["--step", "nope=x"], "--step nope: unknown role"),
+        (["--step", "push=("], "--step push: not a regular expression"),
+        (["--step", "push"], "--step: expected ROLE=REGEX"),
+        (["--workflows", "{tmp}"], "--workflows: no workflow files (*.yml, *.yaml) found in"),
+    ],
+)
+def test_cli_errors_name_the_flags(
+    extra: list[str], expected: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The library's parameter names reach the user as the flags that set them."""
+    paths = [str(p) for p in write_example_history(tmp_path, seed=1, pushes=1)]
+    argv = ["ingest", "incident", *paths, "--build", "Build", "--deploy", "Deploy"]
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    code, _, err = run_cli([*argv, *(e.format(tmp=empty) for e in extra)], capsys)
+    assert code == 2
+    assert err.startswith(f"racesim ingest: error: {expected}"), err
 
 
 def test_cli_writes_a_draft_that_replay_reproduces(

@@ -13,7 +13,7 @@ from racesim.ingest.synthetic import example_history, write_example_history
 from racesim.ingest.timings import Samples, fit, fit_all, measure, scenario_toml
 from racesim.plot.ingest import save_fit_plots
 from racesim.scenarios.format import Scenario
-from racesim.timing import HeavyTailed, LogNormal
+from racesim.scenarios.timing import HeavyTailed, LogNormal
 from tests.helpers import run_cli
 from tests.ingest_data import saved
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from helpers import simple
 
+from racesim.core.history import History, Push, Rerun
+from racesim.core.strategy import Concurrency, Strategy, Wait
 from racesim.engine import simulate
-from racesim.model import History, Push, Rerun
-from racesim.strategies import Concurrency, Strategy, Wait
 
 # A builds slowly (push visible at 71, run done 81); B, pushed at 10, builds fast (51, done 61)
 OUT_OF_ORDER = History((Push(0, simple(build=60)), Push(10, simple(build=30))))

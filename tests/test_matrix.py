@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 
 from racesim.cli import main
-from racesim.matrix import SITUATIONS, matrix_table, safety_matrix
 from racesim.plot import plot_safety_matrix
 from racesim.scenarios import load_scenario
+from racesim.studies.matrix import SITUATIONS, matrix_table, safety_matrix
 
 STRATEGIES = [
     "parallel",

@@ -10,18 +10,20 @@ from dataclasses import replace
 import pandas as pd
 import pytest
 from helpers import F8
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from scipy import integrate
 
+from racesim.core.history import DURATION_FIELDS, Durations, History, Push
+from racesim.core.strategy import Strategy
 from racesim.engine import simulate
 from racesim.errors import InputError
-from racesim.model import History
-from racesim.model.history import DURATION_FIELDS
-from racesim.montecarlo import SWEEP_ALIASES, parse_range, run_trials, sweep, trial_history
 from racesim.scenarios import Burst, Scenario, load_scenario
-from racesim.summary import summarize, wilson_interval
-from racesim.timing import HeavyTailed, LogNormal, Uniform
+from racesim.scenarios.timing import HeavyTailed, LogNormal, Uniform
+from racesim.studies.summary import summarize, wilson_interval
+from racesim.studies.sweep import SWEEP_ALIASES, parse_range, sweep
+from racesim.studies.trials import run_trials, trial_history, trial_metrics
+from racesim.testing import histories, strategy_values
 
 SEED_FOUR = ["parallel", "workflow_run", "merged_job", "sleep:60"]
 
@@ -302,3 +304,53 @@ def test_wilson_interval_known_values() -> None:
     # Wilson 95% for 0/10 is [0, 0.2775]; for 5/10 it is [0.2366, 0.7634]
     assert wilson_interval(0, 10) == pytest.approx((0.0, 0.27753), abs=1e-4)
     assert wilson_interval(5, 10) == pytest.approx((0.23659, 0.76341), abs=1e-4)
+
+
+#: a deploy that ships a newer commit (an identity error that is not stale) and one that ships an
+#: older one: the counts that differ between neighbouring fields
+_CROSSED = History(
+    (
+        Push(0, Durations(build=60, push=10, prepare=30)),
+        Push(1, Durations(build=10, push=10, prepare=300)),
+    )
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(strategy=strategy_values(), history=histories(max_pushes=3, reruns=1, dispatches=1))
+@example(strategy=Strategy(), history=_CROSSED)
+def test_every_trial_metric_is_what_its_name_says(strategy: Strategy, history: History) -> None:
+    """The trial record is built positionally (for speed): each field is checked by its name."""
+    trace = simulate(strategy, history)
+    out = trace.outcome
+    m = trial_metrics(out, history, trace.build_registry)
+    margins = [d.pull_margin for d in out.deploys if d.pull_margin is not None]
+    lead = out.push_to_live[-1]
+    expected = {
+        "pushes": history.commits,
+        "deploys": len(out.deploys),
+        "stale": any(d.stale for d in out.deploys),
+        "stale_deploys": sum(d.stale for d in out.deploys),
+        "identity_errors": sum(d.wrong_identity for d in out.deploys),
+        "failed_deploys": sum(d.status == "failed" for d in out.deploys),
+        "skipped_deploys": out.skipped_deploys,
+        "final_live": out.final_live,
+        "newest_built": out.newest_built,
+        "final_correct": out.final_correct,
+        "regressions": out.regressions,
+        "regressed": out.regressions > 0,
+        "never_deployed": len(out.never_deployed),
+        "behind_s": out.behind_s,
+        "push_to_live_s": math.nan if lead is None else lead,
+        "min_pull_margin_s": min(margins) if margins else math.nan,
+        "latest_correct": out.latest_at_end[trace.build_registry] == out.newest_built,
+        "runner_s": out.runner_s,
+        "cancelled_runs": out.cancelled_runs,
+        "end_s": out.end_time,
+        "sampled": tuple(getattr(history.pushes[0].durations, f) for f in DURATION_FIELDS),
+    }
+    assert list(expected) == list(m._fields)
+    for name, value in expected.items():
+        got = getattr(m, name)
+        same = got == value or (isinstance(value, float) and math.isnan(value) and math.isnan(got))
+        assert same, (name, got, value)

@@ -11,10 +11,10 @@ from dataclasses import replace
 import pytest
 from helpers import simple
 
+from racesim.core.history import Dispatch, History, Push
+from racesim.core.strategy import PRESETS, Concurrency, Strategy, Wait, parse_strategy, preset_names
 from racesim.engine import simulate
 from racesim.errors import InputError
-from racesim.model import Dispatch, History, Push
-from racesim.strategies import PRESETS, Concurrency, Strategy, Wait, parse_strategy, preset_names
 
 ONE_PUSH = History.single(simple())
 

@@ -10,7 +10,6 @@ import pandas as pd
 import pytest
 from matplotlib.collections import PolyCollection
 
-from racesim.montecarlo import run_trials, sweep
 from racesim.plot import (
     plot_cost_vs_safety,
     plot_push_to_live_ecdf,
@@ -18,7 +17,9 @@ from racesim.plot import (
     plot_stale_probability,
 )
 from racesim.scenarios import load_scenario
-from racesim.summary import summarize
+from racesim.studies.summary import summarize
+from racesim.studies.sweep import sweep
+from racesim.studies.trials import run_trials
 
 
 @pytest.fixture(scope="module")

@@ -13,8 +13,8 @@ import racesim
 from racesim import Concurrency, Durations, History, Strategy, Wait, simulate
 from racesim.errors import InputError
 from racesim.proof import Bounds, NotEncodedError, boundary, prove
-from racesim.proof.bounds import bounds_from, parse_bound
 from racesim.testing import ends_on_newest
+from racesim.verify.proof.bounds import bounds_from, parse_bound
 
 # -- the answers people ask for ----------------------------------------------------------------
 

@@ -23,11 +23,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from racesim import Durations, History, Strategy, Wait, simulate
-from racesim.model.history import DURATION_FIELDS
+from racesim.core.history import DURATION_FIELDS
+from racesim.core.strategy import PRESETS, parse_strategy
 from racesim.proof import Bounds, NotEncodedError, prove
-from racesim.proof.coverage import check_coverage
-from racesim.strategies import PRESETS, parse_strategy
 from racesim.testing import PROPERTIES, exhaustive_check, search, strategy_values
+from racesim.verify.proof.coverage import check_coverage
 
 #: the durations that vary; every other one is fixed at 1 s (registry lag 0)
 GRID: dict[str, tuple[float, ...]] = {"build": (1, 2, 3), "dispatch": (1, 2, 3), "prepare": (1, 2)}

@@ -10,9 +10,9 @@ from __future__ import annotations
 import pytest
 
 from racesim import load_incident, replay, simulate
+from racesim.core.history import Durations, History, Push
+from racesim.core.strategy import Strategy, parse_strategy
 from racesim.errors import InputError
-from racesim.model import Durations, History, Push
-from racesim.strategies import Strategy, parse_strategy
 
 TWO_TAGS = History((Push(0, Durations(build=20, push=1)), Push(0, Durations(build=10, push=1))))
 PUBLISH = Strategy(trigger="none")

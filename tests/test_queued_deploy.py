@@ -17,7 +17,7 @@ import pytest
 from racesim import load_incident, replay
 from racesim.incidents.derive import derive
 from racesim.incidents.events import event_time, queue_waits
-from racesim.report import replay_report
+from racesim.incidents.report import replay_report
 
 #: the module (the package exports the function derive under the same name)
 derive_module = importlib.import_module("racesim.incidents.derive")

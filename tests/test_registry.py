@@ -10,12 +10,12 @@ from helpers import simple
 from hypothesis import given
 from hypothesis import strategies as st
 
+from racesim.core.history import History, Push
+from racesim.core.strategy import Strategy
 from racesim.engine import simulate
-from racesim.model import BASELINE_IMAGE, History, Image, Push, Registry
-from racesim.model.registry import Tie
-from racesim.model.runs import Run
-from racesim.model.triggers import Triggers
-from racesim.strategies import Strategy
+from racesim.engine.registry import BASELINE_IMAGE, Image, Registry, Tie
+from racesim.engine.runs import RunState
+from racesim.engine.triggers import Triggers
 
 
 def test_last_visible_writer_wins_not_last_registered() -> None:
@@ -115,7 +115,7 @@ def test_engine_result_independent_of_process_creation_order(
         deferred: list[tuple[Any, ...]] = []
         start = self.runs.start
 
-        def defer_builds(run: Run, *rest: Any) -> None:
+        def defer_builds(run: RunState, *rest: Any) -> None:
             if run.workflow == "build":
                 deferred.append((run, *rest))
             else:

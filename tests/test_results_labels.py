@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 
 from racesim import load_incident, replay, run_trials, simulate
+from racesim.core.history import Durations, History
+from racesim.core.strategy import Strategy
 from racesim.errors import InputError
 from racesim.incidents import ObservedOutcome
-from racesim.model import Durations, History
-from racesim.report import replay_report
+from racesim.incidents.report import replay_report
 from racesim.scenarios import load_scenario
-from racesim.strategies import Strategy
 
 QUEUED = Path(__file__).parent / "data" / "queued-deploy.toml"
 RUN_GUARDED = Strategy(trigger="workflow_run", guard="tip_of_main")

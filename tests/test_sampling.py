@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from racesim.model.history import DURATION_FIELDS
-from racesim.montecarlo import sweep
-from racesim.sampling import SLOTS, Draws, quantiles
+from racesim.core.history import DURATION_FIELDS
 from racesim.scenarios import Burst, Scenario, load_scenario
-from racesim.scenarios.sampled import sample_block, trial_history
-from racesim.timing import Empirical, Fixed, HeavyTailed, LogNormal, Triangular, Uniform
+from racesim.scenarios.timing import Empirical, Fixed, HeavyTailed, LogNormal, Triangular, Uniform
+from racesim.studies.sampled import sample_block, trial_history
+from racesim.studies.sampling import SLOTS, Draws, quantiles
+from racesim.studies.sweep import sweep
 
 
 def test_every_field_has_its_own_slot() -> None:

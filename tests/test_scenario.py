@@ -13,7 +13,7 @@ from racesim.cli import main
 from racesim.errors import InputError
 from racesim.scenarios import Burst, Explicit, Poisson, Scenario, Single, load_scenario
 from racesim.scenarios.format import RerunSpec
-from racesim.timing import Fixed, LogNormal, Uniform
+from racesim.scenarios.timing import Fixed, LogNormal, Uniform
 
 F8 = (resources.files("racesim.scenarios") / "f8af4c1.toml").read_text()
 

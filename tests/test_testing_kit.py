@@ -10,8 +10,9 @@ import pytest
 from hypothesis import given, settings
 
 from racesim import History, simulate
+from racesim.core.strategy import PRESETS, Strategy
+from racesim.core.trace import EVENT_KINDS
 from racesim.scenarios import Scenario
-from racesim.strategies import PRESETS, Strategy
 from racesim.testing import (
     PROPERTIES,
     Check,
@@ -27,7 +28,6 @@ from racesim.testing import (
     ships_what_it_claims,
     strategy_values,
 )
-from racesim.trace import EVENT_KINDS
 
 SEED = 0
 

@@ -9,8 +9,8 @@ from matplotlib.axes import Axes
 from matplotlib.colors import to_hex
 from matplotlib.patches import Polygon, Rectangle
 
+from racesim.core.history import History
 from racesim.engine import simulate
-from racesim.model import History
 from racesim.plot import plot_timeline
 
 

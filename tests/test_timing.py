@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from racesim.errors import InputError
-from racesim.timing import (
+from racesim.scenarios.timing import (
     Empirical,
     Fixed,
     HeavyTailed,

@@ -18,8 +18,8 @@ pages use (the safety matrix heatmaps, the out-of-order timeline, the classroom 
 made while the files are collected and added as virtual files, so ``docs/`` holds none of them.
 
 Every number these markers produce comes from running racesim: command output is produced by
-:func:`racesim.cli.main`, the safety matrix by :func:`racesim.matrix.safety_matrix` with a fixed
-seed, tables of names and meanings from the dictionaries the code itself uses.
+:func:`racesim.cli.main`, the safety matrix by :func:`racesim.safety_matrix` with a fixed seed,
+tables of names and meanings from the dictionaries the code itself uses.
 """
 
 from __future__ import annotations
@@ -255,7 +255,7 @@ def gen_file(args: str, folder: Path) -> str:
 
 @functools.cache
 def _matrix() -> pd.DataFrame:
-    from racesim.matrix import safety_matrix
+    from racesim.studies.matrix import safety_matrix
 
     return safety_matrix(trials=MATRIX_TRIALS, seed=MATRIX_SEED, progress=False)
 
@@ -270,7 +270,7 @@ def gen_matrix(args: str) -> str:
     intro = (
         f'!!! info "Measured when this site was built"\n'
         f"    {strategies} strategies × {situations} situations, **{MATRIX_TRIALS} trials per "
-        f"cell, seed {MATRIX_SEED}**: `racesim.matrix.safety_matrix(trials={MATRIX_TRIALS}, "
+        f"cell, seed {MATRIX_SEED}**: `racesim.safety_matrix(trials={MATRIX_TRIALS}, "
         f"seed={MATRIX_SEED})`, the same numbers as "
         f"`racesim matrix --trials {MATRIX_TRIALS} --seed {MATRIX_SEED}`. Each cell reads "
         f"`p% [low-high]`: the share of trials, then its 95 % Wilson interval."
@@ -377,14 +377,14 @@ def _out_of_order_png() -> bytes:
 
 
 def gen_event_kinds(args: str) -> str:
-    from racesim.trace import EVENT_KINDS
+    from racesim.core.trace import EVENT_KINDS
 
     return _table(["kind", "meaning"], [[_code(k), v] for k, v in EVENT_KINDS.items()])
 
 
 def gen_metrics(args: str) -> str:
-    from racesim.model.history import DURATION_FIELDS
-    from racesim.montecarlo import METRICS
+    from racesim.core.history import DURATION_FIELDS
+    from racesim.studies.trials import METRICS
 
     rows: list[list[object]] = [
         ["`knob`, `value`", "(sweeps only) the knob swept and its value at this row"],
@@ -401,7 +401,7 @@ def gen_metrics(args: str) -> str:
 
 
 def gen_rates(args: str) -> str:
-    from racesim.summary import RATES
+    from racesim.studies.summary import RATES
 
     return _table(
         ["rate", "from column", "share of trials with"],
@@ -427,7 +427,7 @@ def gen_default_assumptions(args: str) -> str:
 def gen_replay_chains(args: str) -> str:
     """The chains of steps a replay solves, per trigger, and which unknown step absorbs a gap."""
     replay_module = importlib.import_module("racesim.incidents.derive")
-    from racesim.strategies import PRESETS
+    from racesim.core.strategy import PRESETS
 
     def chain(links: list[tuple[object, str | None]]) -> str:
         parts = []
@@ -484,7 +484,7 @@ def gen_replay_chains(args: str) -> str:
 
 
 def gen_sweep_aliases(args: str) -> str:
-    from racesim.montecarlo import SWEEP_ALIASES
+    from racesim.studies.sweep import SWEEP_ALIASES
 
     return _table(
         ["knob", "changes"],
@@ -493,8 +493,8 @@ def gen_sweep_aliases(args: str) -> str:
 
 
 def gen_situations(args: str) -> str:
-    from racesim.matrix import SITUATIONS
     from racesim.scenarios import load_scenario
+    from racesim.studies.matrix import SITUATIONS
 
     return _table(
         ["situation", "built-in scenario", "what it is"],
@@ -545,7 +545,7 @@ def _rst(text: str) -> str:
 
 def gen_durations(args: str) -> str:
     """The timing steps of a scenario (the duration fields), with what each covers."""
-    from racesim.model import DURATION_FIELDS, Durations
+    from racesim.core.history import DURATION_FIELDS, Durations
 
     meaning = _docstring_attributes(Durations)
     return _table(
@@ -555,7 +555,7 @@ def gen_durations(args: str) -> str:
 
 def gen_distributions(args: str) -> str:
     """Every distribution kind of ``dist = "..."``, its parameters and what it describes."""
-    from racesim import timing
+    from racesim.scenarios import timing
 
     rows = []
     for cls in (
@@ -598,7 +598,7 @@ def _knob(value: object) -> str:
 
 def gen_presets(args: str) -> str:
     """Every preset and the knobs in which it differs from ``Strategy()``."""
-    from racesim.strategies import PRESETS, Strategy
+    from racesim.core.strategy import PRESETS, Strategy
 
     default = Strategy()
     rows = []
@@ -625,7 +625,7 @@ def _type_name(hint: object) -> str:
 
 def gen_knobs(args: str) -> str:
     """The knobs of ``Strategy``, their values, defaults and meaning (from its docstring)."""
-    from racesim.strategies import Strategy
+    from racesim.core.strategy import Strategy
 
     meaning = _docstring_attributes(Strategy)
     hints = typing.get_type_hints(Strategy)
@@ -771,20 +771,20 @@ def gen_classroom(args: str) -> str:
 
     `args` is the path from the page to the site root (``../..`` for ``tutorial/classroom/``).
     """
-    from racesim.classroom_page import page_fragment
+    from racesim.classroom.page import page_fragment
 
     root = args or "../.."
     return page_fragment(f"{root}/{CLASSROOM_DATA}", f"{root}/{CLASSROOM_SCRIPT}")
 
 
 def _classroom_data() -> bytes:
-    from racesim.classroom_page import data_script, page_data
+    from racesim.classroom.page import data_script, page_data
 
     return data_script(page_data()).encode("utf-8")
 
 
 def _classroom_script() -> bytes:
-    from racesim.classroom_page import script
+    from racesim.classroom.page import script
 
     return script().encode("utf-8")
 

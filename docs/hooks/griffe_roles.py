@@ -7,7 +7,7 @@ Two conventions are translated once the package is loaded:
 - Roles such as ``:class:`Strategy``` become links (below).
 
 racesim's docstrings refer to other objects the way Sphinx does (``:class:`Strategy```,
-``:func:`~racesim.model.History```, ``:data:`METRICS```). mkdocstrings does not read those roles,
+``:class:`~racesim.History```, ``:data:`METRICS```). mkdocstrings does not read those roles,
 so they would show up as raw text. Once the package is loaded, this extension resolves each role
 the way Python would from where the docstring is (the object, then its parents, then the
 ``racesim`` package) and writes an *optional* autorefs cross-reference: a link when the target is

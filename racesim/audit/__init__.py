@@ -1,10 +1,9 @@
-"""``racesim audit``: read a repository's GitHub Actions workflows and say which races they allow.
+"""``racesim audit``: judge a repository's GitHub Actions pipelines and say which races they allow.
 
-:func:`audit` reads the workflow files (:mod:`~racesim.audit.graph`), maps every build-to-deploy
-path to a Strategy with its evidence (:mod:`~racesim.audit.mapping`), runs the model on it
-(:mod:`~racesim.audit.judge`) and reports findings with stable ids
-(:mod:`~racesim.audit.findings`). :func:`~racesim.audit.emit.emit` goes the other way: the
-workflow files of a strategy.
+Reading is :mod:`racesim.github`'s job: it loads the workflow files and maps every build-to-deploy
+path to a deploy strategy with its evidence. :func:`audit` then runs the model on each strategy
+(:mod:`~racesim.audit.judge`), reports findings with stable ids (:mod:`~racesim.audit.findings`),
+writes the fix (:mod:`~racesim.audit.fix`) and formats the report (:mod:`~racesim.audit.report`).
 """
 
 from __future__ import annotations
@@ -14,9 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from racesim.audit.findings import SEVERITIES, Finding, findings_for
-from racesim.audit.graph import Repo, load_workflows
 from racesim.audit.judge import Judgement, judge
-from racesim.audit.mapping import Pipeline, find_pipelines
+from racesim.github.pipelines import Pipeline, find_pipelines
+from racesim.github.workflows import Repo, load_workflows
 
 __all__ = ["Audit", "PipelineResult", "audit"]
 

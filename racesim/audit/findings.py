@@ -11,9 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from racesim.audit.graph import Loc
 from racesim.audit.judge import Judgement
-from racesim.audit.mapping import Pipeline
+from racesim.github.pipelines import Pipeline
+from racesim.github.workflows import Loc
 
 __all__ = ["CODES", "DOCS", "SEVERITIES", "Finding", "findings_for"]
 

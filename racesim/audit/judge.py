@@ -1,10 +1,10 @@
 """Run what racesim knows on a mapped strategy: property verdicts and Monte Carlo odds.
 
-Verdicts come from :func:`racesim.testing.search` (the shortest history that breaks each of the
-four properties, explained), odds from :func:`racesim.montecarlo.run_trials` under a scenario
-(default: the built-in ``f8af4c1`` timings), each rate with its Wilson interval. A pipeline
-with no deploy (trigger ``none``) is judged on the registry instead: does its mutable ``latest``
-end on the newest build?
+Verdicts come from :func:`racesim.verify.search.search` (the shortest history that breaks each of
+the four properties, explained), odds from :func:`racesim.run_trials` under a scenario (default:
+the built-in ``f8af4c1`` timings), each rate with its Wilson interval. A pipeline with no deploy
+(trigger ``none``) is judged on the registry instead: does its mutable ``latest`` end on the
+newest build?
 """
 
 from __future__ import annotations
@@ -13,13 +13,13 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from racesim.montecarlo import run_trials
+from racesim.core.strategy import Strategy
+from racesim.core.trace import Trace
 from racesim.scenarios import Scenario, load_scenario
-from racesim.strategies import Strategy
-from racesim.summary import summarize
-from racesim.testing import PROPERTIES, search
-from racesim.testing.properties import Check
-from racesim.trace import Trace
+from racesim.studies.summary import summarize
+from racesim.studies.trials import run_trials
+from racesim.verify.properties import PROPERTIES, Check
+from racesim.verify.search import search
 
 __all__ = ["Judgement", "Verdict", "judge"]
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from racesim.audit import Audit, PipelineResult
 from racesim.audit.findings import CODES, DOCS
-from racesim.strategies import strategy_to_table
+from racesim.core.strategy import strategy_to_table
 
 __all__ = ["to_json", "to_sarif", "to_text"]
 

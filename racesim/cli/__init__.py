@@ -7,7 +7,9 @@ racesim modules that need neither NumPy nor pandas) and the heavy ones inside ``
 ``racesim --help`` and ``racesim COMMAND --help`` answer at once.
 
 Errors in what the user typed or wrote (a bad argument, a malformed file) print one line and exit
-2; a mistyped command, strategy or property name gets a "did you mean".
+2; a mistyped command, strategy or property name gets a "did you mean". The library names the
+parameter a bad value came in; :func:`shown` names the flag instead (``FLAGS`` in
+``racesim/cli/_names.py``), so this package is the only one that knows flag names.
 """
 
 from __future__ import annotations
@@ -20,8 +22,9 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from racesim import __version__
-from racesim._suggest import did_you_mean
-from racesim.errors import RacesimError
+from racesim._util.suggest import did_you_mean
+from racesim.cli._names import flag_of, with_flags
+from racesim.errors import InputError, RacesimError
 
 __all__ = ["COMMANDS", "build_parser", "main"]
 
@@ -87,9 +90,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         code: int = args.run(args)
     except RacesimError as exc:
-        print(f"racesim {args.command}: error: {exc}", file=sys.stderr)
+        print(f"racesim {args.command}: error: {shown(exc, args.command)}", file=sys.stderr)
         return 2
     return code
+
+
+def shown(exc: RacesimError, command: str) -> str:
+    """The one line an error prints: parameters it names are shown as the flags that set them.
+
+    Only errors about arguments (no source file) have their field mapped: a field of a scenario
+    or incident file keeps its name, even where it is also a parameter's.
+    """
+    if isinstance(exc, InputError):
+        field = flag_of(exc.field, command) if exc.source is None else exc.field
+        return str(InputError(field, with_flags(exc.problem, command), exc.source))
+    return with_flags(str(exc), command)
 
 
 if __name__ == "__main__":  # pragma: no cover

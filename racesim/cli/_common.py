@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from racesim.cli._names import scenario_names
+from racesim.core.strategy import parse_strategy
 from racesim.limits import MAX_JOBS, MAX_TRIALS
-from racesim.strategies import parse_strategy
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -179,8 +179,8 @@ def trials_for(args: argparse.Namespace, scenarios: Iterable[Scenario], rows_per
     """
     if args.trials is not None:
         return int(args.trials)
-    from racesim.fastpath import fast_path_reason
     from racesim.limits import MAX_RESULT_ROWS
+    from racesim.studies.fastpath import fast_path_reason
 
     slow = int(args.simpy_trials)
     if getattr(args, "engine", "auto") == "simpy" or any(

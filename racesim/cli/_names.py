@@ -8,6 +8,7 @@ list equals the one the library uses, so they cannot drift apart.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 _PACKAGE = Path(__file__).resolve().parents[1]
@@ -15,7 +16,7 @@ _PACKAGE = Path(__file__).resolve().parents[1]
 #: the properties ``racesim check`` knows (racesim.testing.PROPERTIES)
 PROPERTY_NAMES = ("never_stale", "ships_what_it_claims", "ends_on_newest", "never_regresses")
 
-#: the situations of the safety matrix (racesim.matrix.SITUATIONS)
+#: the situations of the safety matrix (racesim.studies.matrix.SITUATIONS)
 SITUATION_NAMES = (
     "one push",
     "two pushes, out of order",
@@ -24,7 +25,7 @@ SITUATION_NAMES = (
     "re-run of an old build",
 )
 
-#: the short knob names ``racesim sweep`` accepts (racesim.montecarlo.SWEEP_ALIASES)
+#: the short knob names ``racesim sweep`` accepts (racesim.studies.sweep.SWEEP_ALIASES)
 SWEEP_KNOBS = (
     "sleep",
     "build_median",
@@ -51,7 +52,7 @@ def incident_names() -> list[str]:
     return _toml_names("incidents")
 
 
-#: the engines ``racesim compare --engine`` accepts (racesim.montecarlo.ENGINES)
+#: the engines ``racesim compare --engine`` accepts (racesim.studies.trials.ENGINES)
 ENGINE_NAMES = ("auto", "fast", "simpy")
 
 #: the step roles ``racesim ingest --step ROLE=REGEX`` accepts (racesim.ingest.steps.ROLES)
@@ -60,3 +61,63 @@ STEP_ROLES: dict[str, str] = {
     "pull": "the deploy step that pulls or mirrors the image (its start resolves the tag)",
     "rollout": "the deploy step that rolls the image out (its end is when it serves)",
 }
+
+
+#: the flag (or positional argument) that sets each library parameter. Library errors name the
+#: parameter a bad value was passed in (``InputError("trials", ...)``) and its text names other
+#: parameters in backquotes (`` `max_risk` ``); the command line shows flags instead. ``{rest}``
+#: stands for what follows the parameter in the field (``patterns.push`` -> ``--step push``).
+FLAGS: dict[str, str] = {
+    "bounds": "--bounds",
+    "build": "--build",
+    "commits": "--commits",
+    "deploy": "--deploy",
+    "directory": "--workflows",
+    "dispatches": "--dispatches",
+    "engine": "--engine",
+    "knob": "KNOB",
+    "max_examples": "--max-examples",
+    "max_risk": "--max-risk",
+    "paths": "PATH",
+    "patterns": "--step {rest}",
+    "pushes": "--pushes",
+    "reruns": "--reruns",
+    "resolution": "--resolution",
+    "seed": "--seed",
+    "specs": "--step",
+    "steps": "--step",
+    "strategies": "--strategy",
+    "trials": "--trials",
+    "values": "START:STOP:STEP",
+}
+
+#: per command, the parameters whose flag differs from :data:`FLAGS`
+COMMAND_FLAGS: dict[str, dict[str, str]] = {
+    # ingest reads run history from PATH; the workflow files it reads come from --workflows
+    "ingest": {"paths": "--workflows", "strategy": "--strategy"},
+    # the strategy these commands are about is their positional argument
+    "check": {"strategy": "STRATEGY"},
+    "emit": {"strategy": "STRATEGY"},
+    "prove": {"strategy": "STRATEGY"},
+}
+
+_FIELD_HEAD = re.compile(r"[A-Za-z_]\w*")
+_QUOTED = re.compile(r"`([A-Za-z_]\w*)`")
+
+
+def flag_of(field: str, command: str = "") -> str:
+    """`field` as the command line names it: a parameter becomes the flag that sets it."""
+    flags = {**FLAGS, **COMMAND_FLAGS.get(command, {})}
+    head = _FIELD_HEAD.match(field)
+    if head is None or head.group() not in flags:
+        return field
+    rest = field[head.end() :].lstrip(".[").rstrip("]").strip("'\"")
+    return flags[head.group()].format(rest=rest).strip()
+
+
+def with_flags(text: str, command: str = "") -> str:
+    """`text` with every backquoted parameter name (`` `max_risk` ``) shown as its flag."""
+    flags = {**FLAGS, **COMMAND_FLAGS.get(command, {})}
+    return _QUOTED.sub(
+        lambda m: flags[m[1]].format(rest="").strip() if m[1] in flags else m[0], text
+    )

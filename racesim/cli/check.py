@@ -10,15 +10,16 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from racesim._suggest import did_you_mean
+from racesim._util.paths import FIGURE_SUFFIXES, check_output_dir, check_output_file
+from racesim._util.suggest import did_you_mean
 from racesim.cli._common import whole
 from racesim.cli._names import PROPERTY_NAMES
+from racesim.core.strategy import parse_strategy, preset_names
 from racesim.limits import MAX_CHECK_EXAMPLES, MAX_CHECK_PUSHES
-from racesim.paths import FIGURE_SUFFIXES, check_output_dir, check_output_file
-from racesim.strategies import parse_strategy, preset_names
 
 if TYPE_CHECKING:
-    from racesim.testing.search import Counterexample, ExhaustiveResult
+    from racesim.verify.counterexample import Counterexample
+    from racesim.verify.search import ExhaustiveResult
 
 
 def history_space(args: argparse.Namespace) -> str:
@@ -125,7 +126,7 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
 
 
 def _counterexample_text(cx: Counterexample) -> list[str]:
-    from racesim.report import format_table
+    from racesim._util.table import format_table
 
     history = cx.history
     rows = [(history.label(k), f"{p.time:g} s") for k, p in enumerate(history.pushes, start=1)]
@@ -161,8 +162,8 @@ def _exhaustive_json(result: ExhaustiveResult) -> dict[str, Any]:
 def _write_plot(cx: Counterexample, path: Path) -> None:
     from matplotlib.figure import Figure
 
+    from racesim.plot.counterexample import plot_counterexample
     from racesim.plot.figures import save_figure
-    from racesim.testing import plot_counterexample
 
     fig = Figure(
         figsize=(12, 1.8 + 0.6 * len({e.run for e in cx.trace.events if e.run})),
@@ -176,7 +177,7 @@ def _check_one(
     args: argparse.Namespace, prop: str
 ) -> tuple[Counterexample | None, list[str], dict[str, Any]]:
     """Search (and, with --exhaustive, enumerate) one property: counterexample, text, JSON."""
-    from racesim.testing import exhaustive_check, search
+    from racesim.verify.search import exhaustive_check, search
 
     result = search(
         args.strategy,
@@ -280,9 +281,9 @@ def _cell(row: dict[str, Any]) -> str:
 def _all(args: argparse.Namespace) -> int:
     from tqdm.auto import tqdm
 
-    from racesim.report import format_table
-    from racesim.strategies import PRESETS
-    from racesim.testing import verdict_table
+    from racesim._util.table import format_table
+    from racesim.core.strategy import PRESETS
+    from racesim.verify.table import verdict_table
 
     props = list(dict.fromkeys(args.property or PROPERTY_NAMES))
     with tqdm(

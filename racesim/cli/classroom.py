@@ -1,6 +1,6 @@
 """``racesim classroom``: the classroom demo (sliders, strategy picker, pictures) in a browser.
 
-It serves ``racesim/classroom_app.ipynb`` with Voila, which runs the notebook in a kernel and
+It serves ``racesim/classroom/app.ipynb`` with Voila, which runs the notebook in a kernel and
 shows only its widgets, not its code cells: a teacher gets the race demo of
 :class:`racesim.classroom.RaceDemo` on ``http://127.0.0.1:PORT/`` without opening Jupyter.
 Voila comes with the ``notebooks`` extra.
@@ -19,7 +19,7 @@ from typing import Any
 from racesim.cli._common import whole
 
 #: the packaged notebook Voila serves
-APP = "classroom_app.ipynb"
+APP = "app.ipynb"
 
 
 def add_parser(sub: Any) -> argparse.ArgumentParser:
@@ -71,7 +71,7 @@ def voila_command(args: argparse.Namespace, notebook: str) -> list[str]:
 
 
 def _write_static(path: Path) -> int:
-    from racesim.classroom_page import standalone_html
+    from racesim.classroom.page import standalone_html
     from racesim.errors import InputError
 
     if path.suffix.lower() not in (".html", ".htm"):
@@ -89,7 +89,7 @@ def _interrupt(signum: int, frame: object) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from racesim._optional import require
+    from racesim._util.optional import require
 
     if args.static is not None:
         return _write_static(args.static)
@@ -101,7 +101,7 @@ def run(args: argparse.Namespace) -> int:
 
         raise InputError("--port", f"expected a port between 1 and 65535, got {args.port}")
     url = f"http://{args.host}:{args.port}/"
-    with resources.as_file(resources.files("racesim").joinpath(APP)) as notebook:
+    with resources.as_file(resources.files("racesim.classroom").joinpath(APP)) as notebook:
         server = subprocess.Popen(voila_command(args, str(notebook)))
         print(f"racesim classroom: serving on {url} (Ctrl-C to stop)", flush=True)
         # a SIGTERM (from `timeout`, a service manager, a test) must stop Voila too, not orphan it

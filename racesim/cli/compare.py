@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any
 
+from racesim._util.paths import check_output_dir
 from racesim.cli._common import (
     EXIT_OK_OR_BAD_INPUT,
     add_max_risk,
@@ -16,8 +17,7 @@ from racesim.cli._common import (
     strategy_names,
     trials_for,
 )
-from racesim.cli._names import ENGINE_NAMES
-from racesim.paths import check_output_dir
+from racesim.cli._names import ENGINE_NAMES, with_flags
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -56,22 +56,9 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     return p
 
 
-def _summary_columns() -> tuple[str, ...]:
-    """The result columns the summary reads (a plain run keeps only these, to save memory)."""
-    from racesim.summary import RATES
-
-    return (
-        *(column for column, _ in RATES.values()),
-        "push_to_live_s",
-        "runner_s",
-        "behind_s",
-        "stale_deploys",
-    )
-
-
 def _with_exact(summary: pd.DataFrame, scenario: Any) -> pd.DataFrame:
     """`summary` with the exact one-push values of each strategy beside its estimates."""
-    from racesim.exact_single import exact
+    from racesim.studies.exact import exact
 
     results = [exact(scenario, name) for name in summary["strategy"]]
     out = summary.copy()
@@ -86,7 +73,7 @@ def _with_exact(summary: pd.DataFrame, scenario: Any) -> pd.DataFrame:
 
 def exact_table(summary: pd.DataFrame, keys: tuple[str, ...] = ("strategy",)) -> str:
     """The exact columns of `summary` (``p_stale_exact``, ...) as a table, one row per key."""
-    from racesim.report import format_table
+    from racesim._util.table import format_table
 
     rows = [
         (
@@ -122,7 +109,7 @@ def summary_table(summary: pd.DataFrame, keys: tuple[str, ...] = ("strategy",)) 
         "p95",
         "runner time",
     ]
-    from racesim.report import format_table
+    from racesim._util.table import format_table
 
     return format_table(rows, headers)
 
@@ -130,10 +117,10 @@ def summary_table(summary: pd.DataFrame, keys: tuple[str, ...] = ("strategy",)) 
 def run(args: argparse.Namespace) -> int:
     if args.plot is not None:
         check_output_dir(args.plot, "--plot")
-    from racesim.montecarlo import run_trials
-    from racesim.recommend import recommend
     from racesim.scenarios import load_scenario
-    from racesim.summary import summarize
+    from racesim.studies.recommend import recommend
+    from racesim.studies.summary import SUMMARY_COLUMNS, summarize
+    from racesim.studies.trials import run_trials
 
     scenario = load_scenario(args.scenario)
     strategies = strategy_names(args)
@@ -148,7 +135,7 @@ def run(args: argparse.Namespace) -> int:
             progress=not args.no_progress,
             engine=args.engine,
             # the summary needs only these; the plots need the sampled durations too
-            columns=None if args.plot is not None else _summary_columns(),
+            columns=None if args.plot is not None else SUMMARY_COLUMNS,
         )
     summary = summarize(results)
     if args.exact:
@@ -166,7 +153,7 @@ def run(args: argparse.Namespace) -> int:
             print("\nexact (one push, by convolution):")
             print(exact_table(summary))
         print()
-        print(recommend(summary, args.max_risk).text())
+        print(with_flags(recommend(summary, args.max_risk).text()))
         print(SAMPLED_NOTE)
         if args.plot is not None:
             print("\nwritten:\n" + "\n".join(f"  {p}" for p in written))

@@ -12,9 +12,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from racesim._util.paths import check_output_dir
 from racesim.cli._common import add_execution_options, executor_for, records, whole
 from racesim.limits import MAX_TRIALS
-from racesim.paths import check_output_dir
 
 SLEEPS = [float(s) for s in range(0, 181, 10)]
 
@@ -75,19 +75,20 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     from racesim.cli.compare import summary_table
-    from racesim.exact_single import exact_sweep
+    from racesim.core.strategy import SEED_PRESETS
     from racesim.incidents import load_incident, replay
-    from racesim.montecarlo import run_trials, sweep
+    from racesim.incidents.report import replay_frames, replay_report
     from racesim.plot.figures import (
         save_comparison_figures,
         save_counterfactual_timelines,
         save_replay_timeline,
         save_sweep_figure,
     )
-    from racesim.report import replay_frames, replay_report
     from racesim.scenarios import load_scenario
-    from racesim.strategies import SEED_PRESETS
-    from racesim.summary import summarize
+    from racesim.studies.exact import exact_sweep
+    from racesim.studies.summary import summarize
+    from racesim.studies.sweep import sweep
+    from racesim.studies.trials import run_trials
 
     started = time.perf_counter()
     out: Path = check_output_dir(args.out, "--out")

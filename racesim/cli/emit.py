@@ -6,9 +6,9 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from racesim._util.toml import read_toml_file
+from racesim.core.strategy import Strategy, parse_strategy, preset_names, strategy_from_table
 from racesim.errors import InputError
-from racesim.strategies import Strategy, parse_strategy, preset_names, strategy_from_table
-from racesim.tomlio import read_toml_file
 
 
 def add_parser(sub: Any) -> argparse.ArgumentParser:
@@ -51,7 +51,7 @@ def _strategy(spec: str) -> Strategy:
 
 
 def run(args: argparse.Namespace) -> int:
-    from racesim.audit.emit import Target, emit
+    from racesim.github.emit import Target, emit
 
     strategy = _strategy(args.strategy)
     files = emit(strategy, Target(args.image, args.service, args.region, args.deploy_image))

@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from racesim._util.paths import FIGURE_SUFFIXES, check_output_file
 from racesim.cli._common import (
     EXIT_OK_OR_BAD_INPUT,
     add_execution_options,
@@ -15,9 +16,8 @@ from racesim.cli._common import (
     strategy_names,
     whole,
 )
-from racesim.cli._names import SITUATION_NAMES
+from racesim.cli._names import SITUATION_NAMES, with_flags
 from racesim.limits import MAX_TRIALS
-from racesim.paths import FIGURE_SUFFIXES, check_output_file
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -61,8 +61,8 @@ def _cell(row: pd.Series, rate: str) -> str:
 
 def tables(matrix: pd.DataFrame, markdown: bool = False) -> str:
     """One strategy x situation table per rate, each cell ``p% [low-high]`` in percent."""
-    from racesim.matrix import MATRIX_RATES
-    from racesim.report import format_table
+    from racesim._util.table import format_table
+    from racesim.studies.matrix import MATRIX_RATES
 
     situations = list(dict.fromkeys(matrix["situation"]))
     strategies = list(dict.fromkeys(matrix["strategy"]))
@@ -86,8 +86,8 @@ def tables(matrix: pd.DataFrame, markdown: bool = False) -> str:
 def run(args: argparse.Namespace) -> int:
     if args.plot is not None:
         check_output_file(args.plot, "--plot", FIGURE_SUFFIXES)
-    from racesim.matrix import safety_matrix
-    from racesim.recommend import recommend
+    from racesim.studies.matrix import safety_matrix
+    from racesim.studies.recommend import recommend
 
     with executor_for(args.jobs) as executor:
         matrix = safety_matrix(
@@ -109,15 +109,12 @@ def run(args: argparse.Namespace) -> int:
         print(tables(matrix, markdown=args.markdown), end="")
         if not args.markdown:
             print()
-            print(
-                recommend(matrix, args.max_risk)
-                .text()
-                .replace("risk", "risk in every situation", 1)
-            )
+            text = recommend(matrix, args.max_risk).text()
+            print(with_flags(text.replace("risk", "risk in every situation", 1)))
             print(f"Per situation (quickest with every 95% upper limit <= {args.max_risk:.2%}):")
             for situation in dict.fromkeys(matrix["situation"]):
                 chosen = recommend(matrix[matrix["situation"] == situation], args.max_risk)
-                print(f"  {situation}: {chosen.line()}")
+                print(f"  {situation}: {with_flags(chosen.line())}")
         if args.plot is not None and not args.markdown:
             print(f"\nwritten: {path}")
     return 0

@@ -10,8 +10,8 @@ from typing import Any
 
 from racesim.cli._common import whole
 from racesim.cli._names import PROPERTY_NAMES as PROPERTIES
+from racesim.core.strategy import parse_strategy, preset_names
 from racesim.errors import InputError
-from racesim.strategies import parse_strategy, preset_names
 
 
 def add_parser(sub: Any) -> argparse.ArgumentParser:
@@ -83,17 +83,18 @@ def _range(text: str, field: str) -> tuple[str, float, float]:
 def _plot(result: Any, path: Path) -> None:
     from matplotlib.figure import Figure
 
+    from racesim.plot.counterexample import plot_counterexample
     from racesim.plot.figures import save_figure
 
     cx = result.counterexample
     runs = len({e.run for e in cx.trace.events if e.run})
     fig = Figure(figsize=(12, 1.8 + 0.6 * runs), layout="constrained")
-    result.plot(fig.add_subplot())
+    plot_counterexample(result, fig.add_subplot())
     save_figure(fig, path)
 
 
 def _boundary(args: argparse.Namespace, bounds: Any) -> int:
-    from racesim.proof import boundary
+    from racesim.verify.proof.boundary import boundary
 
     if args.property is None or len(args.property) != 1:
         raise InputError("--property", "--boundary needs exactly one --property NAME")
@@ -130,8 +131,8 @@ def _boundary(args: argparse.Namespace, bounds: Any) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    from racesim.proof import prove
-    from racesim.proof.bounds import bounds_from
+    from racesim.verify.proof.bounds import bounds_from
+    from racesim.verify.proof.decide import prove
 
     parse_strategy(args.strategy, "STRATEGY")
     bounds = bounds_from(args.bounds)

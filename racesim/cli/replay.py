@@ -7,10 +7,10 @@ import json
 from pathlib import Path
 from typing import Any
 
+from racesim._util.paths import FIGURE_SUFFIXES, check_output_file
 from racesim.cli._names import incident_names
+from racesim.core.strategy import preset_names
 from racesim.errors import InputError
-from racesim.paths import FIGURE_SUFFIXES, check_output_file
-from racesim.strategies import preset_names
 
 
 def add_parser(sub: Any) -> argparse.ArgumentParser:
@@ -53,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
     if args.gif is not None:
         check_output_file(args.gif, "--gif", (".gif",))
     from racesim.incidents import load_incident, replay
-    from racesim.report import replay_report
+    from racesim.incidents.report import replay_report
 
     # names may be presets or the incident's own alternatives; replay() checks them
     result = replay(load_incident(args.incident), args.strategy or None)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from racesim._util.paths import check_output_dir
 from racesim.cli._common import (
     EXIT_OK_OR_BAD_INPUT,
     add_run_options,
@@ -15,7 +16,6 @@ from racesim.cli._common import (
 )
 from racesim.cli._names import SWEEP_KNOBS
 from racesim.errors import InputError
-from racesim.paths import check_output_dir
 
 
 def add_parser(sub: Any) -> argparse.ArgumentParser:
@@ -53,18 +53,19 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> int:
     if args.plot is not None:
         check_output_dir(args.plot, "--plot")
-    from racesim.cli.compare import _summary_columns, exact_table, summary_table
-    from racesim.montecarlo import _apply, _swept_strategies, parse_range, run_trials, sweep
+    from racesim.cli.compare import exact_table, summary_table
     from racesim.scenarios import load_scenario
-    from racesim.summary import summarize
+    from racesim.studies.summary import SUMMARY_COLUMNS, summarize
+    from racesim.studies.sweep import apply_knob, parse_range, sweep, swept_strategies
+    from racesim.studies.trials import run_trials
 
     scenario = load_scenario(args.scenario)
     values = sorted({v for text in args.values for v in parse_range(text, "START:STOP:STEP")})
     strategies = strategy_names(args)
     references = args.reference or ["workflow_run", "merged_job"]
-    chosen = _swept_strategies(args.knob, strategies, scenario)
+    chosen = swept_strategies(args.knob, strategies, scenario)
     try:
-        swept = [_apply(args.knob, v, scenario, chosen)[0] for v in values]
+        swept = [apply_knob(args.knob, v, scenario, chosen)[0] for v in values]
     except InputError:
         swept = []  # sweep() below says what is wrong with the knob
     args.trials = trials_for(args, swept, len(chosen) * len(values))
@@ -78,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
             seed=args.seed,
             executor=executor,
             progress=not args.no_progress,
-            columns=_summary_columns(),  # the table and the plot need no more
+            columns=SUMMARY_COLUMNS,  # the table and the plot need no more
         )
         reference = None
         if args.plot is not None:
@@ -95,7 +96,7 @@ def run(args: argparse.Namespace) -> int:
     summary = summarize(results, ["knob", "value", "strategy"])
     exact = None
     if args.exact:
-        from racesim.exact_single import exact_sweep
+        from racesim.studies.exact import exact_sweep
 
         exact = exact_sweep(scenario, args.knob, values, strategies)
         columns = ["p_stale_exact", "p_final_wrong_exact", "exact_error_bound"]

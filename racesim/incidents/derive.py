@@ -18,12 +18,12 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Literal, NamedTuple
 
-from racesim.engine import simulate
+from racesim.core.history import DURATION_FIELDS, Dispatch, Durations, History, Push, Rerun
+from racesim.core.strategy import Strategy
+from racesim.engine.simulation import simulate
 from racesim.errors import InputError
 from racesim.incidents.events import queue_waits
 from racesim.incidents.format import Incident
-from racesim.model.history import DURATION_FIELDS, Dispatch, Durations, History, Push, Rerun
-from racesim.strategies import Strategy
 
 __all__ = ["DEFAULT_ASSUMPTIONS", "MAX_ROUNDS", "DurationSource", "derive"]
 
@@ -66,7 +66,7 @@ class DurationSource:
 # -- deriving durations ---------------------------------------------------------------------------
 
 
-class Fixed(NamedTuple):
+class KnownPart(NamedTuple):
     """A part of a chain whose seconds are known before solving (``name`` is for the docs)."""
 
     seconds: float
@@ -74,18 +74,18 @@ class Fixed(NamedTuple):
 
 
 #: the boundary at which a job is created and starts to wait: no time passes
-_CREATED = Fixed(0.0, "")
+_CREATED = KnownPart(0.0, "")
 #: the name of the time a job waits in its concurrency group (the simulation decides it)
 QUEUED = "queued (concurrency)"
 
-Link = tuple[str | Fixed, str | None]  # (duration name or fixed part, event that ends it)
+Link = tuple[str | KnownPart, str | None]  # (duration name or fixed part, event that ends it)
 
 
 def _build_chain(strategy: Strategy, queued: float = 0.0) -> list[Link]:
     """The build job's chain; `queued`: seconds the run waits in its concurrency group."""
     chain: list[Link] = [
         (_CREATED, "build.queued"),
-        (Fixed(queued, QUEUED), None),
+        (KnownPart(queued, QUEUED), None),
         ("build_pickup", "build.started"),
         ("build", "build.built"),
         ("push", "build.pushed"),
@@ -101,10 +101,10 @@ def _deploy_chain(strategy: Strategy, queued: float = 0.0) -> list[Link]:
     chain: list[Link] = (
         [("dispatch", "deploy.created")] if strategy.trigger == "workflow_run" else []
     )
-    chain += [(_CREATED, "deploy.queued"), (Fixed(queued, QUEUED), None)]
+    chain += [(_CREATED, "deploy.queued"), (KnownPart(queued, QUEUED), None)]
     chain += [("deploy_pickup", "deploy.started"), ("prepare", None)]
     if strategy.sleep:
-        chain.append((Fixed(strategy.sleep, "sleep"), None))
+        chain.append((KnownPart(strategy.sleep, "sleep"), None))
     chain[-1] = (chain[-1][0], "deploy.pulled")
     if strategy.mirror:
         chain.append(("mirror", "deploy.mirrored"))

@@ -9,7 +9,7 @@ waited in a concurrency group: the part of the time before ``X.started`` that is
 
 from __future__ import annotations
 
-from racesim.trace import Event, Trace
+from racesim.core.trace import Event, Trace
 
 __all__ = ["event_time", "queue_waits"]
 

@@ -16,11 +16,11 @@ from typing import Any
 
 import tomli_w
 
+from racesim._util.toml import Table, builtin_names, read_builtin_or_file, read_toml
+from racesim.core.history import DURATION_FIELDS
+from racesim.core.strategy import Strategy, parse_strategy, strategy_from_table, strategy_to_table
 from racesim.errors import InputError
 from racesim.limits import MAX_PUSHES, check_count, check_seconds
-from racesim.model.history import DURATION_FIELDS
-from racesim.strategies import Strategy, parse_strategy, strategy_from_table, strategy_to_table
-from racesim.tomlio import Table, builtin_names, read_builtin_or_file, read_toml
 
 __all__ = [
     "EVENTS",

@@ -15,15 +15,15 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
-from racesim.engine import simulate
+from racesim._util.toml import utc_iso
+from racesim.core.history import History
+from racesim.core.strategy import PRESETS, Strategy, parse_strategy
+from racesim.core.trace import Trace
+from racesim.engine.simulation import simulate
 from racesim.incidents.derive import DEFAULT_ASSUMPTIONS, DurationSource, derive
 from racesim.incidents.events import event_time
 from racesim.incidents.format import Incident
 from racesim.incidents.verdicts import outcome_checks, verdicts
-from racesim.model.history import History
-from racesim.strategies import PRESETS, Strategy, parse_strategy
-from racesim.tomlio import utc_iso
-from racesim.trace import Trace
 
 __all__ = [
     "DEFAULT_ASSUMPTIONS",
@@ -246,7 +246,7 @@ def _resolve(incident: Incident, spec: str | Strategy) -> tuple[str, Strategy]:
         for alt in incident.alternatives:
             if alt.name == spec:
                 return alt.name, alt.strategy
-    strategy = parse_strategy(spec, "--strategy")
+    strategy = parse_strategy(spec, "strategies")
     return (spec if isinstance(spec, str) else strategy.name), strategy
 
 

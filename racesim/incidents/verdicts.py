@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from racesim.core.trace import Trace
 from racesim.incidents.format import Incident
-from racesim.trace import Trace
 
 __all__ = ["outcome_checks", "verdicts"]
 

@@ -7,7 +7,13 @@ records; :func:`draft_incident` turns the runs of an incident into an incident f
 
 from racesim.ingest.incident import Draft, draft_incident, strategy_from_workflows
 from racesim.ingest.readers import SHAPES, read_documents, read_history, read_text
-from racesim.ingest.records import Job, PackagePublished, Run, RunHistory, Step
+from racesim.ingest.records import (
+    PackagePublished,
+    RecordedJob,
+    RecordedRun,
+    RecordedStep,
+    RunHistory,
+)
 from racesim.ingest.steps import DEFAULT_PATTERNS, ROLES, StepMap
 
 __all__ = [
@@ -15,11 +21,11 @@ __all__ = [
     "ROLES",
     "SHAPES",
     "Draft",
-    "Job",
     "PackagePublished",
-    "Run",
+    "RecordedJob",
+    "RecordedRun",
+    "RecordedStep",
     "RunHistory",
-    "Step",
     "StepMap",
     "draft_incident",
     "read_documents",

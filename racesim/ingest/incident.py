@@ -31,12 +31,12 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
+from racesim.core.strategy import Strategy, parse_strategy
 from racesim.errors import InputError
 from racesim.incidents.format import Assumption, Incident, Moment, Observation
 from racesim.incidents.replay import DEFAULT_ASSUMPTIONS, derive
-from racesim.ingest.records import ONE_DAY, Run, RunHistory
+from racesim.ingest.records import ONE_DAY, RecordedRun, RunHistory
 from racesim.ingest.steps import StepMap
-from racesim.strategies import Strategy, parse_strategy
 
 __all__ = ["Draft", "draft_incident", "strategy_from_workflows"]
 
@@ -87,12 +87,12 @@ def strategy_from_workflows(directory: str | Path) -> tuple[Strategy, str]:
 
     Only pipelines that deploy on a push to a branch count (pull-request and tag pipelines never
     produced the runs of an incident on main). When the files hold several such pipelines that map
-    to different strategies, the choice is the user's: the error lists them and asks for
-    ``--strategy``. Returns the strategy and a sentence saying where it came from, with the
+    to different strategies, the choice is the user's: the error lists them and asks for the
+    strategy. Returns the strategy and a sentence saying where it came from, with the
     workflow files and the assumptions the audit had to make.
     """
-    from racesim.audit.graph import load_workflows
-    from racesim.audit.mapping import find_pipelines
+    from racesim.github.pipelines import find_pipelines
+    from racesim.github.workflows import load_workflows
 
     pipelines = [
         p
@@ -103,16 +103,16 @@ def strategy_from_workflows(directory: str | Path) -> tuple[Strategy, str]:
     ]
     if not pipelines:
         raise InputError(
-            "--workflows",
-            f"no workflow under {directory} deploys on a push to a branch; give --strategy NAME",
+            "directory",
+            f"no workflow under {directory} deploys on a push to a branch; give the `strategy`",
         )
     kinds = {p.strategy.describe(): p for p in pipelines}
     if len(kinds) > 1:
         listed = "; ".join(f"{p.name} -> {k}" for k, p in kinds.items())
         raise InputError(
-            "--workflows",
+            "directory",
             f"the workflows under {directory} hold pipelines with different strategies ({listed}); "
-            "give the one the incident ran with --strategy NAME",
+            "give the one the incident ran with as `strategy`",
         )
     ((label, pipeline),) = kinds.items()
     files = ", ".join(dict.fromkeys(f for f in (pipeline.build_file, pipeline.deploy_file) if f))
@@ -122,7 +122,7 @@ def strategy_from_workflows(directory: str | Path) -> tuple[Strategy, str]:
     return pipeline.strategy, reason
 
 
-def _pick(history: RunHistory, workflow: str | None, role: str) -> list[Run]:
+def _pick(history: RunHistory, workflow: str | None, role: str) -> list[RecordedRun]:
     runs = [r for r in history.runs if r.event not in _NOT_DEPLOYING]
     if workflow is None:
         return []
@@ -130,14 +130,16 @@ def _pick(history: RunHistory, workflow: str | None, role: str) -> list[Run]:
     if not chosen:
         known = sorted({r.workflow for r in history.runs})
         raise InputError(
-            f"--{role}",
+            role,
             f"no run of workflow {workflow!r} (pull request runs excluded); the runs are of "
             f"{', '.join(known) or 'no workflow'}",
         )
     return chosen
 
 
-def _infer_strategy(builds: list[Run], deploys: list[Run], same: bool) -> tuple[Strategy, str]:
+def _infer_strategy(
+    builds: list[RecordedRun], deploys: list[RecordedRun], same: bool
+) -> tuple[Strategy, str]:
     if same:
         return parse_strategy("merged_job"), (
             "build and deploy are one workflow, so the deploy job `needs` the build job "
@@ -146,11 +148,12 @@ def _infer_strategy(builds: list[Run], deploys: list[Run], same: bool) -> tuple[
     if deploys and all(d.event == "workflow_run" for d in deploys):
         return parse_strategy("workflow_run"), (
             "the deploy runs were triggered by workflow_run; gated on success and pulling "
-            "latest are assumed (give --strategy, or --workflows with racesim audit)"
+            "latest are assumed (give the strategy, or the workflow files for racesim audit to "
+            "read)"
         )
     return parse_strategy("parallel"), (
         "the build and deploy runs were triggered by the push itself (parallel); pulling "
-        "latest is assumed (give --strategy, or --workflows with racesim audit)"
+        "latest is assumed (give the strategy, or the workflow files for racesim audit to read)"
     )
 
 
@@ -188,17 +191,17 @@ def draft_incident(
         wanted = [c.strip() for c in commits if c.strip()]
         for c in wanted:
             if not any(r.head_sha.startswith(c) for r in builds):
-                raise InputError("--commits", f"no {build!r} run has head commit {c!r}")
+                raise InputError("commits", f"no {build!r} run has head commit {c!r}")
         builds = [r for r in builds if any(r.head_sha.startswith(c) for c in wanted)]
         deploys = [r for r in deploys if any(r.head_sha.startswith(c) for c in wanted)]
     if strategy is None:
         chosen, reason = _infer_strategy(builds, deploys, same)
     else:
-        chosen = parse_strategy(strategy, "--strategy")
+        chosen = parse_strategy(strategy, "strategy")
         reason = strategy_reason or f"{chosen.describe()}, as given on the command line"
     notes: list[str] = []
     # one push per commit: its first run; later first attempts and later attempts are re-runs
-    first: dict[str, Run] = {}
+    first: dict[str, RecordedRun] = {}
     reruns: list[Moment] = []
     for run in sorted(builds, key=lambda r: r.queued):
         label = run.head_sha[:7]
@@ -261,7 +264,7 @@ def draft_incident(
 
 
 def _build_events(
-    run: Run, steps: StepMap, notes: list[str], same: bool
+    run: RecordedRun, steps: StepMap, notes: list[str], same: bool
 ) -> list[tuple[str, datetime, str]]:
     label = run.head_sha[:7]
     out: list[tuple[str, datetime, str]] = []
@@ -315,7 +318,7 @@ def _published(
 
 
 def _deploy_events(
-    run: Run, strategy: Strategy, steps: StepMap, notes: list[str], same: bool
+    run: RecordedRun, strategy: Strategy, steps: StepMap, notes: list[str], same: bool
 ) -> list[tuple[str, datetime, str]]:
     label = run.head_sha[:7]
     out: list[tuple[str, datetime, str]] = []

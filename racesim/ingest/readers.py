@@ -24,11 +24,11 @@ from racesim.ingest.records import (
     ONE_DAY,
     STEP_TOLERANCE,
     WAITING,
-    Job,
     PackagePublished,
-    Run,
+    RecordedJob,
+    RecordedRun,
+    RecordedStep,
     RunHistory,
-    Step,
 )
 
 __all__ = ["SHAPES", "read_documents", "read_history", "read_text"]
@@ -51,20 +51,20 @@ _JOB_URL = re.compile(r"/actions/runs/(\d+)/job")
 
 @dataclass
 class _Parsed:
-    runs: list[Run] = field(default_factory=list)
-    jobs: list[Job] = field(default_factory=list)
+    runs: list[RecordedRun] = field(default_factory=list)
+    jobs: list[RecordedJob] = field(default_factory=list)
     packages: list[PackagePublished] = field(default_factory=list)
 
 
 # -- steps and jobs -------------------------------------------------------------------------------
 
 
-def _steps(node: Node, camel: bool) -> tuple[Step, ...]:
+def _steps(node: Node, camel: bool) -> tuple[RecordedStep, ...]:
     started, completed = ("startedAt", "completedAt") if camel else ("started_at", "completed_at")
     steps = []
     for i, s in enumerate(node.items()):
         steps.append(
-            Step(
+            RecordedStep(
                 name=s.text("name"),
                 number=s.integer("number", i + 1),
                 status=s.text("status", "completed"),
@@ -77,7 +77,7 @@ def _steps(node: Node, camel: bool) -> tuple[Step, ...]:
     return tuple(sorted(steps, key=lambda s: s.number))
 
 
-def _job(node: Node, *, camel: bool = False, run: Run | None = None) -> Job:
+def _job(node: Node, *, camel: bool = False, run: RecordedRun | None = None) -> RecordedJob:
     if camel:
         job_id = node.integer("databaseId")
         url = node.text("url", "")
@@ -99,7 +99,7 @@ def _job(node: Node, *, camel: bool = False, run: Run | None = None) -> Job:
         started = None
     steps_key = "steps"
     steps = _steps(node.member(steps_key), camel) if node.has(steps_key) else ()
-    return Job(
+    return RecordedJob(
         id=job_id,
         run_id=run_id,
         attempt=attempt,
@@ -118,7 +118,7 @@ def _job(node: Node, *, camel: bool = False, run: Run | None = None) -> Job:
 # -- runs -----------------------------------------------------------------------------------------
 
 
-def _rest_run(node: Node, workflow_name: str | None = None) -> Run:
+def _rest_run(node: Node, workflow_name: str | None = None) -> RecordedRun:
     run_id, head_sha = node.integer("id"), node.text("head_sha")
     created = _required_time(node, "created_at")
     workflow_id = node.integer("workflow_id", None)
@@ -130,7 +130,7 @@ def _rest_run(node: Node, workflow_name: str | None = None) -> Run:
     if not name:
         raise node.error("missing; a run needs a name, path or workflow_id", "name")
     attempt = node.integer("run_attempt", None, minimum=1)
-    return Run(
+    return RecordedRun(
         id=run_id,
         attempt=attempt or 1,
         attempt_known=attempt is not None,
@@ -149,13 +149,13 @@ def _rest_run(node: Node, workflow_name: str | None = None) -> Run:
     )
 
 
-def _gh_run(node: Node) -> tuple[Run, list[Job]]:
+def _gh_run(node: Node) -> tuple[RecordedRun, list[RecordedJob]]:
     run_id = node.integer("databaseId")
     attempt = node.integer("attempt", None, minimum=1)
     name = node.text("workflowName", None) or node.text("name", None)
     if not name:
         raise node.error("missing; give --json workflowName (or name)", "workflowName")
-    run = Run(
+    run = RecordedRun(
         id=run_id,
         attempt=attempt or 1,
         attempt_known=attempt is not None,
@@ -313,10 +313,10 @@ def read_history(paths: Iterable[str | Path], stdin: TextIO | None = None) -> Ru
 # -- merging --------------------------------------------------------------------------------------
 
 
-def _better_run(a: Run, b: Run) -> Run:
+def _better_run(a: RecordedRun, b: RecordedRun) -> RecordedRun:
     """Of two copies of one attempt, the more finished one (a list can predate a webhook)."""
 
-    def rank(r: Run) -> tuple[bool, Any]:
+    def rank(r: RecordedRun) -> tuple[bool, Any]:
         return (r.status == "completed", r.updated or r.created)
 
     best = max(a, b, key=rank)
@@ -325,8 +325,8 @@ def _better_run(a: Run, b: Run) -> Run:
     return replace(best, created=min(a.created, b.created))
 
 
-def _better_job(a: Job, b: Job) -> Job:
-    def rank(j: Job) -> tuple[bool, int, bool]:
+def _better_job(a: RecordedJob, b: RecordedJob) -> RecordedJob:
+    def rank(j: RecordedJob) -> tuple[bool, int, bool]:
         return (j.status == "completed", len(j.steps), j.created is not None)
 
     best = max(a, b, key=rank)
@@ -339,8 +339,8 @@ def _better_job(a: Job, b: Job) -> Job:
 
 
 def _merge(parts: Iterable[_Parsed]) -> RunHistory:
-    runs: dict[tuple[int, int], Run] = {}
-    jobs: dict[int, Job] = {}
+    runs: dict[tuple[int, int], RecordedRun] = {}
+    jobs: dict[int, RecordedJob] = {}
     packages: list[PackagePublished] = []
     for part in parts:
         for run in part.runs:
@@ -349,8 +349,8 @@ def _merge(parts: Iterable[_Parsed]) -> RunHistory:
         for job in part.jobs:
             jobs[job.id] = _better_job(jobs[job.id], job) if job.id in jobs else job
         packages += part.packages
-    by_run: dict[tuple[int, int], list[Job]] = {}
-    orphans: list[Job] = []
+    by_run: dict[tuple[int, int], list[RecordedJob]] = {}
+    orphans: list[RecordedJob] = []
     for job in jobs.values():
         attempts = sorted(a for (rid, a) in runs if rid == job.run_id)
         if not attempts:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-__all__ = ["Job", "PackagePublished", "Run", "RunHistory", "Step"]
+__all__ = ["PackagePublished", "RecordedJob", "RecordedRun", "RecordedStep", "RunHistory"]
 
 #: seconds a step's time may lie outside its job's before the two are said to disagree
 STEP_TOLERANCE = 60.0
@@ -22,7 +22,7 @@ WAITING = ("queued", "waiting", "pending", "requested")
 
 
 @dataclass(frozen=True)
-class Step:
+class RecordedStep:
     """One step of a job, as the API reports it.
 
     ``number`` comes from the API and has gaps (1..6, then 11, 12, 13 for post steps); only the
@@ -45,7 +45,7 @@ class Step:
 
 
 @dataclass(frozen=True)
-class Job:
+class RecordedJob:
     """One job of one attempt of a run.
 
     Attributes:
@@ -74,7 +74,7 @@ class Job:
     created: datetime | None
     started: datetime | None
     completed: datetime | None
-    steps: tuple[Step, ...] = ()
+    steps: tuple[RecordedStep, ...] = ()
     workflow: str | None = None
     head_sha: str | None = None
 
@@ -109,7 +109,7 @@ class Job:
 
 
 @dataclass(frozen=True)
-class Run:
+class RecordedRun:
     """One attempt of one workflow run.
 
     Attributes:
@@ -146,7 +146,7 @@ class Run:
     workflow_id: int | None = None
     workflow_path: str | None = None
     attempt_known: bool = True
-    jobs: tuple[Job, ...] = ()
+    jobs: tuple[RecordedJob, ...] = ()
     source: str = ""
 
     @property
@@ -230,12 +230,12 @@ class RunHistory:
         notes: what the readers noticed and how they dealt with it (for reports).
     """
 
-    runs: tuple[Run, ...] = ()
-    jobs: tuple[Job, ...] = ()
+    runs: tuple[RecordedRun, ...] = ()
+    jobs: tuple[RecordedJob, ...] = ()
     packages: tuple[PackagePublished, ...] = ()
     notes: tuple[str, ...] = field(default=())
 
-    def all_jobs(self) -> list[Job]:
+    def all_jobs(self) -> list[RecordedJob]:
         """The jobs of every run, then the orphan jobs."""
         return [j for r in self.runs for j in r.jobs] + list(self.jobs)
 

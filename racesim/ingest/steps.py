@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from racesim.errors import InputError
-from racesim.ingest.records import Job, Step
+from racesim.ingest.records import RecordedJob, RecordedStep
 
 __all__ = ["DEFAULT_PATTERNS", "ROLES", "StepMap"]
 
@@ -46,26 +46,28 @@ class StepMap:
         for role, pattern in merged.items():
             if role not in ROLES:
                 raise InputError(
-                    f"--step {role}", f"unknown role; expected one of {', '.join(ROLES)}"
+                    f"patterns.{role}", f"unknown role; expected one of {', '.join(ROLES)}"
                 )
             try:
                 re.compile(pattern)
             except re.error as exc:
-                raise InputError(f"--step {role}", f"not a regular expression: {exc}") from None
+                raise InputError(f"patterns.{role}", f"not a regular expression: {exc}") from None
         object.__setattr__(self, "patterns", merged)
 
     @classmethod
     def parse(cls, specs: Iterable[str]) -> StepMap:
-        """From ``ROLE=REGEX`` strings (the ``--step`` option)."""
+        """From ``ROLE=REGEX`` strings (what ``racesim ingest`` is given)."""
         patterns = {}
         for spec in specs:
             role, sep, pattern = spec.partition("=")
             if not sep or not pattern:
-                raise InputError("--step", f"expected ROLE=REGEX, got {spec!r}")
+                raise InputError("specs", f"expected ROLE=REGEX, got {spec!r}")
             patterns[role.strip()] = pattern
         return cls(patterns)
 
-    def find(self, role: str, jobs: Iterable[Job]) -> tuple[Job, Step] | None:
+    def find(
+        self, role: str, jobs: Iterable[RecordedJob]
+    ) -> tuple[RecordedJob, RecordedStep] | None:
         """The first step (in run order) of `jobs` whose name matches `role`, with its job.
 
         Jobs whose step times disagree with the job's own are skipped (hand-edited data).

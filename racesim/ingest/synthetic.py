@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from racesim.model.history import Durations
+from racesim.core.history import Durations
 from racesim.scenarios import load_scenario
 
 __all__ = ["example_history", "write_example_history"]

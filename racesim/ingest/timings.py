@@ -1,11 +1,11 @@
 """Step timings fitted to your own runs: samples per modelled step, a fit, a scenario file.
 
 :func:`measure` collects, over many runs, one sample per run for each step of
-:class:`~racesim.model.Durations` that run, job and step times show (the table below).
+:class:`~racesim.core.history.Durations` that run, job and step times show (the table below).
 :func:`fit` turns each step's samples into a distribution: the samples themselves
-(:class:`~racesim.timing.Empirical`) when there are enough of them, otherwise a log-normal or
-(from :data:`HEAVY_TAIL_MIN` samples) a heavy-tailed (shifted Lomax) fit, whichever has the smaller
-Kolmogorov-Smirnov statistic.
+(:class:`~racesim.scenarios.timing.Empirical`) when there are enough of them, otherwise a log-normal
+or (from :data:`HEAVY_TAIL_MIN` samples) a heavy-tailed (shifted Lomax) fit, whichever has the
+smaller Kolmogorov-Smirnov statistic.
 :func:`scenario_toml` writes a scenario that starts from a built-in one (``base``) and replaces the
 measured steps, recording each step's sample count, date range and goodness of fit as comments.
 
@@ -38,9 +38,9 @@ import tomli_w
 from scipy import stats
 
 from racesim.errors import InputError
-from racesim.ingest.records import Run, RunHistory, seconds_between
+from racesim.ingest.records import RecordedRun, RunHistory, seconds_between
 from racesim.ingest.steps import StepMap
-from racesim.timing import Distribution, Empirical, Fixed, HeavyTailed, LogNormal
+from racesim.scenarios.timing import Distribution, Empirical, Fixed, HeavyTailed, LogNormal
 
 __all__ = [
     "EMPIRICAL_MIN",
@@ -89,7 +89,7 @@ class Fit:
     """The distribution chosen for one step, and why.
 
     Attributes:
-        step: the step (a :class:`~racesim.model.Durations` field).
+        step: the step (a :class:`~racesim.core.history.Durations` field).
         distribution: what the scenario uses.
         method: ``empirical``, ``lognormal``, ``heavy_tailed`` or ``fixed``.
         n: the number of samples.
@@ -145,9 +145,9 @@ def measure(
     builds = [r for r in history.runs if build is None or r.matches(build)]
     deploys = [r for r in history.runs if deploy is not None and r.matches(deploy)]
     if build is not None and not builds:
-        raise InputError("--build", f"no run of workflow {build!r} in the inputs")
+        raise InputError("build", f"no run of workflow {build!r} in the inputs")
     if deploy is not None and not deploys:
-        raise InputError("--deploy", f"no run of workflow {deploy!r} in the inputs")
+        raise InputError("deploy", f"no run of workflow {deploy!r} in the inputs")
     merged = bool(deploys) and {r.id for r in deploys} == {r.id for r in builds}
     for run in builds:
         _measure_build(run, steps, out, merged)
@@ -167,7 +167,7 @@ def measure(
     return out
 
 
-def _measure_build(run: Run, steps: StepMap, out: dict[str, Samples], merged: bool) -> None:
+def _measure_build(run: RecordedRun, steps: StepMap, out: dict[str, Samples], merged: bool) -> None:
     when = run.queued
     started = run.first_job_started()
     if started is not None:
@@ -183,7 +183,9 @@ def _measure_build(run: Run, steps: StepMap, out: dict[str, Samples], merged: bo
     out["build_verify"].add(seconds_between(step.completed, end), when)
 
 
-def _measure_deploy(run: Run, steps: StepMap, out: dict[str, Samples], merged: bool) -> None:
+def _measure_deploy(
+    run: RecordedRun, steps: StepMap, out: dict[str, Samples], merged: bool
+) -> None:
     when = run.queued
     pulled = steps.find("pull", run.jobs)
     rollout = steps.find("rollout", run.jobs)
@@ -333,7 +335,7 @@ def scenario_toml(
         raise InputError(
             "runs",
             "no step could be measured: save the runs' jobs too (gh api .../runs/ID/jobs or "
-            "gh run view ID --json ...,jobs), and check --build, --deploy and --step",
+            "gh run view ID --json ...,jobs), and check `build`, `deploy` and `steps`",
         )
     measured = ", ".join(fits)
     unmeasured = [s for s in _HOW if s not in fits]

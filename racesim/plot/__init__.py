@@ -1,6 +1,7 @@
 """Pictures: timelines of one history, probabilities over many (``ax=`` in, Axes out)."""
 
 from racesim.plot.animate import animate_timeline
+from racesim.plot.counterexample import plot_counterexample
 from racesim.plot.matrix import plot_safety_matrix
 from racesim.plot.probability import (
     plot_cost_vs_safety,
@@ -16,6 +17,7 @@ __all__ = [
     "STEP_COLORS",
     "animate_timeline",
     "plot_cost_vs_safety",
+    "plot_counterexample",
     "plot_push_to_live_ecdf",
     "plot_safety_matrix",
     "plot_sleep_sweep",

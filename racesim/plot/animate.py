@@ -21,11 +21,11 @@ import matplotlib.dates as mdates
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
-from racesim._optional import require
+from racesim._util.optional import require
+from racesim._util.paths import check_output_file
+from racesim.core.trace import Trace
 from racesim.errors import InputError
-from racesim.paths import check_output_file
 from racesim.plot.timeline import plot_timeline
-from racesim.trace import Trace
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -125,7 +125,7 @@ def animate_timeline(
 
     Raises:
         InputError: an argument is out of range; the error names it.
-        racesim._optional.MissingDependencyError: pillow is not installed.
+        racesim._util.optional.MissingDependencyError: pillow is not installed.
     """
     if not isinstance(trace, Trace):
         raise InputError("trace", f"expected a racesim Trace, got {type(trace).__name__}")

@@ -8,9 +8,8 @@ from pathlib import Path
 import pandas as pd
 from matplotlib.figure import Figure
 
+from racesim._util.paths import FIGURE_SUFFIXES, check_output_file
 from racesim.incidents.replay import Replay
-from racesim.matrix import MATRIX_RATES
-from racesim.paths import FIGURE_SUFFIXES, check_output_file
 from racesim.plot.matrix import plot_safety_matrix
 from racesim.plot.probability import (
     plot_cost_vs_safety,
@@ -20,11 +19,12 @@ from racesim.plot.probability import (
     plot_sweep,
 )
 from racesim.plot.timeline import plot_timeline
+from racesim.studies.matrix import MATRIX_RATES
 
 __all__ = ["save_counterfactual_timelines", "save_figure", "save_replay_timeline"]
 
 
-def save_figure(fig: Figure, path: str | Path, field: str = "--plot") -> Path:
+def save_figure(fig: Figure, path: str | Path, field: str = "path") -> Path:
     """Write `fig` to `path` (format from the suffix), creating the folder if needed."""
     path = check_output_file(path, field, FIGURE_SUFFIXES)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from racesim.matrix import MATRIX_RATES, matrix_table
+from racesim.studies.matrix import MATRIX_RATES, matrix_table
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes

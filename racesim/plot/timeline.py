@@ -21,7 +21,7 @@ import matplotlib.dates as mdates
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from racesim.trace import Event, Trace
+from racesim.core.trace import Event, Trace
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes

@@ -2,7 +2,7 @@
 
 A scenario gives a distribution for every step duration, the push schedule, the chance that a
 build fails, optional re-runs and manual dispatches, and the strategies to compare. One trial
-samples one :class:`~racesim.model.History` from it; every strategy is then simulated on that same
+samples one :class:`~racesim.History` from it; every strategy is then simulated on that same
 history (common random numbers). See ``docs/reference/scenario-format.md`` for the field reference.
 """
 
@@ -16,13 +16,13 @@ from typing import Any
 import numpy as np
 import tomli_w
 
+from racesim._util.toml import Table, builtin_names, read_builtin_or_file, read_toml
+from racesim.core.history import DURATION_FIELDS, Dispatch, Durations, History, Push, Rerun
+from racesim.core.strategy import SEED_PRESETS, parse_strategy
 from racesim.errors import InputError
 from racesim.limits import finite_float
-from racesim.model.history import DURATION_FIELDS, Dispatch, Durations, History, Push, Rerun
 from racesim.scenarios.schedules import Poisson, PushSchedule, Single, schedule_from_table
-from racesim.strategies import SEED_PRESETS, parse_strategy
-from racesim.timing import Distribution, Fixed, as_distribution, distribution_from_table
-from racesim.tomlio import Table, builtin_names, read_builtin_or_file, read_toml
+from racesim.scenarios.timing import Distribution, Fixed, as_distribution, distribution_from_table
 
 __all__ = ["RerunSpec", "Scenario", "builtin_scenarios", "load_scenario"]
 
@@ -49,7 +49,7 @@ class Scenario:
     Attributes:
         name: short identifier.
         description: what the scenario stands for and why its numbers are what they are.
-        timings: a distribution per duration field of :class:`~racesim.model.Durations`
+        timings: a distribution per duration field of :class:`~racesim.core.history.Durations`
             (fields left out are 0 s).
         pushes: the push schedule.
         build_failure: probability that a build fails (independently per build).

@@ -20,7 +20,7 @@ from racesim.limits import (
     check_seconds,
     finite_float,
 )
-from racesim.timing import Distribution, as_distribution, distribution_from_table
+from racesim.scenarios.timing import Distribution, as_distribution, distribution_from_table
 
 __all__ = ["Burst", "Explicit", "Poisson", "PushSchedule", "Single", "schedule_from_table"]
 

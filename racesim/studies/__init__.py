@@ -1,0 +1,48 @@
+"""Studies over many histories: Monte Carlo trials and sweeps, exact one-push answers, summaries,
+the safety matrix and the recommendation.
+
+Trials sample histories from a scenario with addressed random numbers
+(:mod:`~racesim.studies.sampling`, :mod:`~racesim.studies.sampled`), decide each with the
+vectorised fast path (:mod:`~racesim.studies.fastpath`) where it applies and the SimPy engine
+otherwise (:mod:`~racesim.studies.trials`, :mod:`~racesim.studies.sweep`); one-push questions
+also have exact answers (:mod:`~racesim.studies.exact`). :mod:`~racesim.studies.summary` turns
+rows into rates with intervals, :mod:`~racesim.studies.matrix` runs every preset against the
+standard situations and :mod:`~racesim.studies.recommend` picks the quickest strategy under a
+risk limit.
+"""
+
+from racesim.studies.exact import ExactResult, exact, exact_sweep
+from racesim.studies.matrix import MATRIX_RATES, SITUATIONS, matrix_table, safety_matrix
+from racesim.studies.recommend import DEFAULT_MAX_RISK, RISK_RATES, Recommendation, recommend
+from racesim.studies.sampled import trial_history
+from racesim.studies.summary import RATES, SUMMARY_COLUMNS, summarize, wilson_interval
+from racesim.studies.sweep import SWEEP_ALIASES, apply_knob, parse_range, sweep, swept_strategies
+from racesim.studies.trials import ENGINES, METRICS, label_strategies, run_trials
+
+__all__ = [
+    "DEFAULT_MAX_RISK",
+    "ENGINES",
+    "MATRIX_RATES",
+    "METRICS",
+    "RATES",
+    "RISK_RATES",
+    "SITUATIONS",
+    "SUMMARY_COLUMNS",
+    "SWEEP_ALIASES",
+    "ExactResult",
+    "Recommendation",
+    "apply_knob",
+    "exact",
+    "exact_sweep",
+    "label_strategies",
+    "matrix_table",
+    "parse_range",
+    "recommend",
+    "run_trials",
+    "safety_matrix",
+    "summarize",
+    "sweep",
+    "swept_strategies",
+    "trial_history",
+    "wilson_interval",
+]

@@ -1,0 +1,300 @@
+"""Find the shortest history that breaks a strategy, or show there is none within bounds.
+
+:func:`search` asks hypothesis for a history on which a property fails and lets it shrink that
+history to a minimal one (fewer pushes, durations at their lower bounds). :func:`exhaustive_check`
+enumerates every history on a small integer grid, which either backs "no counterexample found"
+with "none exists within these bounds" or finds one the random search missed.
+"""
+
+from __future__ import annotations
+
+import itertools
+import random
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from hypothesis import HealthCheck, Phase, find, settings
+from hypothesis.errors import NoSuchExample
+
+from racesim.core.history import DURATION_FIELDS, Dispatch, Durations, History, Push, Rerun
+from racesim.core.strategy import Strategy, parse_strategy
+from racesim.engine.simulation import simulate
+from racesim.errors import InputError
+from racesim.limits import MAX_CHECK_EXAMPLES, MAX_CHECK_PUSHES, check_count
+from racesim.verify.counterexample import Counterexample
+from racesim.verify.generators import histories
+from racesim.verify.properties import Property, as_check, parse_property
+
+if TYPE_CHECKING:
+    pass
+
+__all__ = [
+    "DEFAULT_GRID",
+    "ExhaustiveResult",
+    "SearchResult",
+    "exhaustive_check",
+    "find_counterexample",
+    "search",
+]
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """What a search tried and what it found.
+
+    Attributes:
+        strategy / prop: what was searched (``prop`` is the property's name).
+        counterexample: the shrunk failing history, or ``None``.
+        examples: how many histories were simulated (generation and shrinking).
+        seed: the seed that reproduces the search.
+        max_examples: the generation budget.
+    """
+
+    strategy: str
+    prop: str
+    counterexample: Counterexample | None
+    examples: int
+    seed: int
+    max_examples: int
+
+    @property
+    def holds(self) -> bool:
+        return self.counterexample is None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "strategy": self.strategy,
+            "property": self.prop,
+            "counterexample": None
+            if self.counterexample is None
+            else self.counterexample.to_json(),
+            "examples": self.examples,
+            "seed": self.seed,
+        }
+
+
+def _label(spec: str | Strategy) -> str:
+    return spec if isinstance(spec, str) else spec.name
+
+
+def search(
+    strategy: str | Strategy,
+    prop: str | Property,
+    *,
+    pushes: int = 2,
+    min_pushes: int = 1,
+    max_gap: int = 60,
+    bounds: Mapping[str, tuple[float, float] | float] | None = None,
+    failures: bool = False,
+    max_examples: int = 300,
+    seed: int = 0,
+    history_strategy: Any = None,
+    reruns: int = 0,
+    dispatches: int = 0,
+) -> SearchResult:
+    """Search for a history on which `strategy` breaks `prop`, shrunk to a minimal one.
+
+    Args:
+        strategy: a preset name or a Strategy.
+        prop: a property name (``never_stale``, ...) or a function of a trace.
+        pushes: at most this many pushes (``min_pushes`` at least).
+        max_gap: largest gap between pushes, in seconds.
+        bounds: duration ranges (see :data:`racesim.testing.DEFAULT_BOUNDS`).
+        failures: let builds fail.
+        max_examples: how many histories hypothesis generates before giving up.
+        seed: makes the search reproducible; report it when a search surprises you.
+        history_strategy: any hypothesis strategy of histories, replacing the one above.
+        reruns: at most this many re-runs of earlier builds per history (default none).
+        dispatches: at most this many manual deploy dispatches per history (default none).
+    """
+    chosen = parse_strategy(strategy)
+    name, check = parse_property(prop)
+    if isinstance(max_examples, bool) or not isinstance(max_examples, int) or max_examples < 1:
+        raise InputError("max_examples", f"expected a whole number >= 1, got {max_examples!r}")
+    check_count("max_examples", max_examples, MAX_CHECK_EXAMPLES, "examples")
+    if isinstance(pushes, int):
+        check_count("pushes", pushes, MAX_CHECK_PUSHES, "pushes")
+    if not 1 <= min_pushes <= pushes:
+        raise InputError(
+            "pushes", f"expected 1 <= min_pushes <= pushes, got {min_pushes}, {pushes}"
+        )
+    tried = 0
+
+    def breaks(history: History) -> bool:
+        nonlocal tried
+        tried += 1
+        return not as_check(check(simulate(chosen, history)), name)
+
+    config = settings(
+        max_examples=max_examples,
+        database=None,
+        deadline=None,
+        derandomize=False,
+        phases=(Phase.generate, Phase.shrink),
+        suppress_health_check=list(HealthCheck),
+        report_multiple_bugs=False,
+    )
+    # fewest pushes first: a history with n pushes is only searched for once none with fewer
+    # pushes was found, so the result is as short as the search can make it
+    levels = (
+        [history_strategy]
+        if history_strategy is not None
+        else [
+            histories(
+                n,
+                min_pushes=n,
+                max_gap=max_gap,
+                bounds=bounds,
+                failures=failures,
+                reruns=reruns,
+                dispatches=dispatches,
+            )
+            for n in range(min_pushes, pushes + 1)
+        ]
+    )
+    found: History | None = None
+    for space in levels:
+        try:
+            found = find(space, breaks, settings=config, random=random.Random(seed))
+        except NoSuchExample:
+            continue
+        found = _drop_pushes(found, breaks)
+        break
+    counterexample = None
+    if found is not None:
+        trace = simulate(chosen, found)
+        counterexample = Counterexample(
+            _label(strategy), name, found, trace, as_check(check(trace), name)
+        )
+    return SearchResult(_label(strategy), name, counterexample, tried, seed, max_examples)
+
+
+def _drop_pushes(history: History, breaks: Callable[[History], bool]) -> History:
+    """Remove pushes one at a time while the history still breaks the property."""
+    shrunk = True
+    while shrunk and history.commits > 1:
+        shrunk = False
+        for i in range(history.commits):
+            kept = [p for j, p in enumerate(history.pushes) if j != i]
+            start = kept[0].time
+            pushes = tuple(
+                Push(p.time - start, p.durations, chr(65 + k)) for k, p in enumerate(kept)
+            )
+            commit = i + 1  # re-runs of the dropped commit go; later commits move down by one
+            reruns = tuple(
+                Rerun(r.time - start, r.commit - (r.commit > commit), r.durations)
+                for r in history.reruns
+                if r.commit != commit and r.time >= start
+            )
+            dispatches = tuple(
+                Dispatch(d.time - start, d.durations) for d in history.dispatches if d.time >= start
+            )
+            candidate = History(
+                pushes, reruns=reruns, dispatches=dispatches, baseline=history.baseline
+            )
+            if breaks(candidate):
+                history, shrunk = candidate, True
+                break
+    return history
+
+
+def find_counterexample(
+    strategy: str | Strategy, prop: str | Property, **kwargs: Any
+) -> Counterexample | None:
+    """The shrunk history on which `strategy` breaks `prop`, or ``None`` (see :func:`search`)."""
+    return search(strategy, prop, **kwargs).counterexample
+
+
+# -- exhaustive checks -----------------------------------------------------------------------
+
+#: a small grid over the durations that decide orderings; others stay at 1 s
+DEFAULT_GRID: dict[str, tuple[float, ...]] = {
+    "build_pickup": (1, 10),
+    "build": (1, 10, 20),
+    "dispatch": (1, 5),
+    "deploy_pickup": (1, 10),
+    "prepare": (1, 10),
+    "rollout": (1, 10),
+}
+
+_BASE = Durations.from_mapping(
+    {name: 0.0 if name == "registry_lag" else 1.0 for name in DURATION_FIELDS}
+)
+
+
+@dataclass(frozen=True)
+class ExhaustiveResult:
+    """How many histories an exhaustive check simulated and the first that broke the property."""
+
+    strategy: str
+    prop: str
+    checked: int
+    total: int
+    counterexample: Counterexample | None
+    grid: Mapping[str, tuple[float, ...]] = field(default_factory=dict)
+    gaps: tuple[float, ...] = ()
+
+    @property
+    def holds(self) -> bool:
+        return self.counterexample is None
+
+
+def exhaustive_check(
+    strategy: str | Strategy,
+    prop: str | Property,
+    *,
+    pushes: int = 2,
+    grid: Mapping[str, Sequence[float]] | None = None,
+    gaps: Sequence[float] = (1, 5, 15),
+    base: Durations | None = None,
+    stop_at_first: bool = True,
+) -> ExhaustiveResult:
+    """Simulate every history on a grid: each push takes every combination of the grid's values.
+
+    With ``pushes=2`` and the default grid that is ``(2*3*2*2*2*2)**2 * len(gaps)`` histories;
+    other durations come from `base` (1 s steps, no registry lag). Histories are checked from the
+    smallest values up, so the first counterexample found is a small one.
+    """
+    chosen = parse_strategy(strategy)
+    name, check = parse_property(prop)
+    axes: dict[str, tuple[float, ...]] = {
+        k: tuple(float(v) for v in vs) for k, vs in (grid or DEFAULT_GRID).items()
+    }
+    for key in axes:
+        if key not in DURATION_FIELDS:
+            raise InputError(
+                f"grid.{key}", f"unknown duration; expected one of {', '.join(DURATION_FIELDS)}"
+            )
+    if not 1 <= pushes <= 4:
+        raise InputError("pushes", f"an exhaustive check takes 1 to 4 pushes, got {pushes}")
+    template = base or _BASE
+    keys = list(axes)
+    records = [
+        Durations.from_mapping({**template.as_dict(), **dict(zip(keys, values, strict=True))})
+        for values in itertools.product(*axes.values())
+    ]
+    gap_options = [float(g) for g in gaps] if pushes > 1 else [0.0]
+    total = len(records) ** pushes * len(gap_options) ** (pushes - 1)
+    checked = 0
+    found: Counterexample | None = None
+    for steps in itertools.product(gap_options, repeat=pushes - 1):
+        times = list(itertools.accumulate((0.0, *steps)))
+        for combo in itertools.product(records, repeat=pushes):
+            history = History(
+                tuple(
+                    Push(t, d, chr(65 + i))
+                    for i, (t, d) in enumerate(zip(times, combo, strict=True))
+                ),
+                baseline="old",
+            )
+            trace = simulate(chosen, history)
+            result = as_check(check(trace), name)
+            checked += 1
+            if not result and found is None:
+                found = Counterexample(_label(strategy), name, history, trace, result)
+                if stop_at_first:
+                    return ExhaustiveResult(
+                        _label(strategy), name, checked, total, found, axes, tuple(gap_options)
+                    )
+    return ExhaustiveResult(_label(strategy), name, checked, total, found, axes, tuple(gap_options))
