@@ -19,8 +19,9 @@ The names are imported on first use (PEP 562), so ``import racesim`` and the ``r
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING, Any
+
+from racesim._util.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from racesim.core.history import Dispatch, Durations, History, Push, Rerun
@@ -102,18 +103,8 @@ def prove(strategy: str | Strategy, prop: str = "never_stale", **kwargs: Any) ->
     return decide(strategy, prop, **kwargs)
 
 
-def __getattr__(name: str) -> Any:
-    """Import a public name from its module the first time it is asked for."""
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'racesim' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *_EXPORTS])
+# each public name is imported from its module the first time it is asked for
+__getattr__, __dir__ = lazy_exports(__name__, globals(), _EXPORTS)
 
 
 __all__ = [

@@ -21,7 +21,7 @@ from importlib import resources
 from itertools import pairwise, product
 from typing import Any
 
-from racesim.classroom.controls import SLIDERS, two_push_history, verdict_text
+from racesim.classroom.controls import SLIDERS, median_seconds, two_push_history, verdict_text
 from racesim.core.history import Durations
 from racesim.core.strategy import PRESETS
 from racesim.core.trace import Trace
@@ -55,8 +55,7 @@ def _base() -> tuple[Durations, float]:
     history, _ = derive(load_incident("f8af4c1"))
     two = load_scenario("two-pushes-out-of-order")
     second = two.overrides.get(2, {}).get("build", two.timings["build"])
-    median = float(second.quantile(0.5)) if hasattr(second, "quantile") else float(second)
-    return history.pushes[0].durations, median
+    return history.pushes[0].durations, median_seconds(second)
 
 
 def _round(t: float) -> float:

@@ -105,9 +105,13 @@ _FIELD_HEAD = re.compile(r"[A-Za-z_]\w*")
 _QUOTED = re.compile(r"`([A-Za-z_]\w*)`")
 
 
+def _flags(command: str) -> dict[str, str]:
+    return {**FLAGS, **COMMAND_FLAGS.get(command, {})}
+
+
 def flag_of(field: str, command: str = "") -> str:
     """`field` as the command line names it: a parameter becomes the flag that sets it."""
-    flags = {**FLAGS, **COMMAND_FLAGS.get(command, {})}
+    flags = _flags(command)
     head = _FIELD_HEAD.match(field)
     if head is None or head.group() not in flags:
         return field
@@ -117,7 +121,7 @@ def flag_of(field: str, command: str = "") -> str:
 
 def with_flags(text: str, command: str = "") -> str:
     """`text` with every backquoted parameter name (`` `max_risk` ``) shown as its flag."""
-    flags = {**FLAGS, **COMMAND_FLAGS.get(command, {})}
+    flags = _flags(command)
     return _QUOTED.sub(
         lambda m: flags[m[1]].format(rest="").strip() if m[1] in flags else m[0], text
     )
