@@ -37,6 +37,7 @@ CODES: dict[str, tuple[str, str]] = {
     "RS111": ("warning", "pull requests deploy to one shared target"),
     "RS112": ("warning", "a cancel-in-progress group shared with runs that do not deploy"),
     "RS113": ("warning", "freshness guard has a check-then-act window"),
+    "RS120": ("warning", "a step that looks like a build, push or deploy could not be read"),
 }
 
 
@@ -50,6 +51,7 @@ class Finding:
     line: int
     message: str
     pipeline: str = ""
+    locations: tuple[tuple[str, int], ...] = ()
 
     @property
     def title(self) -> str:
@@ -69,6 +71,9 @@ class Finding:
             "title": self.title,
             "url": self.url,
             "pipeline": self.pipeline,
+            "locations": [
+                {"file": file, "line": line} for file, line in (self.locations or ((self.file, self.line),))
+            ],
         }
 
 
