@@ -33,7 +33,9 @@ USER_ROLES: dict[str, str] = {
 }
 
 #: words skipped before a command's leading words are matched
-_NOISE = frozenset({"sudo", "beta", "alpha", "time", "exec", "command", "nohup", "env"})
+_NOISE = frozenset(
+    {"sudo", "beta", "alpha", "time", "exec", "command", "nohup", "env", "npx", "bunx", "pnpx"}
+)
 
 
 @dataclass(frozen=True)

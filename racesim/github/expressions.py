@@ -206,7 +206,7 @@ def _call(name: str, args: list[Value], status: Mapping[str, bool]) -> Value:
             return UNKNOWN
         return result
     if lname == "tojson" and len(args) == 1:
-        return UNKNOWN if isinstance(args[0], Sym) else json.dumps(args[0])
+        return UNKNOWN if isinstance(args[0], Sym) else json.dumps(args[0], default=str)
     return UNKNOWN
 
 

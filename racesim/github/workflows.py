@@ -539,11 +539,11 @@ def _files(path: Path) -> tuple[list[Path], Path, bool, str]:
     except OSError as exc:
         raise InputError("paths", f"cannot list {folder}: {exc.strerror or exc}") from None
     files = [p for p in entries if p.suffix in (".yml", ".yaml") and p.is_file()]
-    where = str(folder) if folder == nested else f"{path} (and no {nested} either)"
     if not files:
+        where = str(folder) if folder == nested else f"{path} (and no {nested} either)"
         raise InputError("paths", f"no workflow files (*.yml, *.yaml) found in {where}")
     root = _root_of(folder)
-    return files, root, root == folder and folder != nested, where
+    return files, root, root == folder and folder != nested, str(folder)
 
 
 def _alternates(base: Path) -> tuple[Path, ...]:
