@@ -1,9 +1,11 @@
-"""The GitHub Action (``action.yml``).
+"""The GitHub Action (``action.yml``) and its how-to page (``docs/how-to/audit-in-ci.md``).
 
 The action validates against GitHub's action schema and passes its inputs to the shell only
-through ``env:``. Then the composite action runs here, step by step, as the runner would: the
-``run:`` scripts are the real ones from ``action.yml``, run by bash with the environment their
-``env:`` gives them, and their outputs feed the next steps' ``env:``, ``with:`` and ``if:``. Only the two ``uses:`` steps are stand-ins:
+through ``env:``; the page's example workflow validates against the workflow schema and passes
+actionlint, which checks the inputs it uses against ``action.yml``. Then the composite action runs
+here, step by step, as the runner would: the ``run:`` scripts are the real ones from
+``action.yml``, run by bash with the environment their ``env:`` gives them, and their outputs feed
+the next steps' ``env:``, ``with:`` and ``if:``. Only the two ``uses:`` steps are stand-ins:
 setup-python hands over a stand-in interpreter (it makes the virtual environment and "installs"
 the racesim under test, recording what it was asked to install) and upload-sarif records what it
 was given. The audit itself is real racesim on a tiny racy repository and a clean one.
@@ -27,6 +29,8 @@ from ruamel.yaml import YAML
 
 ROOT = Path(__file__).resolve().parents[1]
 ACTION = ROOT / "action.yml"
+HOWTO = ROOT / "docs" / "how-to" / "audit-in-ci.md"
+PUBLISHED = "racesim/racesim@v0.1.0"  # how the page's example refers to the action
 
 #: small budgets for the real audits below (the `args` input passes them on)
 FAST = "--trials 20 --max-examples 20"
@@ -97,6 +101,13 @@ def _action() -> dict[str, Any]:
     return data
 
 
+def _example() -> str:
+    """The page's example workflow (its one YAML block)."""
+    text = HOWTO.read_text(encoding="utf-8")
+    (block,) = re.findall(r"^```yaml\n(.*?)^```", text, flags=re.S | re.M)
+    return str(block)
+
+
 def _tool(name: str) -> str:
     found = shutil.which(name, path=str(Path(sys.executable).parent)) or shutil.which(name)
     if found is None:
@@ -150,6 +161,50 @@ def test_action_installs_from_its_checkout_and_uploads_always() -> None:
     assert upload["uses"] == "github/codeql-action/upload-sarif@v3"
     assert upload["if"].startswith("always()")
     assert upload["with"]["category"] == "racesim"
+
+
+def test_the_page_is_in_the_nav_and_linked() -> None:
+    assert "how-to/audit-in-ci.md" in (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
+    for page in ("index.md", "audit.md"):
+        assert "(audit-in-ci.md)" in (HOWTO.parent / page).read_text(encoding="utf-8")
+
+
+def test_example_workflow_validates_against_the_workflow_schema(tmp_path: Path) -> None:
+    path = tmp_path / "racesim.yml"
+    path.write_text(_example(), encoding="utf-8")
+    workflow = _yaml(_example())
+    assert set(workflow["permissions"].items()) == {
+        ("security-events", "write"),
+        ("contents", "read"),
+    }
+    assert set(workflow["on"]) == {"pull_request", "push"}
+    done = subprocess.run(
+        [_tool("check-jsonschema"), "--builtin-schema", "vendor.github-workflows", str(path)],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_example_workflow_passes_actionlint_against_the_action(tmp_path: Path) -> None:
+    """In a repository whose root is the action, as ``uses: ./``: actionlint checks the inputs."""
+    tool = _tool("actionlint")
+    example = _example()
+    assert example.count(f"uses: {PUBLISHED}") == 1
+    repo = tmp_path / "repo"
+    (repo / ".git").mkdir(parents=True)  # actionlint looks for the repository's root
+    (repo / ".github" / "workflows").mkdir(parents=True)
+    shutil.copy(ACTION, repo / "action.yml")
+    workflows = repo / ".github" / "workflows"
+    (workflows / "audit.yml").write_text(example.replace(PUBLISHED, "./"), encoding="utf-8")
+    done = subprocess.run([tool, "-no-color"], cwd=repo, capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+    # and it does check them: an input the action does not have is an error
+    bad = example.replace(PUBLISHED, "./")
+    bad = re.sub(r"^(\s*)fail-on: error$", r"\1fail-on: error\n\1no-such-input: 1", bad, flags=re.M)
+    (workflows / "audit.yml").write_text(bad, encoding="utf-8")
+    done = subprocess.run([tool, "-no-color"], cwd=repo, capture_output=True, text=True)
+    assert done.returncode != 0 and 'input "no-such-input" is not defined' in done.stdout
 
 
 # --- the action, run ------------------------------------------------------------------------------
