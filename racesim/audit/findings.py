@@ -72,19 +72,53 @@ class Finding:
             "url": self.url,
             "pipeline": self.pipeline,
             "locations": [
-                {"file": file, "line": line} for file, line in (self.locations or ((self.file, self.line),))
+                {"file": file, "line": line}
+                for file, line in (self.locations or ((self.file, self.line),))
             ],
         }
 
 
-def _at(code: str, loc: Loc | None, message: str, p: Pipeline, fallback: Loc | None) -> Finding:
+def _at(
+    code: str,
+    loc: Loc | None,
+    message: str,
+    p: Pipeline,
+    fallback: Loc | None,
+    also: tuple[Loc | None, ...] = (),
+) -> Finding:
     where = loc or fallback
     severity = CODES[code][0]
     if p.event.name in ("pull_request", "pull_request_target") and severity == "error":
         severity = "warning"  # a preview target, not production
-    return Finding(
-        code, severity, where.file if where else "", where.line if where else 0, message, p.name
+    places = tuple(
+        dict.fromkeys((x.file, x.line) for x in (where, *also) if x is not None and x.line > 0)
     )
+    return Finding(
+        code,
+        severity,
+        where.file if where else "",
+        where.line if where else 0,
+        message,
+        p.name,
+        places,
+    )
+
+
+def _deploy_places(p: Pipeline) -> tuple[Loc | None, ...]:
+    """Every deploy step of the pipeline, the lines that called it, and the deploy job."""
+    locs: list[Loc | None] = list(p.extra.get("locations") or [])
+    for f in p.deploy_facts:
+        if f.kind in ("deploy", "pull"):
+            locs.extend((f.loc, *f.via))
+    job = p.extra.get("deploy_job_loc")
+    return (*locs, job, p.trigger_loc)
+
+
+def _build_places(p: Pipeline) -> tuple[Loc | None, ...]:
+    locs: list[Loc | None] = []
+    for f in p.build_facts:
+        locs.extend((f.loc, *f.via))
+    return tuple(locs)
 
 
 def _broken(j: Judgement, *names: str) -> list[str]:
@@ -120,6 +154,7 @@ def findings_for(p: Pipeline, j: Judgement) -> list[Finding]:
                     f.line,
                     f.message,
                     f.pipeline,
+                    f.locations,
                 )
             )
     if s.trigger == "none":
@@ -133,6 +168,7 @@ def findings_for(p: Pipeline, j: Judgement) -> list[Finding]:
                     "the tag, which can be an older commit",
                     p,
                     fallback,
+                    _build_places(p),
                 )
             )
         return out
@@ -146,6 +182,7 @@ def findings_for(p: Pipeline, j: Judgement) -> list[Finding]:
                 "it wait for the build's push: it can ship the previous image",
                 p,
                 fallback,
+                _deploy_places(p),
             )
         )
     if s.reference == "latest" and s.build_concurrency is None and p.mutable_tags:
@@ -157,6 +194,7 @@ def findings_for(p: Pipeline, j: Judgement) -> list[Finding]:
                 "group: an older build can push last and the deploy reads it",
                 p,
                 fallback,
+                _build_places(p),
             )
         )
     if s.trigger == "workflow_run" and s.reference == "latest":
@@ -169,6 +207,7 @@ def findings_for(p: Pipeline, j: Judgement) -> list[Finding]:
                 "whatever the tag holds when it pulls, not the build that triggered it",
                 p,
                 fallback,
+                _deploy_places(p),
             )
         )
     if s.trigger == "workflow_run" and not s.gate:
@@ -205,12 +244,13 @@ def findings_for(p: Pipeline, j: Judgement) -> list[Finding]:
             out.append(
                 _at(
                     "RS104",
-                    p.trigger_loc,
+                    read_loc or p.trigger_loc,
                     "deploys of different commits run in "
                     "parallel with no concurrency group: the older one can finish last "
                     f"and production ends on it ({', '.join(regress)} breaks)",
                     p,
                     fallback,
+                    _deploy_places(p),
                 )
             )
         else:
@@ -225,6 +265,7 @@ def findings_for(p: Pipeline, j: Judgement) -> list[Finding]:
                     f"({', '.join(regress)} breaks)",
                     p,
                     fallback,
+                    (*_deploy_places(p), *(r.loc for r in p.groups)),
                 )
             )
     if s.sleep > 0:
@@ -280,6 +321,7 @@ def findings_for(p: Pipeline, j: Judgement) -> list[Finding]:
                 "different pull requests are not serialised, so the last to finish wins",
                 p,
                 fallback,
+                _deploy_places(p),
             )
         )
     shared = p.extra.get("cancel_shared") or []

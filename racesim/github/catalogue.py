@@ -146,14 +146,19 @@ class Catalogue:
     def with_config(self, root: Path) -> Catalogue:
         """This catalogue with the rules of `root`'s ``pyproject.toml`` or ``.racesim.toml``."""
         out = self
-        for name, keys in (("pyproject.toml", ("tool", "racesim", "audit")), (".racesim.toml", ("audit",))):
+        for name, keys in (
+            ("pyproject.toml", ("tool", "racesim", "audit")),
+            (".racesim.toml", ("audit",)),
+        ):
             path = root / name
             if not path.is_file() or path.is_symlink():
                 continue
             try:
                 data: Any = tomllib.loads(path.read_text("utf-8"))
             except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-                raise InputError("(file)", f"cannot read the audit settings: {exc}", str(path)) from None
+                raise InputError(
+                    "(file)", f"cannot read the audit settings: {exc}", str(path)
+                ) from None
             for key in keys:
                 data = data.get(key, {}) if isinstance(data, Mapping) else {}
             if not isinstance(data, Mapping):
@@ -162,7 +167,9 @@ class Catalogue:
             if isinstance(steps, str):
                 steps = [steps]
             if not isinstance(steps, list) or not all(isinstance(s, str) for s in steps):
-                raise InputError(".".join((*keys, "steps")), "expected a list of ROLE=PATTERN", str(path))
+                raise InputError(
+                    ".".join((*keys, "steps")), "expected a list of ROLE=PATTERN", str(path)
+                )
             out = out.with_rules(steps, str(path))
         return out
 

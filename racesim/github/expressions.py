@@ -55,6 +55,7 @@ class Open(dict[str, Any]):
     step may write.
     """
 
+
 Value = str | float | int | bool | None | Sym | Mapping[str, Any] | list[Any]
 
 _TOKEN = re.compile(

@@ -24,7 +24,15 @@ from racesim.github.files import RepoFiles
 from racesim.github.recognise import Fact, Ref, Unknown, job_facts
 from racesim.github.workflows import ConcurrencyDef, Loc, Repo, Workflow, WorkflowJob
 
-__all__ = ["Evidence", "GroupReading", "Pipeline", "RepoReading", "WorkflowSurvey", "find_pipelines", "read_repo"]
+__all__ = [
+    "Evidence",
+    "GroupReading",
+    "Pipeline",
+    "RepoReading",
+    "WorkflowSurvey",
+    "find_pipelines",
+    "read_repo",
+]
 
 
 @dataclass(frozen=True)
@@ -348,7 +356,7 @@ def read_repo(repo: Repo, catalogue: Catalogue | None = None) -> RepoReading:
         seen: dict[str, None] = {}
         wf_unknowns: dict[tuple[str, int, str], Unknown] = {}
         for r in mine:
-            for jid, facts in r.facts.items():
+            for facts in r.facts.values():
                 for f in facts:
                     what = f.entry or f.detail or f.kind
                     seen[f"{f.kind} ({what}) at {f.loc.file}:{f.loc.line}"] = None
@@ -521,7 +529,13 @@ def _deploy_pipeline(
             if r.wf is not wf
             and r.event.name == event.name
             and any(
-                any(_same_repo(t.repo, ref.repo) for t in f.tags)
+                any(
+                    _same_repo(t.repo, ref.repo)
+                    # a redeploy that names no image (a task definition's or service's tag)
+                    # reads whatever mutable tag the repository's builds push
+                    or (not ref.repo and ref.kind == "mutable" and t.kind == "mutable")
+                    for t in f.tags
+                )
                 for fs in r.facts.values()
                 for f in _builds(fs)
             )
@@ -645,7 +659,7 @@ def _deploy_pipeline(
         guard=guard,  # type: ignore[arg-type]
         mirror=mirror,
     )
-    extra: dict[str, Any] = {"read": read}
+    extra: dict[str, Any] = {"read": read, "deploy_job_loc": wf.jobs[jid].loc}
     if trigger == "needs" and wf.concurrency is not None and build_reading and build_reading.cancel:
         shared = []
         for other, _ in events_of(wf):

@@ -76,6 +76,7 @@ class Fact:
     entry: str = ""
     cite: str = ""
     chain: tuple[Loc, ...] = ()
+    via: tuple[Loc, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -141,11 +142,13 @@ def _shell_env(text: str, env: Mapping[str, Any]) -> str:
 
     def commit(m: re.Match[str]) -> str:
         body = m.group(0)
-        if re.search(r"git\s+(rev-parse|log|describe)", body) or COMMIT_SHA in body:
+        if re.search(r"git\s+(rev-parse|log)", body) or COMMIT_SHA in body:
             return COMMIT_SHA
         if re.search(r"\bdate\b", body):
             return "<date>"
-        return body
+        # output racesim cannot compute: keep the image references it names, if any
+        images = re.findall(r"[\w.-]+(?:/[\w.<>-]+)+:[\w.<>${}-]+", body)
+        return ",".join(dict.fromkeys(images)) if images else body
 
     return _SUBST.sub(commit, _SHELL_VAR.sub(sub, text))
 
@@ -247,7 +250,9 @@ class _Job:
 def _chain(job: _Job, raw: str) -> tuple[Loc, ...]:
     """The lines a value named in `raw` was written at (outputs and env it refers to)."""
     out: list[Loc] = []
-    for m in re.finditer(r"(steps\.[\w-]+\.outputs\.[\w-]+|needs\.[\w-]+\.outputs\.[\w-]+|env\.\w+)", raw):
+    for m in re.finditer(
+        r"(steps\.[\w-]+\.outputs\.[\w-]+|needs\.[\w-]+\.outputs\.[\w-]+|env\.\w+)", raw
+    ):
         loc = job.origins.get(m.group(1))
         if loc is not None and loc not in out:
             out.append(loc)
@@ -271,11 +276,18 @@ def _values(raw: str, ctx: Mapping[str, Any], sep: str = r"[,\n]") -> list[str]:
     return [t.strip() for t in re.split(sep, rendered) if t.strip()]
 
 
-def _action_step(job: _Job, step: WorkflowStep, sctx: dict[str, Any], entry: Entry) -> dict[str, Any]:
+def _action_step(
+    job: _Job, step: WorkflowStep, sctx: dict[str, Any], entry: Entry
+) -> dict[str, Any]:
     """Facts of a step whose ``uses:`` is in the catalogue; returns the outputs it sets."""
     loc = step.loc
     role = entry.role
-    common = {"job": job.job.id, "step_id": step.id, "entry": entry.name, "cite": entry.source}
+    common: dict[str, Any] = {
+        "job": job.job.id,
+        "step_id": step.id,
+        "entry": entry.name,
+        "cite": entry.source,
+    }
     if role == "setup":
         return {}
     if role == "meta":
@@ -324,14 +336,20 @@ def _action_step(job: _Job, step: WorkflowStep, sctx: dict[str, Any], entry: Ent
             if channel != "live":
                 return {}
         ref: Ref | None
-        raws = [str(step.with_.get(k, "")) for k in entry.image.split(",") if k and step.with_.get(k)]
+        raws = [
+            str(step.with_.get(k, "")) for k in entry.image.split(",") if k and step.with_.get(k)
+        ]
         if raws:
-            ref = _image_ref(_values(raws[0], sctx)[0] if _values(raws[0], sctx) else "", job.reading.facts)
-        elif entry.uses and "amazon-ecs-deploy-task-definition" in entry.uses:
+            ref = _image_ref(
+                _values(raws[0], sctx)[0] if _values(raws[0], sctx) else "", job.reading.facts
+            )
+        elif any("amazon-ecs-deploy-task-definition" in u for u in entry.uses):
             ref = job.render or Ref("<task definition>", "", "unknown")
         else:
             ref = None
-        chain = _chain(job, " ".join(raws)) + ((job.origins["render"],) if job.render and "ecs" in entry.name else ())
+        chain = _chain(job, " ".join(raws)) + (
+            (job.origins["render"],) if job.render and "ecs" in entry.name else ()
+        )
         job.add(Fact("deploy", loc, ref, detail=entry.name, chain=chain, **common))
         return {}
     if role == "ssh":
@@ -339,11 +357,29 @@ def _action_step(job: _Job, step: WorkflowStep, sctx: dict[str, Any], entry: Ent
         _script(job, step, script, lambda offset: loc, sctx, remote=True)
         return {}
     if role == "wait":
-        job.add(Fact("wait", loc, seconds=float(_number(step.with_.get("intervalSeconds", 10))), timeout=float(_number(step.with_.get("timeoutSeconds", 600))), detail=entry.name, **common))
+        job.add(
+            Fact(
+                "wait",
+                loc,
+                seconds=float(_number(step.with_.get("intervalSeconds", 10))),
+                timeout=float(_number(step.with_.get("timeoutSeconds", 600))),
+                detail=entry.name,
+                **common,
+            )
+        )
         return {}
     if role == "gitops":
         if job.gitops is not None:
-            job.add(Fact("deploy", loc, job.gitops, detail=f"{entry.name} (a tag bump in git)", chain=_chain(job, ""), **common))
+            job.add(
+                Fact(
+                    "deploy",
+                    loc,
+                    job.gitops,
+                    detail=f"{entry.name} (a tag bump in git)",
+                    chain=_chain(job, ""),
+                    **common,
+                )
+            )
         return {}
     return {}
 
@@ -357,7 +393,7 @@ def _number(value: object) -> float:
 
 def _image_ref(text: str, facts: list[Fact]) -> Ref:
     """An image given by a step output of this job's own build, or a rendered reference."""
-    if "<unknown>" in text or text == "" or OWN_DIGEST in text and not text.strip(OWN_DIGEST):
+    if "<unknown>" in text or text == "" or (OWN_DIGEST in text and not text.strip(OWN_DIGEST)):
         builds = [f for f in _resolve_pushes(facts) if f.kind == "build"]
         if builds:
             build = builds[-1]
@@ -405,7 +441,7 @@ def _compose_images(job: _Job, rest: tuple[str, ...]) -> list[str]:
     return []
 
 
-def _command_ref(job: _Job, entry: Entry, rest: tuple[str, ...], text: str) -> Ref | None | str:
+def _command_ref(job: _Job, entry: Entry, rest: tuple[str, ...], text: str) -> Ref | str | None:
     """The reference a catalogued command reads or writes (``"skip"`` when it does nothing)."""
     how, _, arg = entry.image.partition(":")
     if how == "none":
@@ -449,7 +485,11 @@ def _command_ref(job: _Job, entry: Entry, rest: tuple[str, ...], text: str) -> R
         return Ref("<what the service's tag holds now>", "", "mutable", "webhook")
     if how == "copilot":
         tag = _option_values(rest, ["--tag"])
-        return classify_ref(f"image:{tag[0]}") if tag else Ref("<manifest image.location>", "", "mutable")
+        return (
+            classify_ref(f"image:{tag[0]}")
+            if tag
+            else Ref("<manifest image.location>", "", "mutable")
+        )
     if how == "manifest":
         return job.gitops or Ref("<manifests in the checkout>", "", "unknown")
     if how in ("terraform", "remote"):
@@ -477,11 +517,15 @@ def _script(
     outputs: dict[str, Any] = {}
     variables = dict(job.env)
     parsed = parse(script)
-    common = {"job": job.job.id, "step_id": step.id}
+    common: dict[str, Any] = {"job": job.job.id, "step_id": step.id}
     polled: set[int] = set()
     for loop in parsed.loops:
         polls = [c for c in loop.commands if _polls(c)]
-        sleeps = [_number(c.words[1]) for c in loop.commands if c.words[:1] == ("sleep",) and len(c.words) > 1]
+        sleeps = [
+            _number(c.words[1])
+            for c in loop.commands
+            if c.words[:1] == ("sleep",) and len(c.words) > 1
+        ]
         if polls:
             interval = sleeps[0] if sleeps else 5.0
             timeout = loop.count * interval if loop.count else 0.0
@@ -515,9 +559,22 @@ def _script(
             continue
         if not words:
             continue
+        if (
+            words[:1] == ("git",)
+            and words[1:2] in (("fetch",), ("ls-remote",))
+            and re.search(r"rev-parse|ls-remote", f"{step.run}\n{script}")
+            and (COMMIT_SHA in script or HEAD_SHA in script)
+        ):
+            # compares the deployed commit with the branch tip: a "still the tip" guard
+            job.add(Fact("guard", loc, detail="tip_of_main", **common))
+            continue
         _command(job, step, words, text, loc, loc_of, sctx, common, remote)
-    if not parsed.parsed and any(c.words[:1] and c.words[0] in _DEPLOY_TOOLS for c in parsed.commands):
-        job.reading.notes.append(f"{loc_of(0)}: the script could not be parsed as bash; read line by line")
+    if not parsed.parsed and any(
+        c.words[:1] and c.words[0] in _DEPLOY_TOOLS for c in parsed.commands
+    ):
+        job.reading.notes.append(
+            f"{loc_of(0)}: the script could not be parsed as bash; read line by line"
+        )
     return outputs
 
 
@@ -562,33 +619,46 @@ def _command(
         _fact_of(job, entry, rest, text, loc, common)
         return
     # writing an image into files that git then ships (GitOps)
-    if head in ("sed", "yq", "jq") and (COMMIT_SHA in text or HEAD_SHA in text or ":" in text and _REGISTRY.search(text)):
+    if head in ("sed", "yq", "jq") and (
+        COMMIT_SHA in text or HEAD_SHA in text or (":" in text and _REGISTRY.search(text))
+    ):
         marks = [m for m, _ in _COMMIT_MARKS if m in text]
-        job.gitops = Ref(text, "", "commit", "github.sha") if marks else classify_ref(text.split()[-1])
+        job.gitops = (
+            Ref(text, "", "commit", "github.sha") if marks else classify_ref(text.split()[-1])
+        )
         return
     # repo scripts and Makefile targets
     if job.files is not None and job.depth < 3:
         target = _called_script(words)
-        if target is not None:
-            if _follow(job, step, target, loc, sctx):
-                return
-        if head == "make":
-            if _make(job, step, words, loc, sctx):
-                return
+        if target is not None and _follow(job, step, target, loc, sctx):
+            return
+        if head == "make" and _make(job, step, words, loc, sctx):
+            return
     if head in _DEPLOY_TOOLS and not _READ_ONLY.search(" ".join(words[1:4])):
         verb = " ".join(words[1:4])
-        if _DEPLOY_WORDS.search(verb) or _PUSH_WORDS.search(verb) or re.search(r"\b(apply|up|update|set|create|run)\b", verb):
-            job.unknown(loc, text, f"`{head}` looks like it builds, pushes or deploys, but no catalogue entry matches `{' '.join(words[:3])}`")
+        if _DEPLOY_WORDS.search(verb) or _PUSH_WORDS.search(verb):
+            job.unknown(
+                loc,
+                text,
+                f"`{head}` looks like it builds, pushes or deploys, but no catalogue entry "
+                f"matches `{' '.join(words[:3])}`",
+            )
             return
     if head in ("curl", "wget", "http") and _DEPLOY_WORDS.search(text):
-        job.unknown(loc, text, "an HTTP call that looks like a deploy hook but matches no catalogue entry")
+        job.unknown(
+            loc, text, "an HTTP call that looks like a deploy hook but matches no catalogue entry"
+        )
 
 
 def _called_script(words: tuple[str, ...]) -> str | None:
     if words[0] in ("bash", "sh", "zsh", "source", ".") and len(words) > 1:
         cand = next((w for w in words[1:] if not w.startswith("-")), "")
         return cand if _SCRIPT_CALL.match(cand) else None
-    return words[0] if _SCRIPT_CALL.match(words[0]) and "/" in words[0] or words[0].endswith(".sh") else None
+    return (
+        words[0]
+        if (_SCRIPT_CALL.match(words[0]) and "/" in words[0]) or words[0].endswith(".sh")
+        else None
+    )
 
 
 def _follow(job: _Job, step: WorkflowStep, target: str, loc: Loc, sctx: Mapping[str, Any]) -> bool:
@@ -624,7 +694,9 @@ def _shown(files: RepoFiles, path: Path | None) -> str:
         return str(path)
 
 
-def _make(job: _Job, step: WorkflowStep, words: tuple[str, ...], loc: Loc, sctx: Mapping[str, Any]) -> bool:
+def _make(
+    job: _Job, step: WorkflowStep, words: tuple[str, ...], loc: Loc, sctx: Mapping[str, Any]
+) -> bool:
     """Read the recipe of ``make TARGET`` (variables from the Makefile and the command line)."""
     assert job.files is not None
     path = job.files.find("Makefile", where=str(loc)) or job.files.find("makefile", where=str(loc))
@@ -652,10 +724,10 @@ def _make(job: _Job, step: WorkflowStep, words: tuple[str, ...], loc: Loc, sctx:
     recipes: dict[str, tuple[list[str], list[tuple[int, str]]]] = {}
     current: str | None = None
     for i, line in enumerate(lines):
-        m = re.match(r"^([\w./%-]+)\s*:(?!=)\s*(.*)$", line)
-        if m and not line.startswith("\t"):
-            current = m.group(1)
-            deps = [d for d in m.group(2).split("#")[0].split() if not d.startswith("|")]
+        head = re.match(r"^([\w./%-]+)\s*:(?!=)\s*(.*)$", line)
+        if head and not line.startswith("\t"):
+            current = head.group(1)
+            deps = [d for d in head.group(2).split("#")[0].split() if not d.startswith("|")]
             recipes.setdefault(current, (deps, []))
         elif line.startswith("\t") and current is not None:
             recipes[current][1].append((i, line.strip().lstrip("@-")))
@@ -667,7 +739,9 @@ def _make(job: _Job, step: WorkflowStep, words: tuple[str, ...], loc: Loc, sctx:
             return value
         return re.sub(
             r"\$[({](\w+)[)}]",
-            lambda m: expand(variables[m.group(1)], depth + 1) if m.group(1) in variables else m.group(0),
+            lambda m: (
+                expand(variables[m.group(1)], depth + 1) if m.group(1) in variables else m.group(0)
+            ),
             value,
         )
 
@@ -697,9 +771,11 @@ def _make(job: _Job, step: WorkflowStep, words: tuple[str, ...], loc: Loc, sctx:
     return any(t in recipes for t in targets)
 
 
-def _fact_of(job: _Job, entry: Entry, rest: tuple[str, ...], text: str, loc: Loc, common: dict[str, Any]) -> None:
+def _fact_of(
+    job: _Job, entry: Entry, rest: tuple[str, ...], text: str, loc: Loc, common: dict[str, Any]
+) -> None:
     role = entry.role
-    meta = {**common, "entry": entry.name, "cite": entry.source}
+    meta: dict[str, Any] = {**common, "entry": entry.name, "cite": entry.source}
     if role == "setup":
         return
     if role == "sleep":
@@ -714,7 +790,9 @@ def _fact_of(job: _Job, entry: Entry, rest: tuple[str, ...], text: str, loc: Loc
         return
     if role == "gitops":
         if job.gitops is not None:
-            job.add(Fact("deploy", loc, job.gitops, detail=f"{entry.name} (a tag bump in git)", **meta))
+            job.add(
+                Fact("deploy", loc, job.gitops, detail=f"{entry.name} (a tag bump in git)", **meta)
+            )
         return
     ref = _command_ref(job, entry, rest, text)
     if ref == "skip":
@@ -729,12 +807,20 @@ def _fact_of(job: _Job, entry: Entry, rest: tuple[str, ...], text: str, loc: Loc
         job.add(Fact("tag", loc, ref, tags=(src,), **meta))
         return
     if role == "build":
-        values = _option_values(rest, entry.image.partition(":")[2].split(",")) if entry.image.startswith("option:") else []
+        values = (
+            _option_values(rest, entry.image.partition(":")[2].split(","))
+            if entry.image.startswith("option:")
+            else []
+        )
         tags = tuple(classify_ref(v) for v in values) or ((ref,) if ref is not None else ())
         job.add(Fact("build", loc, tags=tags, detail=entry.name, **meta))
         return
     if role == "local_build":
-        values = _option_values(rest, entry.image.partition(":")[2].split(",")) if entry.image.startswith("option:") else []
+        values = (
+            _option_values(rest, entry.image.partition(":")[2].split(","))
+            if entry.image.startswith("option:")
+            else []
+        )
         tags = tuple(classify_ref(v) for v in values) or ((ref,) if ref is not None else ())
         job.add(Fact("local_build", loc, tags=tags, detail=entry.name, **meta))
         return
@@ -750,7 +836,10 @@ def _fact_of(job: _Job, entry: Entry, rest: tuple[str, ...], text: str, loc: Loc
 
 def _looks_deploy_like(step: WorkflowStep) -> bool:
     text = f"{step.uses} {step.name}"
-    return bool(_DEPLOY_WORDS.search(text) or (_PUSH_WORDS.search(text) and re.search(r"image|docker|container|registry", text, re.I)))
+    return bool(
+        _DEPLOY_WORDS.search(text)
+        or (_PUSH_WORDS.search(text) and re.search(r"image|docker|container|registry", text, re.I))
+    )
 
 
 def job_facts(
@@ -768,15 +857,20 @@ def job_facts(
     if job.uses and not job.steps and not job.calls:
         where = Loc(job.loc.file, job.loc.line, f"uses: {job.uses}")
         remote = not job.uses.startswith("./")
-        if _DEPLOY_WORDS.search(job.uses) or _PUSH_WORDS.search(job.uses) or re.search(r"build|image|docker", job.uses, re.I):
+        if (
+            _DEPLOY_WORDS.search(job.uses)
+            or _PUSH_WORDS.search(job.uses)
+            or re.search(r"build|image|docker", job.uses, re.I)
+        ):
             state.unknown(
                 where,
                 job.uses,
-                "a remote reusable workflow; its steps cannot be read here (give a local checkout with --resolve)"
+                "a remote reusable workflow; its steps cannot be read here "
+                "(give a local checkout with --resolve)"
                 if remote
                 else "a local reusable workflow that could not be read",
             )
-        state.reading.outputs = {k: UNKNOWN for k in job.outputs}
+        state.reading.outputs = dict.fromkeys(job.outputs, UNKNOWN)
         return state.reading
     for step in job.steps:
         sctx = dict(base)
@@ -787,17 +881,32 @@ def job_facts(
         if any(condition(c, sctx) is False for c in (*step.conditions, step.if_) if c is not None):
             continue
         outputs: dict[str, Any] = {}
+        before = len(state.reading.facts)
         uses = step.uses
         if uses:
             entry = state.catalogue.rule(uses, step.name) or state.catalogue.action(uses)
             if entry is not None and entry.pattern is not None:
-                _fact_of(state, entry, (), f"{uses} {step.name}", step.loc, {"job": job.id, "step_id": step.id})
+                _fact_of(
+                    state,
+                    entry,
+                    (),
+                    f"{uses} {step.name}",
+                    step.loc,
+                    {"job": job.id, "step_id": step.id},
+                )
             elif entry is not None:
                 outputs = _action_step(state, step, sctx, entry)
             elif not uses.startswith("./") and _looks_deploy_like(step):
-                state.unknown(step.loc, f"uses: {uses}", "an action racesim's catalogue does not know; what it builds or deploys cannot be read")
+                state.unknown(
+                    step.loc,
+                    f"uses: {uses}",
+                    "an action racesim's catalogue does not know; "
+                    "what it builds or deploys cannot be read",
+                )
             elif uses.startswith("./"):
-                state.unknown(step.loc, f"uses: {uses}", "a local action that could not be read") if _looks_deploy_like(step) else None
+                state.unknown(
+                    step.loc, f"uses: {uses}", "a local action that could not be read"
+                ) if _looks_deploy_like(step) else None
         elif step.run:
             rule = state.catalogue.rule(step.name) if step.name else None
             if rule is not None:
@@ -820,6 +929,10 @@ def job_facts(
                     return Loc(_step.loc.file, line, text)
 
                 outputs = _script(state, step, script, loc_of, sctx)
+        if step.via:
+            state.reading.facts[before:] = [
+                replace(f, via=step.via) for f in state.reading.facts[before:]
+            ]
         if step.id:
             state.steps[step.id] = {
                 "outputs": Open(outputs),
@@ -896,7 +1009,6 @@ def _tag_rules(
     return tuple(tags)
 
 
-
 def _resolve_pushes(facts: list[Fact]) -> list[Fact]:
     """A ``docker push`` is a build when its image was built here, a mirror when it was pulled."""
     built = {t.text for f in facts if f.kind == "local_build" for t in f.tags}
@@ -918,7 +1030,6 @@ def _resolve_pushes(facts: list[Fact]) -> list[Fact]:
                 fact = replace(fact, kind="build", tags=(pushed,), ref=None)
         out.append(fact)
     return out
-
 
 
 def _is_block(wf: Workflow, step: WorkflowStep) -> bool:
