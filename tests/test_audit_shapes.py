@@ -225,7 +225,10 @@ jobs:
       - run: gcloud run deploy sidecar --image ghcr.io/o/side@sha256:0123
       - run: ./scripts/deploy.sh
 """,
-            "Makefile": "IMAGE ?= ghcr.io/o/app\n\npublish:\n\tdocker buildx build -t $(IMAGE):latest --push .\n",
+            "Makefile": (
+                "IMAGE ?= ghcr.io/o/app\n\n"
+                "publish:\n\tdocker buildx build -t $(IMAGE):latest --push .\n"
+            ),
             "scripts/deploy.sh": "#!/bin/sh\nset -e\nflyctl deploy --image ghcr.io/o/app:latest\n",
         },
     )
