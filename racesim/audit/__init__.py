@@ -9,12 +9,14 @@ writes the fix (:mod:`~racesim.audit.fix`) and formats the report (:mod:`~racesi
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from racesim.audit.findings import SEVERITIES, Finding, findings_for
 from racesim.audit.judge import Judgement, judge
-from racesim.github.pipelines import Pipeline, find_pipelines
+from racesim.github.catalogue import Catalogue
+from racesim.github.pipelines import Pipeline, WorkflowSurvey, read_repo
+from racesim.github.recognise import Unknown
 from racesim.github.workflows import Repo, load_workflows
 
 __all__ = ["Audit", "PipelineResult", "audit"]
@@ -37,10 +39,46 @@ class Audit:
     repo: Repo
     results: tuple[PipelineResult, ...]
     fixes: dict[str, str] = field(default_factory=dict)
+    workflows: tuple[WorkflowSurvey, ...] = ()
+    unknowns: tuple[Unknown, ...] = ()
+    notes: tuple[str, ...] = ()
 
     @property
     def findings(self) -> list[Finding]:
-        return [f for r in self.results for f in r.findings]
+        """Every finding once: the same id at the same place from several pipelines is one."""
+        seen: dict[tuple[str, str, int, str], Finding] = {}
+        for r in self.results:
+            for f in r.findings:
+                key = (f.id, f.file, f.line, f.message)
+                if key in seen:
+                    known = seen[key]
+                    places = tuple(dict.fromkeys((*known.locations, *f.locations)))
+                    seen[key] = replace(known, locations=places)
+                else:
+                    seen[key] = f
+        out = list(seen.values())
+        for u in self.unknowns:
+            out.append(
+                Finding(
+                    "RS120",
+                    "warning",
+                    u.loc.file,
+                    u.loc.line,
+                    f"{u.why}: {u.what}",
+                )
+            )
+        return out
+
+    def status(self, fail_on: str = "error", allow_unknown: bool = False) -> int:
+        """The exit status: 1 a finding reaches `fail_on`, 3 inconclusive (something could not
+        be read and `allow_unknown` is false), 0 otherwise."""
+        judged = [f for f in self.findings if f.id != "RS120"]
+        threshold = SEVERITIES.index(fail_on)
+        if any(SEVERITIES.index(f.severity) >= threshold for f in judged):
+            return 1
+        if self.unknowns and not allow_unknown:
+            return 3
+        return 0
 
     def worst(self) -> str | None:
         """The highest severity among the findings (``None`` when there are none)."""
@@ -60,6 +98,8 @@ def audit(
     trials: int = 200,
     max_examples: int = 60,
     seed: int = 0,
+    steps: Iterable[str] = (),
+    resolve: Iterable[str | Path] = (),
 ) -> Audit:
     """Audit the workflow files under `paths` (repositories, workflow folders or files).
 
@@ -69,11 +109,29 @@ def audit(
         trials: Monte Carlo trials per pipeline.
         max_examples: histories the property search generates per property.
         seed: seed of the search and the Monte Carlo run.
+        steps: ``ROLE=PATTERN`` rules telling racesim what a step does (roles ``push``,
+            ``pull``, ``rollout``, ``wait``, ``guard``, ``ignore``).
+        resolve: folders holding local checkouts of remote reusable workflows and actions.
     """
     names = tuple(str(p) for p in paths)
-    repo = load_workflows(names)
+    repo = load_workflows(names, resolve)
+    rules = tuple(steps)
+    catalogue = None
+    if rules:
+        catalogue = Catalogue.builtin()
+        for files in repo.files[:1]:
+            catalogue = catalogue.with_config(files.root)
+        catalogue = catalogue.with_rules(rules)
+    reading = read_repo(repo, catalogue)
     results = []
-    for pipeline in find_pipelines(repo):
+    for pipeline in reading.pipelines:
         j = judge(pipeline.strategy, scenario, trials=trials, max_examples=max_examples, seed=seed)
         results.append(PipelineResult(pipeline, j, tuple(findings_for(pipeline, j))))
-    return Audit(names, repo, tuple(results))
+    return Audit(
+        names,
+        repo,
+        tuple(results),
+        workflows=reading.workflows,
+        unknowns=reading.unknowns,
+        notes=reading.notes,
+    )

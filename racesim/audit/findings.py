@@ -37,6 +37,7 @@ CODES: dict[str, tuple[str, str]] = {
     "RS111": ("warning", "pull requests deploy to one shared target"),
     "RS112": ("warning", "a cancel-in-progress group shared with runs that do not deploy"),
     "RS113": ("warning", "freshness guard has a check-then-act window"),
+    "RS120": ("warning", "a step that looks like a build, push or deploy could not be read"),
 }
 
 
@@ -50,6 +51,7 @@ class Finding:
     line: int
     message: str
     pipeline: str = ""
+    locations: tuple[tuple[str, int], ...] = ()
 
     @property
     def title(self) -> str:
@@ -69,17 +71,54 @@ class Finding:
             "title": self.title,
             "url": self.url,
             "pipeline": self.pipeline,
+            "locations": [
+                {"file": file, "line": line}
+                for file, line in (self.locations or ((self.file, self.line),))
+            ],
         }
 
 
-def _at(code: str, loc: Loc | None, message: str, p: Pipeline, fallback: Loc | None) -> Finding:
+def _at(
+    code: str,
+    loc: Loc | None,
+    message: str,
+    p: Pipeline,
+    fallback: Loc | None,
+    also: tuple[Loc | None, ...] = (),
+) -> Finding:
     where = loc or fallback
     severity = CODES[code][0]
     if p.event.name in ("pull_request", "pull_request_target") and severity == "error":
         severity = "warning"  # a preview target, not production
-    return Finding(
-        code, severity, where.file if where else "", where.line if where else 0, message, p.name
+    places = tuple(
+        dict.fromkeys((x.file, x.line) for x in (where, *also) if x is not None and x.line > 0)
     )
+    return Finding(
+        code,
+        severity,
+        where.file if where else "",
+        where.line if where else 0,
+        message,
+        p.name,
+        places,
+    )
+
+
+def _deploy_places(p: Pipeline) -> tuple[Loc | None, ...]:
+    """Every deploy step of the pipeline, the lines that called it, and the deploy job."""
+    locs: list[Loc | None] = list(p.extra.get("locations") or [])
+    for f in p.deploy_facts:
+        if f.kind in ("deploy", "pull"):
+            locs.extend((f.loc, *f.via))
+    job = p.extra.get("deploy_job_loc")
+    return (*locs, job, p.trigger_loc)
+
+
+def _build_places(p: Pipeline) -> tuple[Loc | None, ...]:
+    locs: list[Loc | None] = []
+    for f in p.build_facts:
+        locs.extend((f.loc, *f.via))
+    return tuple(locs)
 
 
 def _broken(j: Judgement, *names: str) -> list[str]:
@@ -115,6 +154,7 @@ def findings_for(p: Pipeline, j: Judgement) -> list[Finding]:
                     f.line,
                     f.message,
                     f.pipeline,
+                    f.locations,
                 )
             )
     if s.trigger == "none":
@@ -128,6 +168,7 @@ def findings_for(p: Pipeline, j: Judgement) -> list[Finding]:
                     "the tag, which can be an older commit",
                     p,
                     fallback,
+                    _build_places(p),
                 )
             )
         return out
@@ -141,6 +182,7 @@ def findings_for(p: Pipeline, j: Judgement) -> list[Finding]:
                 "it wait for the build's push: it can ship the previous image",
                 p,
                 fallback,
+                _deploy_places(p),
             )
         )
     if s.reference == "latest" and s.build_concurrency is None and p.mutable_tags:
@@ -152,6 +194,7 @@ def findings_for(p: Pipeline, j: Judgement) -> list[Finding]:
                 "group: an older build can push last and the deploy reads it",
                 p,
                 fallback,
+                _build_places(p),
             )
         )
     if s.trigger == "workflow_run" and s.reference == "latest":
@@ -164,6 +207,7 @@ def findings_for(p: Pipeline, j: Judgement) -> list[Finding]:
                 "whatever the tag holds when it pulls, not the build that triggered it",
                 p,
                 fallback,
+                _deploy_places(p),
             )
         )
     if s.trigger == "workflow_run" and not s.gate:
@@ -200,12 +244,13 @@ def findings_for(p: Pipeline, j: Judgement) -> list[Finding]:
             out.append(
                 _at(
                     "RS104",
-                    p.trigger_loc,
+                    read_loc or p.trigger_loc,
                     "deploys of different commits run in "
                     "parallel with no concurrency group: the older one can finish last "
                     f"and production ends on it ({', '.join(regress)} breaks)",
                     p,
                     fallback,
+                    _deploy_places(p),
                 )
             )
         else:
@@ -220,6 +265,7 @@ def findings_for(p: Pipeline, j: Judgement) -> list[Finding]:
                     f"({', '.join(regress)} breaks)",
                     p,
                     fallback,
+                    (*_deploy_places(p), *(r.loc for r in p.groups)),
                 )
             )
     if s.sleep > 0:
@@ -275,6 +321,7 @@ def findings_for(p: Pipeline, j: Judgement) -> list[Finding]:
                 "different pull requests are not serialised, so the last to finish wins",
                 p,
                 fallback,
+                _deploy_places(p),
             )
         )
     shared = p.extra.get("cancel_shared") or []

@@ -67,12 +67,30 @@ def _finding_json(f: Any) -> dict[str, Any]:
     return data
 
 
+def _unknown_json(u: Any) -> dict[str, Any]:
+    return {"file": _rel(u.loc.file), "line": u.loc.line, "text": u.what, "why": u.why}
+
+
 def to_json(a: Audit) -> dict[str, Any]:
-    """The audit as JSON-ready data: ``pipelines`` and ``findings`` (stable keys)."""
+    """The audit as JSON-ready data (stable keys): ``pipelines``, ``findings``, ``workflows``
+    (each that can run, with what was recognised), ``unknowns``, ``notes`` and ``searched``."""
     return {
         "paths": list(a.paths),
+        "searched": list(a.repo.searched),
         "pipelines": [_pipeline_json(r) for r in a.results],
         "findings": [_finding_json(f) for f in a.findings],
+        "workflows": [
+            {
+                "file": _rel(w.file),
+                "name": w.name,
+                "events": list(w.events),
+                "recognised": list(w.recognised),
+                "unknowns": [_unknown_json(u) for u in w.unknowns],
+            }
+            for w in a.workflows
+        ],
+        "unknowns": [_unknown_json(u) for u in a.unknowns],
+        "notes": list(a.notes),
         "fix": a.fixes.get("patch"),
     }
 
@@ -81,7 +99,8 @@ def to_text(a: Audit) -> str:
     """The audit for a terminal: pipelines, knobs with evidence, verdicts, odds, findings."""
     lines: list[str] = []
     if not a.results:
-        lines.append("no build or deploy of an image or site found in these workflows")
+        where = ", ".join(a.repo.searched) or ", ".join(a.paths)
+        lines.append(f"no build or deploy of an image or site found in the workflows of {where}")
     for r in a.results:
         p, j = r.pipeline, r.judgement
         lines.append(f"== {p.name}")
@@ -108,12 +127,35 @@ def to_text(a: Audit) -> str:
             lines.append(f"   {f.severity.upper()} {f.id} {_rel(f.file)}:{f.line}: {f.message}")
             lines.append(f"       see {f.url}")
         lines.append("")
+    lines.extend(_survey(a))
     counts = {s: sum(f.severity == s for f in a.findings) for s in ("error", "warning", "note")}
     lines.append(
         f"{len(a.results)} pipeline(s); "
         + ", ".join(f"{n} {s}{'s' if n != 1 else ''}" for s, n in counts.items())
     )
     return "\n".join(lines)
+
+
+def _survey(a: Audit) -> list[str]:
+    lines = ["workflows that can run, and what was recognised in each:"]
+    for w in a.workflows:
+        lines.append(f"  {_rel(w.file)} ({w.name}) on {', '.join(w.events)}")
+        if not w.recognised and not w.unknowns:
+            lines.append("     nothing that builds, pushes or deploys")
+        for item in w.recognised:
+            lines.append(f"     {item}")
+        for u in w.unknowns:
+            lines.append(f"     UNKNOWN {_rel(u.loc.file)}:{u.loc.line}: {u.why}")
+            lines.append(f"         | {u.what}")
+    for note in a.notes:
+        lines.append(f"  note: {note}")
+    if a.unknowns:
+        lines.append(
+            f"{len(a.unknowns)} step(s) could not be read: the audit is inconclusive (exit 3; "
+            "--allow-unknown to judge what was read, --step ROLE=PATTERN to say what a step does)"
+        )
+    lines.append("")
+    return lines
 
 
 def to_sarif(a: Audit) -> dict[str, Any]:
@@ -148,10 +190,11 @@ def to_sarif(a: Audit) -> dict[str, Any]:
                         "locations": [
                             {
                                 "physicalLocation": {
-                                    "artifactLocation": {"uri": _rel(f.file)},
-                                    "region": {"startLine": max(f.line, 1)},
+                                    "artifactLocation": {"uri": _rel(file)},
+                                    "region": {"startLine": max(line, 1)},
                                 }
                             }
+                            for file, line in (f.locations or ((f.file, f.line),))
                         ],
                     }
                     for f in a.findings

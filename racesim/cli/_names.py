@@ -82,6 +82,7 @@ FLAGS: dict[str, str] = {
     "patterns": "--step {rest}",
     "pushes": "--pushes",
     "reruns": "--reruns",
+    "resolve": "--resolve",
     "resolution": "--resolution",
     "seed": "--seed",
     "specs": "--step",

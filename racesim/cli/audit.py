@@ -13,13 +13,14 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     p: argparse.ArgumentParser = sub.add_parser(
         "audit",
         epilog="exit status: 0 no finding at or above --fail-on; 1 a finding at or above "
-        "--fail-on; 2 bad input (one line on stderr)",
+        "--fail-on; 2 bad input (one line on stderr); 3 inconclusive: a step that looks like a "
+        "build, push or deploy could not be read (--allow-unknown turns 3 into 0 or 1)",
         help="read your GitHub Actions workflows and report the deploy races they allow",
         description="Read the workflow files under PATH (a repository, a workflows folder or "
         "files), map every build-to-deploy path to a racesim strategy with its evidence, check "
         "the four properties, estimate P(stale) and P(final wrong) under a scenario, and report "
         "findings with stable ids. Exit 0 when no finding reaches --fail-on, 1 when one does, "
-        "2 on bad input.",
+        "2 on bad input, 3 when a pipeline could not be judged.",
     )
     p.add_argument("paths", nargs="+", metavar="PATH", help="repository, folder or workflow file")
     p.add_argument(
@@ -46,6 +47,27 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         default="error",
         help="exit 1 when a finding reaches this severity (default: error)",
     )
+    p.add_argument(
+        "--allow-unknown",
+        action="store_true",
+        help="judge what was read: steps that could not be read do not make the exit status 3",
+    )
+    p.add_argument(
+        "--step",
+        action="append",
+        default=[],
+        metavar="ROLE=PATTERN",
+        help="say what a step does: a regular expression on its uses:, name or command; roles "
+        "push, pull, rollout (as in ingest --step), wait, guard, ignore (repeatable)",
+    )
+    p.add_argument(
+        "--resolve",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="a folder holding local checkouts of remote reusable workflows and actions "
+        "(DIR/owner/repo/... or DIR/repo/...; repeatable)",
+    )
     fix = p.add_mutually_exclusive_group()
     fix.add_argument(
         "--diff", action="store_true", help="print the fix as a unified diff against your files"
@@ -66,6 +88,8 @@ def run(args: argparse.Namespace) -> int:
         trials=args.trials,
         max_examples=args.max_examples,
         seed=args.seed,
+        steps=args.step,
+        resolve=args.resolve,
     )
     patch = fix_patch(result) if (args.diff or args.fix or args.json) else ""
     if args.json:
@@ -81,4 +105,4 @@ def run(args: argparse.Namespace) -> int:
     if args.fix and patch:
         changed = apply_patch(result)
         print(f"fixed {len(changed)} file(s): {', '.join(changed)}")
-    return 1 if result.fails(args.fail_on) else 0
+    return result.status(args.fail_on, args.allow_unknown)

@@ -24,7 +24,7 @@ from typing import Any
 
 from racesim.errors import InputError
 
-__all__ = ["UNKNOWN", "Sym", "Value", "evaluate", "interpolate", "truth"]
+__all__ = ["UNKNOWN", "Open", "Sym", "Value", "evaluate", "interpolate", "truth"]
 
 
 @dataclass(frozen=True)
@@ -46,6 +46,15 @@ class Sym:
 
 #: a value that cannot be decided statically
 UNKNOWN = Sym("<unknown>", frozenset({"unknown"}), None)
+
+
+class Open(dict[str, Any]):
+    """A mapping of which only some keys are known: a missing key is :data:`UNKNOWN`.
+
+    A step's ``outputs`` are open: racesim knows what it read a step write, not everything the
+    step may write.
+    """
+
 
 Value = str | float | int | bool | None | Sym | Mapping[str, Any] | list[Any]
 
@@ -198,7 +207,7 @@ def _call(name: str, args: list[Value], status: Mapping[str, bool]) -> Value:
             return UNKNOWN
         return result
     if lname == "tojson" and len(args) == 1:
-        return UNKNOWN if isinstance(args[0], Sym) else json.dumps(args[0])
+        return UNKNOWN if isinstance(args[0], Sym) else json.dumps(args[0], default=str)
     return UNKNOWN
 
 
@@ -323,7 +332,7 @@ def _index(value: Value, name: str) -> Value:
         for key, v in value.items():
             if str(key).lower() == name.lower():
                 return v  # type: ignore[no-any-return]
-        return None
+        return UNKNOWN if isinstance(value, Open) else None
     return None
 
 

@@ -13,16 +13,26 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from racesim.core.strategy import Concurrency, Strategy, Wait
+from racesim.github.catalogue import Catalogue
 from racesim.github.context import TriggerEvent, event_context, with_env
-from racesim.github.expressions import Sym, condition, interpolate, truth
-from racesim.github.recognise import Fact, Ref, job_facts
+from racesim.github.expressions import Open, Sym, condition, interpolate, truth
+from racesim.github.files import RepoFiles
+from racesim.github.recognise import Fact, Ref, Unknown, job_facts
 from racesim.github.workflows import ConcurrencyDef, Loc, Repo, Workflow, WorkflowJob
 
-__all__ = ["Evidence", "GroupReading", "Pipeline", "find_pipelines"]
+__all__ = [
+    "Evidence",
+    "GroupReading",
+    "Pipeline",
+    "RepoReading",
+    "WorkflowSurvey",
+    "find_pipelines",
+    "read_repo",
+]
 
 
 @dataclass(frozen=True)
@@ -123,6 +133,14 @@ def events_of(wf: Workflow) -> list[tuple[TriggerEvent, list[str]]]:
             out.append((TriggerEvent("release", None, "tag"), []))
         elif name == "workflow_run":
             out.append((TriggerEvent("workflow_run", None), []))
+        elif name == "merge_group":
+            out.append((TriggerEvent("merge_group", f"refs/heads/{_default_branch(wf)}"), []))
+    if not out:
+        for name in ("workflow_dispatch", "repository_dispatch", "schedule"):
+            if name in wf.triggers:
+                ref = f"refs/heads/{_default_branch(wf)}" if name != "workflow_dispatch" else None
+                out.append((TriggerEvent(name, ref), []))
+                break
     return out
 
 
@@ -196,16 +214,51 @@ class _Run:
     jobs: dict[str, bool]
     facts: dict[str, list[Fact]]
     notes: list[str]
+    unknowns: list[Unknown] = field(default_factory=list)
 
 
-def _analyse(wf: Workflow, event: TriggerEvent, notes: list[str]) -> _Run:
+def _order(wf: Workflow) -> list[WorkflowJob]:
+    done: dict[str, WorkflowJob] = {}
+
+    def visit(job: WorkflowJob, path: tuple[str, ...]) -> None:
+        if job.id in done or job.id in path:
+            return
+        for n in job.needs:
+            if n in wf.jobs:
+                visit(wf.jobs[n], (*path, job.id))
+        done[job.id] = job
+
+    for job in wf.jobs.values():
+        visit(job, ())
+    return list(done.values())
+
+
+def _analyse(
+    wf: Workflow,
+    event: TriggerEvent,
+    notes: list[str],
+    catalogue: Catalogue | None = None,
+    files: RepoFiles | None = None,
+) -> _Run:
     default = _default_branch(wf)
     ctx = with_env(event_context(event, wf.name, default), wf.env)
     jobs = _runs(wf, ctx, notes)
-    facts = {
-        jid: job_facts(wf, wf.jobs[jid], event, ctx, default) for jid, ok in jobs.items() if ok
-    }
-    return _Run(wf, event, ctx, jobs, facts, notes)
+    outputs: dict[str, dict[str, Any]] = {}
+    facts: dict[str, list[Fact]] = {}
+    unknowns: list[Unknown] = []
+    for job in _order(wf):
+        if not jobs.get(job.id):
+            continue
+        jctx = dict(ctx)
+        jctx["needs"] = {
+            n: {"outputs": Open(outputs.get(n, {})), "result": "success"} for n in job.needs
+        }
+        reading = job_facts(wf, job, event, jctx, default, catalogue, files)
+        facts[job.id] = reading.facts
+        outputs[job.id] = reading.outputs
+        unknowns.extend(reading.unknowns)
+        notes.extend(reading.notes)
+    return _Run(wf, event, ctx, jobs, facts, notes, unknowns)
 
 
 def _closure(wf: Workflow, jid: str) -> list[str]:
@@ -234,20 +287,54 @@ def _group_for(run: _Run, job: str | None, role: str) -> GroupReading | None:
     return None
 
 
-def find_pipelines(repo: Repo) -> list[Pipeline]:
-    """Every pipeline in `repo`, in file order."""
+@dataclass(frozen=True)
+class WorkflowSurvey:
+    """One workflow that can run: its events and what was recognised in it, or not."""
+
+    file: str
+    name: str
+    events: tuple[str, ...]
+    recognised: tuple[str, ...]
+    unknowns: tuple[Unknown, ...]
+
+
+@dataclass(frozen=True)
+class RepoReading:
+    """Everything read from a repository: the pipelines, each workflow's survey, the unknowns."""
+
+    pipelines: tuple[Pipeline, ...]
+    workflows: tuple[WorkflowSurvey, ...]
+    unknowns: tuple[Unknown, ...]
+    notes: tuple[str, ...]
+
+
+def _files_for(repo: Repo, wf: Workflow) -> RepoFiles | None:
+    for files in repo.files:
+        try:
+            from pathlib import Path
+
+            Path(wf.file).resolve().relative_to(files.root)
+        except ValueError:
+            continue
+        return files
+    return repo.files[0] if repo.files else None
+
+
+def read_repo(repo: Repo, catalogue: Catalogue | None = None) -> RepoReading:
+    """Read every workflow of `repo`: pipelines, what each workflow does, what was not read."""
+    base = catalogue or Catalogue.builtin()
     runs: list[_Run] = []
     for wf in repo.workflows:
+        files = _files_for(repo, wf)
+        cat = base.with_config(files.root) if files is not None and catalogue is None else base
         for event, assumed in events_of(wf):
-            runs.append(_analyse(wf, event, list(assumed)))
+            runs.append(_analyse(wf, event, list(assumed), cat, files))
     pipelines: list[Pipeline] = []
     consumed: set[tuple[str, str]] = set()
     for run in runs:
         for jid, facts in run.facts.items():
-            deploys = [f for f in facts if f.kind == "deploy"]
-            if deploys:
-                p = _deploy_pipeline(run, jid, facts, deploys[0], runs, consumed)
-                pipelines.append(p)
+            for deploy in [f for f in facts if f.kind == "deploy"]:
+                pipelines.append(_deploy_pipeline(run, jid, facts, deploy, runs, consumed))
     pipelines = _dedupe(pipelines)
     for run in runs:
         if run.event.name == "workflow_run":
@@ -258,18 +345,62 @@ def find_pipelines(repo: Repo) -> list[Pipeline]:
                 if any(f.kind == "deploy" for f in facts):
                     continue
                 pipelines.append(_build_only(run, jid, builds))
-    return _dedupe(pipelines)
+    pipelines = _dedupe(pipelines)
+    surveys: list[WorkflowSurvey] = []
+    unknowns: dict[tuple[str, int, str], Unknown] = {}
+    notes: list[str] = list(repo.notes)
+    for wf in repo.workflows:
+        mine = [r for r in runs if r.wf is wf]
+        if not mine:
+            continue
+        seen: dict[str, None] = {}
+        wf_unknowns: dict[tuple[str, int, str], Unknown] = {}
+        for r in mine:
+            for facts in r.facts.values():
+                for f in facts:
+                    what = f.entry or f.detail or f.kind
+                    seen[f"{f.kind} ({what}) at {f.loc.file}:{f.loc.line}"] = None
+            for u in r.unknowns:
+                wf_unknowns.setdefault((u.loc.file, u.loc.line, u.what), u)
+            notes.extend(n for n in r.notes if n not in notes)
+        unknowns.update(wf_unknowns)
+        surveys.append(
+            WorkflowSurvey(
+                wf.file,
+                wf.name,
+                tuple(dict.fromkeys(r.event.describe() for r in mine)),
+                tuple(seen),
+                tuple(wf_unknowns.values()),
+            )
+        )
+    return RepoReading(tuple(pipelines), tuple(surveys), tuple(unknowns.values()), tuple(notes))
+
+
+def find_pipelines(repo: Repo, catalogue: Catalogue | None = None) -> list[Pipeline]:
+    """Every pipeline in `repo`, in file order."""
+    return list(read_repo(repo, catalogue).pipelines)
 
 
 def _dedupe(pipelines: list[Pipeline]) -> list[Pipeline]:
-    """One pipeline per path and strategy (a push to ``main`` or ``master`` reads the same)."""
-    seen: set[tuple[object, ...]] = set()
-    out = []
+    """One pipeline per path and strategy (a push to ``main`` or ``master`` reads the same).
+
+    Deploy steps of one job that map to the same strategy are one pipeline whose
+    ``extra["locations"]`` lists every step.
+    """
+    seen: dict[tuple[object, ...], int] = {}
+    out: list[Pipeline] = []
     for p in pipelines:
         key = (p.build_file, p.build_job, p.deploy_file, p.deploy_job, p.strategy, p.event.name)
+        read = p.extra.get("read")
+        loc = getattr(read, "loc", None)
         if key not in seen:
-            seen.add(key)
-            out.append(p)
+            seen[key] = len(out)
+            locs = [loc] if loc is not None else []
+            out.append(replace(p, extra={**p.extra, "locations": locs}))
+        elif loc is not None:
+            locs = out[seen[key]].extra["locations"]
+            if loc not in locs:
+                locs.append(loc)
     return out
 
 
@@ -398,7 +529,13 @@ def _deploy_pipeline(
             if r.wf is not wf
             and r.event.name == event.name
             and any(
-                any(_same_repo(t.repo, ref.repo) for t in f.tags)
+                any(
+                    _same_repo(t.repo, ref.repo)
+                    # a redeploy that names no image (a task definition's or service's tag)
+                    # reads whatever mutable tag the repository's builds push
+                    or (not ref.repo and ref.kind == "mutable" and t.kind == "mutable")
+                    for t in f.tags
+                )
                 for fs in r.facts.values()
                 for f in _builds(fs)
             )
@@ -522,7 +659,7 @@ def _deploy_pipeline(
         guard=guard,  # type: ignore[arg-type]
         mirror=mirror,
     )
-    extra: dict[str, Any] = {"read": read}
+    extra: dict[str, Any] = {"read": read, "deploy_job_loc": wf.jobs[jid].loc}
     if trigger == "needs" and wf.concurrency is not None and build_reading and build_reading.cancel:
         shared = []
         for other, _ in events_of(wf):

@@ -1,38 +1,53 @@
 """Recognise what a step does to images and services: build, push, pull, mirror, deploy, wait.
 
-Each recogniser reads one step (its ``uses:`` and ``with:``, or its ``run:`` script with
-``${{ }}`` and ``$VAR`` expanded) in the context of one event and returns :class:`Fact` records,
-each with the line it was read from. Image references are classified by what their tag is: a
-mutable name (``latest``, ``main``, ``1.2``), a per-commit value (``github.sha``, or
-``workflow_run.head_sha``), a digest, or unknown.
+Every step of a job is read in the context of one event: its ``uses:`` is looked up in the
+:class:`~racesim.github.catalogue.Catalogue`, its ``run:`` script (and the repo scripts and
+Makefile targets it calls) is parsed with :mod:`racesim.github.shell` and each command looked
+up the same way. What a step writes to ``$GITHUB_OUTPUT`` and ``$GITHUB_ENV``, and the outputs
+the catalogue knows (a build's digest, metadata-action's tags), become the ``steps`` and
+``env`` contexts of the steps after it and the job's ``outputs``, so a reference is traced to
+what made it. References are classified by their tag: mutable (``latest``, ``main``), per commit
+(``github.sha``, ``workflow_run.head_sha``, a release tag), a digest, or unknown. A step that
+looks like it builds, pushes or deploys but matches nothing is an :class:`Unknown`.
 """
 
 from __future__ import annotations
 
 import re
-import shlex
-from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
+from racesim.github.catalogue import Catalogue, Entry
 from racesim.github.context import TriggerEvent, with_env, with_inputs
-from racesim.github.expressions import Sym, condition, interpolate
+from racesim.github.expressions import UNKNOWN, Open, Sym, condition, interpolate
+from racesim.github.files import RepoFiles
+from racesim.github.shell import Command, parse
 from racesim.github.workflows import Loc, Workflow, WorkflowJob, WorkflowStep
 from racesim.github.yaml import Doc
 
-__all__ = ["Fact", "Ref", "classify_ref", "job_facts"]
+__all__ = ["Fact", "JobReading", "Ref", "Unknown", "classify_ref", "job_facts"]
 
 COMMIT_SHA = "<commit-sha>"
 HEAD_SHA = "<workflow_run.head_sha>"
+OWN_DIGEST = "<own-digest>"
+_COMMIT_MARKS = (
+    (HEAD_SHA, "head_sha"),
+    (COMMIT_SHA, "github.sha"),
+    ("<pr-head-sha>", "github.sha"),
+    ("<tag-name>", "release tag"),
+    ("<release-tag>", "release tag"),
+)
 
 
 @dataclass(frozen=True)
 class Ref:
     """An image reference: its rendered text, repository and what kind of tag it uses.
 
-    ``kind`` is ``mutable`` (a tag that moves), ``commit`` (a tag per commit), ``digest``,
-    ``own`` (the image or artifact this run built) or ``unknown``; ``source`` says which value
-    made it per commit (``github.sha`` or ``head_sha``).
+    ``kind`` is ``mutable`` (a tag that moves), ``commit`` (a tag per commit or release),
+    ``digest``, ``own`` (the image or artifact this run built) or ``unknown``; ``source`` says
+    which value made it commit-bound (``github.sha``, ``head_sha``, ``release tag``).
     """
 
     text: str
@@ -43,7 +58,11 @@ class Ref:
 
 @dataclass(frozen=True)
 class Fact:
-    """Something a step does. ``kind``: build, pull, mirror, deploy, sleep, wait, guard."""
+    """Something a step does. ``kind``: build, pull, mirror, deploy, sleep, wait, guard, tag.
+
+    ``entry`` names the catalogue entry that recognised it and ``cite`` its documentation;
+    ``chain`` the lines a traced reference passed through (an output written, a job output).
+    """
 
     kind: str
     loc: Loc
@@ -54,20 +73,45 @@ class Fact:
     detail: str = ""
     job: str = ""
     step_id: str = ""
+    entry: str = ""
+    cite: str = ""
+    chain: tuple[Loc, ...] = ()
+    via: tuple[Loc, ...] = ()
+
+
+@dataclass(frozen=True)
+class Unknown:
+    """A step that looks like it builds, pushes or deploys but that nothing recognised."""
+
+    loc: Loc
+    what: str
+    why: str
+
+
+@dataclass
+class JobReading:
+    """What one job does under one event: its facts, its outputs and what was not understood."""
+
+    facts: list[Fact] = field(default_factory=list)
+    outputs: dict[str, Any] = field(default_factory=dict)
+    unknowns: list[Unknown] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
 
 def classify_ref(text: str) -> Ref:
     """Classify a rendered image reference (``<...>`` marks values unknown until run time)."""
     text = text.strip().strip("'\"")
-    if "@sha256:" in text or "digest" in text.lower() or "@" in text.split("/")[-1]:
+    last = text.split("/")[-1]
+    if "@sha256:" in text or "digest" in text.lower() or "@" in last or OWN_DIGEST in text:
         repo = text.split("@")[0]
         return Ref(text, repo, "digest")
     head, _, tag = text.rpartition(":")
     if not head or "/" in tag:
         head, tag = text, "latest"
-    if HEAD_SHA in tag:
-        return Ref(text, head, "commit", "head_sha")
-    if COMMIT_SHA in tag:
+    for mark, source in _COMMIT_MARKS:
+        if mark in tag:
+            return Ref(text, head, "commit", source)
+    if re.search(r"<[^>]*sha[^>]*>", tag):
         return Ref(text, head, "commit", "github.sha")
     if "<" in tag:
         return Ref(text, head, "unknown")
@@ -78,206 +122,835 @@ def _render(value: object, ctx: Mapping[str, Any]) -> str:
     return str(interpolate(value, ctx)) if value is not None else ""
 
 
+_SHELL_VAR = re.compile(r"\$\{([A-Za-z_]\w*)((?::-?|#|%|/)[^}]*)?\}|\$([A-Za-z_]\w*)")
+_SUBST = re.compile(r"\$\((?:[^()]|\([^()]*\))*\)")
+
+
 def _shell_env(text: str, env: Mapping[str, Any]) -> str:
+    """Expand ``$VAR`` from `env` and the values racesim knows, leaving the rest as written."""
+
     def sub(m: re.Match[str]) -> str:
-        name = m.group(1) or m.group(2)
-        if name in env:
-            return str(env[name])
+        name = m.group(1) or m.group(3)
+        if name in env and not isinstance(env[name], Mapping):
+            value = str(env[name])
+            return COMMIT_SHA if value == COMMIT_SHA else value
         if name == "GITHUB_SHA":
             return COMMIT_SHA
+        if name in ("GITHUB_REF_NAME",) and "GITHUB_REF_NAME" in env:
+            return str(env[name])
         return m.group(0)
 
-    return re.sub(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)", sub, text)
+    def commit(m: re.Match[str]) -> str:
+        body = m.group(0)
+        if re.search(r"git\s+(rev-parse|log)", body) or COMMIT_SHA in body:
+            return COMMIT_SHA
+        if re.search(r"\bdate\b", body):
+            return "<date>"
+        # output racesim cannot compute: keep the image references it names, if any
+        images = re.findall(r"[\w.-]+(?:/[\w.<>-]+)+:[\w.<>${}-]+", body)
+        return ",".join(dict.fromkeys(images)) if images else body
+
+    return _SUBST.sub(commit, _SHELL_VAR.sub(sub, text))
 
 
-def _commands(script: str) -> list[tuple[int, str]]:
-    """Logical lines of a script (continuations joined), with their 0-based line offsets."""
-    out: list[tuple[int, str]] = []
-    buf, start = "", 0
-    for i, line in enumerate(script.splitlines()):
-        if not buf:
-            start = i
-        stripped = line.rstrip()
-        if stripped.endswith("\\"):
-            buf += stripped[:-1] + " "
-            continue
-        buf += stripped
-        out.append((start, buf.strip()))
-        buf = ""
-    if buf:
-        out.append((start, buf.strip()))
+_DEPLOY_WORDS = re.compile(
+    r"\b(deploy|deployment|rollout|roll-out|release|promote|publish|ship|update-service|"
+    r"set-image|redeploy|go-live)\b",
+    re.IGNORECASE,
+)
+_PUSH_WORDS = re.compile(r"\b(push|publish|upload)\b", re.IGNORECASE)
+_REGISTRY = re.compile(
+    r"\b(ghcr\.io|docker\.io|quay\.io|gcr\.io|[\w-]+\.pkg\.dev|[\w.-]+\.amazonaws\.com|"
+    r"[\w-]+\.azurecr\.io|registry\.[\w.-]+)\b"
+)
+_DEPLOY_TOOLS = frozenset(
+    {
+        "kubectl",
+        "helm",
+        "helmfile",
+        "gcloud",
+        "aws",
+        "az",
+        "flyctl",
+        "fly",
+        "heroku",
+        "railway",
+        "render",
+        "ssh",
+        "scp",
+        "rsync",
+        "ansible",
+        "ansible-playbook",
+        "terraform",
+        "tofu",
+        "pulumi",
+        "oc",
+        "skaffold",
+        "copilot",
+        "eb",
+        "kustomize",
+        "argocd",
+        "serverless",
+        "sls",
+        "cdk",
+        "doctl",
+        "vercel",
+        "netlify",
+        "wrangler",
+        "firebase",
+        "docker",
+        "docker-compose",
+        "podman",
+        "buildah",
+        "crane",
+        "skopeo",
+        "ko",
+        "pack",
+        "kamal",
+        "dokku",
+        "caprover",
+        "nomad",
+        "waypoint",
+    }
+)
+_READ_ONLY = re.compile(
+    r"\b(login|auth|version|--version|help|describe|get|list|ls|logs|inspect|config\s+set|"
+    r"configure|init|validate|plan|lint|template|status|wait|show|whoami|info|test|images|ps|"
+    r"setup|install-plugin|repo\s+add|dependency|kubeconfig|get-credentials|credentials|"
+    r"get-login-password|rev-parse|fmt|output)\b"
+)
+
+
+@dataclass
+class _Job:
+    """The state of reading one job: contexts, facts, outputs and where values came from."""
+
+    wf: Workflow
+    job: WorkflowJob
+    event: TriggerEvent
+    catalogue: Catalogue
+    files: RepoFiles | None
+    default: str
+    reading: JobReading = field(default_factory=JobReading)
+    steps: dict[str, dict[str, Any]] = field(default_factory=dict)
+    env: dict[str, Any] = field(default_factory=dict)
+    origins: dict[str, Loc] = field(default_factory=dict)
+    metas: dict[str, tuple[Ref, ...]] = field(default_factory=dict)
+    render: Ref | None = None
+    gitops: Ref | None = None
+    depth: int = 0
+
+    def add(self, fact: Fact) -> None:
+        self.reading.facts.append(fact)
+
+    def unknown(self, loc: Loc, what: str, why: str) -> None:
+        self.reading.unknowns.append(Unknown(loc, what.strip()[:160], why))
+
+
+def _chain(job: _Job, raw: str) -> tuple[Loc, ...]:
+    """The lines a value named in `raw` was written at (outputs and env it refers to)."""
+    out: list[Loc] = []
+    for m in re.finditer(
+        r"(steps\.[\w-]+\.outputs\.[\w-]+|needs\.[\w-]+\.outputs\.[\w-]+|env\.\w+)", raw
+    ):
+        loc = job.origins.get(m.group(1))
+        if loc is not None and loc not in out:
+            out.append(loc)
+    for m in re.finditer(r"\$\{?(\w+)", raw):
+        loc = job.origins.get(f"env.{m.group(1)}")
+        if loc is not None and loc not in out:
+            out.append(loc)
+    return tuple(out)
+
+
+def _outputs_of(entry: Entry, step: WorkflowStep, facts: list[Fact]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name, what in entry.outputs.items():
+        if what == "digest":
+            out[name] = Sym(OWN_DIGEST, frozenset({"commit"}))
     return out
 
 
-def _words(command: str) -> list[str]:
-    try:
-        return shlex.split(command, comments=True)
-    except ValueError:
-        return command.split()
+def _values(raw: str, ctx: Mapping[str, Any], sep: str = r"[,\n]") -> list[str]:
+    rendered = _render(raw, ctx)
+    return [t.strip() for t in re.split(sep, rendered) if t.strip()]
 
 
-def _option(words: list[str], *names: str) -> str | None:
-    for i, w in enumerate(words):
-        for n in names:
-            if w == n and i + 1 < len(words):
-                return words[i + 1]
-            if w.startswith(n + "="):
-                return w[len(n) + 1 :]
-    return None
-
-
-_CHECKOUT_DEPLOYS = (
-    (re.compile(r"\bwrangler\s+(deploy|publish|pages\s+deploy)\b"), "wrangler deploy"),
-    (re.compile(r"\bfirebase\s+deploy\b"), "firebase deploy"),
-    (re.compile(r"\bgit\s+push\s+heroku\b"), "git push heroku"),
-    (re.compile(r"\bvercel\b.*--prod\b"), "vercel --prod"),
-    (re.compile(r"\bnetlify\s+deploy\b.*--prod\b"), "netlify deploy --prod"),
-)
-_CHECKOUT_ACTIONS = (
-    "actions/deploy-pages",
-    "peaceiris/actions-gh-pages",
-    "jamesives/github-pages-deploy-action",
-    "cloudflare/wrangler-action",
-    "cloudflare/pages-action",
-    "akhileshns/heroku-deploy",
-)
-_POLL = re.compile(
-    r"docker\s+manifest\s+inspect|crane\s+(digest|manifest)|skopeo\s+inspect"
-    r"|imagetools\s+inspect|docker\s+pull"
-)
-
-
-def _script_facts(step: WorkflowStep, script: str, loc_of: Any, job: str) -> list[Fact]:
-    facts: list[Fact] = []
-    loop_depth = 0
-    loop_start = 0
-    loop_sleep = 0.0
-    loop_polls = False
-    loop_count = 0.0
-    for offset, cmd in _commands(script):
-        loc = loc_of(offset)
-        words = _words(cmd)
-        if re.match(r"^(until|while|for)\b", cmd):
-            if loop_depth == 0:
-                loop_start, loop_sleep, loop_polls = offset, 0.0, False
-                m = re.search(r"seq\s+(?:1\s+)?(\d+)|\{1\.\.(\d+)\}", cmd)
-                loop_count = float(m.group(1) or m.group(2)) if m else 0.0
-            loop_depth += 1
-            if _POLL.search(cmd):
-                loop_polls = True
-            if re.search(r"\bdone\b", cmd):
-                loop_depth -= 1
-            continue
-        if loop_depth:
-            if _POLL.search(cmd):
-                loop_polls = True
-            m = re.search(r"\bsleep\s+(\d+(?:\.\d+)?)", cmd)
-            if m:
-                loop_sleep = float(m.group(1))
-            if re.match(r"^done\b", cmd):
-                loop_depth -= 1
-                if loop_depth == 0 and loop_polls:
-                    interval = loop_sleep or 5.0
-                    timeout = loop_count * interval if loop_count else 0.0
-                    facts.append(
-                        Fact("wait", loc_of(loop_start), seconds=interval, timeout=timeout, job=job)
-                    )
-            continue
-        m = re.fullmatch(r"sleep\s+(\d+(?:\.\d+)?)(s?)\s*;?", cmd)
-        if m:
-            facts.append(Fact("sleep", loc, seconds=float(m.group(1)), job=job))
-            continue
-        if "ssh" in words[:1] and "docker pull" in cmd:
-            pulled = re.search(r"docker\s+pull\s+(\S+)", cmd)
-            facts.append(
+def _action_step(
+    job: _Job, step: WorkflowStep, sctx: dict[str, Any], entry: Entry
+) -> dict[str, Any]:
+    """Facts of a step whose ``uses:`` is in the catalogue; returns the outputs it sets."""
+    loc = step.loc
+    role = entry.role
+    common: dict[str, Any] = {
+        "job": job.job.id,
+        "step_id": step.id,
+        "entry": entry.name,
+        "cite": entry.source,
+    }
+    if role == "setup":
+        return {}
+    if role == "meta":
+        tags = _tag_rules(step.with_, sctx, job.event, job.default)
+        job.metas[step.id] = tags
+        text = "\n".join(t.text for t in tags)
+        version = next((t.text.rpartition(":")[2] for t in tags), "")
+        return {"tags": text, "version": version, "json": text, "labels": ""}
+    if role in ("build", "push", "local_build"):
+        if entry.push and role == "build":
+            push = interpolate(step.with_.get(entry.push, False), sctx)
+            if isinstance(push, str):
+                push = push.strip().lower() == "true"
+            if push is False or push is None:
+                role = "local_build"
+        raw = " ".join(str(step.with_.get(k, "")) for k in entry.tags.split(",") if k)
+        m = re.search(r"steps\.([\w-]+)\.outputs\.tags", raw)
+        if m and m.group(1) in job.metas:
+            tags = job.metas[m.group(1)]
+        else:
+            values = _values(raw, sctx, r"[,\n\s]+")
+            image = _render(step.with_.get(entry.image, ""), sctx) if entry.image else ""
+            registry = _render(step.with_.get(entry.registry, ""), sctx) if entry.registry else ""
+            if image:
+                base = f"{registry.rstrip('/')}/{image}" if registry else image
+                values = [f"{base}:{t}" for t in values] or [f"{base}:latest"]
+            tags = tuple(classify_ref(t) for t in values)
+        if role == "build" and not tags:
+            tags = (Ref(f"<tags of {entry.name}>", "", "unknown"),)
+        kind = {"build": "build", "push": "push", "local_build": "local_build"}[role]
+        chain = _chain(job, raw)
+        if kind == "push":
+            for t in tags or (Ref("<image>", "", "unknown"),):
+                job.add(Fact("push", loc, t, chain=chain, **common))
+        else:
+            job.add(Fact(kind, loc, tags=tags, detail=entry.name, chain=chain, **common))
+        return _outputs_of(entry, step, job.reading.facts)
+    if role == "render":
+        raw = str(step.with_.get(entry.image, ""))
+        job.render = _image_ref(_render(raw, sctx), job.reading.facts)
+        job.origins["render"] = loc
+        return {"task-definition": "<rendered task definition>"}
+    if role == "deploy":
+        if entry.channel:
+            channel = _render(step.with_.get(entry.channel, "live"), sctx) or "live"
+            if channel != "live":
+                return {}
+        ref: Ref | None
+        raws = [
+            str(step.with_.get(k, "")) for k in entry.image.split(",") if k and step.with_.get(k)
+        ]
+        if raws:
+            ref = _image_ref(
+                _values(raws[0], sctx)[0] if _values(raws[0], sctx) else "", job.reading.facts
+            )
+        elif any("amazon-ecs-deploy-task-definition" in u for u in entry.uses):
+            ref = job.render or Ref("<task definition>", "", "unknown")
+        else:
+            ref = None
+        chain = _chain(job, " ".join(raws)) + (
+            (job.origins["render"],) if job.render and "ecs" in entry.name else ()
+        )
+        job.add(Fact("deploy", loc, ref, detail=entry.name, chain=chain, **common))
+        return {}
+    if role == "ssh":
+        script = _render(step.with_.get(entry.script, ""), sctx)
+        _script(job, step, script, lambda offset: loc, sctx, remote=True)
+        return {}
+    if role == "wait":
+        job.add(
+            Fact(
+                "wait",
+                loc,
+                seconds=float(_number(step.with_.get("intervalSeconds", 10))),
+                timeout=float(_number(step.with_.get("timeoutSeconds", 600))),
+                detail=entry.name,
+                **common,
+            )
+        )
+        return {}
+    if role == "gitops":
+        if job.gitops is not None:
+            job.add(
                 Fact(
                     "deploy",
                     loc,
-                    classify_ref(pulled.group(1) if pulled else "<unknown>"),
-                    detail="ssh docker pull",
-                    job=job,
+                    job.gitops,
+                    detail=f"{entry.name} (a tag bump in git)",
+                    chain=_chain(job, ""),
+                    **common,
                 )
             )
+        return {}
+    return {}
+
+
+def _number(value: object) -> float:
+    try:
+        return float(str(value))
+    except ValueError:
+        return 0.0
+
+
+def _image_ref(text: str, facts: list[Fact]) -> Ref:
+    """An image given by a step output of this job's own build, or a rendered reference."""
+    if "<unknown>" in text or text == "" or (OWN_DIGEST in text and not text.strip(OWN_DIGEST)):
+        builds = [f for f in _resolve_pushes(facts) if f.kind == "build"]
+        if builds:
+            build = builds[-1]
+            kinds = {t.kind for t in build.tags}
+            kind = "commit" if "commit" in kinds else "own"
+            source = "own build" if kind == "own" else "github.sha"
+            shown = f"{build.tags[0].text} (this job's build)" if build.tags else "<own build>"
+            return Ref(shown, build.tags[0].repo if build.tags else "", kind, source)
+        return Ref(text or "<unknown>", "", "unknown")
+    return classify_ref(text)
+
+
+def _option_values(rest: tuple[str, ...], names: list[str]) -> list[str]:
+    out: list[str] = []
+    for i, w in enumerate(rest):
+        for n in names:
+            if w == n and i + 1 < len(rest):
+                out.append(rest[i + 1])
+            elif w.startswith(n + "=") or (n.startswith("-D") and w.startswith(n + "=")):
+                out.append(w[len(n) + 1 :])
+    return out
+
+
+def _positional(rest: tuple[str, ...]) -> list[str]:
+    return [w for w in rest if not w.startswith("-") and w not in (".", "&&", "||", ";", "|")]
+
+
+def _compose_images(job: _Job, rest: tuple[str, ...]) -> list[str]:
+    names = _option_values(rest, ["-f", "--file"]) or [
+        "compose.yaml",
+        "compose.yml",
+        "docker-compose.yml",
+        "docker-compose.yaml",
+    ]
+    if job.files is None:
+        return []
+    for name in names:
+        path = job.files.find(name)
+        text = job.files.read(path) if path is not None else None
+        if text:
+            return [
+                _shell_env(m.group(1).strip().strip("'\""), job.env)
+                for m in re.finditer(r"^\s*image:\s*(\S+)", text, re.M)
+            ]
+    return []
+
+
+def _command_ref(job: _Job, entry: Entry, rest: tuple[str, ...], text: str) -> Ref | str | None:
+    """The reference a catalogued command reads or writes (``"skip"`` when it does nothing)."""
+    how, _, arg = entry.image.partition(":")
+    if how == "none":
+        return None
+    if how == "option":
+        values = _option_values(rest, arg.split(","))
+        if values:
+            return _image_ref(values[0], job.reading.facts)
+        return None if entry.image_kind == "own" else Ref(f"<{entry.name}>", "", "unknown")
+    if how == "arg":
+        pos = _positional(rest)
+        if not pos:
+            return Ref(f"<{entry.name}>", "", "unknown")
+        return classify_ref(pos[int(arg)] if -len(pos) <= int(arg) < len(pos) else pos[-1])
+    if how == "pair":
+        pair = next((w for w in rest if "=" in w and not w.startswith("-")), "")
+        return classify_ref(pair.partition("=")[2]) if pair else Ref(text, "", "unknown")
+    if how == "set":
+        keys = arg.split(",")
+        for value in _option_values(rest, ["--set", "--set-string"]):
+            for part in value.split(","):
+                k, _, v = part.partition("=")
+                if k in keys:
+                    return classify_ref(f"chart:{v}") if k.endswith("tag") else classify_ref(v)
+        return Ref("<chart values>", "", "unknown")
+    if how == "task-definition":
+        return Ref("<the image the task definition names now>", "", "mutable", "task definition")
+    if how == "restart":
+        return Ref("<what the service's tag holds now>", "", "mutable", "restart")
+    if how == "compose":
+        images = _compose_images(job, rest)
+        return classify_ref(images[0]) if images else Ref("<compose images>", "", "unknown")
+    if how in ("ko", "skaffold"):
+        return Ref(f"{OWN_DIGEST} ({entry.name})", "", "own", "own build")
+    if how == "webhook":
+        if OWN_DIGEST in text or "@sha256" in text or "digest" in text.lower():
+            return Ref(text, "", "digest")
+        for mark, source in _COMMIT_MARKS:
+            if mark in text:
+                return Ref(text, "", "commit", source)
+        return Ref("<what the service's tag holds now>", "", "mutable", "webhook")
+    if how == "copilot":
+        tag = _option_values(rest, ["--tag"])
+        return (
+            classify_ref(f"image:{tag[0]}")
+            if tag
+            else Ref("<manifest image.location>", "", "mutable")
+        )
+    if how == "manifest":
+        return job.gitops or Ref("<manifests in the checkout>", "", "unknown")
+    if how in ("terraform", "remote"):
+        return Ref(f"<images in the {entry.name} configuration>", "", "unknown")
+    if how == "guess":
+        for w in reversed(rest):
+            if ":" in w or "@" in w:
+                return classify_ref(w)
+        return Ref(text, "", "unknown")
+    return Ref(text, "", "unknown")
+
+
+_SCRIPT_CALL = re.compile(r"^(?:\./)?[\w./-]+\.(?:sh|bash)$")
+
+
+def _script(
+    job: _Job,
+    step: WorkflowStep,
+    script: str,
+    loc_of: Callable[[int], Loc],
+    sctx: Mapping[str, Any],
+    remote: bool = False,
+) -> dict[str, Any]:
+    """Facts of a shell script; returns the outputs it writes to ``$GITHUB_OUTPUT``."""
+    outputs: dict[str, Any] = {}
+    variables = dict(job.env)
+    parsed = parse(script)
+    common: dict[str, Any] = {"job": job.job.id, "step_id": step.id}
+    polled: set[int] = set()
+    for loop in parsed.loops:
+        polls = [c for c in loop.commands if _polls(c)]
+        sleeps = [
+            _number(c.words[1])
+            for c in loop.commands
+            if c.words[:1] == ("sleep",) and len(c.words) > 1
+        ]
+        if polls:
+            interval = sleeps[0] if sleeps else 5.0
+            timeout = loop.count * interval if loop.count else 0.0
+            job.add(Fact("wait", loc_of(loop.line), seconds=interval, timeout=timeout, **common))
+            polled.update(id(c) for c in loop.commands)
+    for cmd in parsed.commands:
+        words = tuple(_shell_env(w, variables) for w in cmd.words)
+        text = _shell_env(cmd.text, variables)
+        loc = loc_of(cmd.line)
+        for name, value in cmd.assigns:
+            variables[name] = _shell_env(value, variables)
+            job.origins[f"env.{name}"] = loc
+        if id(cmd) in polled:
             continue
-        if re.search(r"git\s+merge-base\s+--is-ancestor", cmd):
-            facts.append(Fact("guard", loc, detail="newer_than_live", job=job))
+        if cmd.appends_to and ("GITHUB_OUTPUT" in cmd.appends_to or "GITHUB_ENV" in cmd.appends_to):
+            for w in words[1:]:
+                if "=" in w and not w.startswith("-"):
+                    k, _, v = w.partition("=")
+                    if "GITHUB_OUTPUT" in cmd.appends_to:
+                        outputs[k.strip()] = v
+                        job.origins[f"steps.{step.id}.outputs.{k.strip()}"] = loc
+                    else:
+                        job.env[k.strip()] = v
+                        variables[k.strip()] = v
+                        job.origins[f"env.{k.strip()}"] = loc
+            continue
+        m = re.search(r"::set-output name=([\w-]+)::(.*)", text)
+        if m:
+            outputs[m.group(1)] = m.group(2)
+            job.origins[f"steps.{step.id}.outputs.{m.group(1)}"] = loc
+            continue
+        if not words:
             continue
         if (
-            re.search(r"git\s+(fetch|ls-remote)\b", cmd)
-            and re.search(r"rev-parse|ls-remote", script)
+            words[:1] == ("git",)
+            and words[1:2] in (("fetch",), ("ls-remote",))
+            and re.search(r"rev-parse|ls-remote", f"{step.run}\n{script}")
             and (COMMIT_SHA in script or HEAD_SHA in script)
         ):
-            facts.append(Fact("guard", loc, detail="tip_of_main", job=job))
+            # compares the deployed commit with the branch tip: a "still the tip" guard
+            job.add(Fact("guard", loc, detail="tip_of_main", **common))
             continue
-        if words[:2] == ["docker", "pull"] and len(words) > 2:
-            facts.append(Fact("pull", loc, classify_ref(words[-1]), job=job))
-        elif words[:2] == ["docker", "tag"] and len(words) > 3:
-            facts.append(
-                Fact("tag", loc, classify_ref(words[3]), tags=(classify_ref(words[2]),), job=job)
+        _command(job, step, words, text, loc, loc_of, sctx, common, remote)
+    if not parsed.parsed and any(
+        c.words[:1] and c.words[0] in _DEPLOY_TOOLS for c in parsed.commands
+    ):
+        job.reading.notes.append(
+            f"{loc_of(0)}: the script could not be parsed as bash; read line by line"
+        )
+    return outputs
+
+
+def _polls(cmd: Command) -> bool:
+    text = cmd.text
+    return bool(
+        re.search(
+            r"docker\s+manifest\s+inspect|crane\s+(digest|manifest)|skopeo\s+inspect"
+            r"|imagetools\s+inspect|docker\s+pull|gcloud\s+.*(describe|list)|aws\s+ecr\s+describe"
+            r"|curl\b.*(status|health|version)",
+            text,
+        )
+    )
+
+
+def _command(
+    job: _Job,
+    step: WorkflowStep,
+    words: tuple[str, ...],
+    text: str,
+    loc: Loc,
+    loc_of: Callable[[int], Loc],
+    sctx: Mapping[str, Any],
+    common: dict[str, Any],
+    remote: bool,
+) -> None:
+    rule = job.catalogue.rule(text)
+    if rule is not None:
+        _fact_of(job, rule, words[1:], text, loc, common)
+        return
+    head = words[0]
+    # a command run elsewhere: ssh HOST 'script'
+    if head == "ssh":
+        payload = [w for w in words[1:] if " " in w or w in ("docker", "sh", "bash")]
+        if payload:
+            inner = " ".join(words[words.index(payload[0]) :])
+            _script(job, step, inner, lambda _o: loc, sctx, remote=True)
+            return
+    found = job.catalogue.command(words)
+    if found is not None:
+        entry, rest = found
+        _fact_of(job, entry, rest, text, loc, common)
+        return
+    # writing an image into files that git then ships (GitOps)
+    if head in ("sed", "yq", "jq") and (
+        COMMIT_SHA in text or HEAD_SHA in text or (":" in text and _REGISTRY.search(text))
+    ):
+        marks = [m for m, _ in _COMMIT_MARKS if m in text]
+        job.gitops = (
+            Ref(text, "", "commit", "github.sha") if marks else classify_ref(text.split()[-1])
+        )
+        return
+    # repo scripts and Makefile targets
+    if job.files is not None and job.depth < 3:
+        target = _called_script(words)
+        if target is not None and _follow(job, step, target, loc, sctx):
+            return
+        if head == "make" and _make(job, step, words, loc, sctx):
+            return
+    if head in _DEPLOY_TOOLS and not _READ_ONLY.search(" ".join(words[1:4])):
+        verb = " ".join(words[1:4])
+        if _DEPLOY_WORDS.search(verb) or _PUSH_WORDS.search(verb):
+            job.unknown(
+                loc,
+                text,
+                f"`{head}` looks like it builds, pushes or deploys, but no catalogue entry "
+                f"matches `{' '.join(words[:3])}`",
             )
-        elif words[:2] == ["docker", "push"] and len(words) > 2:
-            facts.append(Fact("push", loc, classify_ref(words[-1]), job=job))
-        elif words[:2] in (["docker", "build"], ["docker", "buildx"]) and (
-            "--push" in words or words[:3] == ["docker", "buildx", "build"] or words[1] == "build"
+            return
+    if head in ("curl", "wget", "http") and _DEPLOY_WORDS.search(text):
+        job.unknown(
+            loc, text, "an HTTP call that looks like a deploy hook but matches no catalogue entry"
+        )
+
+
+def _called_script(words: tuple[str, ...]) -> str | None:
+    if words[0] in ("bash", "sh", "zsh", "source", ".") and len(words) > 1:
+        cand = next((w for w in words[1:] if not w.startswith("-")), "")
+        return cand if _SCRIPT_CALL.match(cand) else None
+    return (
+        words[0]
+        if (_SCRIPT_CALL.match(words[0]) and "/" in words[0]) or words[0].endswith(".sh")
+        else None
+    )
+
+
+def _follow(job: _Job, step: WorkflowStep, target: str, loc: Loc, sctx: Mapping[str, Any]) -> bool:
+    assert job.files is not None
+    path = job.files.find(target, where=str(loc))
+    text = job.files.read(path, where=str(loc)) if path is not None else None
+    if text is None:
+        if _DEPLOY_WORDS.search(target) or _PUSH_WORDS.search(target):
+            job.unknown(loc, target, f"calls {target}, which is not in the folder audited")
+            return True
+        return False
+    shown = _shown(job.files, path)
+    lines = text.splitlines()
+
+    def loc_of(offset: int) -> Loc:
+        line = offset + 1
+        return Loc(shown, line, lines[offset].strip() if 0 <= offset < len(lines) else "")
+
+    job.depth += 1
+    try:
+        _script(job, step, _shell_env(text, job.env), loc_of, sctx)
+    finally:
+        job.depth -= 1
+    return True
+
+
+def _shown(files: RepoFiles, path: Path | None) -> str:
+    if path is None:
+        return ""
+    try:
+        return str(path.resolve().relative_to(files.root))
+    except ValueError:
+        return str(path)
+
+
+def _make(
+    job: _Job, step: WorkflowStep, words: tuple[str, ...], loc: Loc, sctx: Mapping[str, Any]
+) -> bool:
+    """Read the recipe of ``make TARGET`` (variables from the Makefile and the command line)."""
+    assert job.files is not None
+    path = job.files.find("Makefile", where=str(loc)) or job.files.find("makefile", where=str(loc))
+    text = job.files.read(path, where=str(loc)) if path is not None else None
+    if text is None:
+        return False
+    shown = _shown(job.files, path)
+    variables: dict[str, str] = {}
+    for inc in re.findall(r"^-?include\s+(\S+)", text, re.M):
+        ipath = job.files.find(inc)
+        itext = job.files.read(ipath) if ipath is not None else None
+        if itext:
+            text = itext + "\n" + text
+    for m in re.finditer(r"^([A-Za-z_][\w.]*)\s*[:?+]?=\s*(.*)$", text, re.M):
+        variables.setdefault(m.group(1), m.group(2).strip())
+    for w in words[1:]:
+        if "=" in w:
+            k, _, v = w.partition("=")
+            variables[k] = v
+    for k in list(variables):
+        if k in job.env:
+            variables[k] = str(job.env[k])
+    targets = [w for w in words[1:] if not w.startswith("-") and "=" not in w] or ["all"]
+    lines = text.splitlines()
+    recipes: dict[str, tuple[list[str], list[tuple[int, str]]]] = {}
+    current: str | None = None
+    for i, line in enumerate(lines):
+        head = re.match(r"^([\w./%-]+)\s*:(?!=)\s*(.*)$", line)
+        if head and not line.startswith("\t"):
+            current = head.group(1)
+            deps = [d for d in head.group(2).split("#")[0].split() if not d.startswith("|")]
+            recipes.setdefault(current, (deps, []))
+        elif line.startswith("\t") and current is not None:
+            recipes[current][1].append((i, line.strip().lstrip("@-")))
+        elif line.strip() and not line.startswith("#"):
+            current = None if not line.startswith(" ") else current
+
+    def expand(value: str, depth: int = 0) -> str:
+        if depth > 8:
+            return value
+        return re.sub(
+            r"\$[({](\w+)[)}]",
+            lambda m: (
+                expand(variables[m.group(1)], depth + 1) if m.group(1) in variables else m.group(0)
+            ),
+            value,
+        )
+
+    seen: set[str] = set()
+
+    def run(target: str, depth: int = 0) -> None:
+        if target in seen or target not in recipes or depth > 10:
+            return
+        seen.add(target)
+        deps, body = recipes[target]
+        for d in deps:
+            run(d, depth + 1)
+        for i, cmd in body:
+            expanded = _shell_env(expand(cmd), job.env)
+
+            def loc_of(_o: int, _i: int = i) -> Loc:
+                return Loc(shown, _i + 1, lines[_i].strip())
+
+            _script(job, step, expanded, loc_of, sctx)
+
+    job.depth += 1
+    try:
+        for t in targets:
+            run(t)
+    finally:
+        job.depth -= 1
+    return any(t in recipes for t in targets)
+
+
+def _fact_of(
+    job: _Job, entry: Entry, rest: tuple[str, ...], text: str, loc: Loc, common: dict[str, Any]
+) -> None:
+    role = entry.role
+    meta: dict[str, Any] = {**common, "entry": entry.name, "cite": entry.source}
+    if role == "setup":
+        return
+    if role == "sleep":
+        pos = _positional(rest)
+        seconds = _number(pos[0].rstrip("s")) if pos else 0.0
+        job.add(Fact("sleep", loc, seconds=seconds, **meta))
+        return
+    if role == "guard":
+        job.add(Fact("guard", loc, detail="newer_than_live", **meta))
+        return
+    if role == "rollout_wait":
+        return
+    if role == "gitops":
+        if job.gitops is not None:
+            job.add(
+                Fact("deploy", loc, job.gitops, detail=f"{entry.name} (a tag bump in git)", **meta)
+            )
+        return
+    ref = _command_ref(job, entry, rest, text)
+    if ref == "skip":
+        return
+    assert not isinstance(ref, str)
+    if role == "tag":
+        if entry.image == "pair":
+            job.gitops = ref
+            return
+        pos = _positional(rest)
+        src = classify_ref(pos[0]) if len(pos) >= 2 else Ref("<image>", "", "unknown")
+        job.add(Fact("tag", loc, ref, tags=(src,), **meta))
+        return
+    if role == "build":
+        values = (
+            _option_values(rest, entry.image.partition(":")[2].split(","))
+            if entry.image.startswith("option:")
+            else []
+        )
+        tags = tuple(classify_ref(v) for v in values) or ((ref,) if ref is not None else ())
+        job.add(Fact("build", loc, tags=tags, detail=entry.name, **meta))
+        return
+    if role == "local_build":
+        values = (
+            _option_values(rest, entry.image.partition(":")[2].split(","))
+            if entry.image.startswith("option:")
+            else []
+        )
+        tags = tuple(classify_ref(v) for v in values) or ((ref,) if ref is not None else ())
+        job.add(Fact("local_build", loc, tags=tags, detail=entry.name, **meta))
+        return
+    if role in ("push", "pull", "mirror"):
+        job.add(Fact(role, loc, ref, detail=entry.name, **meta))
+        return
+    if role == "deploy":
+        job.add(Fact("deploy", loc, ref, detail=entry.name, **meta))
+        return
+    if role == "wait":
+        job.add(Fact("wait", loc, seconds=10.0, detail=entry.name, **meta))
+
+
+def _looks_deploy_like(step: WorkflowStep) -> bool:
+    text = f"{step.uses} {step.name}"
+    return bool(
+        _DEPLOY_WORDS.search(text)
+        or (_PUSH_WORDS.search(text) and re.search(r"image|docker|container|registry", text, re.I))
+    )
+
+
+def job_facts(
+    wf: Workflow,
+    job: WorkflowJob,
+    event: TriggerEvent,
+    ctx: Mapping[str, Any],
+    default: str = "main",
+    catalogue: Catalogue | None = None,
+    files: RepoFiles | None = None,
+) -> JobReading:
+    """What `job` does under `event`: facts of its steps that run, its outputs, its unknowns."""
+    state = _Job(wf, job, event, catalogue or Catalogue.builtin(), files, default)
+    base = with_env(ctx, wf.env, job.env)
+    if job.uses and not job.steps and not job.calls:
+        where = Loc(job.loc.file, job.loc.line, f"uses: {job.uses}")
+        remote = not job.uses.startswith("./")
+        if (
+            _DEPLOY_WORDS.search(job.uses)
+            or _PUSH_WORDS.search(job.uses)
+            or re.search(r"build|image|docker", job.uses, re.I)
         ):
-            tag = _option(words, "-t", "--tag")
-            if tag:
-                kind = "build" if "--push" in words else "local_build"
-                facts.append(Fact(kind, loc, tags=(classify_ref(tag),), job=job))
-        elif words[:3] == ["gcloud", "run", "deploy"]:
-            image = _option(words, "--image")
-            facts.append(
-                Fact(
-                    "deploy",
-                    loc,
-                    classify_ref(image) if image else None,
-                    detail="gcloud run deploy",
-                    job=job,
+            state.unknown(
+                where,
+                job.uses,
+                "a remote reusable workflow; its steps cannot be read here "
+                "(give a local checkout with --resolve)"
+                if remote
+                else "a local reusable workflow that could not be read",
+            )
+        state.reading.outputs = dict.fromkeys(job.outputs, UNKNOWN)
+        return state.reading
+    for step in job.steps:
+        sctx = dict(base)
+        for layer in step.inputs:
+            sctx = with_inputs(sctx, layer)
+        sctx = with_env(sctx, step.job_env, state.env, step.env)
+        sctx["steps"] = state.steps
+        if any(condition(c, sctx) is False for c in (*step.conditions, step.if_) if c is not None):
+            continue
+        outputs: dict[str, Any] = {}
+        before = len(state.reading.facts)
+        uses = step.uses
+        if uses:
+            entry = state.catalogue.rule(uses, step.name) or state.catalogue.action(uses)
+            if entry is not None and entry.pattern is not None:
+                _fact_of(
+                    state,
+                    entry,
+                    (),
+                    f"{uses} {step.name}",
+                    step.loc,
+                    {"job": job.id, "step_id": step.id},
                 )
-            )
-        elif words[:3] == ["kubectl", "set", "image"]:
-            target = next((w for w in words[3:] if "=" in w and not w.startswith("-")), "")
-            facts.append(
-                Fact(
-                    "deploy",
-                    loc,
-                    classify_ref(target.partition("=")[2]),
-                    detail="kubectl set image",
-                    job=job,
+            elif entry is not None:
+                outputs = _action_step(state, step, sctx, entry)
+            elif not uses.startswith("./") and _looks_deploy_like(step):
+                state.unknown(
+                    step.loc,
+                    f"uses: {uses}",
+                    "an action racesim's catalogue does not know; "
+                    "what it builds or deploys cannot be read",
                 )
-            )
-        elif words[:2] == ["kubectl", "apply"]:
-            facts.append(
-                Fact("deploy", loc, Ref(cmd, "", "unknown"), detail="kubectl apply", job=job)
-            )
-        elif words[:1] == ["helm"] and len(words) > 1 and words[1] in ("upgrade", "install"):
-            tag = next((w.partition("=")[2] for w in words if w.startswith("image.tag=")), None)
-            if tag is None:
-                for i, w in enumerate(words):
-                    if (
-                        w == "--set"
-                        and i + 1 < len(words)
-                        and words[i + 1].startswith("image.tag=")
-                    ):
-                        tag = words[i + 1].partition("=")[2]
-            chart = classify_ref(f"chart:{tag}") if tag else Ref(cmd, "", "unknown")
-            facts.append(Fact("deploy", loc, chart, detail="helm upgrade", job=job))
-        elif words[:3] == ["aws", "ecs", "update-service"]:
-            facts.append(
-                Fact(
-                    "deploy", loc, Ref(cmd, "", "unknown"), detail="aws ecs update-service", job=job
-                )
-            )
-        elif words[:1] in (["fly"], ["flyctl"]) and "deploy" in words:
-            image = _option(words, "--image", "-i")
-            fly = classify_ref(image) if image else None
-            facts.append(Fact("deploy", loc, fly, detail="fly deploy", job=job))
-        else:
-            for pattern, name in _CHECKOUT_DEPLOYS:
-                if pattern.search(cmd):
-                    facts.append(Fact("deploy", loc, None, detail=name, job=job))
-                    break
-    return facts
+            elif uses.startswith("./"):
+                state.unknown(
+                    step.loc, f"uses: {uses}", "a local action that could not be read"
+                ) if _looks_deploy_like(step) else None
+        elif step.run:
+            rule = state.catalogue.rule(step.name) if step.name else None
+            if rule is not None:
+                _fact_of(state, rule, (), step.name, step.loc, {"job": job.id, "step_id": step.id})
+            else:
+                script = _shell_env(_render(step.run, sctx), sctx["env"])
+                first = step.run_line
+                block = _is_block(wf, step)
+                doc = wf.doc if step.loc.file == wf.doc.path else None
+
+                def loc_of(
+                    offset: int,
+                    _first: int = first,
+                    _block: bool = block,
+                    _step: WorkflowStep = step,
+                    _doc: Doc | None = doc,
+                ) -> Loc:
+                    line = _first + (1 if _block else 0) + offset
+                    text = _doc.line_text(line) if _doc is not None else _step.loc.text
+                    return Loc(_step.loc.file, line, text)
+
+                outputs = _script(state, step, script, loc_of, sctx)
+        if step.via:
+            state.reading.facts[before:] = [
+                replace(f, via=step.via) for f in state.reading.facts[before:]
+            ]
+        if step.id:
+            state.steps[step.id] = {
+                "outputs": Open(outputs),
+                "outcome": "success",
+                "conclusion": "success",
+            }
+            for k in outputs:
+                state.origins.setdefault(f"steps.{step.id}.outputs.{k}", step.loc)
+    final = dict(base)
+    final = with_env(final, state.env)
+    final["steps"] = state.steps
+    state.reading.outputs = {k: interpolate(v, final) for k, v in job.outputs.items()}
+    for k, v in job.outputs.items():
+        chain = _chain(state, str(v))
+        if chain:
+            state.origins[f"outputs.{k}"] = chain[0]
+    state.reading.facts = _resolve_pushes(state.reading.facts)
+    return state.reading
 
 
 def _tag_rules(
@@ -336,99 +1009,6 @@ def _tag_rules(
     return tuple(tags)
 
 
-def job_facts(
-    wf: Workflow,
-    job: WorkflowJob,
-    event: TriggerEvent,
-    ctx: Mapping[str, Any],
-    default: str = "main",
-) -> list[Fact]:
-    """Every fact of `job`'s steps that run under `event` (steps whose ``if:`` is false skipped)."""
-    facts: list[Fact] = []
-    metas: dict[str, tuple[Ref, ...]] = {}
-    base = with_env(ctx, wf.env, job.env)
-    for step in job.steps:
-        sctx = with_env(with_inputs(base, step.inputs), step.env)
-        if step.if_ is not None and condition(step.if_, sctx) is False:
-            continue
-        uses = step.uses.lower().split("@")[0]
-        loc = step.loc
-        if uses == "docker/metadata-action":
-            metas[step.id] = _tag_rules(step.with_, sctx, event, default)
-            continue
-        if uses == "docker/build-push-action":
-            push = interpolate(step.with_.get("push", False), sctx)
-            if isinstance(push, str):
-                push = push.lower() == "true"
-            if push is False:
-                continue
-            raw = str(step.with_.get("tags", ""))
-            m = re.search(r"steps\.([\w-]+)\.outputs\.tags", raw)
-            if m and m.group(1) in metas:
-                tags = metas[m.group(1)]
-            else:
-                tags = tuple(
-                    classify_ref(t) for t in re.split(r"[,\n]", _render(raw, sctx)) if t.strip()
-                )
-            facts.append(
-                Fact(
-                    "build",
-                    loc,
-                    tags=tags,
-                    job=job.id,
-                    step_id=step.id,
-                    detail="docker/build-push-action",
-                )
-            )
-            continue
-        if uses == "google-github-actions/deploy-cloudrun":
-            image = step.with_.get("image")
-            ref = classify_ref(_render(image, sctx)) if image else None
-            facts.append(Fact("deploy", loc, ref, detail="deploy-cloudrun", job=job.id))
-            continue
-        if uses == "aws-actions/amazon-ecs-render-task-definition":
-            metas["__ecs__"] = (_image_ref(_render(step.with_.get("image"), sctx), facts),)
-            continue
-        if uses == "aws-actions/amazon-ecs-deploy-task-definition":
-            ref = metas.get("__ecs__", (Ref("<task definition>", "", "unknown"),))[0]
-            facts.append(
-                Fact("deploy", loc, ref, detail="amazon-ecs-deploy-task-definition", job=job.id)
-            )
-            continue
-        if uses == "firebaseextended/action-hosting-deploy":
-            channel = _render(step.with_.get("channelId", ""), sctx)
-            if channel == "live":
-                project = _render(step.with_.get("projectId", ""), sctx)
-                facts.append(
-                    Fact(
-                        "deploy", loc, None, detail=f"firebase hosting live ({project})", job=job.id
-                    )
-                )
-            continue
-        if uses in _CHECKOUT_ACTIONS:
-            facts.append(Fact("deploy", loc, None, detail=uses, job=job.id))
-            continue
-        if step.run:
-            script = _shell_env(_render(step.run, sctx), sctx["env"])
-            first = step.run_line
-            block = _is_block(wf, step)
-            doc = wf.doc if step.loc.file == wf.doc.path else None
-
-            def loc_of(
-                offset: int,
-                _first: int = first,
-                _block: bool = block,
-                _step: WorkflowStep = step,
-                _doc: Doc | None = doc,
-            ) -> Loc:
-                line = _first + (1 if _block else 0) + offset
-                text = _doc.line_text(line) if _doc is not None else _step.loc.text
-                return Loc(_step.loc.file, line, text)
-
-            facts.extend(_step_outputs(_script_facts(step, script, loc_of, job.id), step))
-    return _resolve_pushes(facts)
-
-
 def _resolve_pushes(facts: list[Fact]) -> list[Fact]:
     """A ``docker push`` is a build when its image was built here, a mirror when it was pulled."""
     built = {t.text for f in facts if f.kind == "local_build" for t in f.tags}
@@ -452,25 +1032,6 @@ def _resolve_pushes(facts: list[Fact]) -> list[Fact]:
     return out
 
 
-def _step_outputs(facts: list[Fact], step: WorkflowStep) -> list[Fact]:
-    return [Fact(**{**f.__dict__, "step_id": step.id}) for f in facts]
-
-
-def _image_ref(text: str, facts: list[Fact]) -> Ref:
-    """An image given by a step output of this job's own build (``steps.x.outputs.image``)."""
-    if "<unknown>" in text or text == "":
-        facts = _resolve_pushes(facts)
-        if any(f.kind == "build" for f in facts):
-            build = next(f for f in reversed(facts) if f.kind == "build")
-            kinds = {t.kind for t in build.tags}
-            kind = "commit" if "commit" in kinds else "own"
-            source = "own build" if kind == "own" else "github.sha"
-            shown = f"{build.tags[0].text} (this job's build)" if build.tags else "<own build>"
-            return Ref(shown, build.tags[0].repo if build.tags else "", kind, source)
-        return Ref(text, "", "unknown")
-    return classify_ref(text)
-
-
 def _is_block(wf: Workflow, step: WorkflowStep) -> bool:
     line = step.run_line
     if step.loc.file == wf.doc.path:
@@ -478,7 +1039,3 @@ def _is_block(wf: Workflow, step: WorkflowStep) -> bool:
     else:
         return True
     return bool(re.search(r"run:\s*[|>]", text))
-
-
-def own_ref(value: Sym | str) -> str:
-    return str(value)

@@ -1,0 +1,240 @@
+"""The catalogue of what steps do: actions by name and input, commands by their leading words.
+
+The entries are data (``catalogue.toml`` beside this module), each citing the documentation of
+the behaviour it assumes. Users add their own without code: ``ROLE=PATTERN`` rules (the roles of
+``racesim ingest --step``: ``push``, ``pull``, ``rollout``; plus ``wait``, ``guard`` and
+``ignore``) given on the command line, in ``[tool.racesim.audit] steps`` of the audited
+repository's ``pyproject.toml`` or in ``[audit] steps`` of its ``.racesim.toml``. A pattern is a
+regular expression searched in a step's ``uses:``, its name, and each command of its script.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from racesim.errors import InputError
+
+__all__ = ["USER_ROLES", "Catalogue", "Entry"]
+
+#: roles a user rule may give, and the catalogue role each one means
+USER_ROLES: dict[str, str] = {
+    "push": "build",
+    "pull": "pull",
+    "rollout": "deploy",
+    "wait": "wait",
+    "guard": "guard",
+    "ignore": "setup",
+}
+
+#: words skipped before a command's leading words are matched
+_NOISE = frozenset(
+    {"sudo", "beta", "alpha", "time", "exec", "command", "nohup", "env", "npx", "bunx", "pnpx"}
+)
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One catalogue entry (see ``catalogue.toml`` for the meaning of each field)."""
+
+    role: str
+    source: str
+    assumes: str = ""
+    uses: tuple[str, ...] = ()
+    words: tuple[str, ...] = ()
+    requires: tuple[str, ...] = ()
+    unless: tuple[str, ...] = ()
+    image: str = ""
+    image_kind: str = ""
+    tags: str = ""
+    push: str = ""
+    registry: str = ""
+    channel: str = ""
+    script: str = ""
+    outputs: Mapping[str, str] = field(default_factory=dict)
+    pattern: re.Pattern[str] | None = None
+
+    @property
+    def name(self) -> str:
+        if self.pattern is not None:
+            return f"{self.role} rule /{self.pattern.pattern}/"
+        return " ".join(self.words) if self.words else self.uses[0]
+
+
+def _entry(raw: Mapping[str, Any], where: str) -> Entry:
+    def strings(key: str) -> tuple[str, ...]:
+        value = raw.get(key, [])
+        if isinstance(value, str):
+            return (value,)
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise InputError(key, "expected a string or a list of strings", where)
+        return tuple(value)
+
+    if not isinstance(raw.get("role"), str):
+        raise InputError("role", "missing; every catalogue entry needs a role", where)
+    outputs = raw.get("outputs", {})
+    if not isinstance(outputs, Mapping):
+        raise InputError("outputs", "expected a table", where)
+    return Entry(
+        role=raw["role"],
+        source=str(raw.get("source", where)),
+        assumes=str(raw.get("assumes", "")),
+        uses=tuple(u.lower() for u in strings("uses")),
+        words=strings("words"),
+        requires=strings("requires"),
+        unless=strings("unless"),
+        image=str(raw.get("image", "")),
+        image_kind=str(raw.get("image_kind", "")),
+        tags=str(raw.get("tags", "")),
+        push=str(raw.get("push", "")),
+        registry=str(raw.get("registry", "")),
+        channel=str(raw.get("channel", "")),
+        script=str(raw.get("script", "")),
+        outputs={str(k): str(v) for k, v in outputs.items()},
+    )
+
+
+def _rule(spec: str, where: str) -> Entry:
+    role, sep, pattern = spec.partition("=")
+    role = role.strip()
+    if not sep or not pattern:
+        raise InputError("steps", f"expected ROLE=PATTERN, got {spec!r}", where)
+    if role not in USER_ROLES:
+        raise InputError(
+            "steps", f"unknown role {role!r}; expected one of {', '.join(USER_ROLES)}", where
+        )
+    try:
+        compiled = re.compile(pattern, re.IGNORECASE)
+    except re.error as exc:
+        raise InputError("steps", f"not a regular expression: {pattern!r} ({exc})", where) from None
+    return Entry(
+        role=USER_ROLES[role],
+        source=where,
+        assumes=f"your rule: {role}={pattern}",
+        pattern=compiled,
+        image="guess",
+    )
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    """The built-in entries plus the user's rules (which are tried first)."""
+
+    actions: tuple[Entry, ...]
+    commands: tuple[Entry, ...]
+    rules: tuple[Entry, ...] = ()
+
+    @classmethod
+    def builtin(cls) -> Catalogue:
+        text = resources.files("racesim.github").joinpath("catalogue.toml").read_text("utf-8")
+        data = tomllib.loads(text)
+        where = "racesim/github/catalogue.toml"
+        actions = tuple(_entry(e, where) for e in data.get("action", []))
+        commands = tuple(_entry(e, where) for e in data.get("command", []))
+        return cls(actions, commands)
+
+    def with_rules(self, specs: Iterable[str], where: str = "--step") -> Catalogue:
+        """This catalogue with ``ROLE=PATTERN`` rules added (tried before the built-in ones)."""
+        rules = tuple(_rule(s, where) for s in specs)
+        return Catalogue(self.actions, self.commands, (*self.rules, *rules))
+
+    def with_config(self, root: Path) -> Catalogue:
+        """This catalogue with the rules of `root`'s ``pyproject.toml`` or ``.racesim.toml``."""
+        out = self
+        for name, keys in (
+            ("pyproject.toml", ("tool", "racesim", "audit")),
+            (".racesim.toml", ("audit",)),
+        ):
+            path = root / name
+            if not path.is_file() or path.is_symlink():
+                continue
+            try:
+                data: Any = tomllib.loads(path.read_text("utf-8"))
+            except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+                raise InputError(
+                    "(file)", f"cannot read the audit settings: {exc}", str(path)
+                ) from None
+            for key in keys:
+                data = data.get(key, {}) if isinstance(data, Mapping) else {}
+            if not isinstance(data, Mapping):
+                continue
+            steps = data.get("steps", [])
+            if isinstance(steps, str):
+                steps = [steps]
+            if not isinstance(steps, list) or not all(isinstance(s, str) for s in steps):
+                raise InputError(
+                    ".".join((*keys, "steps")), "expected a list of ROLE=PATTERN", str(path)
+                )
+            out = out.with_rules(steps, str(path))
+        return out
+
+    def action(self, uses: str) -> Entry | None:
+        """The entry for ``uses: owner/name[/path]@ref``."""
+        name = uses.split("@")[0].lower().rstrip("/")
+        for entry in self.actions:
+            if name in entry.uses:
+                return entry
+        return None
+
+    def rule(self, *texts: str) -> Entry | None:
+        """The first user rule matching any of `texts`."""
+        for entry in self.rules:
+            assert entry.pattern is not None
+            if any(t and entry.pattern.search(t) for t in texts):
+                return entry
+        return None
+
+    def command(self, words: tuple[str, ...]) -> tuple[Entry, tuple[str, ...]] | None:
+        """The entry for a command, with the words after its leading words."""
+        core = _core(words)
+        for entry in self.commands:
+            n = len(entry.words)
+            if tuple(w.lower() for w in _leading(core, n)) != tuple(e.lower() for e in entry.words):
+                continue
+            rest = _after(core, entry.words)
+            if entry.requires and not any(_has(core, r) for r in entry.requires):
+                continue
+            if any(_has(core, u) for u in entry.unless):
+                continue
+            return entry, rest
+        return None
+
+
+def _core(words: tuple[str, ...]) -> tuple[str, ...]:
+    out = list(words)
+    while out and (out[0] in _NOISE or re.fullmatch(r"[A-Za-z_]\w*=.*", out[0])):
+        out.pop(0)
+    if out:
+        out[0] = out[0].rsplit("/", 1)[-1] if out[0].startswith(("/usr/", "/bin/")) else out[0]
+    return tuple(out)
+
+
+def _leading(words: tuple[str, ...], n: int) -> tuple[str, ...]:
+    """The first `n` words that are not options (``beta``/``alpha`` skipped)."""
+    out: list[str] = []
+    for w in words:
+        if len(out) == n:
+            break
+        if w.startswith("-") or (out and w in _NOISE):
+            continue
+        out.append(w)
+    return tuple(out)
+
+
+def _after(words: tuple[str, ...], lead: tuple[str, ...]) -> tuple[str, ...]:
+    seen = 0
+    for i, w in enumerate(words):
+        if seen == len(lead):
+            return words[i:]
+        if w.lower() == lead[seen].lower():
+            seen += 1
+    return ()
+
+
+def _has(words: tuple[str, ...], flag: str) -> bool:
+    return any(w == flag or w.startswith(flag + "=") or flag in w for w in words)

@@ -1,0 +1,196 @@
+"""Read a ``run:`` script (or a repo script) as commands, with a real shell parser.
+
+:func:`parse` walks the tree `bashlex` builds and returns every simple command (inside
+pipelines, lists, ``if``, loops and ``$( )`` substitutions) with its words, its line and where
+its output is appended (``>> $GITHUB_OUTPUT``), and every loop with the commands in its body
+(a polling loop is a wait). Values racesim substituted before parsing (``<commit-sha>``) are
+protected from the parser, which would read ``<`` as a redirection. A script bashlex cannot
+parse is read line by line with :mod:`shlex` instead, and :attr:`Script.parsed` says so.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from dataclasses import dataclass, field
+from typing import Any
+
+import bashlex  # type: ignore[import-untyped]
+
+__all__ = ["Command", "Loop", "Script", "parse"]
+
+#: the longest script parsed with bashlex (longer ones are read line by line)
+MAX_PARSED = 200_000
+
+
+@dataclass(frozen=True)
+class Command:
+    """One simple command: its words (quotes removed), 0-based line, text and output file."""
+
+    words: tuple[str, ...]
+    line: int
+    text: str
+    appends_to: str = ""
+    assigns: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class Loop:
+    """A ``for``/``while``/``until`` loop: its first line, the commands in it, its bound."""
+
+    line: int
+    commands: tuple[Command, ...]
+    count: float = 0.0
+
+
+@dataclass
+class Script:
+    """The commands and loops of a script; `parsed` is false when read line by line."""
+
+    commands: list[Command] = field(default_factory=list)
+    loops: list[Loop] = field(default_factory=list)
+    parsed: bool = True
+
+
+_MARK = re.compile(r"<([A-Za-z][\w.:/ -]*?)>")
+
+
+def _protect(script: str) -> tuple[str, dict[str, str]]:
+    table: dict[str, str] = {}
+
+    def sub(m: re.Match[str]) -> str:
+        key = f"RSQ{len(table)}Q"
+        table[key] = m.group(0)
+        return key
+
+    return _MARK.sub(sub, script), table
+
+
+def _restore(text: str, table: dict[str, str]) -> str:
+    if "RSQ" not in text:
+        return text
+    return re.sub(r"RSQ\d+Q", lambda m: table.get(m.group(0), m.group(0)), text)
+
+
+class _Walker:
+    def __init__(self, source: str, table: dict[str, str]) -> None:
+        self.source = source
+        self.table = table
+        self.commands: list[Command] = []
+        self.loops: list[Loop] = []
+
+    def line(self, pos: int) -> int:
+        return self.source.count("\n", 0, pos)
+
+    def command(self, node: Any) -> Command | None:
+        words: list[str] = []
+        assigns: list[tuple[str, str]] = []
+        appends = ""
+        for part in node.parts:
+            kind = part.kind
+            if kind == "word":
+                words.append(_restore(part.word, self.table))
+            elif kind == "assignment" and not words:
+                name, _, value = part.word.partition("=")
+                assigns.append((name, _restore(value, self.table)))
+            elif kind == "redirect" and getattr(part, "type", "") in (">>", ">"):
+                target = part.output
+                if hasattr(target, "word"):
+                    appends = _restore(target.word, self.table)
+        start, end = node.pos
+        text = _restore(self.source[start:end], self.table)
+        if not words and not assigns:
+            return None
+        return Command(tuple(words), self.line(start), text, appends, tuple(assigns))
+
+    def visit(self, node: Any, sink: list[Command]) -> None:
+        kind = node.kind
+        if kind == "command":
+            cmd = self.command(node)
+            if cmd is not None:
+                sink.append(cmd)
+            for part in node.parts:
+                for sub in getattr(part, "parts", []) or []:
+                    if sub.kind == "commandsubstitution":
+                        self.visit(sub.command, sink)
+            return
+        if kind == "compound":
+            for part in node.list:
+                self.visit(part, sink)
+            return
+        if kind in ("for", "while", "until"):
+            body: list[Command] = []
+            count = 0.0
+            for part in node.parts:
+                if kind == "for" and part.kind == "word":
+                    m = re.search(r"seq\s+(?:\d+\s+)?(\d+)|\{\d+\.\.(\d+)\}", part.word)
+                    if m:
+                        count = float(m.group(1) or m.group(2))
+                self.visit(part, body)
+            sink.extend(body)
+            self.loops.append(Loop(self.line(node.pos[0]), tuple(body), count))
+            return
+        for name in ("parts", "list"):
+            for part in getattr(node, name, []) or []:
+                if hasattr(part, "kind"):
+                    self.visit(part, sink)
+        command = getattr(node, "command", None)
+        if command is not None and hasattr(command, "kind"):
+            self.visit(command, sink)
+
+
+def _lines(script: str) -> list[tuple[int, str]]:
+    out: list[tuple[int, str]] = []
+    buf, start = "", 0
+    for i, line in enumerate(script.splitlines()):
+        if not buf:
+            start = i
+        stripped = line.rstrip()
+        if stripped.endswith("\\"):
+            buf += stripped[:-1] + " "
+            continue
+        buf += stripped
+        out.append((start, buf.strip()))
+        buf = ""
+    if buf:
+        out.append((start, buf.strip()))
+    return out
+
+
+def _by_lines(script: str) -> Script:
+    out = Script(parsed=False)
+    for line, text in _lines(script):
+        for part in re.split(r"\s*(?:&&|\|\||;|\|)\s*", text):
+            try:
+                words = shlex.split(part, comments=True)
+            except ValueError:
+                words = part.split()
+            assigns = []
+            while words and re.fullmatch(r"[A-Za-z_]\w*=.*", words[0]):
+                name, _, value = words.pop(0).partition("=")
+                assigns.append((name, value))
+            m = re.search(r">>?\s*\"?(\$\{?\w+\}?)\"?\s*$", part)
+            appends = m.group(1) if m else ""
+            if words or assigns:
+                out.commands.append(Command(tuple(words), line, part, appends, tuple(assigns)))
+    return out
+
+
+def parse(script: str) -> Script:
+    """The commands and loops of `script`."""
+    if len(script) > MAX_PARSED:
+        return _by_lines(script)
+    source, table = _protect(script)
+    try:
+        trees = bashlex.parse(source)
+    except Exception:  # bashlex raises its own and a few builtin errors on what it lacks
+        return _by_lines(script)
+    walker = _Walker(source, table)
+    out = Script()
+    try:
+        for tree in trees:
+            walker.visit(tree, out.commands)
+    except RecursionError:
+        return _by_lines(script)
+    out.loops = walker.loops
+    return out
