@@ -37,6 +37,7 @@ CODES: dict[str, tuple[str, str]] = {
     "RS111": ("warning", "pull requests deploy to one shared target"),
     "RS112": ("warning", "a cancel-in-progress group shared with runs that do not deploy"),
     "RS113": ("warning", "freshness guard has a check-then-act window"),
+    "RS114": ("error", "a workflow_run job checks out the branch tip, not the tested commit"),
     "RS120": ("warning", "a step that looks like a build, push or deploy could not be read"),
 }
 
@@ -90,6 +91,8 @@ def _at(
     severity = CODES[code][0]
     if p.event.name in ("pull_request", "pull_request_target") and severity == "error":
         severity = "warning"  # a preview target, not production
+    elif p.event.name == "workflow_dispatch" and severity == "error":
+        severity = "warning"  # a person starts each run and chooses what it deploys
     places = tuple(
         dict.fromkeys((x.file, x.line) for x in (where, *also) if x is not None and x.line > 0)
     )
@@ -324,6 +327,22 @@ def findings_for(p: Pipeline, j: Judgement) -> list[Finding]:
                 _deploy_places(p),
             )
         )
+    if p.event.name == "workflow_run":
+        for fact in p.extra.get("checkouts") or []:
+            if "workflow_run.head_sha" not in fact.detail:
+                out.append(
+                    _at(
+                        "RS114",
+                        fact.loc,
+                        "under workflow_run a checkout without `ref: "
+                        "${{ github.event.workflow_run.head_sha }}` takes the branch tip when "
+                        "the job starts, which can be newer (or older) than the commit the "
+                        "upstream run tested",
+                        p,
+                        fallback,
+                    )
+                )
+                break
     shared = p.extra.get("cancel_shared") or []
     if shared:
         where = next((r.loc for r in p.groups if r.cancel), p.trigger_loc)

@@ -189,8 +189,14 @@ class Catalogue:
                 return entry
         return None
 
-    def command(self, words: tuple[str, ...]) -> tuple[Entry, tuple[str, ...]] | None:
-        """The entry for a command, with the words after its leading words."""
+    def command(
+        self, words: tuple[str, ...], rest_of: tuple[str, ...] | None = None
+    ) -> tuple[Entry, tuple[str, ...]] | None:
+        """The entry for a command, with the words after its leading words.
+
+        With `rest_of`, the entry is matched on `words` (as written) and the words returned
+        are those of `rest_of` (the same command with its variables expanded).
+        """
         core = _core(words)
         for entry in self.commands:
             n = len(entry.words)
@@ -201,6 +207,8 @@ class Catalogue:
                 continue
             if any(_has(core, u) for u in entry.unless):
                 continue
+            if rest_of is not None:
+                rest = _after(_core(rest_of), entry.words)
             return entry, rest
         return None
 

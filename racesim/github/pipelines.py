@@ -521,6 +521,13 @@ def _deploy_pipeline(
         build_facts = own
         why = "builds and ships in the same run" + (" (its own checkout)" if ref is None else "")
         evidence.append(_ev("trigger", trigger, wf.jobs[jid].loc, why))
+    elif ref.source == "opaque" and wf.jobs[jid].needs:
+        # a deploy racesim cannot read, after the jobs it needs: it starts after them
+        trigger = "needs"
+        build_run, build_job = run, wf.jobs[jid].needs[0]
+        evidence.append(
+            _ev("trigger", trigger, wf.jobs[jid].loc, "ships after the jobs it needs, in this run")
+        )
     else:
         trigger = "push" if event.name != "workflow_dispatch" else "none"
         candidates = [
@@ -660,6 +667,13 @@ def _deploy_pipeline(
         mirror=mirror,
     )
     extra: dict[str, Any] = {"read": read, "deploy_job_loc": wf.jobs[jid].loc}
+    extra["opaque"] = ref is not None and ref.source == "opaque"
+    extra["checkouts"] = [
+        f
+        for j in dict.fromkeys([jid, *([build_job] if build_run is run and build_job else [])])
+        for f in run.facts.get(j, [])
+        if f.kind == "checkout"
+    ]
     if trigger == "needs" and wf.concurrency is not None and build_reading and build_reading.cancel:
         shared = []
         for other, _ in events_of(wf):

@@ -158,6 +158,8 @@ _DEPLOY_WORDS = re.compile(
     r"set-image|redeploy|go-live)\b",
     re.IGNORECASE,
 )
+#: what a deploy is called in a workflow, action or script name (``deploy_env.yml``)
+_DEPLOY_NAME = re.compile(r"deploy|rollout|roll-out|promote|go-live", re.IGNORECASE)
 _PUSH_WORDS = re.compile(r"\b(push|publish|upload)\b", re.IGNORECASE)
 _REGISTRY = re.compile(
     r"\b(ghcr\.io|docker\.io|quay\.io|gcr\.io|[\w-]+\.pkg\.dev|[\w.-]+\.amazonaws\.com|"
@@ -289,6 +291,9 @@ def _action_step(
         "cite": entry.source,
     }
     if role == "setup":
+        if "actions/checkout" in entry.uses and uses_name(step.uses) == "actions/checkout":
+            wanted = _render(step.with_.get("ref", ""), sctx)
+            job.add(Fact("checkout", loc, detail=wanted, **common))
         return {}
     if role == "meta":
         tags = _tag_rules(step.with_, sctx, job.event, job.default)
@@ -382,6 +387,11 @@ def _action_step(
             )
         return {}
     return {}
+
+
+def uses_name(uses: str) -> str:
+    """``owner/name[/path]`` of a ``uses:`` value, lower-case, without the ``@ref``."""
+    return uses.split("@")[0].lower().rstrip("/")
 
 
 def _number(value: object) -> float:
@@ -568,7 +578,7 @@ def _script(
             # compares the deployed commit with the branch tip: a "still the tip" guard
             job.add(Fact("guard", loc, detail="tip_of_main", **common))
             continue
-        _command(job, step, words, text, loc, loc_of, sctx, common, remote)
+        _command(job, step, words, text, loc, loc_of, sctx, common, remote, cmd.words)
     if not parsed.parsed and any(
         c.words[:1] and c.words[0] in _DEPLOY_TOOLS for c in parsed.commands
     ):
@@ -600,6 +610,7 @@ def _command(
     sctx: Mapping[str, Any],
     common: dict[str, Any],
     remote: bool,
+    raw: tuple[str, ...] = (),
 ) -> None:
     rule = job.catalogue.rule(text)
     if rule is not None:
@@ -614,6 +625,9 @@ def _command(
             _script(job, step, inner, lambda _o: loc, sctx, remote=True)
             return
     found = job.catalogue.command(words)
+    if found is None and raw:
+        # an option the entry requires may sit in a variable's name (`$DEPLOY_HOOK`)
+        found = job.catalogue.command(raw, rest_of=words)
     if found is not None:
         entry, rest = found
         _fact_of(job, entry, rest, text, loc, common)
@@ -834,6 +848,12 @@ def _fact_of(
         job.add(Fact("wait", loc, seconds=10.0, detail=entry.name, **meta))
 
 
+def _opaque_deploy(loc: Loc, uses: str, job: str, step_id: str = "") -> Fact:
+    """A deploy racesim cannot read: it ships an image named somewhere it cannot see."""
+    ref = Ref(f"<the image {uses} deploys>", "", "unknown", "opaque")
+    return Fact("deploy", loc, ref, detail=uses, job=job, step_id=step_id, entry="(not read)")
+
+
 def _looks_deploy_like(step: WorkflowStep) -> bool:
     text = f"{step.uses} {step.name}"
     return bool(
@@ -858,10 +878,12 @@ def job_facts(
         where = Loc(job.loc.file, job.loc.line, f"uses: {job.uses}")
         remote = not job.uses.startswith("./")
         if (
-            _DEPLOY_WORDS.search(job.uses)
+            _DEPLOY_NAME.search(job.uses)
             or _PUSH_WORDS.search(job.uses)
-            or re.search(r"build|image|docker", job.uses, re.I)
+            or re.search(r"build|image|docker|release|publish", job.uses, re.I)
         ):
+            if _DEPLOY_NAME.search(job.uses.split("@")[0].rsplit("/", 1)[-1]):
+                state.add(_opaque_deploy(where, job.uses, job.id))
             state.unknown(
                 where,
                 job.uses,
@@ -897,6 +919,7 @@ def job_facts(
             elif entry is not None:
                 outputs = _action_step(state, step, sctx, entry)
             elif not uses.startswith("./") and _looks_deploy_like(step):
+                state.add(_opaque_deploy(step.loc, uses, job.id, step.id))
                 state.unknown(
                     step.loc,
                     f"uses: {uses}",
@@ -929,10 +952,11 @@ def job_facts(
                     return Loc(_step.loc.file, line, text)
 
                 outputs = _script(state, step, script, loc_of, sctx)
-        if step.via:
-            state.reading.facts[before:] = [
-                replace(f, via=step.via) for f in state.reading.facts[before:]
-            ]
+        # every fact of a step remembers the step and what called it (a fact read from a
+        # script or a Makefile is located there, and found again from the step that ran it)
+        state.reading.facts[before:] = [
+            replace(f, via=(*step.via, step.loc)) for f in state.reading.facts[before:]
+        ]
         if step.id:
             state.steps[step.id] = {
                 "outputs": Open(outputs),
