@@ -243,34 +243,41 @@ jobs:
 
 
 def test_an_unreadable_deploy_step_is_an_unknown_and_exits_3(tmp_path: Path) -> None:
-    repo = _repo(
-        tmp_path,
-        {
-            ".github/workflows/deploy.yml": """\
+    workflow = """\
 name: Deploy
 on:
   push:
     branches: [main]
+concurrency:
+  group: deploy
+  cancel-in-progress: true
 jobs:
   deploy:
     runs-on: ubuntu-latest
     steps:
-      - name: Deploy to production
-        uses: someone/mystery-deploy-action@v1
-        with:
-          image: ghcr.io/o/app:latest
-""",
-        },
-    )
+      - name: Ship it
+        run: kamal deploy -d production
+"""
+    repo = _repo(tmp_path / "serial", {".github/workflows/deploy.yml": workflow})
     status, data = _cli(str(repo))
     assert status == 3
     unknowns = data["unknowns"]
-    assert isinstance(unknowns, list) and unknowns[0]["line"] == 9
+    assert isinstance(unknowns, list) and unknowns[0]["line"] == 13
     assert data["workflows"] and data["workflows"][0]["unknowns"]  # type: ignore[index]
     status, _ = _cli(str(repo), "--allow-unknown")
     assert status == 0
-    status, data = _cli(str(repo), "--step", "rollout=mystery-deploy")
-    assert status == 1 and not data["unknowns"] and data["pipelines"]
+    status, data = _cli(str(repo), "--step", "rollout=kamal deploy")
+    assert status in (0, 1) and not data["unknowns"] and data["pipelines"]
+    # an action racesim does not know that says it deploys is judged on what holds whatever
+    # image it ships: without a group, deploys race each other
+    action = workflow.replace(
+        "        run: kamal deploy -d production",
+        "        uses: someone/mystery-deploy-action@v1",
+    ).replace("concurrency:", "x-concurrency:")
+    racy = _repo(tmp_path / "racy", {".github/workflows/deploy.yml": action})
+    status, data = _cli(str(racy))
+    assert status == 1
+    assert any(f["id"] == "RS104" for f in data["findings"])  # type: ignore[union-attr, index]
 
 
 def test_settings_in_pyproject_teach_the_catalogue(tmp_path: Path) -> None:

@@ -245,4 +245,5 @@ def _after(words: tuple[str, ...], lead: tuple[str, ...]) -> tuple[str, ...]:
 
 
 def _has(words: tuple[str, ...], flag: str) -> bool:
-    return any(w == flag or w.startswith(flag + "=") or flag in w for w in words)
+    low = flag.lower()
+    return any(w == flag or w.startswith(flag + "=") or low in w.lower() for w in words)

@@ -358,6 +358,8 @@ def read_repo(repo: Repo, catalogue: Catalogue | None = None) -> RepoReading:
         for r in mine:
             for facts in r.facts.values():
                 for f in facts:
+                    if f.kind == "checkout":
+                        continue
                     what = f.entry or f.detail or f.kind
                     seen[f"{f.kind} ({what}) at {f.loc.file}:{f.loc.line}"] = None
             for u in r.unknowns:
@@ -670,7 +672,7 @@ def _deploy_pipeline(
     extra["opaque"] = ref is not None and ref.source == "opaque"
     extra["checkouts"] = [
         f
-        for j in dict.fromkeys([jid, *([build_job] if build_run is run and build_job else [])])
+        for j in dict.fromkeys([jid, *_closure(wf, jid)])
         for f in run.facts.get(j, [])
         if f.kind == "checkout"
     ]

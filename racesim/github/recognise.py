@@ -126,6 +126,31 @@ _SHELL_VAR = re.compile(r"\$\{([A-Za-z_]\w*)((?::-?|#|%|/)[^}]*)?\}|\$([A-Za-z_]
 _SUBST = re.compile(r"\$\((?:[^()]|\([^()]*\))*\)")
 
 
+def _github_env(ctx: Mapping[str, Any]) -> dict[str, str]:
+    """The ``GITHUB_*`` variables every step's shell has, from the run's ``github`` context."""
+    github = ctx.get("github")
+    if not isinstance(github, Mapping):
+        return {}
+    names = {
+        "GITHUB_REF": "ref",
+        "GITHUB_REF_NAME": "ref_name",
+        "GITHUB_REPOSITORY": "repository",
+        "GITHUB_REPOSITORY_OWNER": "repository_owner",
+        "GITHUB_RUN_ID": "run_id",
+        "GITHUB_RUN_NUMBER": "run_number",
+        "GITHUB_EVENT_NAME": "event_name",
+        "GITHUB_WORKFLOW": "workflow",
+        "GITHUB_HEAD_REF": "head_ref",
+        "GITHUB_BASE_REF": "base_ref",
+    }
+    out = {"GITHUB_SHA": COMMIT_SHA}
+    for var, key in names.items():
+        value = github.get(key)
+        if isinstance(value, str | Sym):
+            out[var] = str(value)
+    return out
+
+
 def _shell_env(text: str, env: Mapping[str, Any]) -> str:
     """Expand ``$VAR`` from `env` and the values racesim knows, leaving the rest as written."""
 
@@ -525,7 +550,7 @@ def _script(
 ) -> dict[str, Any]:
     """Facts of a shell script; returns the outputs it writes to ``$GITHUB_OUTPUT``."""
     outputs: dict[str, Any] = {}
-    variables = dict(job.env)
+    variables = {**_github_env(sctx), **job.env, **dict(sctx.get("env") or {})}
     parsed = parse(script)
     common: dict[str, Any] = {"job": job.job.id, "step_id": step.id}
     polled: set[int] = set()
@@ -573,7 +598,7 @@ def _script(
             words[:1] == ("git",)
             and words[1:2] in (("fetch",), ("ls-remote",))
             and re.search(r"rev-parse|ls-remote", f"{step.run}\n{script}")
-            and (COMMIT_SHA in script or HEAD_SHA in script)
+            and re.search(r"<commit-sha>|<workflow_run.head_sha>|GITHUB_SHA", script)
         ):
             # compares the deployed commit with the branch tip: a "still the tip" guard
             job.add(Fact("guard", loc, detail="tip_of_main", **common))
@@ -680,7 +705,8 @@ def _follow(job: _Job, step: WorkflowStep, target: str, loc: Loc, sctx: Mapping[
     path = job.files.find(target, where=str(loc))
     text = job.files.read(path, where=str(loc)) if path is not None else None
     if text is None:
-        if _DEPLOY_WORDS.search(target) or _PUSH_WORDS.search(target):
+        checks = re.search(r"check|verify|fresh|lint|test|valid|status|wait|notif", target, re.I)
+        if (_DEPLOY_WORDS.search(target) or _PUSH_WORDS.search(target)) and not checks:
             job.unknown(loc, target, f"calls {target}, which is not in the folder audited")
             return True
         return False
@@ -693,7 +719,7 @@ def _follow(job: _Job, step: WorkflowStep, target: str, loc: Loc, sctx: Mapping[
 
     job.depth += 1
     try:
-        _script(job, step, _shell_env(text, job.env), loc_of, sctx)
+        _script(job, step, text, loc_of, sctx)
     finally:
         job.depth -= 1
     return True
@@ -935,7 +961,9 @@ def job_facts(
             if rule is not None:
                 _fact_of(state, rule, (), step.name, step.loc, {"job": job.id, "step_id": step.id})
             else:
-                script = _shell_env(_render(step.run, sctx), sctx["env"])
+                # variables are expanded command by command, so a command is matched on its
+                # words as written (`$DEPLOY_HOOK`) as well as on their values
+                script = _render(step.run, sctx)
                 first = step.run_line
                 block = _is_block(wf, step)
                 doc = wf.doc if step.loc.file == wf.doc.path else None
