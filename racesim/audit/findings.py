@@ -8,6 +8,7 @@ finding says what can happen, not which keyword is missing.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,6 +39,7 @@ CODES: dict[str, tuple[str, str]] = {
     "RS112": ("warning", "a cancel-in-progress group shared with runs that do not deploy"),
     "RS113": ("warning", "freshness guard has a check-then-act window"),
     "RS114": ("error", "a workflow_run job checks out the branch tip, not the tested commit"),
+    "RS115": ("error", "a concurrency group holds `${name}`, which GitHub does not evaluate"),
     "RS120": ("warning", "a step that looks like a build, push or deploy could not be read"),
 }
 
@@ -138,6 +140,20 @@ def findings_for(p: Pipeline, j: Judgement) -> list[Finding]:
     tags = ", ".join(t.text for t in p.mutable_tags) or "a mutable tag"
     build_loc = p.build_facts[0].loc if p.build_facts else fallback
     for reading in p.groups:
+        literal = re.search(r"\$\{(?!\{)[^}]*\}", reading.raw)
+        if literal:
+            out.append(
+                _at(
+                    "RS115",
+                    reading.loc,
+                    f"`{literal.group(0)}` in group `{reading.raw}` is literal text (only "
+                    "`${{ }}` is an expression), so every caller and environment shares this "
+                    "one group: one cancels or queues behind another it was meant to be "
+                    "separate from",
+                    p,
+                    fallback,
+                )
+            )
         if reading.serialises is False:
             code_sev = "error" if reading.dims & {"run", "commit"} else "warning"
             f = _at(

@@ -205,7 +205,7 @@ class Catalogue:
             rest = _after(core, entry.words)
             if entry.requires and not any(_has(core, r) for r in entry.requires):
                 continue
-            if any(_has(core, u) for u in entry.unless):
+            if any(u in core for u in entry.unless):
                 continue
             if rest_of is not None:
                 rest = _after(_core(rest_of), entry.words)

@@ -512,8 +512,9 @@ def _command_ref(job: _Job, entry: Entry, rest: tuple[str, ...], text: str) -> R
     if how in ("ko", "skaffold"):
         return Ref(f"{OWN_DIGEST} ({entry.name})", "", "own", "own build")
     if how == "webhook":
-        if OWN_DIGEST in text or "@sha256" in text or "digest" in text.lower():
-            return Ref(text, "", "digest")
+        named = re.search(r"[\w.-]+\.[\w.-]+/[\w./-]+@\S+", text)
+        if OWN_DIGEST in text or "@sha256" in text or "digest" in text.lower() or named:
+            return Ref(named.group(0) if named else text, "", "digest")
         for mark, source in _COMMIT_MARKS:
             if mark in text:
                 return Ref(text, "", "commit", source)
