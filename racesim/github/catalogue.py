@@ -199,16 +199,16 @@ class Catalogue:
         """
         core = _core(words)
         for entry in self.commands:
-            n = len(entry.words)
-            if tuple(w.lower() for w in _leading(core, n)) != tuple(e.lower() for e in entry.words):
+            matched = _match(core, entry.words)
+            if matched is None:
                 continue
-            rest = _after(core, entry.words)
+            rest = matched
             if entry.requires and not any(_has(core, r) for r in entry.requires):
                 continue
             if any(u in core for u in entry.unless):
                 continue
             if rest_of is not None:
-                rest = _after(_core(rest_of), entry.words)
+                rest = _match(_core(rest_of), entry.words) or ()
             return entry, rest
         return None
 
@@ -222,26 +222,32 @@ def _core(words: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(out)
 
 
-def _leading(words: tuple[str, ...], n: int) -> tuple[str, ...]:
-    """The first `n` words that are not options (``beta``/``alpha`` skipped)."""
-    out: list[str] = []
-    for w in words:
-        if len(out) == n:
-            break
-        if w.startswith("-") or (out and w in _NOISE):
-            continue
-        out.append(w)
-    return tuple(out)
+def _match(words: tuple[str, ...], lead: tuple[str, ...]) -> tuple[str, ...] | None:
+    """The words after `lead` when `words` starts with it, or ``None``.
 
-
-def _after(words: tuple[str, ...], lead: tuple[str, ...]) -> tuple[str, ...]:
-    seen = 0
-    for i, w in enumerate(words):
-        if seen == len(lead):
-            return words[i:]
-        if w.lower() == lead[seen].lower():
-            seen += 1
-    return ()
+    Between the leading words only options may appear (``docker compose -f x.yml build``,
+    ``kubectl -n web set image``, ``gcloud beta run deploy``): an option without ``=`` is taken
+    to carry the next word as its value unless that word is the next leading word.
+    """
+    if not words or not lead or words[0].lower() != lead[0].lower():
+        return None
+    i = 1
+    for want in lead[1:]:
+        while i < len(words) and words[i].lower() != want.lower():
+            w = words[i]
+            if w in _NOISE:
+                i += 1
+            elif w.startswith("-"):
+                i += 1
+                takes_value = "=" not in w and i < len(words) and not words[i].startswith("-")
+                if takes_value and words[i].lower() != want.lower():
+                    i += 1
+            else:
+                return None
+        if i >= len(words):
+            return None
+        i += 1
+    return words[i:]
 
 
 def _has(words: tuple[str, ...], flag: str) -> bool:

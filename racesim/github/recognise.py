@@ -19,13 +19,14 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from racesim.errors import InputError
 from racesim.github.catalogue import Catalogue, Entry
 from racesim.github.context import TriggerEvent, with_env, with_inputs
 from racesim.github.expressions import UNKNOWN, Open, Sym, condition, interpolate
 from racesim.github.files import RepoFiles
 from racesim.github.shell import Command, parse
 from racesim.github.workflows import Loc, Workflow, WorkflowJob, WorkflowStep
-from racesim.github.yaml import Doc
+from racesim.github.yaml import Doc, parse_yaml
 
 __all__ = ["Fact", "JobReading", "Ref", "Unknown", "classify_ref", "job_facts"]
 
@@ -156,6 +157,9 @@ def _shell_env(text: str, env: Mapping[str, Any]) -> str:
 
     def sub(m: re.Match[str]) -> str:
         name = m.group(1) or m.group(3)
+        op = m.group(2) or ""
+        if (name not in env and op[:2] in (":-", "-")) or (name not in env and op[:1] == "-"):
+            return op.lstrip(":-")  # ${TAG-latest}, ${TAG:-latest}: the default
         if name in env and not isinstance(env[name], Mapping):
             value = str(env[name])
             return COMMIT_SHA if value == COMMIT_SHA else value
@@ -457,6 +461,7 @@ def _positional(rest: tuple[str, ...]) -> list[str]:
 
 
 def _compose_images(job: _Job, rest: tuple[str, ...]) -> list[str]:
+    """The images of a compose project: those its services build first, then the others."""
     names = _option_values(rest, ["-f", "--file"]) or [
         "compose.yaml",
         "compose.yml",
@@ -465,15 +470,26 @@ def _compose_images(job: _Job, rest: tuple[str, ...]) -> list[str]:
     ]
     if job.files is None:
         return []
+    services: dict[str, dict[str, Any]] = {}
     for name in names:
         path = job.files.find(name)
         text = job.files.read(path) if path is not None else None
-        if text:
-            return [
-                _shell_env(m.group(1).strip().strip("'\""), job.env)
-                for m in re.finditer(r"^\s*image:\s*(\S+)", text, re.M)
-            ]
-    return []
+        if not text:
+            continue
+        try:
+            data = parse_yaml(text, name).data
+        except InputError:
+            continue
+        found = data.get("services")
+        if isinstance(found, Mapping):
+            for svc, spec in found.items():
+                if isinstance(spec, Mapping):
+                    services.setdefault(str(svc), {}).update(spec)
+        if not (_option_values(rest, ["-f", "--file"])):
+            break
+    built = [str(s["image"]) for s in services.values() if "build" in s and "image" in s]
+    other = [str(s["image"]) for s in services.values() if "build" not in s and "image" in s]
+    return [_shell_env(i, job.env) for i in (*built, *other)]
 
 
 def _command_ref(job: _Job, entry: Entry, rest: tuple[str, ...], text: str) -> Ref | str | None:
@@ -1002,8 +1018,23 @@ def job_facts(
         chain = _chain(state, str(v))
         if chain:
             state.origins[f"outputs.{k}"] = chain[0]
-    state.reading.facts = _resolve_pushes(state.reading.facts)
+    state.reading.facts = _local_targets(_resolve_pushes(state.reading.facts))
     return state.reading
+
+
+def _local_targets(facts: list[Fact]) -> list[Fact]:
+    """A build left on the runner that a deploy in the same job runs is that deploy's build.
+
+    ``docker compose build`` then ``docker compose up -d`` on a self-hosted runner writes and
+    reads the host's own image store: the local tag is as mutable as a registry's.
+    """
+    shipped = {f.ref.text for f in facts if f.kind == "deploy" and f.ref is not None}
+    return [
+        replace(f, kind="build")
+        if f.kind == "local_build" and any(t.text in shipped for t in f.tags)
+        else f
+        for f in facts
+    ]
 
 
 def _tag_rules(
