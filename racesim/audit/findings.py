@@ -40,6 +40,7 @@ CODES: dict[str, tuple[str, str]] = {
     "RS113": ("warning", "freshness guard has a check-then-act window"),
     "RS114": ("error", "a workflow_run job checks out the branch tip, not the tested commit"),
     "RS115": ("error", "a concurrency group holds `${name}`, which GitHub does not evaluate"),
+    "RS116": ("warning", "a later job reads back a mutable tag the build pushed"),
     "RS120": ("warning", "a step that looks like a build, push or deploy could not be read"),
 }
 
@@ -176,6 +177,21 @@ def findings_for(p: Pipeline, j: Judgement) -> list[Finding]:
                     f.locations,
                 )
             )
+    pushed = {t.text for t in p.mutable_tags}
+    for read in p.extra.get("reads") or []:
+        if read.ref is not None and read.ref.text in pushed and s.build_concurrency is None:
+            out.append(
+                _at(
+                    "RS116",
+                    read.loc,
+                    f"`{read.ref.text}` is read by its tag after this run pushed it; runs are "
+                    "not serialised, so another run's push can be what it reads (pass the "
+                    "build's digest instead)",
+                    p,
+                    fallback,
+                )
+            )
+            break
     if s.trigger == "none":
         if _broken(j, "latest_ends_on_newest"):
             out.append(

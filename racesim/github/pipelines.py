@@ -448,7 +448,13 @@ def _build_only(run: _Run, jid: str, builds: list[Fact]) -> Pipeline:
         build_facts=tuple(builds),
         groups=tuple(r for r in (reading,) if r is not None),
         trigger_loc=trig.loc if trig else None,
+        extra={"reads": _reads(run)},
     )
+
+
+def _reads(run: _Run) -> list[Fact]:
+    """Steps of the run that read an image by a tag (a scan, a test, a signature)."""
+    return [f for facts in run.facts.values() for f in facts if f.kind == "read"]
 
 
 def _conc_text(conc: Concurrency | None) -> str:
@@ -669,7 +675,9 @@ def _deploy_pipeline(
         mirror=mirror,
     )
     extra: dict[str, Any] = {"read": read, "deploy_job_loc": wf.jobs[jid].loc}
-    extra["opaque"] = ref is not None and ref.source == "opaque"
+    extra["reads"] = _reads(run)
+    # an image racesim cannot name: judged on what holds whatever it is
+    extra["opaque"] = ref is not None and ref.kind == "unknown"
     extra["checkouts"] = [
         f
         for j in dict.fromkeys([jid, *_closure(wf, jid)])

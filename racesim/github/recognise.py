@@ -869,6 +869,9 @@ def _fact_of(
             if entry.image.startswith("option:")
             else []
         )
+        if entry.image == "skaffold":
+            repo = (_option_values(rest, ["--default-repo", "-d"]) or ["<skaffold artifacts>"])[0]
+            values = [f"{repo}/<artifact>:{t}" for t in _option_values(rest, ["--tag", "-t"])]
         tags = tuple(classify_ref(v) for v in values) or ((ref,) if ref is not None else ())
         job.add(Fact("build", loc, tags=tags, detail=entry.name, **meta))
         return
@@ -889,6 +892,16 @@ def _fact_of(
         return
     if role == "wait":
         job.add(Fact("wait", loc, seconds=10.0, detail=entry.name, **meta))
+
+
+def _reads_of(
+    job: _Job, inputs: Mapping[str, Any], ctx: Mapping[str, Any], loc: Loc, job_id: str
+) -> None:
+    """Image references passed to a step that neither builds nor deploys (a scanner, a test)."""
+    for value in inputs.values():
+        for text in _values(str(value), ctx, r"[\s,]+"):
+            if _REGISTRY.search(text) and ":" in text.split("/")[-1]:
+                job.add(Fact("read", loc, classify_ref(text), job=job_id, entry="image input"))
 
 
 def _opaque_deploy(loc: Loc, uses: str, job: str, step_id: str = "") -> Fact:
@@ -935,6 +948,7 @@ def job_facts(
                 if remote
                 else "a local reusable workflow that could not be read",
             )
+        _reads_of(state, job.with_, base, where, job.id)
         state.reading.outputs = dict.fromkeys(job.outputs, UNKNOWN)
         return state.reading
     for step in job.steps:
@@ -961,6 +975,8 @@ def job_facts(
                 )
             elif entry is not None:
                 outputs = _action_step(state, step, sctx, entry)
+                if entry.role == "setup":
+                    _reads_of(state, step.with_, sctx, step.loc, job.id)
             elif not uses.startswith("./") and _looks_deploy_like(step):
                 state.add(_opaque_deploy(step.loc, uses, job.id, step.id))
                 state.unknown(
