@@ -12,23 +12,26 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from racesim.audit.claims import FixClaim, claim_for, shares_build_file
 from racesim.audit.findings import SEVERITIES, Finding, findings_for
 from racesim.audit.judge import Judgement, judge
 from racesim.github.catalogue import Catalogue
 from racesim.github.pipelines import Pipeline, WorkflowSurvey, read_repo
 from racesim.github.recognise import Unknown
 from racesim.github.workflows import Repo, load_workflows
+from racesim.verify.proof.bounds import Bounds
 
 __all__ = ["Audit", "PipelineResult", "audit"]
 
 
 @dataclass(frozen=True)
 class PipelineResult:
-    """A pipeline, its judgement and its findings."""
+    """A pipeline, its judgement, its findings and what racesim's fix for them claims."""
 
     pipeline: Pipeline
     judgement: Judgement
     findings: tuple[Finding, ...]
+    claim: FixClaim | None = None
 
 
 @dataclass(frozen=True)
@@ -100,6 +103,7 @@ def audit(
     seed: int = 0,
     steps: Iterable[str] = (),
     resolve: Iterable[str | Path] = (),
+    bounds: Bounds | None = None,
 ) -> Audit:
     """Audit the workflow files under `paths` (repositories, workflow folders or files).
 
@@ -112,6 +116,7 @@ def audit(
         steps: ``ROLE=PATTERN`` rules telling racesim what a step does (roles ``push``,
             ``pull``, ``rollout``, ``wait``, ``guard``, ``ignore``).
         resolve: folders holding local checkouts of remote reusable workflows and actions.
+        bounds: the durations and push gaps the proofs cover (default: :class:`Bounds`'s).
     """
     names = tuple(str(p) for p in paths)
     repo = load_workflows(names, resolve)
@@ -125,18 +130,41 @@ def audit(
     reading = read_repo(repo, catalogue)
     results = []
     for pipeline in reading.pipelines:
-        j = judge(pipeline.strategy, scenario, trials=trials, max_examples=max_examples, seed=seed)
+        j = judge(
+            pipeline.strategy,
+            scenario,
+            trials=trials,
+            max_examples=max_examples,
+            seed=seed,
+            bounds=bounds,
+        )
         found = findings_for(pipeline, j)
         if pipeline.extra.get("opaque"):
             # the image is named where racesim cannot read: keep only the findings that hold
             # whether it is a mutable tag or the commit's own image
             pinned = replace(pipeline, strategy=replace(pipeline.strategy, reference="sha"))
             jp = judge(
-                pinned.strategy, scenario, trials=trials, max_examples=max_examples, seed=seed
+                pinned.strategy,
+                scenario,
+                trials=trials,
+                max_examples=max_examples,
+                seed=seed,
+                bounds=bounds,
             )
             both = {f.id for f in findings_for(pinned, jp)}
             found = [f for f in found if f.id in both]
-        results.append(PipelineResult(pipeline, j, tuple(found)))
+        errors = {f.id for f in found if f.severity == "error"}
+        claim = claim_for(
+            pipeline,
+            errors,
+            j,
+            trials=trials,
+            max_examples=max_examples,
+            seed=seed,
+            bounds=bounds,
+            shared=shares_build_file(pipeline, reading.pipelines),
+        )
+        results.append(PipelineResult(pipeline, j, tuple(found), claim))
     return Audit(
         names,
         repo,

@@ -131,6 +131,11 @@ def _broken(j: Judgement, *names: str) -> list[str]:
     return [n for n in names if n in j.verdicts and not j.verdicts[n].holds]
 
 
+def _breaks(names: list[str]) -> str:
+    """``a breaks`` / ``a, b break``, and how the verdict was reached."""
+    return f"{', '.join(names)} {'breaks' if len(names) == 1 else 'break'}"
+
+
 def findings_for(p: Pipeline, j: Judgement) -> list[Finding]:
     """Every finding of pipeline `p` given its judgement `j`."""
     s = p.strategy
@@ -155,6 +160,12 @@ def findings_for(p: Pipeline, j: Judgement) -> list[Finding]:
                     fallback,
                 )
             )
+        held = any(
+            other.serialises and other.scope == "workflow" and other.loc.file == p.deploy_file
+            for other in p.groups
+        )
+        if reading.serialises is False and s.trigger == "needs" and held:
+            continue  # a group inside one run that the workflow's own group already serialises
         if reading.serialises is False:
             code_sev = "error" if reading.dims & {"run", "commit"} else "warning"
             f = _at(
@@ -269,8 +280,8 @@ def findings_for(p: Pipeline, j: Judgement) -> list[Finding]:
                     "RS113",
                     guard,
                     f"the `{s.guard}` check and the rollout are separate "
-                    f"steps: a newer deploy can finish between them ({', '.join(regress)} "
-                    "breaks in the model)",
+                    f"steps: a newer deploy can finish between them ({_breaks(regress)} in "
+                    "the model)",
                     p,
                     fallback,
                 )
@@ -282,7 +293,7 @@ def findings_for(p: Pipeline, j: Judgement) -> list[Finding]:
                     read_loc or p.trigger_loc,
                     "deploys of different commits run in "
                     "parallel with no concurrency group: the older one can finish last "
-                    f"and production ends on it ({', '.join(regress)} breaks)",
+                    f"and production ends on it ({_breaks(regress)})",
                     p,
                     fallback,
                     _deploy_places(p),
@@ -290,14 +301,22 @@ def findings_for(p: Pipeline, j: Judgement) -> list[Finding]:
             )
         else:
             g = next((e.loc for e in p.evidence if e.knob == "deploy_concurrency" and e.loc), None)
+            cancels = s.build_concurrency is not None and s.build_concurrency.cancel_in_progress
+            why = (
+                "deploys are serialised and superseded builds cancelled, but deploy runs take "
+                "the group in the order they arrive (after the build and the workflow_run "
+                "dispatch), not in commit order, and nothing checks freshness: an older "
+                "commit's deploy that arrives late runs last"
+                if cancels
+                else "deploys are serialised but superseded builds are not cancelled and "
+                "nothing checks freshness, so deploys take the group in the order they "
+                "arrive and can still go backwards"
+            )
             out.append(
                 _at(
                     "RS105",
                     g or p.trigger_loc,
-                    "deploys are serialised but superseded "
-                    "builds are not cancelled and nothing checks freshness, so they run "
-                    "in build-completion order and can still go backwards "
-                    f"({', '.join(regress)} breaks)",
+                    f"{why} ({_breaks(regress)})",
                     p,
                     fallback,
                     (*_deploy_places(p), *(r.loc for r in p.groups)),

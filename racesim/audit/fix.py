@@ -24,8 +24,9 @@ import re
 from pathlib import Path
 
 from racesim.audit import Audit
+from racesim.audit.claims import FIXED_BY_PATCH, shares_build_file
 
-__all__ = ["apply_patch", "fix_patch", "fixed_texts"]
+__all__ = ["apply_patch", "fix_patch", "fixed_texts", "no_patch_reason"]
 
 #: the commit a workflow_run deploy ships (a manual dispatch falls back to the run's own sha)
 HEAD = "${{ github.event.workflow_run.head_sha || github.sha }}"
@@ -79,7 +80,24 @@ def _workflow_run_on(build_name: str, dispatch: bool) -> list[str]:
     return out
 
 
+def _inner(expr: str) -> str:
+    """An ``if:`` value without its ``${{ }}`` wrapper (GitHub adds one when it is missing)."""
+    text = expr.strip()
+    m = re.fullmatch(r"\$\{\{(.*)\}\}", text, flags=re.S)
+    return (m.group(1) if m else text).strip()
+
+
+def _quoted(value: str) -> str:
+    value = value.strip()
+    if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+        inner = value[1:-1]
+        return inner.replace("''", "'") if value[0] == "'" else inner
+    return value
+
+
 def _job_if(lines: list[str], job: str, condition: str) -> list[str]:
+    """Set job `job`'s ``if:`` to `condition`, and-ed with the gate it already has (a gate the
+    user wrote is never dropped; block scalars such as ``if: >-`` are read whole)."""
     jobs = _top_key_span(lines, "jobs")
     if jobs is None:
         return lines
@@ -90,9 +108,24 @@ def _job_if(lines: list[str], job: str, condition: str) -> list[str]:
             lines = list(lines)
             j = i + 1
             while j < len(lines) and (lines[j].startswith(indent) or not lines[j].strip()):
-                if re.match(rf"^{indent}if\s*:", lines[j]):
-                    lines[j] = f"{indent}if: {condition}"  # replaced in place
-                    return lines
+                found = re.match(rf"^{indent}if\s*:\s*(.*)$", lines[j])
+                if found:
+                    value, end = found.group(1).strip(), j + 1
+                    if value[:1] in ("|", ">"):  # block scalar: the indented lines below
+                        body = []
+                        while end < len(lines) and (
+                            not lines[end].strip()
+                            or len(lines[end]) - len(lines[end].lstrip()) > len(indent)
+                        ):
+                            body.append(lines[end].strip())
+                            end += 1
+                        value = " ".join(b for b in body if b)
+                    else:
+                        value = _quoted(re.sub(r"\s+#.*$", "", value))
+                    old = _inner(value)
+                    new = _inner(condition)
+                    merged = new if old == new or not old else f"({new}) && ({old})"
+                    return [*lines[:j], f"{indent}if: ${{{{ {merged} }}}}", *lines[end:]]
                 j += 1
             return [*lines[: i + 1], f"{indent}if: {condition}", *lines[i + 1 :]]
     return lines
@@ -122,7 +155,19 @@ def _pin_checkouts(lines: list[str]) -> list[str]:
                 break
             body.append(lines[j])
             j += 1
-        if any(b.strip().startswith("ref:") for b in body):
+        refs = [k for k, b in enumerate(body) if b.strip().startswith("ref:")]
+        if refs:
+            # an expression ref falls back to the tested commit where it is empty (a dispatch
+            # input under workflow_run); a literal branch or tag is the user's choice, kept
+            k = refs[0]
+            value = body[k].split(":", 1)[1].strip()
+            expr = re.fullmatch(r"\$\{\{(.*)\}\}", _quoted(value))
+            if expr and "workflow_run.head_sha" not in value:
+                pad_k = body[k][: len(body[k]) - len(body[k].lstrip())]
+                head = _inner(HEAD)
+                body[k] = f"{pad_k}ref: ${{{{ {expr.group(1).strip()} || {head} }}}}"
+                out.extend(body)
+                i = j
             continue
         pad = " " * indent
         at = next((k for k, b in enumerate(body) if b.strip() == "with:"), None)
@@ -153,7 +198,9 @@ def fixed_texts(result: Audit) -> dict[str, tuple[str, str]]:
         if not ids:
             continue
         tag_event = p.event.ref is None and p.event.ref_kind == "tag"
-        if p.build_file and ids & {"RS102", "RS103", "RS104", "RS105"}:
+        everyone = [x.pipeline for x in result.results]
+        shared = shares_build_file(p, everyone)
+        if p.build_file and ids & {"RS102", "RS103", "RS104", "RS105"} and not shared:
             lines = lines_of(p.build_file)
             texts[p.build_file] = _set_top_concurrency(lines, _group_block(_group_key(tag_event)))
         if p.deploy_file and s.trigger in ("push", "workflow_run") and p.build_file:
@@ -186,12 +233,14 @@ def fixed_texts(result: Audit) -> dict[str, tuple[str, str]]:
             )
             text = text.replace("${{ github.sha }}", HEAD)
             lines = _pin_checkouts(text.splitlines())
-            lines = _set_top_concurrency(
-                lines,
-                _group_block(
-                    "deploy-${{ github.event.workflow_run.head_branch || github.ref_name }}", False
-                ),
-            )
+            if s.deploy_concurrency is None:  # a group that already serialises deploys stays
+                lines = _set_top_concurrency(
+                    lines,
+                    _group_block(
+                        "deploy-${{ github.event.workflow_run.head_branch || github.ref_name }}",
+                        False,
+                    ),
+                )
             texts[p.deploy_file] = lines
             if p.build_file:
                 blines = lines_of(p.build_file)
@@ -242,3 +291,23 @@ def apply_patch(result: Audit) -> list[str]:
         Path(path).write_text(new, encoding="utf-8")
         changed.append(path)
     return changed
+
+
+def no_patch_reason(result: Audit) -> str:
+    """Why :func:`fix_patch` is empty, as one comment line (``# nothing to fix`` when no error)."""
+    errors = sorted({f.id for f in result.findings if f.severity == "error"})
+    if not errors:
+        return "# nothing to fix"
+    manual = [e for e in errors if e not in FIXED_BY_PATCH]
+    done = [e for e in errors if e in FIXED_BY_PATCH]
+    parts = []
+    if done:
+        parts.append(
+            f"{', '.join(done)} remain with racesim's edits already in place: no change racesim "
+            "can write makes the properties they are about hold (see the verdicts above)"
+        )
+    if manual:
+        parts.append(
+            f"{', '.join(manual)} have no automatic edit (each finding's page says what to change)"
+        )
+    return "# no patch although there are errors: " + "; ".join(parts)

@@ -1,15 +1,20 @@
 """Run what racesim knows on a mapped strategy: property verdicts and Monte Carlo odds.
 
-Verdicts come from :func:`racesim.verify.search.search` (the shortest history that breaks each of
-the four properties, explained), odds from :func:`racesim.run_trials` under a scenario (default:
-the built-in ``f8af4c1`` timings), each rate with its Wilson interval. A pipeline with no deploy
-(trigger ``none``) is judged on the registry instead: does its mutable ``latest`` end on the
-newest build?
+Each of the four properties is decided by :func:`racesim.proof.prove` over the audit's bounds
+(every history of up to :data:`PROVE_PUSHES` pushes): *proved*, or a *counterexample* the SimPy
+engine confirmed. Only where the proof's encoding does not cover the strategy, or for a property
+it has no encoding of, is the verdict searched instead: a sample of histories
+(:func:`racesim.verify.search.search`), then, if none broke it, every two-push history of the grid
+of :func:`racesim.testing.exhaustive_check`. The verdict says which (``sampled``,
+``exhaustive``) and why no proof was possible; a grid "holds" is not a proof between grid points. Odds come from :func:`racesim.run_trials` under
+a scenario (default: the built-in ``f8af4c1`` timings), each rate with its Wilson interval. A
+pipeline with no deploy (trigger ``none``) is judged on the registry instead: does its mutable
+``latest`` end on the newest build?
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
@@ -18,26 +23,66 @@ from racesim.core.trace import Trace
 from racesim.scenarios import Scenario, load_scenario
 from racesim.studies.summary import summarize
 from racesim.studies.trials import run_trials
+from racesim.verify.proof.bounds import Bounds
+from racesim.verify.proof.coverage import NotEncodedError
+from racesim.verify.proof.decide import prove
 from racesim.verify.properties import PROPERTIES, Check
-from racesim.verify.search import search
+from racesim.verify.search import exhaustive_check, search
 
-__all__ = ["Judgement", "Verdict", "judge"]
+__all__ = ["PROVE_PUSHES", "Judgement", "Verdict", "judge", "verdicts"]
+
+#: push counts every proof covers (1 up to this); a solver call takes tens of milliseconds
+PROVE_PUSHES = 3
 
 
 @dataclass(frozen=True)
 class Verdict:
-    """One property: holds (within the search budget) or breaks, with the shortest story."""
+    """One property: holds or breaks, how that was decided, and the shortest breaking story.
+
+    Attributes:
+        prop: the property's name.
+        holds: no history breaks it (proved), or none of the sampled ones did (sampled).
+        pushes: pushes of the counterexample when it breaks; pushes covered when it holds.
+        explanation: the counterexample in sentences ("" when it holds).
+        method: ``proved``, ``counterexample`` (both from ``prove``), ``sampled`` (a
+            counterexample the sampled search found) or ``exhaustive`` (every history of the
+            grid of :func:`~racesim.testing.exhaustive_check` simulated).
+        examples: histories drawn (sampled) or simulated (exhaustive); 0 for a proof.
+        why_sampled: why no proof was possible ("" for a proof).
+    """
 
     prop: str
     holds: bool
     pushes: int
     explanation: str
+    method: str = "sampled"
+    examples: int = 0
+    why_sampled: str = ""
+
+    @property
+    def how(self) -> str:
+        """The method in words: ``proved up to 3 pushes``, ``counterexample``, ``sampled 60``."""
+        if self.method == "proved":
+            return f"proved for up to {self.pushes} pushes"
+        if self.method == "counterexample":
+            return "counterexample from prove, replayed by the engine"
+        if self.method == "exhaustive":
+            if self.holds:
+                return (
+                    f"no proof; all {self.examples} two-push histories of the grid checked, "
+                    "none breaks it"
+                )
+            return f"counterexample from the grid check of {self.examples} histories"
+        return f"counterexample found by sampling (within {self.examples} histories)"
 
     def to_json(self) -> dict[str, Any]:
         return {
             "holds": self.holds,
             "pushes": self.pushes,
             "explanation": self.explanation,
+            "method": self.method,
+            "examples": self.examples,
+            "why_sampled": self.why_sampled,
         }
 
 
@@ -51,6 +96,7 @@ class Judgement:
     trials: int
     scenario: str
     seed: int
+    bounds: Bounds = field(default_factory=Bounds)
 
 
 def latest_ends_on_newest(trace: Trace) -> Check:
@@ -72,18 +118,65 @@ def _properties(strategy: Strategy) -> dict[str, Any]:
     return dict(PROPERTIES)
 
 
+_Key = tuple[tuple[tuple[str, tuple[float, float]], ...], tuple[float, float], bool]
+
+
+def verdicts(
+    strategy: Strategy, max_examples: int, seed: int, bounds: Bounds | None = None
+) -> dict[str, Verdict]:
+    """Decide every property on `strategy`: by proof where encoded, else by sampling."""
+    b = bounds or Bounds()
+    return _verdicts(strategy, max_examples, seed, (tuple(b.durations.items()), b.gap, b.failures))
+
+
 @lru_cache(maxsize=256)
-def verdicts(strategy: Strategy, max_examples: int, seed: int) -> dict[str, Verdict]:
-    """Search every property on `strategy` (cached: many pipelines share a strategy)."""
+def _verdicts(strategy: Strategy, max_examples: int, seed: int, key: _Key) -> dict[str, Verdict]:
+    # cached on a hashable form of the bounds: many pipelines share a strategy
+    bounds = Bounds(dict(key[0]), key[1], key[2])
     out: dict[str, Verdict] = {}
     for name, prop in _properties(strategy).items():
-        result = search(strategy, prop, pushes=2, max_examples=max_examples, seed=seed)
+        why = "prove has no encoding of this property"
+        if name in PROPERTIES:
+            try:
+                proof = prove(strategy, name, pushes=PROVE_PUSHES, bounds=bounds)
+            except NotEncodedError as exc:
+                why = str(exc)
+            else:
+                found = proof.counterexample
+                out[name] = Verdict(
+                    name,
+                    found is None,
+                    PROVE_PUSHES if found is None else found.history.commits,
+                    "" if found is None else found.explanation,
+                    proof.verdict,
+                )
+                continue
+        result = search(
+            strategy,
+            prop,
+            pushes=2,
+            bounds=dict(bounds.durations),
+            failures=bounds.failures,
+            max_examples=max_examples,
+            seed=seed,
+        )
         cx = result.counterexample
+        if cx is not None:
+            out[name] = Verdict(
+                name, False, cx.history.commits, cx.explanation, "sampled", max_examples, why
+            )
+            continue
+        # no sampled history broke it: check every history on the grid before saying "holds"
+        grid = exhaustive_check(strategy, prop, pushes=2)
+        gx = grid.counterexample
         out[name] = Verdict(
             name,
-            cx is None,
-            0 if cx is None else cx.history.commits,
-            "" if cx is None else cx.explanation,
+            gx is None,
+            2 if gx is None else gx.history.commits,
+            "" if gx is None else gx.explanation,
+            "exhaustive",
+            grid.checked,
+            why,
         )
     return out
 
@@ -116,9 +209,17 @@ def judge(
     trials: int = 200,
     max_examples: int = 60,
     seed: int = 0,
+    bounds: Bounds | None = None,
 ) -> Judgement:
-    """Verdicts of the four properties and P(stale), P(final wrong) with 95 % intervals."""
+    """Verdicts of the four properties over `bounds` and P(stale), P(final wrong) with 95 %
+    intervals under `scenario`."""
     stale, wrong = _odds(strategy, str(scenario), trials, seed)
     return Judgement(
-        verdicts(strategy, max_examples, seed), stale, wrong, trials, str(scenario), seed
+        verdicts(strategy, max_examples, seed, bounds),
+        stale,
+        wrong,
+        trials,
+        str(scenario),
+        seed,
+        bounds or Bounds(),
     )

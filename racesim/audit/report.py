@@ -56,8 +56,10 @@ def _pipeline_json(r: PipelineResult) -> dict[str, Any]:
         },
         "scenario": j.scenario,
         "trials": j.trials,
+        "bounds": j.bounds.to_json(),
         "findings": [_finding_json(f) for f in r.findings],
         "fix": r.pipeline.extra.get("fix"),
+        "fix_claim": None if r.claim is None else r.claim.to_json(),
     }
 
 
@@ -112,10 +114,13 @@ def to_text(a: Audit) -> str:
                 lines.append(f"         | {e.loc.text}")
         for u in p.unknowns:
             lines.append(f"     unknown: {u}")
-        lines.append("   verdicts (property search, up to 2 pushes):")
+        lines.append(f"   verdicts over the bounds {j.bounds.describe()}:")
         for name, v in j.verdicts.items():
             plural = "push" if v.pushes == 1 else "pushes"
-            lines.append(f"     {name}: {'holds' if v.holds else f'BREAKS ({v.pushes} {plural})'}")
+            said = "holds" if v.holds else f"BREAKS ({v.pushes} {plural})"
+            lines.append(f"     {name}: {said}   [{v.how}]")
+            if v.why_sampled:
+                lines.append(f"         not proved: {v.why_sampled}")
             if not v.holds:
                 lines.extend(f"         {line}" for line in v.explanation.splitlines())
         wrong = "P(latest wrong)" if p.strategy.trigger == "none" else "P(final wrong)"
@@ -123,6 +128,8 @@ def to_text(a: Audit) -> str:
             f"   under scenario {j.scenario} ({j.trials} trials, seed {j.seed}): "
             f"P(stale) = {_pct(j.p_stale)}, {wrong} = {_pct(j.p_final_wrong)}"
         )
+        lines.extend(_rarer(r))
+        lines.extend(_claim_lines(r))
         for f in r.findings:
             lines.append(f"   {f.severity.upper()} {f.id} {_rel(f.file)}:{f.line}: {f.message}")
             lines.append(f"       see {f.url}")
@@ -134,6 +141,56 @@ def to_text(a: Audit) -> str:
         + ", ".join(f"{n} {s}{'s' if n != 1 else ''}" for s, n in counts.items())
     )
     return "\n".join(lines)
+
+
+#: which Monte Carlo rate shows each property breaking
+_RATE = {
+    "never_stale": "p_stale",
+    "ships_what_it_claims": "p_stale",
+    "ends_on_newest": "p_final_wrong",
+    "never_regresses": "p_final_wrong",
+    "latest_ends_on_newest": "p_final_wrong",
+}
+
+
+def _rarer(r: PipelineResult) -> list[str]:
+    """A broken property next to a 0 % rate: the breaking histories are rarer than 1 in N."""
+    j = r.judgement
+    out = []
+    for name, v in j.verdicts.items():
+        rate = getattr(j, _RATE.get(name, "p_final_wrong"))
+        if not v.holds and rate[0] == 0.0:
+            out.append(
+                f"   {name} breaks, yet none of the {j.trials} sampled runs did: under this "
+                f"scenario its breaking histories are rarer than 1 in {j.trials} "
+                f"(95% CI up to {rate[2]:.1%}), not impossible"
+            )
+    return out
+
+
+def _claim_lines(r: PipelineResult) -> list[str]:
+    """What the fix (``--diff``) makes of the properties the error findings are about."""
+    c = r.claim
+    if c is None:
+        return []
+    out = [f"   the fix for {', '.join(c.findings)} (--diff) makes it: {c.strategy.describe()}"]
+    for name, v in c.verdicts.items():
+        out.append(f"     {name}: {'holds' if v.holds else 'still BREAKS'}   [{v.how}]")
+    if not c.holds:
+        b, a = c.before, c.after
+        first = c.verdicts[c.open[0]]
+        out.extend(f"         {line}" for line in first.explanation.splitlines())
+        out.append(
+            f"     the fix narrows but does not close {', '.join(c.open)}: under scenario "
+            f"{a.scenario} P(stale) goes {_pct(b.p_stale)} -> {_pct(a.p_stale)}, "
+            f"P(final wrong) {_pct(b.p_final_wrong)} -> {_pct(a.p_final_wrong)}"
+            + (
+                f" (breaking histories rarer than 1 in {a.trials} here, not impossible)"
+                if a.p_final_wrong[0] == 0.0 and a.p_stale[0] == 0.0
+                else ""
+            )
+        )
+    return out
 
 
 def _survey(a: Audit) -> list[str]:

@@ -38,6 +38,16 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         help="histories the property search generates per property (default: 60)",
     )
     p.add_argument("--seed", type=whole(0), default=0, metavar="S", help="seed (default: 0)")
+    p.add_argument(
+        "--bounds",
+        action="extend",
+        nargs="+",
+        default=[],
+        metavar="FILE|FIELD=LO..HI",
+        help="the durations and push gaps the proofs cover, overriding prove's defaults: "
+        "FIELD=LO..HI, FIELD=SECONDS, failures=yes|no, or a TOML file of the same keys "
+        "(e.g. build=60..600 when no build takes under a minute)",
+    )
     out = p.add_mutually_exclusive_group()
     out.add_argument("--json", action="store_true", help="print JSON")
     out.add_argument("--sarif", action="store_true", help="print SARIF 2.1.0")
@@ -79,9 +89,11 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     from racesim.audit import audit
-    from racesim.audit.fix import apply_patch, fix_patch
+    from racesim.audit.fix import apply_patch, fix_patch, no_patch_reason
     from racesim.audit.report import to_json, to_sarif, to_text
+    from racesim.verify.proof.bounds import bounds_from
 
+    bounds = bounds_from(args.bounds)
     result = audit(
         args.paths,
         scenario=args.scenario,
@@ -90,6 +102,7 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed,
         steps=args.step,
         resolve=args.resolve,
+        bounds=bounds,
     )
     patch = fix_patch(result) if (args.diff or args.fix or args.json) else ""
     if args.json:
@@ -101,7 +114,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(to_text(result))
     if args.diff:
-        print(patch or "# nothing to fix", end="" if patch else "\n")
+        print(patch or no_patch_reason(result), end="" if patch else "\n")
     if args.fix and patch:
         changed = apply_patch(result)
         print(f"fixed {len(changed)} file(s): {', '.join(changed)}")

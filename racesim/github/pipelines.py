@@ -57,6 +57,8 @@ class GroupReading:
     cancel: bool | None
     serialises: bool | None
     reason: str
+    #: ``workflow`` (the run's top-level ``concurrency:``, which holds every job) or ``job``
+    scope: str = "job"
 
 
 @dataclass(frozen=True)
@@ -279,7 +281,7 @@ def _builds(facts: list[Fact]) -> list[Fact]:
 def _group_for(run: _Run, job: str | None, role: str) -> GroupReading | None:
     wf = run.wf
     if wf.concurrency is not None:
-        return read_group(role, wf.concurrency, run.ctx, run.event)
+        return replace(read_group(role, wf.concurrency, run.ctx, run.event), scope="workflow")
     if job is not None and wf.jobs[job].concurrency is not None:
         conc = wf.jobs[job].concurrency
         assert conc is not None

@@ -320,7 +320,10 @@ def _action_step(
         "cite": entry.source,
     }
     if role == "setup":
-        if "actions/checkout" in entry.uses and uses_name(step.uses) == "actions/checkout":
+        other = str(step.with_.get("repository", "") or "").strip()
+        own = other in ("", "${{ github.repository }}")
+        # a checkout of another repository (tools, deploy config) is not the tested commit
+        if own and "actions/checkout" in entry.uses and uses_name(step.uses) == "actions/checkout":
             wanted = _render(step.with_.get("ref", ""), sctx)
             job.add(Fact("checkout", loc, detail=wanted, **common))
         return {}
