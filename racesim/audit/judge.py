@@ -6,10 +6,10 @@ engine confirmed. Only where the proof's encoding does not cover the strategy, o
 it has no encoding of, is the verdict searched instead: a sample of histories
 (:func:`racesim.verify.search.search`), then, if none broke it, every two-push history of the grid
 of :func:`racesim.testing.exhaustive_check`. The verdict says which (``sampled``,
-``exhaustive``) and why no proof was possible; a grid "holds" is not a proof between grid points. Odds come from :func:`racesim.run_trials` under
-a scenario (default: the built-in ``f8af4c1`` timings), each rate with its Wilson interval. A
-pipeline with no deploy (trigger ``none``) is judged on the registry instead: does its mutable
-``latest`` end on the newest build?
+``exhaustive``) and why no proof was possible; a grid "holds" is not a proof between grid
+points. Odds come from :func:`racesim.run_trials` under a scenario (default: the built-in
+``f8af4c1`` timings), each rate with its Wilson interval. A pipeline with no deploy (trigger
+``none``) is judged on the registry instead: does its mutable ``latest`` end on the newest build?
 """
 
 from __future__ import annotations
