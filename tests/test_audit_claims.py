@@ -212,3 +212,35 @@ def test_the_fix_of_every_shared_case_holds_what_it_claims(folder: str, tmp_path
         before = _lint(tool, list(originals.values()))
         after = _lint(tool, changed)
         assert after <= before, sorted(after - before)
+
+
+# -- what docs/reference/findings.md says of the fixes (RS104, RS105), checked by prove ---------
+
+ALL = ("never_stale", "ships_what_it_claims", "ends_on_newest", "never_regresses")
+
+
+@pytest.mark.parametrize(
+    ("strategy", "bounds", "proved"),
+    [
+        # one workflow, deploy job needs the build, the run's group cancels in progress
+        ("merged+cancel", None, ALL),
+        # separate workflows, the patch: identity proved, freshness broken by a late dispatch
+        ("cancel_superseded", None, ("never_stale", "ships_what_it_claims")),
+        # ... and all four once no build takes under a minute
+        ("cancel_superseded", {"build": (60, 600)}, ALL),
+    ],
+)
+def test_the_findings_page_states_what_prove_proves(
+    strategy: str, bounds: dict[str, object] | None, proved: tuple[str, ...]
+) -> None:
+    from racesim.core.strategy import PRESETS, Concurrency, Strategy
+
+    chosen = (
+        Strategy(trigger="needs", build_concurrency=Concurrency(cancel_in_progress=True))
+        if strategy == "merged+cancel"
+        else PRESETS[strategy]
+    )
+    page = (Path(__file__).resolve().parents[1] / "docs" / "reference" / "findings.md").read_text()
+    assert "up to 3 pushes" in page and "--bounds build=60..600" in page
+    for name in ALL:
+        assert prove(chosen, name, pushes=3, bounds=bounds).proved == (name in proved), name

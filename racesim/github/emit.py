@@ -118,6 +118,8 @@ def _reference(s: Strategy, t: Target) -> str:
 def _deploy_steps(s: Strategy, t: Target, i: str) -> list[str]:
     ref = _reference(s, t)
     out = [f"{i}steps:", f"{i}  - uses: actions/checkout@v6"]
+    if s.trigger == "workflow_run":  # the tested commit, not the branch tip (RS114)
+        out += [f"{i}    with:", f"{i}      ref: {_commit(s)}"]
     if s.reference == "digest" and s.trigger == "workflow_run":
         out += [
             f"{i}  - uses: actions/download-artifact@v7",
