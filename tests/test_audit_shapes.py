@@ -342,3 +342,64 @@ jobs:
     steps = loaded.workflows[0].jobs["j"].steps
     assert all("SECRET" not in s.run for s in steps)
     assert any("leaves the folder" in n for n in loaded.notes)
+
+
+CI_ON_EVERY_PUSH = """\
+name: CI
+on: [push]
+jobs:
+  test:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+      - run: make test
+"""
+
+RELEASE_TWO_WAYS = """\
+name: Release
+on:
+  workflow_run:
+    workflows: ["CI"]
+    types: [completed]
+    branches: [main]
+  push:
+    tags: ["v*"]
+jobs:
+  publish:
+    if: github.event_name == 'push' || github.event.workflow_run.conclusion == 'success'
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+      - run: docker build -t ghcr.io/o/app:latest .
+      - run: docker push ghcr.io/o/app:latest
+"""
+
+
+def test_a_tag_path_that_does_not_wait_for_the_ci_its_branch_path_waits_for(
+    tmp_path: Path,
+) -> None:
+    repo = _repo(tmp_path, {"ci.yml": CI_ON_EVERY_PUSH, "release.yml": RELEASE_TWO_WAYS})
+    found = [f for f in audit([repo], **FAST).findings if f.id == "RS117"]  # type: ignore[arg-type]
+    assert [(Path(f.file).name, f.line) for f in found] == [
+        ("release.yml", _line(repo / "release.yml", "push:"))
+    ]
+    assert found[0].severity == "warning"
+    # CI that runs only on branches does not run on the tag: nothing skipped
+    branches_only = CI_ON_EVERY_PUSH.replace("on: [push]", "on:\n  push:\n    branches: [main]")
+    (repo / "ci.yml").write_text(branches_only)
+    assert "RS117" not in {f.id for f in audit([repo], **FAST).findings}  # type: ignore[arg-type]
+
+
+def test_an_empty_makefile_variable_does_not_swallow_the_next_line(tmp_path: Path) -> None:
+    makefile = (
+        "SUFFIX ?=\n\nREGISTRY ?= ghcr.io\nIMAGE = $(REGISTRY)/o/app$(SUFFIX):main\n\n"
+        "publish:\n\tdocker build -t $(IMAGE) .\n\tdocker push $(IMAGE)\n"
+    )
+    workflow = BUILD_LATEST.replace(
+        "      - run: docker build -t ghcr.io/o/app:latest .\n"
+        "      - run: docker push ghcr.io/o/app:latest\n",
+        "      - run: make publish\n",
+    )
+    repo = _repo(tmp_path, {"Makefile": makefile, ".github/workflows/build.yml": workflow})
+    (r,) = audit([repo], **FAST).results  # type: ignore[arg-type]
+    assert [t.text for t in r.pipeline.mutable_tags] == ["ghcr.io/o/app:main"]

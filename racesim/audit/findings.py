@@ -41,6 +41,7 @@ CODES: dict[str, tuple[str, str]] = {
     "RS114": ("error", "a workflow_run job checks out the branch tip, not the tested commit"),
     "RS115": ("error", "a concurrency group holds `${name}`, which GitHub does not evaluate"),
     "RS116": ("warning", "a later job reads back a mutable tag the build pushed"),
+    "RS117": ("warning", "a push path skips the workflow the other path waits for"),
     "RS120": ("warning", "a step that looks like a build, push or deploy could not be read"),
 }
 
@@ -203,6 +204,21 @@ def findings_for(p: Pipeline, j: Judgement) -> list[Finding]:
                 )
             )
             break
+    skipped = p.extra.get("skips_upstream")
+    if skipped is not None:
+        upstream, wr_loc = skipped
+        out.append(
+            _at(
+                "RS117",
+                p.trigger_loc,
+                f"on {p.event.describe()} this workflow starts at once, while its workflow_run "
+                f"path waits for `{upstream}`, which runs on this same push: what this path "
+                f"publishes has not passed `{upstream}` yet, and is published even if it fails",
+                p,
+                fallback,
+                (wr_loc, p.extra.get("deploy_job_loc")),
+            )
+        )
     if s.trigger == "none":
         if _broken(j, "latest_ends_on_newest"):
             out.append(

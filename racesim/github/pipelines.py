@@ -11,6 +11,7 @@ pull the tags.
 
 from __future__ import annotations
 
+import fnmatch
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -22,7 +23,7 @@ from racesim.github.context import TriggerEvent, event_context, with_env
 from racesim.github.expressions import Open, Sym, condition, interpolate, truth
 from racesim.github.files import RepoFiles
 from racesim.github.recognise import Fact, Ref, Unknown, job_facts
-from racesim.github.workflows import ConcurrencyDef, Loc, Repo, Workflow, WorkflowJob
+from racesim.github.workflows import ConcurrencyDef, Loc, Repo, Trigger, Workflow, WorkflowJob
 
 __all__ = [
     "Evidence",
@@ -322,6 +323,33 @@ def _files_for(repo: Repo, wf: Workflow) -> RepoFiles | None:
     return repo.files[0] if repo.files else None
 
 
+def _push_matches(trig: Trigger, event: TriggerEvent) -> bool:
+    """Whether a ``push`` trigger (with its filters) fires on `event`'s push."""
+    if trig.branches is None and trig.tags is None:
+        return True  # `on: push` with no filter: every branch and every tag
+    if event.ref_kind == "tag" or (event.ref or "").startswith("refs/tags/"):
+        return trig.tags is not None
+    branch = (event.ref or "").removeprefix("refs/heads/")
+    return any(fnmatch.fnmatchcase(branch, b) for b in trig.branches or ())
+
+
+def _skips_upstream(repo: Repo, p: Pipeline) -> tuple[str, Loc] | None:
+    """A push path of a workflow that otherwise waits for `X` (``workflow_run``), where `X` runs on
+    that same push: this path publishes without waiting for it. (upstream name, its trigger)."""
+    if p.event.name != "push":
+        return None
+    file = p.deploy_file or p.build_file
+    wf = next((w for w in repo.workflows if w.file == file), None)
+    if wf is None or "workflow_run" not in wf.triggers:
+        return None
+    for name in wf.triggers["workflow_run"].workflows:
+        for up in repo.workflows:
+            trig = up.triggers.get("push")
+            if up.name == name and trig is not None and _push_matches(trig, p.event):
+                return name, wf.triggers["workflow_run"].loc
+    return None
+
+
 def read_repo(repo: Repo, catalogue: Catalogue | None = None) -> RepoReading:
     """Read every workflow of `repo`: pipelines, what each workflow does, what was not read."""
     base = catalogue or Catalogue.builtin()
@@ -348,6 +376,11 @@ def read_repo(repo: Repo, catalogue: Catalogue | None = None) -> RepoReading:
                     continue
                 pipelines.append(_build_only(run, jid, builds))
     pipelines = _dedupe(pipelines)
+    pipelines = [
+        pl if skipped is None else replace(pl, extra={**pl.extra, "skips_upstream": skipped})
+        for pl in pipelines
+        for skipped in [_skips_upstream(repo, pl)]
+    ]
     surveys: list[WorkflowSurvey] = []
     unknowns: dict[tuple[str, int, str], Unknown] = {}
     notes: list[str] = list(repo.notes)

@@ -770,7 +770,8 @@ def _make(
         itext = job.files.read(ipath) if ipath is not None else None
         if itext:
             text = itext + "\n" + text
-    for m in re.finditer(r"^([A-Za-z_][\w.]*)\s*[:?+]?=\s*(.*)$", text, re.M):
+    # `[ \t]`, not `\s`: an empty `SUFFIX ?=` must not take the next line as its value
+    for m in re.finditer(r"^([A-Za-z_][\w.]*)[ \t]*[:?+]?=[ \t]*(.*)$", text, re.M):
         variables.setdefault(m.group(1), m.group(2).strip())
     for w in words[1:]:
         if "=" in w:
