@@ -106,7 +106,11 @@ def test_posthog_pinned_and_serialised() -> None:
     """Differs: the downstream repository_dispatch deploy and the ECS stability waits are
     outside what racesim models; neither is reported."""
     result = audited("posthog-9007", "workflows")
-    (r,) = result.results
+    # the migration runs its task family's latest revision, registered a line above in the same
+    # run; runs are serialised, so no other run's revision can come between: no finding
+    migration, r = sorted(result.results, key=lambda x: x.pipeline.strategy.reference)
+    assert migration.pipeline.strategy.reference == "latest"
+    assert any("family's latest revision" in e.why for e in migration.pipeline.evidence)
     s = r.pipeline.strategy
     assert (s.trigger, s.reference) == ("needs", "sha")
     assert s.build_concurrency == Concurrency(cancel_in_progress=False)

@@ -403,3 +403,36 @@ def test_an_empty_makefile_variable_does_not_swallow_the_next_line(tmp_path: Pat
     repo = _repo(tmp_path, {"Makefile": makefile, ".github/workflows/build.yml": workflow})
     (r,) = audit([repo], **FAST).results  # type: ignore[arg-type]
     assert [t.text for t in r.pipeline.mutable_tags] == ["ghcr.io/o/app:main"]
+
+
+@pytest.mark.parametrize(
+    ("task_definition", "said"),
+    [
+        ("app-migrate", "mutable tag: app-migrate (the family's latest revision)"),
+        ("app-migrate:42", "mutable tag: app-migrate:42"),  # one fixed revision, never the new one
+        ("${{ env.TD_ARN }}", "cannot tell which image"),
+    ],
+)
+def test_an_ecs_task_run_by_family_reads_the_latest_revision(
+    tmp_path: Path, task_definition: str, said: str
+) -> None:
+    """`aws ecs run-task --task-definition FAMILY` runs whatever revision is newest when it
+    starts; `FAMILY:N` names one revision."""
+    workflow = f"""\
+name: Migrate
+on:
+  push:
+    branches: [main]
+jobs:
+  migrate:
+    runs-on: ubuntu-latest
+    steps:
+      - run: aws ecs register-task-definition --cli-input-json file://td.json
+      - run: aws ecs run-task --cluster c --task-definition {task_definition}
+"""
+    repo = _repo(tmp_path, {".github/workflows/migrate.yml": workflow})
+    (r,) = audit([repo], **FAST).results  # type: ignore[arg-type]
+    line = _line(repo / ".github/workflows/migrate.yml", "run-task")
+    (e,) = [e for e in r.pipeline.evidence if e.knob == "reference"]
+    assert e.loc is not None and e.loc.line == line
+    assert e.why.startswith(said), e.why

@@ -505,6 +505,19 @@ def _command_ref(job: _Job, entry: Entry, rest: tuple[str, ...], text: str) -> R
         if values:
             return _image_ref(values[0], job.reading.facts)
         return None if entry.image_kind == "own" else Ref(f"<{entry.name}>", "", "unknown")
+    if how == "family":
+        # an ECS task definition: `family:revision` or a full ARN is one fixed revision; a bare
+        # family name runs the family's latest ACTIVE revision, which another run may have
+        # registered in the meantime
+        values = _option_values(rest, arg.split(","))
+        if not values:
+            return Ref(f"<{entry.name}>", "", "unknown")
+        value = values[0]
+        if re.fullmatch(r"(arn:[^\s]+/)?[A-Za-z0-9_-]+:\d+", value):
+            return Ref(value, "", "digest", "task definition revision")
+        if re.fullmatch(r"[A-Za-z0-9_-]+", value):
+            return Ref(f"{value} (the family's latest revision)", "", "mutable", "task family")
+        return _image_ref(value, job.reading.facts)
     if how == "arg":
         pos = _positional(rest)
         if not pos:
