@@ -436,3 +436,74 @@ jobs:
     (e,) = [e for e in r.pipeline.evidence if e.knob == "reference"]
     assert e.loc is not None and e.loc.line == line
     assert e.why.startswith(said), e.why
+
+
+CALLER = """\
+name: Ship
+on:
+  push:
+    branches: [main]
+jobs:
+  build:
+    concurrency:
+      group: build
+      cancel-in-progress: true
+    runs-on: ubuntu-latest
+    outputs:
+      digest: ${{ steps.push.outputs.digest }}
+    steps:
+      - uses: actions/checkout@v4
+      - id: push
+        uses: docker/build-push-action@v6
+        with:
+          push: true
+          tags: ghcr.io/o/app:latest
+  production:
+    needs: build
+    uses: ./.github/workflows/env.yml
+    with:
+      digest: ${{ needs.build.outputs.digest }}
+"""
+
+CALLED = """\
+name: Environment
+on:
+  workflow_call:
+    inputs:
+      digest:
+        type: string
+jobs:
+  docs:
+    concurrency:
+      group: docs
+      cancel-in-progress: true
+    runs-on: ubuntu-latest
+    steps:
+      - run: echo docs
+  backend:
+    concurrency:
+      group: backend
+    runs-on: ubuntu-latest
+    steps:
+      - run: flyctl deploy --image ghcr.io/o/app@${{ inputs.digest }}
+"""
+
+
+def test_a_group_on_the_build_job_alone_does_not_hold_the_deploy_job(tmp_path: Path) -> None:
+    """GitHub applies a job's `concurrency:` to that job only: the build job's cancel group orders
+    builds, and the deploy runs in the group of the inner job it sits in (`backend`, no cancel),
+    not the first inner job's (`docs`). Serialised by arrival, deploys can still go backwards."""
+    repo = _repo(
+        tmp_path, {".github/workflows/ship.yml": CALLER, ".github/workflows/env.yml": CALLED}
+    )
+    result = audit([repo], **FAST)  # type: ignore[arg-type]
+    (r,) = result.results
+    s = r.pipeline.strategy
+    assert s.build_concurrency is None
+    assert s.deploy_concurrency is not None and not s.deploy_concurrency.cancel_in_progress
+    (f,) = [f for f in result.findings if f.id == "RS105"]
+    assert (Path(f.file).name, f.line) == (
+        "env.yml",
+        _line(repo / ".github/workflows/env.yml", "group: backend"),
+    )
+    assert "RS102" not in {f.id for f in result.findings}  # the build job's group orders pushes

@@ -247,7 +247,13 @@ def findings_for(p: Pipeline, j: Judgement) -> list[Finding]:
                 _deploy_places(p),
             )
         )
-    if s.reference == "latest" and s.build_concurrency is None and p.mutable_tags:
+    builds_ordered = bool(p.extra.get("builds_ordered"))  # a group on the build job alone
+    if (
+        s.reference == "latest"
+        and s.build_concurrency is None
+        and p.mutable_tags
+        and not builds_ordered
+    ):
         out.append(
             _at(
                 "RS102",
@@ -317,12 +323,14 @@ def findings_for(p: Pipeline, j: Judgement) -> list[Finding]:
             )
         else:
             g = next((e.loc for e in p.evidence if e.knob == "deploy_concurrency" and e.loc), None)
-            cancels = s.build_concurrency is not None and s.build_concurrency.cancel_in_progress
+            cancels = (
+                s.build_concurrency is not None and s.build_concurrency.cancel_in_progress
+            ) or bool(p.extra.get("builds_ordered"))
             why = (
-                "deploys are serialised and superseded builds cancelled, but deploy runs take "
-                "the group in the order they arrive (after the build and the workflow_run "
-                "dispatch), not in commit order, and nothing checks freshness: an older "
-                "commit's deploy that arrives late runs last"
+                "deploys are serialised and builds ordered, but deploy runs take the group in "
+                "the order they arrive (after their build, and a workflow_run dispatch), not in "
+                "commit order, and nothing checks freshness: an older commit's deploy that "
+                "arrives late runs last"
                 if cancels
                 else "deploys are serialised but superseded builds are not cancelled and "
                 "nothing checks freshness, so deploys take the group in the order they "

@@ -665,13 +665,18 @@ def _deploy_pipeline(
             _ev("mirror", True, m.loc, f"pushes the pulled image to {m.ref.repo if m.ref else '?'}")
         )
     # concurrency
+    build_job_only: GroupReading | None = None
     if trigger == "needs":
-        # workflow-level or build-job group: the whole run; a group on the deploy job: deploys
+        # a workflow-level group holds the whole run; a group on the build job holds the build
+        # alone (the deploy job runs outside it), so it orders builds but not deploys; a group
+        # on the deploy job (or on the inner job of a reusable workflow that deploys): deploys
         build_def = wf.concurrency
         if build_def is None and build_job and build_job != jid:
-            build_def = wf.jobs[build_job].concurrency
+            job_def = wf.jobs[build_job].concurrency
+            if job_def is not None:
+                build_job_only = read_group("build", job_def, run.ctx, event)
         build_reading = read_group("build", build_def, run.ctx, event) if build_def else None
-        deploy_def = wf.jobs[jid].concurrency
+        deploy_def = deploy.group or wf.jobs[jid].concurrency
         deploy_reading = read_group("deploy", deploy_def, run.ctx, event) if deploy_def else None
     else:
         build_reading = _group_for(build_run, build_job, "build") if build_run else None
@@ -681,7 +686,18 @@ def _deploy_pipeline(
         (deploy_reading, "deploy_concurrency"),
     ):
         conc = _concurrency(reading)
-        if reading is None:
+        if reading is None and knob == "build_concurrency" and build_job_only is not None:
+            groups.append(build_job_only)
+            evidence.append(
+                _ev(
+                    knob,
+                    "none",
+                    build_job_only.loc,
+                    f"the group on the build job alone {build_job_only.reason}: it orders the "
+                    "builds, but each deploy job runs outside it",
+                )
+            )
+        elif reading is None:
             evidence.append(_ev(knob, "none", None, "no concurrency group"))
         else:
             groups.append(reading)
@@ -710,6 +726,8 @@ def _deploy_pipeline(
         mirror=mirror,
     )
     extra: dict[str, Any] = {"read": read, "deploy_job_loc": wf.jobs[jid].loc}
+    if build_job_only is not None and build_job_only.serialises:
+        extra["builds_ordered"] = True
     extra["reads"] = _reads(run)
     # an image racesim cannot name: judged on what holds whatever it is
     extra["opaque"] = ref is not None and ref.kind == "unknown"

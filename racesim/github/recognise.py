@@ -25,7 +25,7 @@ from racesim.github.context import TriggerEvent, with_env, with_inputs
 from racesim.github.expressions import UNKNOWN, Open, Sym, condition, interpolate
 from racesim.github.files import RepoFiles
 from racesim.github.shell import Command, parse
-from racesim.github.workflows import Loc, Workflow, WorkflowJob, WorkflowStep
+from racesim.github.workflows import ConcurrencyDef, Loc, Workflow, WorkflowJob, WorkflowStep
 from racesim.github.yaml import Doc, parse_yaml
 
 __all__ = ["Fact", "JobReading", "Ref", "Unknown", "classify_ref", "job_facts"]
@@ -78,6 +78,8 @@ class Fact:
     cite: str = ""
     chain: tuple[Loc, ...] = ()
     via: tuple[Loc, ...] = ()
+    #: the group of the inner reusable-workflow job the step ran in (``None``: the job's own)
+    group: ConcurrencyDef | None = None
 
 
 @dataclass(frozen=True)
@@ -1033,7 +1035,8 @@ def job_facts(
         # every fact of a step remembers the step and what called it (a fact read from a
         # script or a Makefile is located there, and found again from the step that ran it)
         state.reading.facts[before:] = [
-            replace(f, via=(*step.via, step.loc)) for f in state.reading.facts[before:]
+            replace(f, via=(*step.via, step.loc), group=f.group or step.group)
+            for f in state.reading.facts[before:]
         ]
         if step.id:
             state.steps[step.id] = {

@@ -115,6 +115,8 @@ class WorkflowStep:
     conditions: tuple[object, ...] = ()
     job_env: Mapping[str, Any] = field(default_factory=dict)
     via: tuple[Loc, ...] = ()
+    #: the ``concurrency:`` of the inner job of a reusable workflow this step was inlined from
+    group: ConcurrencyDef | None = None
 
     @property
     def label(self) -> str:
@@ -434,6 +436,7 @@ def _call(
                     conditions=(*cond, *s.conditions),
                     job_env={**job.env, **s.job_env},
                     via=(caller, *s.via),
+                    group=s.group or job.concurrency,
                 )
             )
     outputs: dict[str, Any] = {}
