@@ -507,3 +507,62 @@ def test_a_group_on_the_build_job_alone_does_not_hold_the_deploy_job(tmp_path: P
         _line(repo / ".github/workflows/env.yml", "group: backend"),
     )
     assert "RS102" not in {f.id for f in result.findings}  # the build job's group orders pushes
+
+
+def test_a_reusable_workflows_group_is_evaluated_with_the_inputs_of_its_call(
+    tmp_path: Path,
+) -> None:
+    """`deploy-${{ inputs.environment }}` in a called workflow (and in one it calls in turn) is
+    one group per environment the caller names, not a value racesim cannot evaluate."""
+    outer = """\
+name: CI
+on:
+  push:
+    branches: [main]
+jobs:
+  staging:
+    uses: ./.github/workflows/deploy.yml
+    with:
+      environment: staging
+"""
+    middle = """\
+name: Deploy
+on:
+  workflow_call:
+    inputs:
+      environment:
+        type: string
+concurrency:
+  group: deploy-${{ inputs.environment || 'none' }}
+  cancel-in-progress: ${{ inputs.environment == 'staging' }}
+jobs:
+  host:
+    uses: ./.github/workflows/host.yml
+    with:
+      env: ${{ inputs.environment }}
+"""
+    inner = """\
+name: Host
+on:
+  workflow_call:
+    inputs:
+      env:
+        type: string
+jobs:
+  roll:
+    concurrency: host-${{ inputs.env }}
+    runs-on: ubuntu-latest
+    steps:
+      - run: flyctl deploy --image ghcr.io/o/app:latest
+"""
+    repo = _repo(
+        tmp_path,
+        {
+            ".github/workflows/ci.yml": outer,
+            ".github/workflows/deploy.yml": middle,
+            ".github/workflows/host.yml": inner,
+        },
+    )
+    (r,) = audit([repo], **FAST).results  # type: ignore[arg-type]
+    (reading,) = r.pipeline.groups
+    assert reading.value == "host-staging" and reading.serialises

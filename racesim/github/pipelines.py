@@ -19,7 +19,7 @@ from typing import Any
 
 from racesim.core.strategy import Concurrency, Strategy, Wait
 from racesim.github.catalogue import Catalogue
-from racesim.github.context import TriggerEvent, event_context, with_env
+from racesim.github.context import TriggerEvent, event_context, with_env, with_inputs
 from racesim.github.expressions import Open, Sym, condition, interpolate, truth
 from racesim.github.files import RepoFiles
 from racesim.github.recognise import Fact, Ref, Unknown, job_facts
@@ -172,6 +172,8 @@ def read_group(
     role: str, group: ConcurrencyDef, ctx: Mapping[str, Any], event: TriggerEvent
 ) -> GroupReading:
     """Evaluate `group` under `event`: the value, what it varies with, and whether it serialises."""
+    for layer in group.inputs:  # a group inside a reusable workflow sees the call's inputs
+        ctx = with_inputs(ctx, layer)
     value = interpolate(group.group, ctx)
     dims = value.dims if isinstance(value, Sym) else frozenset()
     cancel = truth(interpolate(group.cancel, ctx))
@@ -680,7 +682,11 @@ def _deploy_pipeline(
         deploy_reading = read_group("deploy", deploy_def, run.ctx, event) if deploy_def else None
     else:
         build_reading = _group_for(build_run, build_job, "build") if build_run else None
-        deploy_reading = _group_for(run, jid, "deploy")
+        if deploy.group is not None and wf.concurrency is None:
+            # the group of the job the deploy step runs in, inside a reusable workflow
+            deploy_reading = read_group("deploy", deploy.group, run.ctx, event)
+        else:
+            deploy_reading = _group_for(run, jid, "deploy")
     for reading, knob in (
         (build_reading, "build_concurrency"),
         (deploy_reading, "deploy_concurrency"),

@@ -89,6 +89,8 @@ class ConcurrencyDef:
     group: str
     cancel: object
     loc: Loc
+    #: input layers of the reusable workflow it sits in (its ``with:``), outermost first
+    inputs: tuple[Mapping[str, Any], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -452,6 +454,8 @@ def _call(
 
         outputs[str(name)] = _JOBS_OUTPUT.sub(sub, value)
     group = _concurrency(called, called.data, "concurrency")
+    if group is not None:
+        group = replace(group, inputs=(inputs,))
     if group is None:
         group = next((j.concurrency for j in inner.values() if j.concurrency), None)
     return tuple(steps), outputs, group, called.path
@@ -475,10 +479,21 @@ def _jobs(
         _need(isinstance(env, Mapping), doc, f"jobs.{jid}.env", "expected a mapping")
         steps = _steps(doc, spec.get("steps"), f"jobs.{jid}.steps", inputs)
         concurrency = _concurrency(doc, spec, f"jobs.{jid}.concurrency")
+        if concurrency is not None and inputs:
+            concurrency = replace(concurrency, inputs=inputs)
         calls = ""
         outs = {str(k): v for k, v in outputs.items()}
         if spec.get("uses"):
             steps, called_outs, group, calls = _call(doc, jid, spec, loader, depth)
+            if inputs:  # a call inside a reusable workflow: its groups see our inputs first
+                steps = tuple(
+                    replace(st, group=replace(st.group, inputs=(*inputs, *st.group.inputs)))
+                    if st.group is not None
+                    else st
+                    for st in steps
+                )
+                if group is not None:
+                    group = replace(group, inputs=(*inputs, *group.inputs))
             outs.update(called_outs)
             concurrency = concurrency or group
         jobs[jid] = WorkflowJob(
