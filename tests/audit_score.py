@@ -45,6 +45,7 @@ class Race:
     what: str
     file: str
     lines: tuple[int, ...]
+    severity: str = "error"  # "warning": reported, but not a reason to fail (exit 0)
 
 
 @dataclass(frozen=True)
@@ -77,11 +78,15 @@ def _case(table: Mapping[str, Any]) -> Case:
     _keys(table, {"folder", "exit", "pipelines", "why"}, {"race", "commit_bound"}, where)
     races = []
     for race in table.get("race", []):
-        _keys(race, {"what", "file", "lines"}, set(), f"{where} race")
+        _keys(race, {"what", "file", "lines"}, {"severity"}, f"{where} race")
+        if race.get("severity", "error") not in ("error", "warning"):
+            raise ValueError(f"{where} race {race['what']!r}: severity is error or warning")
         lines = tuple(race["lines"])
         if not lines or not all(isinstance(n, int) and n >= 1 for n in lines):
             raise ValueError(f"{where} race {race['what']!r}: lines must be positive integers")
-        races.append(Race(str(race["what"]), str(race["file"]), lines))
+        races.append(
+            Race(str(race["what"]), str(race["file"]), lines, race.get("severity", "error"))
+        )
     bounds = []
     for bound in table.get("commit_bound", []):
         _keys(bound, {"file", "line", "kind", "value"}, set(), f"{where} commit_bound")

@@ -68,9 +68,12 @@ def test_exit_statuses_and_races_agree(cases: list[Case]) -> None:
         assert case.exit in (0, 1, 3), case.folder
         assert case.why.strip(), case.folder
         if case.exit == 1:
-            assert case.races, f"{case.folder}: exit 1 names no race"
+            assert any(r.severity == "error" for r in case.races), (
+                f"{case.folder}: exit 1 names no race"
+            )
         else:
-            assert not case.races, f"{case.folder}: exit {case.exit} but races are listed"
+            errors = [r for r in case.races if r.severity == "error"]
+            assert not errors, f"{case.folder}: exit {case.exit} but error races are listed"
 
 
 def test_a_malformed_entry_is_refused(tmp_path: Path) -> None:
@@ -212,10 +215,13 @@ def test_min_makes_the_report_fail(monkeypatch: pytest.MonkeyPatch, corpus: Path
 # --- (c) the whole corpus -----------------------------------------------------------------------
 
 
+#: folders fully right when this floor was set (2026-12-07: 19 of 41); the goal is 90%
+FLOOR = 19
+
+
 @pytest.mark.slow
-@pytest.mark.xfail(strict=False, reason="audit rewrite in progress (issue 20)")
-def test_the_audit_gets_at_least_90_percent_of_the_folders_fully_right(
+def test_the_audit_gets_no_fewer_folders_fully_right_than_the_floor(
     corpus: Path, cases: list[Case]
 ) -> None:
     scores = audit_score.score_all(cases, corpus)
-    assert audit_score.summary(scores)[2] >= 90, audit_score.to_markdown(scores, verbose=True)
+    assert audit_score.summary(scores)[0] >= FLOOR, audit_score.to_markdown(scores, verbose=True)

@@ -9,7 +9,7 @@ writes the fix (:mod:`~racesim.audit.fix`) and formats the report (:mod:`~racesi
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from racesim.audit.findings import SEVERITIES, Finding, findings_for
@@ -46,10 +46,16 @@ class Audit:
     @property
     def findings(self) -> list[Finding]:
         """Every finding once: the same id at the same place from several pipelines is one."""
-        seen: dict[tuple[str, str, int], Finding] = {}
+        seen: dict[tuple[str, str, int, str], Finding] = {}
         for r in self.results:
             for f in r.findings:
-                seen.setdefault((f.id, f.file, f.line), f)
+                key = (f.id, f.file, f.line, f.message)
+                if key in seen:
+                    known = seen[key]
+                    places = tuple(dict.fromkeys((*known.locations, *f.locations)))
+                    seen[key] = replace(known, locations=places)
+                else:
+                    seen[key] = f
         out = list(seen.values())
         for u in self.unknowns:
             out.append(
@@ -120,7 +126,17 @@ def audit(
     results = []
     for pipeline in reading.pipelines:
         j = judge(pipeline.strategy, scenario, trials=trials, max_examples=max_examples, seed=seed)
-        results.append(PipelineResult(pipeline, j, tuple(findings_for(pipeline, j))))
+        found = findings_for(pipeline, j)
+        if pipeline.extra.get("opaque"):
+            # the image is named where racesim cannot read: keep only the findings that hold
+            # whether it is a mutable tag or the commit's own image
+            pinned = replace(pipeline, strategy=replace(pipeline.strategy, reference="sha"))
+            jp = judge(
+                pinned.strategy, scenario, trials=trials, max_examples=max_examples, seed=seed
+            )
+            both = {f.id for f in findings_for(pinned, jp)}
+            found = [f for f in found if f.id in both]
+        results.append(PipelineResult(pipeline, j, tuple(found)))
     return Audit(
         names,
         repo,

@@ -8,6 +8,7 @@ finding says what can happen, not which keyword is missing.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,6 +38,9 @@ CODES: dict[str, tuple[str, str]] = {
     "RS111": ("warning", "pull requests deploy to one shared target"),
     "RS112": ("warning", "a cancel-in-progress group shared with runs that do not deploy"),
     "RS113": ("warning", "freshness guard has a check-then-act window"),
+    "RS114": ("error", "a workflow_run job checks out the branch tip, not the tested commit"),
+    "RS115": ("error", "a concurrency group holds `${name}`, which GitHub does not evaluate"),
+    "RS116": ("warning", "a later job reads back a mutable tag the build pushed"),
     "RS120": ("warning", "a step that looks like a build, push or deploy could not be read"),
 }
 
@@ -72,19 +76,55 @@ class Finding:
             "url": self.url,
             "pipeline": self.pipeline,
             "locations": [
-                {"file": file, "line": line} for file, line in (self.locations or ((self.file, self.line),))
+                {"file": file, "line": line}
+                for file, line in (self.locations or ((self.file, self.line),))
             ],
         }
 
 
-def _at(code: str, loc: Loc | None, message: str, p: Pipeline, fallback: Loc | None) -> Finding:
+def _at(
+    code: str,
+    loc: Loc | None,
+    message: str,
+    p: Pipeline,
+    fallback: Loc | None,
+    also: tuple[Loc | None, ...] = (),
+) -> Finding:
     where = loc or fallback
     severity = CODES[code][0]
     if p.event.name in ("pull_request", "pull_request_target") and severity == "error":
         severity = "warning"  # a preview target, not production
-    return Finding(
-        code, severity, where.file if where else "", where.line if where else 0, message, p.name
+    elif p.event.name == "workflow_dispatch" and severity == "error":
+        severity = "warning"  # a person starts each run and chooses what it deploys
+    places = tuple(
+        dict.fromkeys((x.file, x.line) for x in (where, *also) if x is not None and x.line > 0)
     )
+    return Finding(
+        code,
+        severity,
+        where.file if where else "",
+        where.line if where else 0,
+        message,
+        p.name,
+        places,
+    )
+
+
+def _deploy_places(p: Pipeline) -> tuple[Loc | None, ...]:
+    """Every deploy step of the pipeline, the lines that called it, and the deploy job."""
+    locs: list[Loc | None] = list(p.extra.get("locations") or [])
+    for f in p.deploy_facts:
+        if f.kind in ("deploy", "pull"):
+            locs.extend((f.loc, *f.via))
+    job = p.extra.get("deploy_job_loc")
+    return (*locs, job, p.trigger_loc)
+
+
+def _build_places(p: Pipeline) -> tuple[Loc | None, ...]:
+    locs: list[Loc | None] = []
+    for f in p.build_facts:
+        locs.extend((f.loc, *f.via))
+    return tuple(locs)
 
 
 def _broken(j: Judgement, *names: str) -> list[str]:
@@ -101,6 +141,20 @@ def findings_for(p: Pipeline, j: Judgement) -> list[Finding]:
     tags = ", ".join(t.text for t in p.mutable_tags) or "a mutable tag"
     build_loc = p.build_facts[0].loc if p.build_facts else fallback
     for reading in p.groups:
+        literal = re.search(r"\$\{(?!\{)[^}]*\}", reading.raw)
+        if literal:
+            out.append(
+                _at(
+                    "RS115",
+                    reading.loc,
+                    f"`{literal.group(0)}` in group `{reading.raw}` is literal text (only "
+                    "`${{ }}` is an expression), so every caller and environment shares this "
+                    "one group: one cancels or queues behind another it was meant to be "
+                    "separate from",
+                    p,
+                    fallback,
+                )
+            )
         if reading.serialises is False:
             code_sev = "error" if reading.dims & {"run", "commit"} else "warning"
             f = _at(
@@ -120,8 +174,24 @@ def findings_for(p: Pipeline, j: Judgement) -> list[Finding]:
                     f.line,
                     f.message,
                     f.pipeline,
+                    f.locations,
                 )
             )
+    pushed = {t.text for t in p.mutable_tags}
+    for read in p.extra.get("reads") or []:
+        if read.ref is not None and read.ref.text in pushed and s.build_concurrency is None:
+            out.append(
+                _at(
+                    "RS116",
+                    read.loc,
+                    f"`{read.ref.text}` is read by its tag after this run pushed it; runs are "
+                    "not serialised, so another run's push can be what it reads (pass the "
+                    "build's digest instead)",
+                    p,
+                    fallback,
+                )
+            )
+            break
     if s.trigger == "none":
         if _broken(j, "latest_ends_on_newest"):
             out.append(
@@ -133,6 +203,7 @@ def findings_for(p: Pipeline, j: Judgement) -> list[Finding]:
                     "the tag, which can be an older commit",
                     p,
                     fallback,
+                    _build_places(p),
                 )
             )
         return out
@@ -146,6 +217,7 @@ def findings_for(p: Pipeline, j: Judgement) -> list[Finding]:
                 "it wait for the build's push: it can ship the previous image",
                 p,
                 fallback,
+                _deploy_places(p),
             )
         )
     if s.reference == "latest" and s.build_concurrency is None and p.mutable_tags:
@@ -157,6 +229,7 @@ def findings_for(p: Pipeline, j: Judgement) -> list[Finding]:
                 "group: an older build can push last and the deploy reads it",
                 p,
                 fallback,
+                _build_places(p),
             )
         )
     if s.trigger == "workflow_run" and s.reference == "latest":
@@ -169,6 +242,7 @@ def findings_for(p: Pipeline, j: Judgement) -> list[Finding]:
                 "whatever the tag holds when it pulls, not the build that triggered it",
                 p,
                 fallback,
+                _deploy_places(p),
             )
         )
     if s.trigger == "workflow_run" and not s.gate:
@@ -205,12 +279,13 @@ def findings_for(p: Pipeline, j: Judgement) -> list[Finding]:
             out.append(
                 _at(
                     "RS104",
-                    p.trigger_loc,
+                    read_loc or p.trigger_loc,
                     "deploys of different commits run in "
                     "parallel with no concurrency group: the older one can finish last "
                     f"and production ends on it ({', '.join(regress)} breaks)",
                     p,
                     fallback,
+                    _deploy_places(p),
                 )
             )
         else:
@@ -225,6 +300,7 @@ def findings_for(p: Pipeline, j: Judgement) -> list[Finding]:
                     f"({', '.join(regress)} breaks)",
                     p,
                     fallback,
+                    (*_deploy_places(p), *(r.loc for r in p.groups)),
                 )
             )
     if s.sleep > 0:
@@ -280,8 +356,25 @@ def findings_for(p: Pipeline, j: Judgement) -> list[Finding]:
                 "different pull requests are not serialised, so the last to finish wins",
                 p,
                 fallback,
+                _deploy_places(p),
             )
         )
+    if p.event.name == "workflow_run":
+        for fact in p.extra.get("checkouts") or []:
+            if "workflow_run.head_sha" not in fact.detail:
+                out.append(
+                    _at(
+                        "RS114",
+                        fact.loc,
+                        "under workflow_run a checkout without `ref: "
+                        "${{ github.event.workflow_run.head_sha }}` takes the branch tip when "
+                        "the job starts, which can be newer (or older) than the commit the "
+                        "upstream run tested",
+                        p,
+                        fallback,
+                    )
+                )
+                break
     shared = p.extra.get("cancel_shared") or []
     if shared:
         where = next((r.loc for r in p.groups if r.cancel), p.trigger_loc)

@@ -12,7 +12,8 @@ were; the result is shown as a unified diff (``racesim audit --diff``) or writte
 * an unpinned ``workflow_run`` deploy: pin ``:latest`` to ``:sha-<head_sha>`` (and make the build
   publish the long ``sha-`` tag);
 * unserialised deploys: a deploy concurrency group; with the build's cancel this is the
-  ``cancel_superseded`` preset.
+  ``cancel_superseded`` preset;
+* a ``workflow_run`` job whose checkout takes the branch tip: ``ref:`` the upstream head_sha.
 """
 
 from __future__ import annotations
@@ -97,6 +98,44 @@ def _job_if(lines: list[str], job: str, condition: str) -> list[str]:
     return lines
 
 
+_CHECKOUT = re.compile(r"^(\s*)(-\s+)?uses:\s*actions/checkout@\S+")
+
+
+def _pin_checkouts(lines: list[str]) -> list[str]:
+    """Give every ``actions/checkout`` step without a ``ref:`` the commit the run is about."""
+    out: list[str] = []
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        out.append(line)
+        m = _CHECKOUT.match(line)
+        i += 1
+        if not m:
+            continue
+        indent = len(m.group(1)) + (len(m.group(2)) if m.group(2) else 0)
+        j = i
+        body: list[str] = []
+        while j < len(lines) and (
+            not lines[j].strip() or len(lines[j]) - len(lines[j].lstrip()) >= indent
+        ):
+            if lines[j].lstrip().startswith("- "):
+                break
+            body.append(lines[j])
+            j += 1
+        if any(b.strip().startswith("ref:") for b in body):
+            continue
+        pad = " " * indent
+        at = next((k for k, b in enumerate(body) if b.strip() == "with:"), None)
+        if at is None:
+            out.extend([f"{pad}with:", f"{pad}  ref: {HEAD}"])
+        else:
+            out.extend(body[: at + 1])
+            out.append(f"{pad}  ref: {HEAD}")
+            out.extend(body[at + 1 :])
+            i = j
+    return out
+
+
 def fixed_texts(result: Audit) -> dict[str, tuple[str, str]]:
     """Path -> (old text, new text) for every file the fix changes."""
     texts: dict[str, list[str]] = {}
@@ -146,7 +185,7 @@ def fixed_texts(result: Audit) -> dict[str, tuple[str, str]]:
                 text,
             )
             text = text.replace("${{ github.sha }}", HEAD)
-            lines = text.splitlines()
+            lines = _pin_checkouts(text.splitlines())
             lines = _set_top_concurrency(
                 lines,
                 _group_block(

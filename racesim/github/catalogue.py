@@ -146,14 +146,19 @@ class Catalogue:
     def with_config(self, root: Path) -> Catalogue:
         """This catalogue with the rules of `root`'s ``pyproject.toml`` or ``.racesim.toml``."""
         out = self
-        for name, keys in (("pyproject.toml", ("tool", "racesim", "audit")), (".racesim.toml", ("audit",))):
+        for name, keys in (
+            ("pyproject.toml", ("tool", "racesim", "audit")),
+            (".racesim.toml", ("audit",)),
+        ):
             path = root / name
             if not path.is_file() or path.is_symlink():
                 continue
             try:
                 data: Any = tomllib.loads(path.read_text("utf-8"))
             except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-                raise InputError("(file)", f"cannot read the audit settings: {exc}", str(path)) from None
+                raise InputError(
+                    "(file)", f"cannot read the audit settings: {exc}", str(path)
+                ) from None
             for key in keys:
                 data = data.get(key, {}) if isinstance(data, Mapping) else {}
             if not isinstance(data, Mapping):
@@ -162,7 +167,9 @@ class Catalogue:
             if isinstance(steps, str):
                 steps = [steps]
             if not isinstance(steps, list) or not all(isinstance(s, str) for s in steps):
-                raise InputError(".".join((*keys, "steps")), "expected a list of ROLE=PATTERN", str(path))
+                raise InputError(
+                    ".".join((*keys, "steps")), "expected a list of ROLE=PATTERN", str(path)
+                )
             out = out.with_rules(steps, str(path))
         return out
 
@@ -182,18 +189,26 @@ class Catalogue:
                 return entry
         return None
 
-    def command(self, words: tuple[str, ...]) -> tuple[Entry, tuple[str, ...]] | None:
-        """The entry for a command, with the words after its leading words."""
+    def command(
+        self, words: tuple[str, ...], rest_of: tuple[str, ...] | None = None
+    ) -> tuple[Entry, tuple[str, ...]] | None:
+        """The entry for a command, with the words after its leading words.
+
+        With `rest_of`, the entry is matched on `words` (as written) and the words returned
+        are those of `rest_of` (the same command with its variables expanded).
+        """
         core = _core(words)
         for entry in self.commands:
-            n = len(entry.words)
-            if tuple(w.lower() for w in _leading(core, n)) != tuple(e.lower() for e in entry.words):
+            matched = _match(core, entry.words)
+            if matched is None:
                 continue
-            rest = _after(core, entry.words)
+            rest = matched
             if entry.requires and not any(_has(core, r) for r in entry.requires):
                 continue
-            if any(_has(core, u) for u in entry.unless):
+            if any(u in core for u in entry.unless):
                 continue
+            if rest_of is not None:
+                rest = _match(_core(rest_of), entry.words) or ()
             return entry, rest
         return None
 
@@ -207,27 +222,34 @@ def _core(words: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(out)
 
 
-def _leading(words: tuple[str, ...], n: int) -> tuple[str, ...]:
-    """The first `n` words that are not options (``beta``/``alpha`` skipped)."""
-    out: list[str] = []
-    for w in words:
-        if len(out) == n:
-            break
-        if w.startswith("-") or (out and w in _NOISE):
-            continue
-        out.append(w)
-    return tuple(out)
+def _match(words: tuple[str, ...], lead: tuple[str, ...]) -> tuple[str, ...] | None:
+    """The words after `lead` when `words` starts with it, or ``None``.
 
-
-def _after(words: tuple[str, ...], lead: tuple[str, ...]) -> tuple[str, ...]:
-    seen = 0
-    for i, w in enumerate(words):
-        if seen == len(lead):
-            return words[i:]
-        if w.lower() == lead[seen].lower():
-            seen += 1
-    return ()
+    Between the leading words only options may appear (``docker compose -f x.yml build``,
+    ``kubectl -n web set image``, ``gcloud beta run deploy``): an option without ``=`` is taken
+    to carry the next word as its value unless that word is the next leading word.
+    """
+    if not words or not lead or words[0].lower() != lead[0].lower():
+        return None
+    i = 1
+    for want in lead[1:]:
+        while i < len(words) and words[i].lower() != want.lower():
+            w = words[i]
+            if w in _NOISE:
+                i += 1
+            elif w.startswith("-"):
+                i += 1
+                takes_value = "=" not in w and i < len(words) and not words[i].startswith("-")
+                if takes_value and words[i].lower() != want.lower():
+                    i += 1
+            else:
+                return None
+        if i >= len(words):
+            return None
+        i += 1
+    return words[i:]
 
 
 def _has(words: tuple[str, ...], flag: str) -> bool:
-    return any(w == flag or w.startswith(flag + "=") or flag in w for w in words)
+    low = flag.lower()
+    return any(w == flag or w.startswith(flag + "=") or low in w.lower() for w in words)

@@ -85,6 +85,12 @@ def event_context(
                 "head": {"sha": Sym("<pr-head-sha>", _COMMIT), "ref": head},
             }
         }
+    if event.name == "release":
+        tag = Sym("<tag-name>", frozenset({"ref"}))
+        github["event"] = {
+            "release": {"tag_name": tag, "name": tag, "prerelease": UNKNOWN, "draft": False},
+            "action": UNKNOWN,
+        }
     if event.name == "workflow_run":
         github["ref"] = f"refs/heads/{default_branch}"
         github["ref_name"] = default_branch

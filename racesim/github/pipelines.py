@@ -24,7 +24,15 @@ from racesim.github.files import RepoFiles
 from racesim.github.recognise import Fact, Ref, Unknown, job_facts
 from racesim.github.workflows import ConcurrencyDef, Loc, Repo, Workflow, WorkflowJob
 
-__all__ = ["Evidence", "GroupReading", "Pipeline", "RepoReading", "WorkflowSurvey", "find_pipelines", "read_repo"]
+__all__ = [
+    "Evidence",
+    "GroupReading",
+    "Pipeline",
+    "RepoReading",
+    "WorkflowSurvey",
+    "find_pipelines",
+    "read_repo",
+]
 
 
 @dataclass(frozen=True)
@@ -348,8 +356,10 @@ def read_repo(repo: Repo, catalogue: Catalogue | None = None) -> RepoReading:
         seen: dict[str, None] = {}
         wf_unknowns: dict[tuple[str, int, str], Unknown] = {}
         for r in mine:
-            for jid, facts in r.facts.items():
+            for facts in r.facts.values():
                 for f in facts:
+                    if f.kind == "checkout":
+                        continue
                     what = f.entry or f.detail or f.kind
                     seen[f"{f.kind} ({what}) at {f.loc.file}:{f.loc.line}"] = None
             for u in r.unknowns:
@@ -438,7 +448,13 @@ def _build_only(run: _Run, jid: str, builds: list[Fact]) -> Pipeline:
         build_facts=tuple(builds),
         groups=tuple(r for r in (reading,) if r is not None),
         trigger_loc=trig.loc if trig else None,
+        extra={"reads": _reads(run)},
     )
+
+
+def _reads(run: _Run) -> list[Fact]:
+    """Steps of the run that read an image by a tag (a scan, a test, a signature)."""
+    return [f for facts in run.facts.values() for f in facts if f.kind == "read"]
 
 
 def _conc_text(conc: Concurrency | None) -> str:
@@ -513,6 +529,13 @@ def _deploy_pipeline(
         build_facts = own
         why = "builds and ships in the same run" + (" (its own checkout)" if ref is None else "")
         evidence.append(_ev("trigger", trigger, wf.jobs[jid].loc, why))
+    elif ref.source == "opaque" and wf.jobs[jid].needs:
+        # a deploy racesim cannot read, after the jobs it needs: it starts after them
+        trigger = "needs"
+        build_run, build_job = run, wf.jobs[jid].needs[0]
+        evidence.append(
+            _ev("trigger", trigger, wf.jobs[jid].loc, "ships after the jobs it needs, in this run")
+        )
     else:
         trigger = "push" if event.name != "workflow_dispatch" else "none"
         candidates = [
@@ -521,7 +544,13 @@ def _deploy_pipeline(
             if r.wf is not wf
             and r.event.name == event.name
             and any(
-                any(_same_repo(t.repo, ref.repo) for t in f.tags)
+                any(
+                    _same_repo(t.repo, ref.repo)
+                    # a redeploy that names no image (a task definition's or service's tag)
+                    # reads whatever mutable tag the repository's builds push
+                    or (not ref.repo and ref.kind == "mutable" and t.kind == "mutable")
+                    for t in f.tags
+                )
                 for fs in r.facts.values()
                 for f in _builds(fs)
             )
@@ -645,7 +674,16 @@ def _deploy_pipeline(
         guard=guard,  # type: ignore[arg-type]
         mirror=mirror,
     )
-    extra: dict[str, Any] = {"read": read}
+    extra: dict[str, Any] = {"read": read, "deploy_job_loc": wf.jobs[jid].loc}
+    extra["reads"] = _reads(run)
+    # an image racesim cannot name: judged on what holds whatever it is
+    extra["opaque"] = ref is not None and ref.kind == "unknown"
+    extra["checkouts"] = [
+        f
+        for j in dict.fromkeys([jid, *_closure(wf, jid)])
+        for f in run.facts.get(j, [])
+        if f.kind == "checkout"
+    ]
     if trigger == "needs" and wf.concurrency is not None and build_reading and build_reading.cancel:
         shared = []
         for other, _ in events_of(wf):

@@ -19,13 +19,14 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from racesim.errors import InputError
 from racesim.github.catalogue import Catalogue, Entry
 from racesim.github.context import TriggerEvent, with_env, with_inputs
 from racesim.github.expressions import UNKNOWN, Open, Sym, condition, interpolate
 from racesim.github.files import RepoFiles
 from racesim.github.shell import Command, parse
 from racesim.github.workflows import Loc, Workflow, WorkflowJob, WorkflowStep
-from racesim.github.yaml import Doc
+from racesim.github.yaml import Doc, parse_yaml
 
 __all__ = ["Fact", "JobReading", "Ref", "Unknown", "classify_ref", "job_facts"]
 
@@ -76,6 +77,7 @@ class Fact:
     entry: str = ""
     cite: str = ""
     chain: tuple[Loc, ...] = ()
+    via: tuple[Loc, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -125,11 +127,39 @@ _SHELL_VAR = re.compile(r"\$\{([A-Za-z_]\w*)((?::-?|#|%|/)[^}]*)?\}|\$([A-Za-z_]
 _SUBST = re.compile(r"\$\((?:[^()]|\([^()]*\))*\)")
 
 
+def _github_env(ctx: Mapping[str, Any]) -> dict[str, str]:
+    """The ``GITHUB_*`` variables every step's shell has, from the run's ``github`` context."""
+    github = ctx.get("github")
+    if not isinstance(github, Mapping):
+        return {}
+    names = {
+        "GITHUB_REF": "ref",
+        "GITHUB_REF_NAME": "ref_name",
+        "GITHUB_REPOSITORY": "repository",
+        "GITHUB_REPOSITORY_OWNER": "repository_owner",
+        "GITHUB_RUN_ID": "run_id",
+        "GITHUB_RUN_NUMBER": "run_number",
+        "GITHUB_EVENT_NAME": "event_name",
+        "GITHUB_WORKFLOW": "workflow",
+        "GITHUB_HEAD_REF": "head_ref",
+        "GITHUB_BASE_REF": "base_ref",
+    }
+    out = {"GITHUB_SHA": COMMIT_SHA}
+    for var, key in names.items():
+        value = github.get(key)
+        if isinstance(value, str | Sym):
+            out[var] = str(value)
+    return out
+
+
 def _shell_env(text: str, env: Mapping[str, Any]) -> str:
     """Expand ``$VAR`` from `env` and the values racesim knows, leaving the rest as written."""
 
     def sub(m: re.Match[str]) -> str:
         name = m.group(1) or m.group(3)
+        op = m.group(2) or ""
+        if (name not in env and op[:2] in (":-", "-")) or (name not in env and op[:1] == "-"):
+            return op.lstrip(":-")  # ${TAG-latest}, ${TAG:-latest}: the default
         if name in env and not isinstance(env[name], Mapping):
             value = str(env[name])
             return COMMIT_SHA if value == COMMIT_SHA else value
@@ -141,11 +171,13 @@ def _shell_env(text: str, env: Mapping[str, Any]) -> str:
 
     def commit(m: re.Match[str]) -> str:
         body = m.group(0)
-        if re.search(r"git\s+(rev-parse|log|describe)", body) or COMMIT_SHA in body:
+        if re.search(r"git\s+(rev-parse|log)", body) or COMMIT_SHA in body:
             return COMMIT_SHA
         if re.search(r"\bdate\b", body):
             return "<date>"
-        return body
+        # output racesim cannot compute: keep the image references it names, if any
+        images = re.findall(r"[\w.-]+(?:/[\w.<>-]+)+:[\w.<>${}-]+", body)
+        return ",".join(dict.fromkeys(images)) if images else body
 
     return _SUBST.sub(commit, _SHELL_VAR.sub(sub, text))
 
@@ -155,6 +187,8 @@ _DEPLOY_WORDS = re.compile(
     r"set-image|redeploy|go-live)\b",
     re.IGNORECASE,
 )
+#: what a deploy is called in a workflow, action or script name (``deploy_env.yml``)
+_DEPLOY_NAME = re.compile(r"deploy|rollout|roll-out|promote|go-live", re.IGNORECASE)
 _PUSH_WORDS = re.compile(r"\b(push|publish|upload)\b", re.IGNORECASE)
 _REGISTRY = re.compile(
     r"\b(ghcr\.io|docker\.io|quay\.io|gcr\.io|[\w-]+\.pkg\.dev|[\w.-]+\.amazonaws\.com|"
@@ -247,7 +281,9 @@ class _Job:
 def _chain(job: _Job, raw: str) -> tuple[Loc, ...]:
     """The lines a value named in `raw` was written at (outputs and env it refers to)."""
     out: list[Loc] = []
-    for m in re.finditer(r"(steps\.[\w-]+\.outputs\.[\w-]+|needs\.[\w-]+\.outputs\.[\w-]+|env\.\w+)", raw):
+    for m in re.finditer(
+        r"(steps\.[\w-]+\.outputs\.[\w-]+|needs\.[\w-]+\.outputs\.[\w-]+|env\.\w+)", raw
+    ):
         loc = job.origins.get(m.group(1))
         if loc is not None and loc not in out:
             out.append(loc)
@@ -271,12 +307,22 @@ def _values(raw: str, ctx: Mapping[str, Any], sep: str = r"[,\n]") -> list[str]:
     return [t.strip() for t in re.split(sep, rendered) if t.strip()]
 
 
-def _action_step(job: _Job, step: WorkflowStep, sctx: dict[str, Any], entry: Entry) -> dict[str, Any]:
+def _action_step(
+    job: _Job, step: WorkflowStep, sctx: dict[str, Any], entry: Entry
+) -> dict[str, Any]:
     """Facts of a step whose ``uses:`` is in the catalogue; returns the outputs it sets."""
     loc = step.loc
     role = entry.role
-    common = {"job": job.job.id, "step_id": step.id, "entry": entry.name, "cite": entry.source}
+    common: dict[str, Any] = {
+        "job": job.job.id,
+        "step_id": step.id,
+        "entry": entry.name,
+        "cite": entry.source,
+    }
     if role == "setup":
+        if "actions/checkout" in entry.uses and uses_name(step.uses) == "actions/checkout":
+            wanted = _render(step.with_.get("ref", ""), sctx)
+            job.add(Fact("checkout", loc, detail=wanted, **common))
         return {}
     if role == "meta":
         tags = _tag_rules(step.with_, sctx, job.event, job.default)
@@ -324,14 +370,20 @@ def _action_step(job: _Job, step: WorkflowStep, sctx: dict[str, Any], entry: Ent
             if channel != "live":
                 return {}
         ref: Ref | None
-        raws = [str(step.with_.get(k, "")) for k in entry.image.split(",") if k and step.with_.get(k)]
+        raws = [
+            str(step.with_.get(k, "")) for k in entry.image.split(",") if k and step.with_.get(k)
+        ]
         if raws:
-            ref = _image_ref(_values(raws[0], sctx)[0] if _values(raws[0], sctx) else "", job.reading.facts)
-        elif entry.uses and "amazon-ecs-deploy-task-definition" in entry.uses:
+            ref = _image_ref(
+                _values(raws[0], sctx)[0] if _values(raws[0], sctx) else "", job.reading.facts
+            )
+        elif any("amazon-ecs-deploy-task-definition" in u for u in entry.uses):
             ref = job.render or Ref("<task definition>", "", "unknown")
         else:
             ref = None
-        chain = _chain(job, " ".join(raws)) + ((job.origins["render"],) if job.render and "ecs" in entry.name else ())
+        chain = _chain(job, " ".join(raws)) + (
+            (job.origins["render"],) if job.render and "ecs" in entry.name else ()
+        )
         job.add(Fact("deploy", loc, ref, detail=entry.name, chain=chain, **common))
         return {}
     if role == "ssh":
@@ -339,13 +391,36 @@ def _action_step(job: _Job, step: WorkflowStep, sctx: dict[str, Any], entry: Ent
         _script(job, step, script, lambda offset: loc, sctx, remote=True)
         return {}
     if role == "wait":
-        job.add(Fact("wait", loc, seconds=float(_number(step.with_.get("intervalSeconds", 10))), timeout=float(_number(step.with_.get("timeoutSeconds", 600))), detail=entry.name, **common))
+        job.add(
+            Fact(
+                "wait",
+                loc,
+                seconds=float(_number(step.with_.get("intervalSeconds", 10))),
+                timeout=float(_number(step.with_.get("timeoutSeconds", 600))),
+                detail=entry.name,
+                **common,
+            )
+        )
         return {}
     if role == "gitops":
         if job.gitops is not None:
-            job.add(Fact("deploy", loc, job.gitops, detail=f"{entry.name} (a tag bump in git)", chain=_chain(job, ""), **common))
+            job.add(
+                Fact(
+                    "deploy",
+                    loc,
+                    job.gitops,
+                    detail=f"{entry.name} (a tag bump in git)",
+                    chain=_chain(job, ""),
+                    **common,
+                )
+            )
         return {}
     return {}
+
+
+def uses_name(uses: str) -> str:
+    """``owner/name[/path]`` of a ``uses:`` value, lower-case, without the ``@ref``."""
+    return uses.split("@")[0].lower().rstrip("/")
 
 
 def _number(value: object) -> float:
@@ -357,7 +432,7 @@ def _number(value: object) -> float:
 
 def _image_ref(text: str, facts: list[Fact]) -> Ref:
     """An image given by a step output of this job's own build, or a rendered reference."""
-    if "<unknown>" in text or text == "" or OWN_DIGEST in text and not text.strip(OWN_DIGEST):
+    if "<unknown>" in text or text == "" or (OWN_DIGEST in text and not text.strip(OWN_DIGEST)):
         builds = [f for f in _resolve_pushes(facts) if f.kind == "build"]
         if builds:
             build = builds[-1]
@@ -386,6 +461,7 @@ def _positional(rest: tuple[str, ...]) -> list[str]:
 
 
 def _compose_images(job: _Job, rest: tuple[str, ...]) -> list[str]:
+    """The images of a compose project: those its services build first, then the others."""
     names = _option_values(rest, ["-f", "--file"]) or [
         "compose.yaml",
         "compose.yml",
@@ -394,18 +470,29 @@ def _compose_images(job: _Job, rest: tuple[str, ...]) -> list[str]:
     ]
     if job.files is None:
         return []
+    services: dict[str, dict[str, Any]] = {}
     for name in names:
         path = job.files.find(name)
         text = job.files.read(path) if path is not None else None
-        if text:
-            return [
-                _shell_env(m.group(1).strip().strip("'\""), job.env)
-                for m in re.finditer(r"^\s*image:\s*(\S+)", text, re.M)
-            ]
-    return []
+        if not text:
+            continue
+        try:
+            data = parse_yaml(text, name).data
+        except InputError:
+            continue
+        found = data.get("services")
+        if isinstance(found, Mapping):
+            for svc, spec in found.items():
+                if isinstance(spec, Mapping):
+                    services.setdefault(str(svc), {}).update(spec)
+        if not (_option_values(rest, ["-f", "--file"])):
+            break
+    built = [str(s["image"]) for s in services.values() if "build" in s and "image" in s]
+    other = [str(s["image"]) for s in services.values() if "build" not in s and "image" in s]
+    return [_shell_env(i, job.env) for i in (*built, *other)]
 
 
-def _command_ref(job: _Job, entry: Entry, rest: tuple[str, ...], text: str) -> Ref | None | str:
+def _command_ref(job: _Job, entry: Entry, rest: tuple[str, ...], text: str) -> Ref | str | None:
     """The reference a catalogued command reads or writes (``"skip"`` when it does nothing)."""
     how, _, arg = entry.image.partition(":")
     if how == "none":
@@ -441,15 +528,20 @@ def _command_ref(job: _Job, entry: Entry, rest: tuple[str, ...], text: str) -> R
     if how in ("ko", "skaffold"):
         return Ref(f"{OWN_DIGEST} ({entry.name})", "", "own", "own build")
     if how == "webhook":
-        if OWN_DIGEST in text or "@sha256" in text or "digest" in text.lower():
-            return Ref(text, "", "digest")
+        named = re.search(r"[\w.-]+\.[\w.-]+/[\w./-]+@\S+", text)
+        if OWN_DIGEST in text or "@sha256" in text or "digest" in text.lower() or named:
+            return Ref(named.group(0) if named else text, "", "digest")
         for mark, source in _COMMIT_MARKS:
             if mark in text:
                 return Ref(text, "", "commit", source)
         return Ref("<what the service's tag holds now>", "", "mutable", "webhook")
     if how == "copilot":
         tag = _option_values(rest, ["--tag"])
-        return classify_ref(f"image:{tag[0]}") if tag else Ref("<manifest image.location>", "", "mutable")
+        return (
+            classify_ref(f"image:{tag[0]}")
+            if tag
+            else Ref("<manifest image.location>", "", "mutable")
+        )
     if how == "manifest":
         return job.gitops or Ref("<manifests in the checkout>", "", "unknown")
     if how in ("terraform", "remote"):
@@ -475,13 +567,17 @@ def _script(
 ) -> dict[str, Any]:
     """Facts of a shell script; returns the outputs it writes to ``$GITHUB_OUTPUT``."""
     outputs: dict[str, Any] = {}
-    variables = dict(job.env)
+    variables = {**_github_env(sctx), **job.env, **dict(sctx.get("env") or {})}
     parsed = parse(script)
-    common = {"job": job.job.id, "step_id": step.id}
+    common: dict[str, Any] = {"job": job.job.id, "step_id": step.id}
     polled: set[int] = set()
     for loop in parsed.loops:
         polls = [c for c in loop.commands if _polls(c)]
-        sleeps = [_number(c.words[1]) for c in loop.commands if c.words[:1] == ("sleep",) and len(c.words) > 1]
+        sleeps = [
+            _number(c.words[1])
+            for c in loop.commands
+            if c.words[:1] == ("sleep",) and len(c.words) > 1
+        ]
         if polls:
             interval = sleeps[0] if sleeps else 5.0
             timeout = loop.count * interval if loop.count else 0.0
@@ -515,9 +611,22 @@ def _script(
             continue
         if not words:
             continue
-        _command(job, step, words, text, loc, loc_of, sctx, common, remote)
-    if not parsed.parsed and any(c.words[:1] and c.words[0] in _DEPLOY_TOOLS for c in parsed.commands):
-        job.reading.notes.append(f"{loc_of(0)}: the script could not be parsed as bash; read line by line")
+        if (
+            words[:1] == ("git",)
+            and words[1:2] in (("fetch",), ("ls-remote",))
+            and re.search(r"rev-parse|ls-remote", f"{step.run}\n{script}")
+            and re.search(r"<commit-sha>|<workflow_run.head_sha>|GITHUB_SHA", script)
+        ):
+            # compares the deployed commit with the branch tip: a "still the tip" guard
+            job.add(Fact("guard", loc, detail="tip_of_main", **common))
+            continue
+        _command(job, step, words, text, loc, loc_of, sctx, common, remote, cmd.words)
+    if not parsed.parsed and any(
+        c.words[:1] and c.words[0] in _DEPLOY_TOOLS for c in parsed.commands
+    ):
+        job.reading.notes.append(
+            f"{loc_of(0)}: the script could not be parsed as bash; read line by line"
+        )
     return outputs
 
 
@@ -543,6 +652,7 @@ def _command(
     sctx: Mapping[str, Any],
     common: dict[str, Any],
     remote: bool,
+    raw: tuple[str, ...] = (),
 ) -> None:
     rule = job.catalogue.rule(text)
     if rule is not None:
@@ -557,38 +667,54 @@ def _command(
             _script(job, step, inner, lambda _o: loc, sctx, remote=True)
             return
     found = job.catalogue.command(words)
+    if found is None and raw:
+        # an option the entry requires may sit in a variable's name (`$DEPLOY_HOOK`)
+        found = job.catalogue.command(raw, rest_of=words)
     if found is not None:
         entry, rest = found
         _fact_of(job, entry, rest, text, loc, common)
         return
     # writing an image into files that git then ships (GitOps)
-    if head in ("sed", "yq", "jq") and (COMMIT_SHA in text or HEAD_SHA in text or ":" in text and _REGISTRY.search(text)):
+    if head in ("sed", "yq", "jq") and (
+        COMMIT_SHA in text or HEAD_SHA in text or (":" in text and _REGISTRY.search(text))
+    ):
         marks = [m for m, _ in _COMMIT_MARKS if m in text]
-        job.gitops = Ref(text, "", "commit", "github.sha") if marks else classify_ref(text.split()[-1])
+        job.gitops = (
+            Ref(text, "", "commit", "github.sha") if marks else classify_ref(text.split()[-1])
+        )
         return
     # repo scripts and Makefile targets
     if job.files is not None and job.depth < 3:
         target = _called_script(words)
-        if target is not None:
-            if _follow(job, step, target, loc, sctx):
-                return
-        if head == "make":
-            if _make(job, step, words, loc, sctx):
-                return
+        if target is not None and _follow(job, step, target, loc, sctx):
+            return
+        if head == "make" and _make(job, step, words, loc, sctx):
+            return
     if head in _DEPLOY_TOOLS and not _READ_ONLY.search(" ".join(words[1:4])):
         verb = " ".join(words[1:4])
-        if _DEPLOY_WORDS.search(verb) or _PUSH_WORDS.search(verb) or re.search(r"\b(apply|up|update|set|create|run)\b", verb):
-            job.unknown(loc, text, f"`{head}` looks like it builds, pushes or deploys, but no catalogue entry matches `{' '.join(words[:3])}`")
+        if _DEPLOY_WORDS.search(verb) or _PUSH_WORDS.search(verb):
+            job.unknown(
+                loc,
+                text,
+                f"`{head}` looks like it builds, pushes or deploys, but no catalogue entry "
+                f"matches `{' '.join(words[:3])}`",
+            )
             return
     if head in ("curl", "wget", "http") and _DEPLOY_WORDS.search(text):
-        job.unknown(loc, text, "an HTTP call that looks like a deploy hook but matches no catalogue entry")
+        job.unknown(
+            loc, text, "an HTTP call that looks like a deploy hook but matches no catalogue entry"
+        )
 
 
 def _called_script(words: tuple[str, ...]) -> str | None:
     if words[0] in ("bash", "sh", "zsh", "source", ".") and len(words) > 1:
         cand = next((w for w in words[1:] if not w.startswith("-")), "")
         return cand if _SCRIPT_CALL.match(cand) else None
-    return words[0] if _SCRIPT_CALL.match(words[0]) and "/" in words[0] or words[0].endswith(".sh") else None
+    return (
+        words[0]
+        if (_SCRIPT_CALL.match(words[0]) and "/" in words[0]) or words[0].endswith(".sh")
+        else None
+    )
 
 
 def _follow(job: _Job, step: WorkflowStep, target: str, loc: Loc, sctx: Mapping[str, Any]) -> bool:
@@ -596,7 +722,8 @@ def _follow(job: _Job, step: WorkflowStep, target: str, loc: Loc, sctx: Mapping[
     path = job.files.find(target, where=str(loc))
     text = job.files.read(path, where=str(loc)) if path is not None else None
     if text is None:
-        if _DEPLOY_WORDS.search(target) or _PUSH_WORDS.search(target):
+        checks = re.search(r"check|verify|fresh|lint|test|valid|status|wait|notif", target, re.I)
+        if (_DEPLOY_WORDS.search(target) or _PUSH_WORDS.search(target)) and not checks:
             job.unknown(loc, target, f"calls {target}, which is not in the folder audited")
             return True
         return False
@@ -609,7 +736,7 @@ def _follow(job: _Job, step: WorkflowStep, target: str, loc: Loc, sctx: Mapping[
 
     job.depth += 1
     try:
-        _script(job, step, _shell_env(text, job.env), loc_of, sctx)
+        _script(job, step, text, loc_of, sctx)
     finally:
         job.depth -= 1
     return True
@@ -624,7 +751,9 @@ def _shown(files: RepoFiles, path: Path | None) -> str:
         return str(path)
 
 
-def _make(job: _Job, step: WorkflowStep, words: tuple[str, ...], loc: Loc, sctx: Mapping[str, Any]) -> bool:
+def _make(
+    job: _Job, step: WorkflowStep, words: tuple[str, ...], loc: Loc, sctx: Mapping[str, Any]
+) -> bool:
     """Read the recipe of ``make TARGET`` (variables from the Makefile and the command line)."""
     assert job.files is not None
     path = job.files.find("Makefile", where=str(loc)) or job.files.find("makefile", where=str(loc))
@@ -652,10 +781,10 @@ def _make(job: _Job, step: WorkflowStep, words: tuple[str, ...], loc: Loc, sctx:
     recipes: dict[str, tuple[list[str], list[tuple[int, str]]]] = {}
     current: str | None = None
     for i, line in enumerate(lines):
-        m = re.match(r"^([\w./%-]+)\s*:(?!=)\s*(.*)$", line)
-        if m and not line.startswith("\t"):
-            current = m.group(1)
-            deps = [d for d in m.group(2).split("#")[0].split() if not d.startswith("|")]
+        head = re.match(r"^([\w./%-]+)\s*:(?!=)\s*(.*)$", line)
+        if head and not line.startswith("\t"):
+            current = head.group(1)
+            deps = [d for d in head.group(2).split("#")[0].split() if not d.startswith("|")]
             recipes.setdefault(current, (deps, []))
         elif line.startswith("\t") and current is not None:
             recipes[current][1].append((i, line.strip().lstrip("@-")))
@@ -667,7 +796,9 @@ def _make(job: _Job, step: WorkflowStep, words: tuple[str, ...], loc: Loc, sctx:
             return value
         return re.sub(
             r"\$[({](\w+)[)}]",
-            lambda m: expand(variables[m.group(1)], depth + 1) if m.group(1) in variables else m.group(0),
+            lambda m: (
+                expand(variables[m.group(1)], depth + 1) if m.group(1) in variables else m.group(0)
+            ),
             value,
         )
 
@@ -697,9 +828,11 @@ def _make(job: _Job, step: WorkflowStep, words: tuple[str, ...], loc: Loc, sctx:
     return any(t in recipes for t in targets)
 
 
-def _fact_of(job: _Job, entry: Entry, rest: tuple[str, ...], text: str, loc: Loc, common: dict[str, Any]) -> None:
+def _fact_of(
+    job: _Job, entry: Entry, rest: tuple[str, ...], text: str, loc: Loc, common: dict[str, Any]
+) -> None:
     role = entry.role
-    meta = {**common, "entry": entry.name, "cite": entry.source}
+    meta: dict[str, Any] = {**common, "entry": entry.name, "cite": entry.source}
     if role == "setup":
         return
     if role == "sleep":
@@ -714,7 +847,9 @@ def _fact_of(job: _Job, entry: Entry, rest: tuple[str, ...], text: str, loc: Loc
         return
     if role == "gitops":
         if job.gitops is not None:
-            job.add(Fact("deploy", loc, job.gitops, detail=f"{entry.name} (a tag bump in git)", **meta))
+            job.add(
+                Fact("deploy", loc, job.gitops, detail=f"{entry.name} (a tag bump in git)", **meta)
+            )
         return
     ref = _command_ref(job, entry, rest, text)
     if ref == "skip":
@@ -729,12 +864,23 @@ def _fact_of(job: _Job, entry: Entry, rest: tuple[str, ...], text: str, loc: Loc
         job.add(Fact("tag", loc, ref, tags=(src,), **meta))
         return
     if role == "build":
-        values = _option_values(rest, entry.image.partition(":")[2].split(",")) if entry.image.startswith("option:") else []
+        values = (
+            _option_values(rest, entry.image.partition(":")[2].split(","))
+            if entry.image.startswith("option:")
+            else []
+        )
+        if entry.image == "skaffold":
+            repo = (_option_values(rest, ["--default-repo", "-d"]) or ["<skaffold artifacts>"])[0]
+            values = [f"{repo}/<artifact>:{t}" for t in _option_values(rest, ["--tag", "-t"])]
         tags = tuple(classify_ref(v) for v in values) or ((ref,) if ref is not None else ())
         job.add(Fact("build", loc, tags=tags, detail=entry.name, **meta))
         return
     if role == "local_build":
-        values = _option_values(rest, entry.image.partition(":")[2].split(",")) if entry.image.startswith("option:") else []
+        values = (
+            _option_values(rest, entry.image.partition(":")[2].split(","))
+            if entry.image.startswith("option:")
+            else []
+        )
         tags = tuple(classify_ref(v) for v in values) or ((ref,) if ref is not None else ())
         job.add(Fact("local_build", loc, tags=tags, detail=entry.name, **meta))
         return
@@ -748,9 +894,28 @@ def _fact_of(job: _Job, entry: Entry, rest: tuple[str, ...], text: str, loc: Loc
         job.add(Fact("wait", loc, seconds=10.0, detail=entry.name, **meta))
 
 
+def _reads_of(
+    job: _Job, inputs: Mapping[str, Any], ctx: Mapping[str, Any], loc: Loc, job_id: str
+) -> None:
+    """Image references passed to a step that neither builds nor deploys (a scanner, a test)."""
+    for value in inputs.values():
+        for text in _values(str(value), ctx, r"[\s,]+"):
+            if _REGISTRY.search(text) and ":" in text.split("/")[-1]:
+                job.add(Fact("read", loc, classify_ref(text), job=job_id, entry="image input"))
+
+
+def _opaque_deploy(loc: Loc, uses: str, job: str, step_id: str = "") -> Fact:
+    """A deploy racesim cannot read: it ships an image named somewhere it cannot see."""
+    ref = Ref(f"<the image {uses} deploys>", "", "unknown", "opaque")
+    return Fact("deploy", loc, ref, detail=uses, job=job, step_id=step_id, entry="(not read)")
+
+
 def _looks_deploy_like(step: WorkflowStep) -> bool:
     text = f"{step.uses} {step.name}"
-    return bool(_DEPLOY_WORDS.search(text) or (_PUSH_WORDS.search(text) and re.search(r"image|docker|container|registry", text, re.I)))
+    return bool(
+        _DEPLOY_WORDS.search(text)
+        or (_PUSH_WORDS.search(text) and re.search(r"image|docker|container|registry", text, re.I))
+    )
 
 
 def job_facts(
@@ -768,15 +933,23 @@ def job_facts(
     if job.uses and not job.steps and not job.calls:
         where = Loc(job.loc.file, job.loc.line, f"uses: {job.uses}")
         remote = not job.uses.startswith("./")
-        if _DEPLOY_WORDS.search(job.uses) or _PUSH_WORDS.search(job.uses) or re.search(r"build|image|docker", job.uses, re.I):
+        if (
+            _DEPLOY_NAME.search(job.uses)
+            or _PUSH_WORDS.search(job.uses)
+            or re.search(r"build|image|docker|release|publish", job.uses, re.I)
+        ):
+            if _DEPLOY_NAME.search(job.uses.split("@")[0].rsplit("/", 1)[-1]):
+                state.add(_opaque_deploy(where, job.uses, job.id))
             state.unknown(
                 where,
                 job.uses,
-                "a remote reusable workflow; its steps cannot be read here (give a local checkout with --resolve)"
+                "a remote reusable workflow; its steps cannot be read here "
+                "(give a local checkout with --resolve)"
                 if remote
                 else "a local reusable workflow that could not be read",
             )
-        state.reading.outputs = {k: UNKNOWN for k in job.outputs}
+        _reads_of(state, job.with_, base, where, job.id)
+        state.reading.outputs = dict.fromkeys(job.outputs, UNKNOWN)
         return state.reading
     for step in job.steps:
         sctx = dict(base)
@@ -787,23 +960,43 @@ def job_facts(
         if any(condition(c, sctx) is False for c in (*step.conditions, step.if_) if c is not None):
             continue
         outputs: dict[str, Any] = {}
+        before = len(state.reading.facts)
         uses = step.uses
         if uses:
             entry = state.catalogue.rule(uses, step.name) or state.catalogue.action(uses)
             if entry is not None and entry.pattern is not None:
-                _fact_of(state, entry, (), f"{uses} {step.name}", step.loc, {"job": job.id, "step_id": step.id})
+                _fact_of(
+                    state,
+                    entry,
+                    (),
+                    f"{uses} {step.name}",
+                    step.loc,
+                    {"job": job.id, "step_id": step.id},
+                )
             elif entry is not None:
                 outputs = _action_step(state, step, sctx, entry)
+                if entry.role == "setup":
+                    _reads_of(state, step.with_, sctx, step.loc, job.id)
             elif not uses.startswith("./") and _looks_deploy_like(step):
-                state.unknown(step.loc, f"uses: {uses}", "an action racesim's catalogue does not know; what it builds or deploys cannot be read")
+                state.add(_opaque_deploy(step.loc, uses, job.id, step.id))
+                state.unknown(
+                    step.loc,
+                    f"uses: {uses}",
+                    "an action racesim's catalogue does not know; "
+                    "what it builds or deploys cannot be read",
+                )
             elif uses.startswith("./"):
-                state.unknown(step.loc, f"uses: {uses}", "a local action that could not be read") if _looks_deploy_like(step) else None
+                state.unknown(
+                    step.loc, f"uses: {uses}", "a local action that could not be read"
+                ) if _looks_deploy_like(step) else None
         elif step.run:
             rule = state.catalogue.rule(step.name) if step.name else None
             if rule is not None:
                 _fact_of(state, rule, (), step.name, step.loc, {"job": job.id, "step_id": step.id})
             else:
-                script = _shell_env(_render(step.run, sctx), sctx["env"])
+                # variables are expanded command by command, so a command is matched on its
+                # words as written (`$DEPLOY_HOOK`) as well as on their values
+                script = _render(step.run, sctx)
                 first = step.run_line
                 block = _is_block(wf, step)
                 doc = wf.doc if step.loc.file == wf.doc.path else None
@@ -820,6 +1013,11 @@ def job_facts(
                     return Loc(_step.loc.file, line, text)
 
                 outputs = _script(state, step, script, loc_of, sctx)
+        # every fact of a step remembers the step and what called it (a fact read from a
+        # script or a Makefile is located there, and found again from the step that ran it)
+        state.reading.facts[before:] = [
+            replace(f, via=(*step.via, step.loc)) for f in state.reading.facts[before:]
+        ]
         if step.id:
             state.steps[step.id] = {
                 "outputs": Open(outputs),
@@ -836,8 +1034,23 @@ def job_facts(
         chain = _chain(state, str(v))
         if chain:
             state.origins[f"outputs.{k}"] = chain[0]
-    state.reading.facts = _resolve_pushes(state.reading.facts)
+    state.reading.facts = _local_targets(_resolve_pushes(state.reading.facts))
     return state.reading
+
+
+def _local_targets(facts: list[Fact]) -> list[Fact]:
+    """A build left on the runner that a deploy in the same job runs is that deploy's build.
+
+    ``docker compose build`` then ``docker compose up -d`` on a self-hosted runner writes and
+    reads the host's own image store: the local tag is as mutable as a registry's.
+    """
+    shipped = {f.ref.text for f in facts if f.kind == "deploy" and f.ref is not None}
+    return [
+        replace(f, kind="build")
+        if f.kind == "local_build" and any(t.text in shipped for t in f.tags)
+        else f
+        for f in facts
+    ]
 
 
 def _tag_rules(
@@ -896,7 +1109,6 @@ def _tag_rules(
     return tuple(tags)
 
 
-
 def _resolve_pushes(facts: list[Fact]) -> list[Fact]:
     """A ``docker push`` is a build when its image was built here, a mirror when it was pulled."""
     built = {t.text for f in facts if f.kind == "local_build" for t in f.tags}
@@ -918,7 +1130,6 @@ def _resolve_pushes(facts: list[Fact]) -> list[Fact]:
                 fact = replace(fact, kind="build", tags=(pushed,), ref=None)
         out.append(fact)
     return out
-
 
 
 def _is_block(wf: Workflow, step: WorkflowStep) -> bool:

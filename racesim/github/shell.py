@@ -170,10 +170,16 @@ def _lines(script: str) -> list[tuple[int, str]]:
     return out
 
 
+_SUBSTITUTION = re.compile(r"\$\(([^()]*)\)")
+
+
 def _by_lines(script: str) -> Script:
     out = Script(parsed=False)
-    for line, text in _lines(script):
-        for part in re.split(r"\s*(?:&&|\|\||;|\|)\s*", text):
+    for line, whole in _lines(script):
+        # the commands inside $( ) are commands too; what is left keeps a placeholder
+        inner = _SUBSTITUTION.findall(whole)
+        text = _SUBSTITUTION.sub("RSSUBST", whole)
+        for part in [*re.split(r"\s*(?:&&|\|\||;|\|)\s*", text), *inner]:
             try:
                 words = shlex.split(part, comments=True) if len(part) <= MAX_SHLEX else part.split()
             except ValueError:
@@ -200,6 +206,12 @@ def _parse(script: str) -> Script:
     if len(script) > MAX_PARSED:
         return _by_lines(script)
     source, table = _protect(script)
+    # bashlex lacks array assignments (`a=(x y)`); their values never name an image here
+    source = re.sub(
+        r"\b([A-Za-z_]\w*)=\(([^()]*)\)",
+        lambda m: f"{m.group(1)}=RSARRAY" + " " * (len(m.group(0)) - len(m.group(1)) - 8),
+        source,
+    )
     try:
         trees = bashlex.parse(source)
     except Exception:  # bashlex raises its own and a few builtin errors on what it lacks

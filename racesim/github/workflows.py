@@ -8,8 +8,8 @@ that uses them. Every record keeps its :class:`Loc` (file, line, text) for evide
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -498,7 +498,9 @@ def _jobs(
     return jobs
 
 
-def read_workflow(doc: Doc, roots: tuple[Path, ...] = (), loader: _Loader | None = None) -> Workflow:
+def read_workflow(
+    doc: Doc, roots: tuple[Path, ...] = (), loader: _Loader | None = None
+) -> Workflow:
     """The :class:`Workflow` of a parsed file; errors name the file and the field."""
     if loader is None:
         root = roots[0] if roots else Path(doc.path).parent
