@@ -19,15 +19,16 @@ from hypothesis import HealthCheck, given, settings
 from racesim.github.files import RepoFiles
 
 #: inputs per format in the suite (the long run is ``python dev.py fuzz``); the last four take
-#: about 45 s together (a workflow folder takes ~80 ms to write and read, a script ~35 ms)
+#: about 65 s of CPU together, ~35 s on two cores (a workflow folder takes ~100 ms to write and
+#: read, a script ~110 ms, an expression or a history file ~5 ms)
 EXAMPLES = {
     "incident": 500,
     "scenario": 500,
     "strategy": 600,
     "argv": 400,
-    "workflow": 500,
+    "workflow": 300,
     "expression": 2000,
-    "script": 250,
+    "script": 150,
     "ingest": 1500,
 }
 

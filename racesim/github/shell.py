@@ -25,6 +25,8 @@ from functools import lru_cache
 from typing import Any
 
 import bashlex  # type: ignore[import-untyped]
+import bashlex.errors  # type: ignore[import-untyped]
+import bashlex.subst  # type: ignore[import-untyped]
 
 __all__ = ["Command", "Loop", "Script", "parse"]
 
@@ -32,6 +34,23 @@ __all__ = ["Command", "Loop", "Script", "parse"]
 MAX_PARSED = 200_000
 #: the longest command split with shlex when reading line by line (longer: on whitespace)
 MAX_SHLEX = 20_000
+
+_paramexpand = bashlex.subst._paramexpand
+
+
+def _paramexpand_closed(parserobj: Any, string: str, sindex: int) -> Any:
+    """bashlex's ``$`` expansion, refusing a ``${`` with no ``}`` after it in the word.
+
+    bashlex 0.18 takes the missing ``}`` (``str.find`` gives -1) for position 0 and starts the
+    word over, forever: ``echo '${'x`` hangs it. Bash calls this a bad substitution; here it is
+    bashlex's own parsing error, so the script is read line by line.
+    """
+    if string.startswith("${", sindex) and string.find("}", sindex + 2) == -1:
+        raise bashlex.errors.ParsingError("bad substitution: no closing '}'", string, sindex)
+    return _paramexpand(parserobj, string, sindex)
+
+
+bashlex.subst._paramexpand = _paramexpand_closed
 
 
 @dataclass(frozen=True)
