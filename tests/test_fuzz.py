@@ -19,8 +19,8 @@ from hypothesis import HealthCheck, given, settings
 from racesim.github.files import RepoFiles
 
 #: inputs per format in the suite (the long run is ``python dev.py fuzz``); the last four take
-#: about 65 s of CPU together, ~35 s on two cores (a workflow folder takes ~100 ms to write and
-#: read, a script ~110 ms, an expression or a history file ~5 ms)
+#: about 40 s together, ~20 s on two cores (a workflow folder takes ~70 ms to write and read, a
+#: script ~50 ms, an expression or a history file ~2-4 ms)
 EXAMPLES = {
     "incident": 500,
     "scenario": 500,

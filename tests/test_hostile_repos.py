@@ -16,6 +16,7 @@ import os
 import subprocess
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import pytest
@@ -143,6 +144,14 @@ def test_the_alias_limit_is_the_largest_file_read() -> None:
 def test_an_alias_inside_what_it_names_is_refused() -> None:
     with pytest.raises(InputError, match=r"self.yml: line 2: an alias inside the node it names"):
         parse_yaml("on: push\nx: &a [1, *a]\n", "self.yml")
+
+
+def test_an_anchor_named_twice_is_read_without_a_warning() -> None:
+    """YAML lets an anchor be named again; ruamel's warning would reach the audit's stderr."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        doc = parse_yaml("a: &x 1\nb: &x 2\nc: *x\non: push\n", "ci.yml")
+    assert doc.data["c"] == 2
 
 
 @pytest.mark.parametrize(

@@ -22,6 +22,7 @@ Workflow files are untrusted (an audit runs on pull requests), so two shapes are
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -30,7 +31,7 @@ from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.composer import Composer
-from ruamel.yaml.error import YAMLError
+from ruamel.yaml.error import ReusedAnchorWarning, YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from racesim.errors import InputError
@@ -160,7 +161,10 @@ def _first_line(text: object) -> str:
 def parse_yaml(text: str, source: str) -> Doc:
     """Parse `text` (named `source` in errors); the top level must be a mapping."""
     try:
-        data = _loader().load(text)
+        # YAML lets an anchor be named again (an alias means the latest): no warning on stderr
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ReusedAnchorWarning)
+            data = _loader().load(text)
     except InputError as exc:
         raise exc.in_source(source) from None
     except YAMLError as exc:
