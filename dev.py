@@ -6,7 +6,8 @@
     python dev.py docs             build the docs site into site/
     python dev.py notebooks [ARGS] install the notebook extra, start Jupyter Lab on notebooks/
     python dev.py bench [ARGS...]  run the benchmarks
-    python dev.py fuzz [N [SEED]]  fuzz every input format with N inputs (default 100,000)
+    python dev.py fuzz [N [SEED [TARGETS]]]  fuzz every input format (or TARGETS, comma-separated)
+                                   with N inputs (default 100,000)
 
 Each task creates `.venv/` next to this file on first use and installs what it needs into it
 (again only when pyproject.toml changes). Extra ARGS go to the underlying command.

@@ -1,4 +1,5 @@
-"""Fuzzing every input format racesim reads: incident files, scenario files, strategy strings, argv.
+"""Fuzzing every input format racesim reads: incident and scenario files, strategies, argv, and
+(generators in ``tests/fuzz_readers.py``) workflow folders, expressions, scripts, run history.
 
 Hypothesis strategies generate each kind of input by taking a valid one (a built-in incident or
 scenario, a preset name, a working command line) and mutating it: values swapped for extreme
@@ -11,9 +12,10 @@ The only acceptable outcomes are a result or a :class:`~racesim.errors.RacesimEr
 else (another exception, or the guard firing) is a crash, recorded by its *signature*: the
 exception type and the innermost racesim function it came from.
 
-``tests/test_fuzz.py`` runs a few thousand inputs in the suite; ``python dev.py fuzz [N [SEED]]``
-runs this file as a script: N inputs (default 100,000) spread over the four kinds, printing the
-count, the time and every crash signature with a reproducing input.
+``tests/test_fuzz.py`` runs a few thousand inputs in the suite; ``python dev.py fuzz [N [SEED
+[TARGETS]]]`` runs this file as a script: N inputs (default 100,000) spread over the targets (all,
+or the comma-separated TARGETS), printing the count, the time, the slowest input of each target
+and every crash signature with a reproducing input.
 """
 
 from __future__ import annotations
@@ -42,6 +44,17 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run as a script: make `racesim` importable from the checkout
     sys.path.insert(0, str(ROOT))
 
+from fuzz_readers import (  # noqa: E402
+    expression_inputs,
+    json_files,
+    repos,
+    run_expression,
+    run_ingest,
+    run_script,
+    run_workflow,
+    script_texts,
+)
+
 import racesim  # noqa: E402
 from racesim import simulate  # noqa: E402
 from racesim.cli import main as cli_main  # noqa: E402
@@ -59,6 +72,8 @@ PACKAGE = str(Path(racesim.__file__).resolve().parent) + os.sep
 #: CPU seconds one input may use, and wall seconds before it counts as hung
 CPU_LIMIT = 5.0
 WALL_LIMIT = 20.0
+#: seconds between further signals once a limit is reached (see :func:`guard`)
+REPEAT = 0.5
 #: bytes one input may allocate beyond what the process already holds
 MEMORY_LIMIT = 2 << 30
 
@@ -338,8 +353,10 @@ def guard(
 
     old = signal.signal(signal.SIGPROF, stop), signal.signal(signal.SIGALRM, stop)
     with _memory_cap(memory):
-        signal.setitimer(signal.ITIMER_PROF, cpu)
-        signal.setitimer(signal.ITIMER_REAL, wall)
+        # and again every half second: an exception raised in a gc callback or a __del__ is
+        # printed and dropped ("Exception ignored in"), and the input would run on unguarded
+        signal.setitimer(signal.ITIMER_PROF, cpu, REPEAT)
+        signal.setitimer(signal.ITIMER_REAL, wall, REPEAT)
         try:
             yield
         finally:
@@ -433,6 +450,10 @@ TARGETS: dict[str, tuple[Callable[[Any], None], st.SearchStrategy[Any]]] = {
     "scenario": (run_scenario, toml_texts(SCENARIOS)),
     "strategy": (run_strategy, strategy_strings()),
     "argv": (run_argv, argvs()),
+    "workflow": (run_workflow, repos()),
+    "expression": (run_expression, expression_inputs()),
+    "script": (run_script, script_texts()),
+    "ingest": (run_ingest, json_files()),
 }
 
 
@@ -478,10 +499,16 @@ class Report:
     results: Counter[str] = field(default_factory=Counter)
     seconds: float = 0.0
     crashes: dict[str, tuple[int, str]] = field(default_factory=dict)
+    #: per target, the longest an input took (seconds) and that input, cut short
+    slowest: dict[str, tuple[float, str]] = field(default_factory=dict)
 
     def add(self, target: str, value: Any) -> None:
         self.counts[target] += 1
+        started = time.perf_counter()
         kind, found = classify(target, value)
+        took = time.perf_counter() - started
+        if took > self.slowest.get(target, (-1.0, ""))[0]:
+            self.slowest[target] = (took, _cut(repr(value)))
         self.results[target] += kind == "result"
         if found is not None:
             count, example = self.crashes.get(found, (0, repr(value)[:2000]))
@@ -495,11 +522,20 @@ class Report:
             f"({1000 * self.seconds / max(total, 1):.1f} ms per input)",
             "ran to a result (the rest ended in racesim's own error): "
             + ", ".join(f"{k} {self.results[k]:,}" for k in sorted(self.counts)),
+            "slowest input: "
+            + ", ".join(f"{k} {self.slowest[k][0]:.2f} s" for k in sorted(self.slowest)),
             f"crash signatures: {len(self.crashes)}",
         ]
         for sig, (count, example) in sorted(self.crashes.items()):
             lines += [f"  {sig}  ({count} inputs); for example:", f"    {example}"]
         return "\n".join(lines)
+
+
+def _cut(text: str, keep: int = 300) -> str:
+    """`text` shortened to its start and end (a repr of a megabyte input is not a report)."""
+    if len(text) <= 2 * keep:
+        return text
+    return f"{text[:keep]} ...[{len(text) - 2 * keep:,} characters]... {text[-keep:]}"
 
 
 def _block(report: Report, target: str, size: int, block_seed: int) -> int:
@@ -522,15 +558,21 @@ def _block(report: Report, target: str, size: int, block_seed: int) -> int:
     return report.counts[target] - before
 
 
-def fuzz(n: int, seed_: int = 0, progress: Callable[[Report], None] | None = None) -> Report:
-    """Run `n` generated inputs, a quarter per target, reproducibly from `seed_`.
+def fuzz(
+    n: int,
+    seed_: int = 0,
+    progress: Callable[[Report], None] | None = None,
+    targets: list[str] | None = None,
+) -> Report:
+    """Run `n` generated inputs, an equal share per target, reproducibly from `seed_`.
 
     Inputs run in blocks of at most 1,000, each a @given run with its own seed, so progress
     shows between blocks and a block that hypothesis ends early is made up by the next.
     """
     report = Report()
     started = time.perf_counter()
-    per_target = {t: n // len(TARGETS) + (i < n % len(TARGETS)) for i, t in enumerate(TARGETS)}
+    names = targets or list(TARGETS)
+    per_target = {t: n // len(names) + (i < n % len(names)) for i, t in enumerate(names)}
     with scratch_folder():
         for target, count in per_target.items():
             done = block = 0
@@ -548,9 +590,17 @@ def fuzz(n: int, seed_: int = 0, progress: Callable[[Report], None] | None = Non
 
 
 def main(argv: list[str]) -> int:
-    """``python tests/fuzz.py [N [SEED]]``: fuzz N inputs (default 100,000), print the report."""
+    """``python tests/fuzz.py [N [SEED [TARGETS]]]``: fuzz N inputs (default 100,000), report.
+
+    TARGETS is a comma-separated subset of the targets (``workflow,expression``); default all.
+    """
     n = int(argv[0]) if argv else 100_000
     seed_ = int(argv[1]) if len(argv) > 1 else 0
+    targets = argv[2].split(",") if len(argv) > 2 else None
+    unknown = sorted(set(targets or ()) - set(TARGETS))
+    if unknown:
+        print(f"unknown targets {', '.join(unknown)}; known: {', '.join(TARGETS)}", file=sys.stderr)
+        return 2
     last = [time.perf_counter()]
 
     def progress(report: Report) -> None:
@@ -562,8 +612,9 @@ def main(argv: list[str]) -> int:
                 flush=True,
             )
 
-    print(f"fuzzing {n:,} inputs with seed {seed_} ...", flush=True)
-    report = fuzz(n, seed_, progress)
+    which = ", ".join(targets or TARGETS)
+    print(f"fuzzing {n:,} inputs ({which}) with seed {seed_} ...", flush=True)
+    report = fuzz(n, seed_, progress, targets)
     print(report.text(), flush=True)
     return 1 if report.crashes else 0
 

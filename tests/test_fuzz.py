@@ -8,14 +8,29 @@ function it came from).
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
 from fuzz import TARGETS, Overrun, Report, guard, outcome, scratch_folder, signature
+from fuzz_readers import RepoSpec
 from hypothesis import HealthCheck, given, settings
 
-#: inputs per format in the suite (the long run is ``python dev.py fuzz``)
-EXAMPLES = {"incident": 500, "scenario": 500, "strategy": 600, "argv": 400}
+from racesim.github.files import RepoFiles
+
+#: inputs per format in the suite (the long run is ``python dev.py fuzz``); the last four take
+#: about 40 s together, ~20 s on two cores (a workflow folder takes ~70 ms to write and read, a
+#: script ~50 ms, an expression or a history file ~2-4 ms)
+EXAMPLES = {
+    "incident": 500,
+    "scenario": 500,
+    "strategy": 600,
+    "argv": 400,
+    "workflow": 300,
+    "expression": 2000,
+    "script": 150,
+    "ingest": 1500,
+}
 
 FUZZ = settings(
     derandomize=True,
@@ -66,3 +81,41 @@ def test_the_guard_stops_a_runaway_input() -> None:
     with pytest.raises(Overrun) as info, guard(cpu=0.2, wall=30):
         _spin()
     assert signature(info.value) == "Overrun of the CPU limit"
+
+
+class _Swallows:
+    def __del__(self) -> None:
+        # an exception raised here (by the guard's signal) is printed and dropped by Python
+        _spin_for(0.5)
+
+
+def _spin_for(seconds: float) -> None:
+    deadline = time.process_time() + seconds
+    while time.process_time() < deadline:
+        pass
+
+
+def _swallow_then_spin() -> None:
+    _Swallows()  # dropped at once: its __del__ runs past the CPU limit and eats the signal
+    _spin_for(5)
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+def test_the_guard_fires_again_when_its_signal_is_swallowed() -> None:
+    """The first signal lands in a __del__ (dropped, as in a gc callback); the next one stops."""
+    with pytest.raises(Overrun), guard(cpu=0.2, wall=30):
+        _swallow_then_spin()
+
+
+def test_the_workflow_target_reports_a_file_read_outside_the_folder(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A link out of the folder is refused; a reader that followed it would be a crash."""
+    calls = b"on: push\njobs:\n  x:\n    uses: ./.github/workflows/l.yml\n"
+    spec = RepoSpec(
+        ((".github/workflows/ci.yml", calls),), ((".github/workflows/l.yml", "{outside}/ci.yml"),)
+    )
+    assert outcome("workflow", spec) is None
+    monkeypatch.setattr(RepoFiles, "inside", lambda self, path, root=None: True)
+    found = outcome("workflow", spec)
+    assert found is not None and found.startswith("workflow: AssertionError at ")

@@ -18,7 +18,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from racesim._util.toml import read_toml
 from racesim.errors import InputError
+from racesim.github.files import MAX_BYTES
 
 __all__ = ["USER_ROLES", "Catalogue", "Entry"]
 
@@ -153,12 +155,17 @@ class Catalogue:
             path = root / name
             if not path.is_file() or path.is_symlink():
                 continue
-            try:
-                data: Any = tomllib.loads(path.read_text("utf-8"))
-            except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+            try:  # the pull request's own file: bounded in size, and in nesting by read_toml
+                with path.open("rb") as handle:
+                    raw = handle.read(MAX_BYTES + 1)
+                if len(raw) > MAX_BYTES:
+                    raise ValueError(f"larger than {MAX_BYTES:,} bytes")
+                text = raw.decode("utf-8")
+            except (OSError, ValueError) as exc:  # UnicodeDecodeError is a ValueError
                 raise InputError(
                     "(file)", f"cannot read the audit settings: {exc}", str(path)
                 ) from None
+            data: Any = read_toml(text, str(path))
             for key in keys:
                 data = data.get(key, {}) if isinstance(data, Mapping) else {}
             if not isinstance(data, Mapping):

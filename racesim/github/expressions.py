@@ -12,6 +12,15 @@ Supported: literals, context access (``a.b``, ``a['b']``), ``!``, ``==``, ``!=``
 ``>``, ``>=``, ``&&``, ``||``, parentheses, and the functions ``format``, ``startsWith``,
 ``endsWith``, ``contains``, ``fromJSON`` (of a known value), ``toJSON``, ``success``,
 ``always``, ``failure``, ``cancelled``.
+
+Expressions come from untrusted workflow files, so evaluation is bounded. As on GitHub (whose
+runner refuses an expression longer than 21,000 characters or nested deeper than 50 levels), an
+expression longer than :data:`MAX_LENGTH` or nesting (parentheses, ``[ ]``, function arguments,
+``fromJSON`` values) deeper than :data:`MAX_NESTING` is an :class:`~racesim.errors.InputError`
+rather than a RecursionError or a quadratic parse; a run of ``!`` is a loop. A value built by
+interpolation or ``format`` that would hold more than :data:`MAX_VALUE` substituted characters is
+:data:`UNKNOWN`-like (a :class:`Sym` saying so) instead of a string that doubles with every
+``env`` entry that repeats the one before (``A2: ${{ env.A1 }}${{ env.A1 }}``).
 """
 
 from __future__ import annotations
@@ -24,7 +33,27 @@ from typing import Any
 
 from racesim.errors import InputError
 
-__all__ = ["UNKNOWN", "Open", "Sym", "Value", "evaluate", "interpolate", "truth"]
+__all__ = [
+    "MAX_LENGTH",
+    "MAX_NESTING",
+    "MAX_VALUE",
+    "UNKNOWN",
+    "Open",
+    "Sym",
+    "Value",
+    "evaluate",
+    "interpolate",
+    "truth",
+]
+
+#: how deep an expression (or a value fromJSON reads) may nest: GitHub's limit
+MAX_NESTING = 50
+#: the longest expression, in characters: GitHub's limit
+MAX_LENGTH = 21_000
+#: the most characters interpolation or ``format`` substitutes into one string
+MAX_VALUE = 1 << 16
+#: how much of an expression an error message quotes
+_SHOWN = 80
 
 
 @dataclass(frozen=True)
@@ -46,6 +75,13 @@ class Sym:
 
 #: a value that cannot be decided statically
 UNKNOWN = Sym("<unknown>", frozenset({"unknown"}), None)
+#: a value longer than :data:`MAX_VALUE` (known to be non-empty, not followed further)
+TOO_LONG = Sym(f"<longer than {MAX_VALUE} characters>", frozenset({"unknown"}), True)
+
+
+def _shown(text: str) -> str:
+    """`text` quoted for an error message, cut to a readable length."""
+    return repr(text) if len(text) <= _SHOWN else repr(text[:_SHOWN]) + "..."
 
 
 class Open(dict[str, Any]):
@@ -59,7 +95,7 @@ class Open(dict[str, Any]):
 Value = str | float | int | bool | None | Sym | Mapping[str, Any] | list[Any]
 
 _TOKEN = re.compile(
-    r"\s*(?:(?P<num>-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?|0x[0-9a-fA-F]+)"
+    r"\s*(?:(?P<num>0x[0-9a-fA-F]+|-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)"
     r"|(?P<str>'(?:[^']|'')*')"
     r"|(?P<op>==|!=|<=|>=|&&|\|\||[!<>()\[\],.*])"
     r"|(?P<name>[A-Za-z_][A-Za-z0-9_-]*))"
@@ -73,7 +109,7 @@ def _tokens(text: str) -> list[tuple[str, str]]:
     while pos < len(text):
         m = _TOKEN.match(text, pos)
         if m is None or m.end() == pos:
-            raise InputError("expression", f"cannot parse {text!r} at {text[pos:]!r}")
+            raise InputError("expression", f"cannot parse {_shown(text)} at {_shown(text[pos:])}")
         kind = m.lastgroup or ""
         out.append((kind, m.group(kind)))
         pos = m.end()
@@ -147,13 +183,25 @@ def _string(v: Value) -> str | Sym:
     if isinstance(v, float) and v.is_integer():
         return str(int(v))
     if isinstance(v, Mapping | list):
-        return json.dumps(v)
+        try:  # a context mapping holds Syms (shown as their text)
+            return json.dumps(v, default=str)
+        except (ValueError, RecursionError):  # a cycle, or deeper than json goes
+            return UNKNOWN
     return str(v)
 
 
-def concat(parts: list[Value]) -> Value:
-    """Strings joined as ``${{ }}`` interpolation joins them; a Sym part makes the result a Sym."""
+def concat(parts: list[Value], literal: tuple[bool, ...] = ()) -> Value:
+    """Strings joined as ``${{ }}`` interpolation joins them; a Sym part makes the result a Sym.
+
+    Parts flagged in `literal` were written in the file; the others may hold at most
+    :data:`MAX_VALUE` characters between them, or the result is :data:`TOO_LONG`.
+    """
     strings = [_string(p) for p in parts]
+    substituted = sum(
+        len(str(s)) for i, s in enumerate(strings) if not (i < len(literal) and literal[i])
+    )
+    if substituted > MAX_VALUE:
+        return TOO_LONG
     if not any(isinstance(s, Sym) for s in strings):
         return "".join(str(s) for s in strings)
     dims: frozenset[str] = frozenset()
@@ -180,13 +228,16 @@ def _call(name: str, args: list[Value], status: Mapping[str, bool]) -> Value:
         template = _string(args[0])
         assert isinstance(template, str)
         pieces: list[Value] = []
+        literal: list[bool] = []
         for piece in re.split(r"(\{\d+\})", template.replace("{{", "\0").replace("}}", "\1")):
             m = re.fullmatch(r"\{(\d+)\}", piece)
             if m and int(m.group(1)) + 1 < len(args):
                 pieces.append(args[int(m.group(1)) + 1])
+                literal.append(False)
             else:
                 pieces.append(piece.replace("\0", "{").replace("\1", "}"))
-        return concat(pieces)
+                literal.append(True)
+        return concat(pieces, tuple(literal))
     if lname in ("startswith", "endswith", "contains") and len(args) == 2:
         a, b = args
         if isinstance(a, Sym) or isinstance(b, Sym):
@@ -203,21 +254,54 @@ def _call(name: str, args: list[Value], status: Mapping[str, bool]) -> Value:
             return UNKNOWN
         try:
             result: Value = json.loads(str(_string(a)))
-        except ValueError:
+        except (ValueError, RecursionError):  # also: integers of thousands of digits
             return UNKNOWN
-        return result
+        return result if _depth(result) <= MAX_NESTING else UNKNOWN
     if lname == "tojson" and len(args) == 1:
-        return UNKNOWN if isinstance(args[0], Sym) else json.dumps(args[0], default=str)
+        if isinstance(args[0], Sym):
+            return UNKNOWN
+        try:
+            return json.dumps(args[0], default=str)
+        except (ValueError, RecursionError):
+            return UNKNOWN
     return UNKNOWN
+
+
+def _depth(value: object) -> int:
+    """How deep lists and mappings nest in `value` (without recursing)."""
+    deepest = 0
+    stack = [(value, 1)]
+    while stack:
+        v, d = stack.pop()
+        if isinstance(v, Mapping):
+            v = list(v.values())
+        if isinstance(v, list):
+            deepest = max(deepest, d)
+            if d <= MAX_NESTING:
+                stack.extend((x, d + 1) for x in v)
+    return deepest
 
 
 class _ExpressionParser:
     def __init__(self, text: str, ctx: Mapping[str, Any], status: Mapping[str, bool]) -> None:
+        if len(text) > MAX_LENGTH:
+            raise InputError(
+                "expression", f"{_shown(text)} is longer than {MAX_LENGTH:,} characters"
+            )
         self.text = text
         self.toks = _tokens(text)
         self.i = 0
         self.ctx = ctx
         self.status = status
+        self.depth = 0
+
+    def enter(self) -> None:
+        """One level deeper (parentheses, ``!``, ``[ ]``, arguments): bounded, not recursed."""
+        self.depth += 1
+        if self.depth > MAX_NESTING:
+            raise InputError(
+                "expression", f"{_shown(self.text)} nests deeper than {MAX_NESTING} levels"
+            )
 
     def peek(self) -> tuple[str, str] | None:
         return self.toks[self.i] if self.i < len(self.toks) else None
@@ -226,17 +310,25 @@ class _ExpressionParser:
         tok = self.peek()
         if tok is None or (value is not None and tok[1] != value):
             want = repr(value) if value else "more"
-            raise InputError("expression", f"cannot parse {self.text!r}: expected {want}")
+            raise InputError("expression", f"cannot parse {_shown(self.text)}: expected {want}")
         self.i += 1
         return tok
 
     def parse(self) -> Value:
         value = self.or_()
         if self.peek() is not None:
-            raise InputError("expression", f"cannot parse {self.text!r} at {self.peek()[1]!r}")  # type: ignore[index]
+            rest = self.peek()[1]  # type: ignore[index]
+            raise InputError("expression", f"cannot parse {_shown(self.text)} at {rest!r}")
         return value
 
     def or_(self) -> Value:
+        self.enter()
+        try:
+            return self._or()
+        finally:
+            self.depth -= 1
+
+    def _or(self) -> Value:
         left = self.and_()
         while self.peek() == ("op", "||"):
             self.take()
@@ -268,8 +360,12 @@ class _ExpressionParser:
     def unary(self) -> Value:
         if self.peek() == ("op", "!"):
             self.take()
-            t = truth(self.unary())
-            return UNKNOWN if t is None else not t
+            nots = 1
+            while self.peek() == ("op", "!"):  # `!!!!x` is a loop, not a recursion
+                self.take()
+                nots += 1
+            t = truth(self.postfix())
+            return UNKNOWN if t is None else t if nots % 2 == 0 else not t
         return self.postfix()
 
     def postfix(self) -> Value:
@@ -279,7 +375,9 @@ class _ExpressionParser:
             if tok[1] == ".":
                 kind, name = self.take()
                 if kind != "name" and name != "*":
-                    raise InputError("expression", f"cannot parse {self.text!r}: bad property")
+                    raise InputError(
+                        "expression", f"cannot parse {_shown(self.text)}: bad property"
+                    )
             else:
                 key = self.or_()
                 self.take("]")
@@ -290,7 +388,12 @@ class _ExpressionParser:
     def primary(self) -> Value:
         kind, text = self.take()
         if kind == "num":
-            return float(int(text, 16)) if text.startswith("0x") else float(text)
+            if text.startswith("0x"):
+                try:
+                    return float(int(text, 16))
+                except OverflowError:  # beyond a double, as in JavaScript
+                    return float("inf")
+            return float(text)
         if kind == "str":
             return text[1:-1].replace("''", "'")
         if text == "(":
@@ -315,13 +418,16 @@ class _ExpressionParser:
             if low in self.ctx:
                 return self.ctx[low]  # type: ignore[no-any-return]
             return UNKNOWN
-        raise InputError("expression", f"cannot parse {self.text!r} at {text!r}")
+        raise InputError("expression", f"cannot parse {_shown(self.text)} at {_shown(text)}")
 
 
 def _merge_unknown(a: Value, b: Value) -> Value:
     if isinstance(a, Sym) and isinstance(b, Sym | str):
         dims = a.dims | (b.dims if isinstance(b, Sym) else frozenset())
-        return Sym(f"{a} || {b}", dims | {"unknown"}, True if truth(b) else None)
+        # the text only shows where the value came from: a long `||` chain is cut, not copied
+        # once per operand (which is quadratic)
+        text = f"{a} || {b}" if len(a.text) < _SHOWN else a.text.removesuffix(" || ...") + " || ..."
+        return Sym(text, dims | {"unknown"}, True if truth(b) else None)
     return UNKNOWN
 
 
@@ -345,20 +451,32 @@ def evaluate(text: str, ctx: Mapping[str, Any], status: Mapping[str, bool] | Non
     return _ExpressionParser(text, ctx, status or {}).parse()
 
 
-_INTERP = re.compile(r"\$\{\{(.*?)\}\}", re.S)
+def _split(text: str) -> list[str]:
+    r"""`text` split into literal text and the expressions between ``${{`` and ``}}``, alternately.
+
+    What ``re.split(r"\$\{\{(.*?)\}\}", text, flags=re.S)`` returns, in linear time (the regular
+    expression retries every unclosed ``${{``: quadratic).
+    """
+    parts: list[str] = []
+    pos = 0
+    while (start := text.find("${{", pos)) >= 0 and (end := text.find("}}", start + 3)) >= 0:
+        parts += [text[pos:start], text[start + 3 : end]]
+        pos = end + 2
+    parts.append(text[pos:])
+    return parts
 
 
 def interpolate(text: object, ctx: Mapping[str, Any]) -> Value:
     """The value of a workflow string with ``${{ }}`` parts (a lone expression keeps its type)."""
     if not isinstance(text, str):
         return text  # type: ignore[return-value]
-    parts = _INTERP.split(text)
+    parts = _split(text)
     if len(parts) == 3 and parts[0].strip() == "" and parts[2].strip() == "":
         return evaluate(parts[1], ctx)
     values: list[Value] = []
     for i, part in enumerate(parts):
         values.append(evaluate(part, ctx) if i % 2 else part)
-    return concat(values)
+    return concat(values, tuple(i % 2 == 0 for i in range(len(parts))))
 
 
 def condition(

@@ -4,7 +4,9 @@ An audit runs on pull requests, so every workflow, action, script and Makefile i
 input. :class:`RepoFiles` resolves a path named in a workflow (``./.github/actions/x``,
 ``scripts/deploy.sh``, a ``Makefile``) against the repository root and refuses one that leaves
 it, through ``../`` or through a symbolic link: the refusal is recorded as a note the report
-shows, and the file is not read. Files are read up to :data:`MAX_BYTES` and must be UTF-8.
+shows, and the file is not read. :meth:`RepoFiles.read` checks again whatever it is given (an
+``action.yml`` inside a found folder may itself be a link out). Files are read up to
+:data:`MAX_BYTES` and must be UTF-8.
 """
 
 from __future__ import annotations
@@ -64,9 +66,9 @@ class RepoFiles:
                 continue
             if not exists:
                 continue
-            if not self.inside(path, base) and not any(
-                self.inside(path, alt) for alt in self.alternates
-            ):
+            # an alternate is a folder under the root, so the root's check covers it (and an
+            # alternate that is itself a link out of the root must not widen what is read)
+            if not self.inside(path, base):
                 self.notes.append(
                     f"{where or rel}: {rel} leaves the folder being audited; not read"
                 )
@@ -74,16 +76,24 @@ class RepoFiles:
             return path
         return None
 
+    def allowed(self, path: Path) -> bool:
+        """True when `path` (links followed) is under the root or a ``--resolve`` folder."""
+        return any(self.inside(path, root) for root in (self.root, *self.extra))
+
     def read(self, path: Path, *, where: str = "") -> str | None:
         """The text of `path`, or ``None`` when it is too large, not UTF-8 or unreadable."""
         shown = where or str(path)
+        if not self.allowed(path):
+            self.notes.append(f"{shown}: {path.name} leaves the folder being audited; not read")
+            return None
         try:
             if not path.is_file():
                 return None
-            if path.stat().st_size > MAX_BYTES:
+            with path.open("rb") as f:  # at most MAX_BYTES + 1: a size can lie (/proc, growing)
+                data = f.read(MAX_BYTES + 1)
+            if len(data) > MAX_BYTES:
                 self.notes.append(f"{shown}: larger than {MAX_BYTES} bytes; not read")
                 return None
-            data = path.read_bytes()
         except OSError as exc:
             self.notes.append(f"{shown}: cannot be read ({exc.strerror or exc}); skipped")
             return None

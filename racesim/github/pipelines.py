@@ -401,7 +401,7 @@ def read_repo(repo: Repo, catalogue: Catalogue | None = None) -> RepoReading:
                     seen[f"{f.kind} ({what}) at {f.loc.file}:{f.loc.line}"] = None
             for u in r.unknowns:
                 wf_unknowns.setdefault((u.loc.file, u.loc.line, u.what), u)
-            notes.extend(n for n in r.notes if n not in notes)
+            notes.extend(r.notes)
         unknowns.update(wf_unknowns)
         surveys.append(
             WorkflowSurvey(
@@ -412,6 +412,10 @@ def read_repo(repo: Repo, catalogue: Catalogue | None = None) -> RepoReading:
                 tuple(wf_unknowns.values()),
             )
         )
+    # paths refused while the scripts and Makefiles were read (after load_workflows copied its own)
+    for files in repo.files:
+        notes.extend(files.notes)
+    notes = list(dict.fromkeys(notes))
     return RepoReading(tuple(pipelines), tuple(surveys), tuple(unknowns.values()), tuple(notes))
 
 

@@ -22,8 +22,8 @@ from typing import Any
 from racesim.errors import InputError
 from racesim.github.catalogue import Catalogue, Entry
 from racesim.github.context import TriggerEvent, with_env, with_inputs
-from racesim.github.expressions import UNKNOWN, Open, Sym, condition, interpolate
-from racesim.github.files import RepoFiles
+from racesim.github.expressions import MAX_VALUE, UNKNOWN, Open, Sym, condition, interpolate
+from racesim.github.files import MAX_BYTES, RepoFiles
 from racesim.github.shell import Command, parse
 from racesim.github.workflows import ConcurrencyDef, Loc, Workflow, WorkflowJob, WorkflowStep
 from racesim.github.yaml import Doc, parse_yaml
@@ -155,9 +155,22 @@ def _github_env(ctx: Mapping[str, Any]) -> dict[str, str]:
 
 
 def _shell_env(text: str, env: Mapping[str, Any]) -> str:
-    """Expand ``$VAR`` from `env` and the values racesim knows, leaving the rest as written."""
+    """Expand ``$VAR`` from `env` and the values racesim knows, leaving the rest as written.
+
+    At most :data:`~racesim.github.expressions.MAX_VALUE` characters are substituted into one
+    text; a variable past that stays as written (``V1=$V0$V0`` on every line would double).
+    """
+    budget = [MAX_VALUE]
 
     def sub(m: re.Match[str]) -> str:
+        out = _shell_value(m)
+        if out != m.group(0):
+            budget[0] -= len(out)
+            if budget[0] < 0:
+                return m.group(0)
+        return out
+
+    def _shell_value(m: re.Match[str]) -> str:
         name = m.group(1) or m.group(3)
         op = m.group(2) or ""
         if (name not in env and op[:2] in (":-", "-")) or (name not in env and op[:1] == "-"):
@@ -780,10 +793,14 @@ def _make(
         return False
     shown = _shown(job.files, path)
     variables: dict[str, str] = {}
+    included: set[Path] = set()
     for inc in re.findall(r"^-?include\s+(\S+)", text, re.M):
         ipath = job.files.find(inc)
-        itext = job.files.read(ipath) if ipath is not None else None
-        if itext:
+        if ipath is None or ipath.resolve() in included:
+            continue  # each file once: `include Makefile` a thousand times is read once
+        included.add(ipath.resolve())
+        itext = job.files.read(ipath)
+        if itext and len(itext) + len(text) <= MAX_BYTES:
             text = itext + "\n" + text
     # `[ \t]`, not `\s`: an empty `SUFFIX ?=` must not take the next line as its value
     for m in re.finditer(r"^([A-Za-z_][\w.]*)[ \t]*[:?+]?=[ \t]*(.*)$", text, re.M):
@@ -810,16 +827,21 @@ def _make(
         elif line.strip() and not line.startswith("#"):
             current = None if not line.startswith(" ") else current
 
-    def expand(value: str, depth: int = 0) -> str:
+    def expand(value: str, depth: int = 0, budget: list[int] | None = None) -> str:
+        # at most MAX_VALUE characters substituted into one recipe line: ten $(V) a level
+        # would otherwise be 10^8 copies
+        budget = [MAX_VALUE] if budget is None else budget
         if depth > 8:
             return value
-        return re.sub(
-            r"\$[({](\w+)[)}]",
-            lambda m: (
-                expand(variables[m.group(1)], depth + 1) if m.group(1) in variables else m.group(0)
-            ),
-            value,
-        )
+
+        def sub(m: re.Match[str]) -> str:
+            if m.group(1) not in variables or budget[0] < 0:
+                return m.group(0)
+            out = expand(variables[m.group(1)], depth + 1, budget)
+            budget[0] -= len(out)
+            return out if budget[0] >= 0 else m.group(0)
+
+        return re.sub(r"\$[({](\w+)[)}]", sub, value)
 
     seen: set[str] = set()
 

@@ -6,21 +6,51 @@ its output is appended (``>> $GITHUB_OUTPUT``), and every loop with the commands
 (a polling loop is a wait). Values racesim substituted before parsing (``<commit-sha>``) are
 protected from the parser, which would read ``<`` as a redirection. A script bashlex cannot
 parse is read line by line with :mod:`shlex` instead, and :attr:`Script.parsed` says so.
+
+Scripts are untrusted input, so reading one takes time about linear in its length: bashlex reads
+at most :data:`MAX_PARSED` characters (longer scripts go line by line), nesting that makes it or
+the walk recurse too deep falls back to line by line, and a command longer than
+:data:`MAX_SHLEX` characters is split on whitespace (shlex builds a word a character at a time:
+quadratic in the word's length, minutes for a one-megabyte word). The last few scripts read are
+remembered: a script called from every step of every workflow is parsed once, not once a call.
 """
 
 from __future__ import annotations
 
+import bisect
 import re
 import shlex
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import bashlex  # type: ignore[import-untyped]
+import bashlex.errors  # type: ignore[import-untyped]
+import bashlex.subst  # type: ignore[import-untyped]
 
 __all__ = ["Command", "Loop", "Script", "parse"]
 
 #: the longest script parsed with bashlex (longer ones are read line by line)
 MAX_PARSED = 200_000
+#: the longest command split with shlex when reading line by line (longer: on whitespace)
+MAX_SHLEX = 20_000
+
+_paramexpand = bashlex.subst._paramexpand
+
+
+def _paramexpand_closed(parserobj: Any, string: str, sindex: int) -> Any:
+    """bashlex's ``$`` expansion, refusing a ``${`` with no ``}`` after it in the word.
+
+    bashlex 0.18 takes the missing ``}`` (``str.find`` gives -1) for position 0 and starts the
+    word over, forever: ``echo '${'x`` hangs it. Bash calls this a bad substitution; here it is
+    bashlex's own parsing error, so the script is read line by line.
+    """
+    if string.startswith("${", sindex) and string.find("}", sindex + 2) == -1:
+        raise bashlex.errors.ParsingError("bad substitution: no closing '}'", string, sindex)
+    return _paramexpand(parserobj, string, sindex)
+
+
+bashlex.subst._paramexpand = _paramexpand_closed
 
 
 @dataclass(frozen=True)
@@ -78,9 +108,11 @@ class _Walker:
         self.table = table
         self.commands: list[Command] = []
         self.loops: list[Loop] = []
+        # where each line starts: a line number is a bisection, not a count from the start
+        self.newlines = [m.start() for m in re.finditer("\n", source)]
 
     def line(self, pos: int) -> int:
-        return self.source.count("\n", 0, pos)
+        return bisect.bisect_left(self.newlines, pos)
 
     def command(self, node: Any) -> Command | None:
         words: list[str] = []
@@ -168,7 +200,7 @@ def _by_lines(script: str) -> Script:
         text = _SUBSTITUTION.sub("RSSUBST", whole)
         for part in [*re.split(r"\s*(?:&&|\|\||;|\|)\s*", text), *inner]:
             try:
-                words = shlex.split(part, comments=True)
+                words = shlex.split(part, comments=True) if len(part) <= MAX_SHLEX else part.split()
             except ValueError:
                 words = part.split()
             assigns = []
@@ -184,6 +216,12 @@ def _by_lines(script: str) -> Script:
 
 def parse(script: str) -> Script:
     """The commands and loops of `script`."""
+    read = _parse(script)
+    return Script(list(read.commands), list(read.loops), read.parsed)  # the caller's own lists
+
+
+@lru_cache(maxsize=32)
+def _parse(script: str) -> Script:
     if len(script) > MAX_PARSED:
         return _by_lines(script)
     source, table = _protect(script)

@@ -294,6 +294,9 @@ def _steps(
 
 #: how deep local actions and reusable workflows are followed (GitHub allows 10 levels)
 MAX_DEPTH = 10
+#: how many steps following actions and reusable workflows may copy, per folder read: an action
+#: that uses itself three times would otherwise be inlined 3^10 times
+MAX_INLINED = 20_000
 
 
 @dataclass
@@ -303,6 +306,17 @@ class _Loader:
     files: RepoFiles
     notes: list[str]
     cache: dict[Path, Doc | None] = field(default_factory=dict)
+    inlined: int = 0
+
+    def may_inline(self, where: str) -> bool:
+        """False (with a note, once) when :data:`MAX_INLINED` steps were inlined already."""
+        if self.inlined <= MAX_INLINED:
+            return True
+        note = f"{where}: more than {MAX_INLINED:,} steps inlined from actions and reusable "
+        note += "workflows in this folder; not followed"
+        if not any(n.endswith("in this folder; not followed") for n in self.notes):
+            self.notes.append(note)
+        return False
 
     def doc(self, path: Path, where: str) -> Doc | None:
         if path not in self.cache:
@@ -363,7 +377,12 @@ def _defaults(spec: object) -> dict[str, Any]:
 def _expand(steps: tuple[WorkflowStep, ...], loader: _Loader, depth: int) -> list[WorkflowStep]:
     out: list[WorkflowStep] = []
     for step in steps:
-        if step.uses and depth < MAX_DEPTH and not step.uses.startswith("docker://"):
+        if (
+            step.uses
+            and depth < MAX_DEPTH
+            and not step.uses.startswith("docker://")
+            and loader.may_inline(str(step.loc))
+        ):
             path = loader.locate(step.uses, str(step.loc))
             doc = _action(path, loader, str(step.loc)) if path is not None else None
             if doc is not None:
@@ -373,6 +392,7 @@ def _expand(steps: tuple[WorkflowStep, ...], loader: _Loader, depth: int) -> lis
                 inner = _steps(doc, runs.get("steps"), "runs.steps", (*step.inputs, inputs))
                 cond = (*step.conditions, step.if_) if step.if_ is not None else step.conditions
                 for s in _expand(inner, loader, depth + 1):
+                    loader.inlined += 1
                     out.append(
                         replace(
                             s,
@@ -412,7 +432,7 @@ def _call(
     """Inline the reusable workflow job `jid` calls: its steps, outputs, group and file."""
     uses = str(spec.get("uses") or "")
     where = f"{doc.path}:{key_line(spec, 'uses')}"
-    path = loader.locate(uses, where) if depth < MAX_DEPTH else None
+    path = loader.locate(uses, where) if depth < MAX_DEPTH and loader.may_inline(where) else None
     called = loader.doc(path, where) if path is not None and path.is_file() else None
     if called is None or not isinstance(called.data.get("jobs"), Mapping):
         return (), {}, None, ""
@@ -432,6 +452,7 @@ def _call(
     for job in _order(inner):
         cond = (job.if_,) if job.if_ is not None else ()
         for s in job.steps:
+            loader.inlined += 1
             steps.append(
                 replace(
                     s,

@@ -37,7 +37,10 @@ def parse_time(text: str) -> datetime | None:
         raise ValueError(f"{text!r} has no UTC offset")
     if moment.year == 1:
         return None
-    return moment.astimezone(UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:  # 9999-12-31T23:00:00-05:00 is in year 10000 in UTC
+        raise ValueError(f"{text!r} is beyond the last UTC date-time") from None
 
 
 def split_documents(text: str, source: str) -> list[Any]:
@@ -45,7 +48,8 @@ def split_documents(text: str, source: str) -> list[Any]:
 
     ``gh api --paginate`` writes each page as its own document (``{...}{...}`` or
     ``[...]\\n[...]``); ``gh api --paginate --slurp`` wraps them in one array, which is one document
-    here. A syntax error names `source`, the line and the column.
+    here. A syntax error names `source`, the line and the column; so does JSON nested deeper than
+    Python's decoder recurses, and an integer of more digits than Python converts.
     """
     decoder = json.JSONDecoder()
     docs: list[Any] = []
@@ -60,6 +64,12 @@ def split_documents(text: str, source: str) -> list[Any]:
         except json.JSONDecodeError as exc:
             where = f"line {exc.lineno} column {exc.colno}"
             raise InputError("$", f"not valid JSON at {where}: {exc.msg}", source) from None
+        except RecursionError:
+            raise InputError("$", "nested too deeply to read as JSON", source) from None
+        except ValueError as exc:  # int(): "Exceeds the limit (4300 digits) ..."
+            line = text.count("\n", 0, i) + 1
+            problem = f"{str(exc).split(';')[0]} (document from line {line})"
+            raise InputError("$", f"not readable JSON: {problem}", source) from None
         docs.append(value)
     if not docs:
         raise InputError("$", "empty: expected a JSON document", source)

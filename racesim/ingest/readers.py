@@ -12,6 +12,7 @@ on its own is one run; jobs are attached to their run's attempt. Anything unexpe
 from __future__ import annotations
 
 import re
+import stat
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -31,7 +32,10 @@ from racesim.ingest.records import (
     RunHistory,
 )
 
-__all__ = ["SHAPES", "read_documents", "read_history", "read_text"]
+__all__ = ["MAX_HISTORY_BYTES", "SHAPES", "read_documents", "read_history", "read_text"]
+
+#: the largest run-history file read (``gh api --paginate`` of thousands of runs is tens of MB)
+MAX_HISTORY_BYTES = 1 << 28
 
 #: the inputs racesim reads, as they are recognised
 SHAPES: dict[str, str] = {
@@ -293,21 +297,35 @@ def read_history(paths: Iterable[str | Path], stdin: TextIO | None = None) -> Ru
     parts = []
     for path in paths:
         if str(path) == "-":
-            text, source = (stdin or sys.stdin).read(), "<stdin>"
+            text, source = (stdin or sys.stdin).read(MAX_HISTORY_BYTES + 1), "<stdin>"
+            if len(text) > MAX_HISTORY_BYTES:
+                raise InputError("(file)", f"larger than {MAX_HISTORY_BYTES:,} bytes", source)
         else:
             source = str(path)
-            try:
-                text = Path(path).read_text(encoding="utf-8")
-            except OSError as exc:
-                raise InputError("(file)", f"cannot read: {exc.strerror or exc}", source) from None
-            except UnicodeDecodeError:
-                raise InputError("(file)", "not UTF-8 text; expected JSON", source) from None
+            text = _read_file(Path(path), source)
         out = _Parsed()
         docs = split_documents(text, source)
         for i, doc in enumerate(docs):
             _read(Node(doc, "$", source if len(docs) == 1 else f"{source} (document {i + 1})"), out)
         parts.append(out)
     return _merge(parts)
+
+
+def _read_file(path: Path, source: str) -> str:
+    """The text of a regular file of at most MAX_HISTORY_BYTES (a FIFO or device could block)."""
+    try:
+        if not stat.S_ISREG(path.stat().st_mode):
+            raise InputError("(file)", "not a regular file (a folder, FIFO or device?)", source)
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_HISTORY_BYTES + 1)
+    except OSError as exc:
+        raise InputError("(file)", f"cannot read: {exc.strerror or exc}", source) from None
+    if len(raw) > MAX_HISTORY_BYTES:
+        raise InputError("(file)", f"larger than {MAX_HISTORY_BYTES:,} bytes", source)
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InputError("(file)", "not UTF-8 text; expected JSON", source) from None
 
 
 # -- merging --------------------------------------------------------------------------------------
