@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -100,3 +103,50 @@ def test_emit_reads_a_strategy_table(capsys: pytest.CaptureFixture[str], tmp_pat
     spec.write_text('[strategy]\ntrigger = "sideways"\n', encoding="utf-8")
     code, _, err = run_cli(["emit", str(spec)], capsys)
     assert code == 2 and str(spec) in err and "strategy.trigger" in err
+
+
+NESTED_GROUPS = """\
+name: Ship
+on:
+  push:
+    branches: [main]
+concurrency:
+  group: ship
+  cancel-in-progress: true
+jobs:
+  build:
+    runs-on: ubuntu-latest
+    steps:
+      - run: docker build -t ghcr.io/o/app:latest . && docker push ghcr.io/o/app:latest
+  deploy:
+    needs: build
+    concurrency: production
+    runs-on: ubuntu-latest
+    steps:
+      - run: flyctl deploy --image ghcr.io/o/app:latest
+"""
+
+
+def test_audit_writes_nothing_into_the_current_directory(tmp_path: Path) -> None:
+    """Two nested groups are outside prove's encoding, so the verdicts are searched with
+    hypothesis, whose cache must not land in the user's repository."""
+    repo = tmp_path / "repo"
+    (repo / ".github" / "workflows").mkdir(parents=True)
+    (repo / ".github" / "workflows" / "ship.yml").write_text(NESTED_GROUPS)
+    env = {k: v for k, v in os.environ.items() if k != "HYPOTHESIS_STORAGE_DIRECTORY"}
+    done = subprocess.run(
+        [sys.executable, "-m", "racesim", "audit", ".", "--trials", "10", "--json"],
+        cwd=repo,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode in (0, 1), done.stderr
+    (pipeline,) = json.loads(done.stdout)["pipelines"]
+    verdicts = pipeline["verdicts"]
+    why = {e["knob"]: e["why"] for e in pipeline["evidence"]}
+    assert why["build_concurrency"].startswith("workflow-level group")
+    assert why["deploy_concurrency"].startswith("group ")
+    assert {v["method"] for v in verdicts.values()} <= {"sampled", "exhaustive"}
+    assert sorted(p.name for p in repo.iterdir()) == [".github"]

@@ -16,9 +16,12 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import re
 import sys
+import tempfile
 from collections.abc import Sequence
+from pathlib import Path
 from typing import NoReturn
 
 from racesim import __version__
@@ -87,12 +90,23 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code (0 ok, 1 a check failed, 2 bad input)."""
     args = build_parser().parse_args(argv)
+    _keep_hypothesis_out_of_cwd()
     try:
         code: int = args.run(args)
     except RacesimError as exc:
         print(f"racesim {args.command}: error: {shown(exc, args.command)}", file=sys.stderr)
         return 2
     return code
+
+
+def _keep_hypothesis_out_of_cwd() -> None:
+    """Searches run on hypothesis, which caches in ``./.hypothesis`` by default: a command run in
+    the user's repository (``racesim audit .``) must write nothing there, so the cache goes to
+    a folder under the system's temporary directory unless the user chose one."""
+    if not os.environ.get("HYPOTHESIS_STORAGE_DIRECTORY"):
+        user = os.getuid() if hasattr(os, "getuid") else "user"
+        where = Path(tempfile.gettempdir()) / f"racesim-hypothesis-{user}"
+        os.environ["HYPOTHESIS_STORAGE_DIRECTORY"] = str(where)
 
 
 def shown(exc: RacesimError, command: str) -> str:

@@ -681,7 +681,11 @@ def _deploy_pipeline(
             job_def = wf.jobs[build_job].concurrency
             if job_def is not None:
                 build_job_only = read_group("build", job_def, run.ctx, event)
-        build_reading = read_group("build", build_def, run.ctx, event) if build_def else None
+        build_reading = (
+            replace(read_group("build", build_def, run.ctx, event), scope="workflow")
+            if build_def
+            else None
+        )
         deploy_def = deploy.group or wf.jobs[jid].concurrency
         deploy_reading = read_group("deploy", deploy_def, run.ctx, event) if deploy_def else None
     else:
@@ -711,7 +715,12 @@ def _deploy_pipeline(
             evidence.append(_ev(knob, "none", None, "no concurrency group"))
         else:
             groups.append(reading)
-            evidence.append(_ev(knob, _conc_text(conc), reading.loc, f"group {reading.reason}"))
+            level = (
+                "workflow-level group (holds every job of the run)"
+                if reading.scope == "workflow"
+                else "group"
+            )
+            evidence.append(_ev(knob, _conc_text(conc), reading.loc, f"{level} {reading.reason}"))
             if reading.serialises is None:
                 unknowns.append(f"{reading.loc}: concurrency group {reading.reason}")
     if build_facts:
