@@ -303,8 +303,9 @@ def no_patch_reason(result: Audit) -> str:
     parts = []
     if done:
         parts.append(
-            f"{', '.join(done)} remain with racesim's edits already in place: no change racesim "
-            "can write makes the properties they are about hold (see the verdicts above)"
+            f"{', '.join(done)} remain and racesim has no further edit for them in these files "
+            "(its change is already in place, or this pipeline's shape has no automatic one); "
+            "the verdicts above say which properties still break"
         )
     if manual:
         parts.append(
