@@ -6,7 +6,6 @@ missing key, a wrong type or an unknown key (a typo in a file should never be si
 
 from __future__ import annotations
 
-import stat
 import tomllib
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -14,6 +13,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from racesim._util.files import read_regular_file
 from racesim.errors import InputError
 from racesim.limits import (
     MAX_FILE_BYTES,
@@ -81,22 +81,7 @@ def read_toml_file(path: str | Path) -> tuple[dict[str, Any], str]:
     if len(source) > MAX_PATH_CHARS:
         source = source[:60] + "..."
         raise InputError("(file)", f"path longer than {MAX_PATH_CHARS} characters", source)
-    try:
-        info = Path(path).stat()
-        if not stat.S_ISREG(info.st_mode):
-            raise InputError("(file)", "not a regular file (a folder, FIFO or device?)", source)
-        if info.st_size > MAX_FILE_BYTES:
-            raise InputError(
-                "(file)",
-                f"{info.st_size:,} bytes; racesim reads files of at most {MAX_FILE_BYTES:,} bytes",
-                source,
-            )
-        with open(path, "rb") as handle:
-            raw = handle.read(MAX_FILE_BYTES + 1)
-    except OSError as exc:
-        raise InputError("(file)", f"cannot read: {exc.strerror or exc}", source) from None
-    if len(raw) > MAX_FILE_BYTES:
-        raise InputError("(file)", f"larger than {MAX_FILE_BYTES:,} bytes", source)
+    raw = read_regular_file(path, source, MAX_FILE_BYTES)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -146,6 +146,11 @@ def findings_for(p: Pipeline, j: Judgement) -> list[Finding]:
     fallback = p.trigger_loc
     tags = ", ".join(t.text for t in p.mutable_tags) or "a mutable tag"
     build_loc = p.build_facts[0].loc if p.build_facts else fallback
+    # a workflow-level group of the deploying workflow that serialises holds every job of the run
+    held = any(
+        other.serialises and other.scope == "workflow" and other.loc.file == p.deploy_file
+        for other in p.groups
+    )
     for reading in p.groups:
         literal = re.search(r"\$\{(?!\{)[^}]*\}", reading.raw)
         if literal:
@@ -161,10 +166,6 @@ def findings_for(p: Pipeline, j: Judgement) -> list[Finding]:
                     fallback,
                 )
             )
-        held = any(
-            other.serialises and other.scope == "workflow" and other.loc.file == p.deploy_file
-            for other in p.groups
-        )
         if reading.serialises is False and s.trigger == "needs" and held:
             continue  # a group inside one run that the workflow's own group already serialises
         if reading.serialises is False:

@@ -192,13 +192,13 @@ def fixed_texts(result: Audit) -> dict[str, tuple[str, str]]:
             texts[path] = originals[path].splitlines()
         return texts[path]
 
+    everyone = [x.pipeline for x in result.results]
     for r in result.results:
         p, s = r.pipeline, r.pipeline.strategy
         ids = {f.id for f in r.findings if f.severity == "error"}
         if not ids:
             continue
         tag_event = p.event.ref is None and p.event.ref_kind == "tag"
-        everyone = [x.pipeline for x in result.results]
         shared = shares_build_file(p, everyone)
         if p.build_file and ids & {"RS102", "RS103", "RS104", "RS105"} and not shared:
             lines = lines_of(p.build_file)

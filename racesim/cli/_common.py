@@ -52,6 +52,19 @@ def whole(minimum: int, maximum: int | None = None) -> Any:
 FAST_TRIALS = 100_000
 
 
+def add_bounds(p: argparse.ArgumentParser, what: str) -> None:
+    """``--bounds``: overrides of prove's default bounds, as words or a TOML file (prove, audit)."""
+    p.add_argument(
+        "--bounds",
+        action="extend",
+        nargs="+",
+        default=[],
+        metavar="FILE|FIELD=LO..HI",
+        help=f"{what}: FIELD=LO..HI or FIELD=SECONDS for a duration field or gap, "
+        "failures=yes|no, or a TOML file of the same keys",
+    )
+
+
 def add_run_options(p: argparse.ArgumentParser, *, trials: int) -> None:
     """--scenario, --strategy, --trials, --seed, --jobs, --json, --plot, --no-progress.
 

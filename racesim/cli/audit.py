@@ -6,7 +6,7 @@ import argparse
 import json
 from typing import Any
 
-from racesim.cli._common import whole
+from racesim.cli._common import add_bounds, whole
 
 
 def add_parser(sub: Any) -> argparse.ArgumentParser:
@@ -38,15 +38,10 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         help="histories the property search generates per property (default: 60)",
     )
     p.add_argument("--seed", type=whole(0), default=0, metavar="S", help="seed (default: 0)")
-    p.add_argument(
-        "--bounds",
-        action="extend",
-        nargs="+",
-        default=[],
-        metavar="FILE|FIELD=LO..HI",
-        help="the durations and push gaps the proofs cover, overriding prove's defaults: "
-        "FIELD=LO..HI, FIELD=SECONDS, failures=yes|no, or a TOML file of the same keys "
-        "(e.g. build=60..600 when no build takes under a minute)",
+    add_bounds(
+        p,
+        "the durations and push gaps the proofs cover, overriding prove's defaults (e.g. "
+        "build=60..600 when no build takes under a minute)",
     )
     out = p.add_mutually_exclusive_group()
     out.add_argument("--json", action="store_true", help="print JSON")

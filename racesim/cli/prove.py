@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from racesim.cli._common import whole
+from racesim.cli._common import add_bounds, whole
 from racesim.cli._names import PROPERTY_NAMES as PROPERTIES
 from racesim.core.strategy import parse_strategy, preset_names
 from racesim.errors import InputError
@@ -41,15 +41,7 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         metavar="K",
         help="every history of 1 up to K pushes (default: 2; at most 4)",
     )
-    p.add_argument(
-        "--bounds",
-        action="extend",
-        nargs="+",
-        default=[],
-        metavar="FILE|FIELD=LO..HI",
-        help="bounds overriding the defaults: FIELD=LO..HI or FIELD=SECONDS for a duration "
-        "field or gap, failures=yes|no, or a TOML file of the same keys",
-    )
+    add_bounds(p, "bounds overriding the defaults")
     p.add_argument(
         "--boundary",
         metavar="PARAM=LO..HI",

@@ -378,11 +378,10 @@ def read_repo(repo: Repo, catalogue: Catalogue | None = None) -> RepoReading:
                     continue
                 pipelines.append(_build_only(run, jid, builds))
     pipelines = _dedupe(pipelines)
-    pipelines = [
-        pl if skipped is None else replace(pl, extra={**pl.extra, "skips_upstream": skipped})
-        for pl in pipelines
-        for skipped in [_skips_upstream(repo, pl)]
-    ]
+    for i, pl in enumerate(pipelines):
+        skipped = _skips_upstream(repo, pl)
+        if skipped is not None:
+            pipelines[i] = replace(pl, extra={**pl.extra, "skips_upstream": skipped})
     surveys: list[WorkflowSurvey] = []
     unknowns: dict[tuple[str, int, str], Unknown] = {}
     notes: list[str] = list(repo.notes)

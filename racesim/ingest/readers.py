@@ -12,13 +12,13 @@ on its own is one run; jobs are attached to their run's attempt. Anything unexpe
 from __future__ import annotations
 
 import re
-import stat
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TextIO
 
+from racesim._util.files import read_regular_file
 from racesim.errors import InputError
 from racesim.ingest.jsonpath import Node, split_documents
 from racesim.ingest.records import (
@@ -313,15 +313,7 @@ def read_history(paths: Iterable[str | Path], stdin: TextIO | None = None) -> Ru
 
 def _read_file(path: Path, source: str) -> str:
     """The text of a regular file of at most MAX_HISTORY_BYTES (a FIFO or device could block)."""
-    try:
-        if not stat.S_ISREG(path.stat().st_mode):
-            raise InputError("(file)", "not a regular file (a folder, FIFO or device?)", source)
-        with path.open("rb") as handle:
-            raw = handle.read(MAX_HISTORY_BYTES + 1)
-    except OSError as exc:
-        raise InputError("(file)", f"cannot read: {exc.strerror or exc}", source) from None
-    if len(raw) > MAX_HISTORY_BYTES:
-        raise InputError("(file)", f"larger than {MAX_HISTORY_BYTES:,} bytes", source)
+    raw = read_regular_file(path, source, MAX_HISTORY_BYTES)
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError:
