@@ -99,8 +99,12 @@ def _circles(graph: _Graph) -> list[list[str]]:
 def test_no_import_circles() -> None:
     """No two modules import each other, directly or through others (functions included)."""
     grimp = pytest.importorskip("grimp")
-    sys.setrecursionlimit(max(sys.getrecursionlimit(), 10_000))
-    assert _circles(grimp.build_graph("racesim")) == []
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(limit, 10_000))
+    try:
+        assert _circles(grimp.build_graph("racesim")) == []
+    finally:
+        sys.setrecursionlimit(limit)  # other tests run in this process with the default
 
 
 def test_the_circle_check_finds_a_circle() -> None:

@@ -465,6 +465,21 @@ def test_hostile_scripts_read_in_bounded_time(script: str) -> None:
     assert parsed.commands
 
 
+def test_deep_nesting_is_read_line_by_line_whatever_the_recursion_limit() -> None:
+    """bashlex recurses once a level: with a raised recursion limit (another library's choice)
+    3000 nested `$(` took seconds; past MAX_NESTING the script is read line by line."""
+    script = "echo " + "$(echo " * 3000 + "x" + ")" * 3000
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(limit, 10_000))
+    try:
+        with guard(cpu=5, wall=30):
+            parsed = parse(script + "\n")  # not the cached script of the test above
+    finally:
+        sys.setrecursionlimit(limit)
+    assert parsed.commands and not parsed.parsed
+    assert parse("echo $(echo $(echo ${x:-$(date)}))").parsed  # ordinary nesting: bashlex
+
+
 # -- ingest: the JSON readers ---------------------------------------------------------------------
 
 

@@ -8,8 +8,9 @@ protected from the parser, which would read ``<`` as a redirection. A script bas
 parse is read line by line with :mod:`shlex` instead, and :attr:`Script.parsed` says so.
 
 Scripts are untrusted input, so reading one takes time about linear in its length: bashlex reads
-at most :data:`MAX_PARSED` characters (longer scripts go line by line), nesting that makes it or
-the walk recurse too deep falls back to line by line, and a command longer than
+at most :data:`MAX_PARSED` characters and :data:`MAX_NESTING` levels of brackets (other scripts
+go line by line), nesting that still makes the walk recurse too deep falls back to line by
+line, and a command longer than
 :data:`MAX_SHLEX` characters is split on whitespace (shlex builds a word a character at a time:
 quadratic in the word's length, minutes for a one-megabyte word). The last few scripts read are
 remembered: a script called from every step of every workflow is parsed once, not once a call.
@@ -34,6 +35,9 @@ __all__ = ["Command", "Loop", "Script", "parse"]
 MAX_PARSED = 200_000
 #: the longest command split with shlex when reading line by line (longer: on whitespace)
 MAX_SHLEX = 20_000
+#: the deepest nesting of brackets parsed with bashlex (deeper scripts are read line by line):
+#: its tokenizer recurses once a level and rescans, so time would depend on the recursion limit
+MAX_NESTING = 64
 
 _paramexpand = bashlex.subst._paramexpand
 
@@ -214,6 +218,19 @@ def _by_lines(script: str) -> Script:
     return out
 
 
+def _nesting(script: str) -> int:
+    """The deepest nesting of ``(`` and ``{`` (quotes not excluded: an over-count only means the
+    script is read line by line)."""
+    depth = deepest = 0
+    for c in script:
+        if c in "({":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif c in ")}" and depth:
+            depth -= 1
+    return deepest
+
+
 def parse(script: str) -> Script:
     """The commands and loops of `script`."""
     read = _parse(script)
@@ -222,7 +239,7 @@ def parse(script: str) -> Script:
 
 @lru_cache(maxsize=32)
 def _parse(script: str) -> Script:
-    if len(script) > MAX_PARSED:
+    if len(script) > MAX_PARSED or _nesting(script) > MAX_NESTING:
         return _by_lines(script)
     source, table = _protect(script)
     # bashlex lacks array assignments (`a=(x y)`); their values never name an image here
