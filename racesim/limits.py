@@ -27,6 +27,7 @@ __all__ = [
     "MAX_PUSHES",
     "MAX_RESULT_ROWS",
     "MAX_SECONDS",
+    "MAX_SEED",
     "MAX_SWEEP_VALUES",
     "MAX_TOML_DEPTH",
     "MAX_TRIALS",
@@ -47,6 +48,8 @@ MAX_YEAR = 2999
 MAX_PUSHES = 1_000
 #: largest mean push count of a Poisson schedule (``rate_per_hour * window / 3600``)
 MAX_POISSON_MEAN = 500.0
+#: largest random seed (results store it in a 64-bit column)
+MAX_SEED = 2**63 - 1
 #: most trials of one Monte Carlo run (per sweep value)
 MAX_TRIALS = 1_000_000
 #: most result rows of one run: trials x strategies x sweep values

@@ -64,7 +64,8 @@ jobs:
 """,
 }
 
-#: one run builds the commit's own tag and deploys it; a newer push cancels an older run
+#: one run builds the commit's own tag and deploys it; a newer push waits for the older run (a
+#: cancelled run's Cloud Run rollout would go on and could land last)
 CLEAN = {
     "ship.yml": """\
 name: ship
@@ -73,7 +74,7 @@ on:
     branches: [main]
 concurrency:
   group: ship-${{ github.ref }}
-  cancel-in-progress: true
+  cancel-in-progress: false
 jobs:
   build:
     runs-on: ubuntu-latest

@@ -222,8 +222,14 @@ ALL = ("never_stale", "ships_what_it_claims", "ends_on_newest", "never_regresses
 @pytest.mark.parametrize(
     ("strategy", "bounds", "proved"),
     [
-        # one workflow, deploy job needs the build, the run's group cancels in progress
-        ("merged+cancel", None, ALL),
+        # one workflow, deploy job needs the build, the run's group queues runs
+        ("merged+queue", None, ALL),
+        # ... cancelling in progress: a cancelled run's rollout goes on (Cloud Run)
+        ("merged+cancel", None, ("never_stale", "ships_what_it_claims")),
+        # ... unless the target stops the rollout with its job
+        ("merged+cancel+stops", None, ALL),
+        # ... or converges to the last request it accepted (Kubernetes, ECS)
+        ("merged+cancel+request", None, ALL),
         # separate workflows, the patch: identity proved, freshness broken by a late dispatch
         ("cancel_superseded", None, ("never_stale", "ships_what_it_claims")),
         # ... and all four once no build takes under a minute
@@ -235,12 +241,27 @@ def test_the_findings_page_states_what_prove_proves(
 ) -> None:
     from racesim.core.strategy import PRESETS, Concurrency, Strategy
 
-    chosen = (
-        Strategy(trigger="needs", build_concurrency=Concurrency(cancel_in_progress=True))
-        if strategy == "merged+cancel"
-        else PRESETS[strategy]
-    )
+    merged = {
+        "merged+queue": Strategy(trigger="needs", build_concurrency=Concurrency()),
+        "merged+cancel": Strategy(
+            trigger="needs", build_concurrency=Concurrency(cancel_in_progress=True)
+        ),
+        "merged+cancel+stops": Strategy(
+            trigger="needs",
+            build_concurrency=Concurrency(cancel_in_progress=True),
+            rollout_survives_cancel=False,
+        ),
+        "merged+cancel+request": Strategy(
+            trigger="needs",
+            build_concurrency=Concurrency(cancel_in_progress=True),
+            live_order="request",
+        ),
+    }
+    chosen = merged.get(strategy) or PRESETS[strategy]
     page = (Path(__file__).resolve().parents[1] / "docs" / "reference" / "findings.md").read_text()
     assert "up to 3 pushes" in page and "--bounds build=60..600" in page
+    words = " ".join(page.split())
+    assert "`cancel-in-progress: false`" in words and "rollout dies with its job" in words
+    assert "converges to the last request it accepted (Kubernetes, ECS)" in words
     for name in ALL:
         assert prove(chosen, name, pushes=3, bounds=bounds).proved == (name in proved), name

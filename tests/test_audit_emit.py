@@ -37,12 +37,36 @@ def _read_back(folder: Path) -> list[Strategy]:
     return [p.strategy for p in find_pipelines(load_workflows([folder]))]
 
 
-def test_every_preset_but_direct_registry_and_reconcile_latest_is_emittable() -> None:
-    assert set(PRESETS) - set(EMITTABLE) == {"direct_registry", "reconcile_latest"}
-    with pytest.raises(InputError, match="direct"):
-        emit("direct_registry")
+def test_every_preset_but_reconcile_latest_is_emittable() -> None:
+    assert set(PRESETS) - set(EMITTABLE) == {"reconcile_latest"}
     with pytest.raises(InputError, match="reconcile_latest"):
         emit("reconcile_latest")
+    with pytest.raises(InputError, match="rollout_survives_cancel"):
+        emit(Strategy(trigger="workflow_run", rollout_survives_cancel=False))
+
+
+@pytest.mark.parametrize("name", sorted(EMITTABLE))
+def test_every_job_logs_in_where_it_pushes_pulls_or_deploys(name: str) -> None:
+    """Runnable as written: a job that talks to Google Cloud authenticates first (and may, by
+    its permissions), and a job that pulls from or pushes to a registry logs in to it."""
+    import yaml
+
+    for text in emit(name).values():
+        for job in yaml.safe_load(text)["jobs"].values():
+            steps = job["steps"]
+            uses = [str(step.get("uses", "")).split("@")[0] for step in steps]
+            runs = "\n".join(str(step.get("run", "")) for step in steps)
+            tags = "\n".join(str(step.get("with", {}).get("tags", "")) for step in steps)
+            google = "gcloud" in runs or "pkg.dev" in tags
+            if google:
+                assert job["permissions"]["id-token"] == "write"
+                auth = uses.index("google-github-actions/auth")
+                assert uses.index("google-github-actions/setup-gcloud") > auth
+            if "pkg.dev" in tags or ("docker push" in runs and "pkg.dev" in runs):
+                assert "gcloud auth configure-docker" in runs
+            if "ghcr.io" in tags or "docker pull ghcr.io" in runs:
+                assert "docker/login-action" in uses
+                assert job["permissions"]["packages"] in ("read", "write")
 
 
 @pytest.mark.parametrize("name", sorted(EMITTABLE))
@@ -74,7 +98,11 @@ def emittable(draw: st.DrawFn) -> Strategy:
             build_concurrency=draw(concurrency),
             deploy_concurrency=draw(concurrency),
             guard=draw(st.sampled_from(["none", "newer_than_live", "tip_of_main"])),
-            mirror=draw(st.booleans()),
+            **draw(
+                st.sampled_from(
+                    [{"mirror": True}, {"mirror": False}, {"mirror": False, "direct": True}]
+                )
+            ),
         )
     except InputError:
         assume(False)

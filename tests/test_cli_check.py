@@ -39,7 +39,7 @@ def test_check_json_contract(capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 1
     data = json.loads(out)
     assert {"strategy", "property", "counterexample", "examples"} <= set(data)
-    assert set(data["counterexample"]) == {"pushes", "durations", "explanation"}
+    assert set(data["counterexample"]) == {"pushes", "durations", "explanation", "ties"}
     assert data["counterexample"]["pushes"] == [{"commit": "A", "time": 0.0}]
     code, out, _ = run(
         ["check", "pinned", "--property", "ships_what_it_claims", "--max-examples", "30", "--json"],

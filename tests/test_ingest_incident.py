@@ -137,7 +137,7 @@ def test_synthetic_workflow_run_pipeline_reproduces_its_durations(tmp_path: Path
     for name in ("build_pickup", "build", "push", "build_verify", "dispatch", "deploy_pickup",
                  "prepare", "mirror", "rollout", "deploy_verify"):  # fmt: skip
         assert got[name] == expected[name], name
-    assert [a.duration for a in draft.incident.assumed] == ["registry_lag"]
+    assert [a.duration for a in draft.incident.assumed] == ["registry_lag", "deploy_registry_lag"]
 
 
 def test_merged_workflow_drafts_a_merged_job(tmp_path: Path) -> None:

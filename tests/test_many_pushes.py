@@ -111,13 +111,17 @@ def test_tip_of_main_guard_blocks_a_superseded_deploy() -> None:
 
 
 def test_pulling_a_sha_tag_before_it_is_visible_fails() -> None:
-    """The deploy pulls sha-1 at 21 s; the build pushes it at 61 s: manifest unknown."""
+    """The deploy pulls sha-1 at 21 s; the build pushes it at 61 s: manifest unknown.
+
+    The failed pull still has a pull time, and its margin says how early it was (-40 s).
+    """
     trace = simulate(Strategy("push", reference="sha"), History.single(simple()))
     (deploy,) = trace.outcome.deploys
     assert deploy.status == "failed" and deploy.shipped is None
     assert [(e.time, e.ref, e.detail) for e in trace.events if e.kind == "read_failed"] == [
-        (21.0, "sha-1", "manifest unknown")
+        (21.0, "sha-1", "pull")
     ]
+    assert (deploy.pull_time, deploy.pulled, deploy.pull_margin) == (21.0, None, -40.0)
     assert [e.detail for e in trace.events if e.kind == "job_completed" and e.job == "deploy"] == [
         "failure"
     ]
@@ -129,18 +133,22 @@ def test_pulling_a_sha_tag_waits_when_configured() -> None:
     assert (deploy.pull_time, deploy.shipped) == (66.0, 1)  # polls at 21, 36, 51, 66
 
 
-def test_registry_lag_makes_a_fresh_tag_unknown_for_a_while() -> None:
-    """Lag applies to every write of the run: the build's and the mirror's."""
-    trace = simulate("pinned", History.single(simple(registry_lag=30)))
+def test_registry_lag_delays_other_jobs_reads_but_not_the_writers_own() -> None:
+    """The build registry's lag delays the deploy's pull; the deploy registry's lag does not
+    delay the deploy's own resolve of the tag it has just mirrored (read-your-writes)."""
+    lagged = simple(registry_lag=30, deploy_registry_lag=30)
+    trace = simulate("pinned", History.single(lagged))
     (deploy,) = trace.outcome.deploys
     # the pull at 94 finds sha-1 (pushed 61, visible 91) ...
     assert (deploy.pull_time, deploy.pulled, deploy.pull_margin) == (94.0, 1, 3.0)
-    # ... but Cloud Run resolves the mirrored tag at 99, 30 s before it is visible (129)
-    failed = [(e.time, e.registry, e.ref) for e in trace.events if e.kind == "read_failed"]
-    assert failed == [(99.0, "artifact-registry", "sha-1")]
-    assert deploy.status == "failed"
-    late = simulate("pinned", History.single(simple(registry_lag=40))).outcome
-    assert late.deploys[0].pulled is None  # sha-1 visible at 101, pulled at 94
+    # ... and Cloud Run resolves the mirrored tag at 99, which the job itself pushed
+    assert not [e for e in trace.events if e.kind == "read_failed"]
+    assert (deploy.status, deploy.shipped) == ("live", 1)
+    visible = [(e.time, e.ref) for e in trace.events if e.kind == "visible"]
+    assert (129.0, "sha-1") in visible  # other jobs see the mirror's push 30 s after it
+    late = simulate("pinned", History.single(simple(registry_lag=40))).outcome.deploys[0]
+    # sha-1 visible at 101, pulled at 94: a failed pull 7 s too early
+    assert (late.pulled, late.pull_time, late.pull_margin) == (None, 94.0, -7.0)
 
 
 def test_a_rerun_of_an_old_build_rolls_latest_back() -> None:

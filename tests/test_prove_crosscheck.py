@@ -22,7 +22,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from racesim import Durations, History, Strategy, Wait, simulate
+from racesim import Concurrency, Durations, History, Strategy, Wait, simulate
 from racesim.core.history import DURATION_FIELDS
 from racesim.core.strategy import PRESETS, parse_strategy
 from racesim.proof import Bounds, NotEncodedError, prove
@@ -37,7 +37,7 @@ GAPS = (1.0, 2.0, 3.0)
 def grid_bounds(grid: dict[str, tuple[float, ...]], gaps: tuple[float, ...]) -> Bounds:
     """The closed intervals whose whole-second points are exactly `grid` and `gaps`."""
     over: dict[str, object] = dict.fromkeys(DURATION_FIELDS, (1, 1))
-    over["registry_lag"] = (0, 0)
+    over["registry_lag"] = over["deploy_registry_lag"] = (0, 0)
     for name, values in grid.items():
         over[name] = (min(values), max(values))
     over["gap"] = (min(gaps), max(gaps))
@@ -139,7 +139,7 @@ FAILING_GRID: dict[str, tuple[float, ...]] = {"build": (1, 2, 3), "dispatch": (1
 
 
 def _every_history_with_failures(pushes: int) -> list[History]:
-    base = dict.fromkeys(DURATION_FIELDS, 1.0) | {"registry_lag": 0.0}
+    base = dict.fromkeys(DURATION_FIELDS, 1.0) | {"registry_lag": 0.0, "deploy_registry_lag": 0.0}
     records = [
         Durations.from_mapping({**base, "build": b, "dispatch": d, "build_fails": fails})
         for b in FAILING_GRID["build"]
@@ -164,3 +164,55 @@ def test_failing_builds_agree_with_every_history_on_the_grid(strategy: str) -> N
         broken = any(not check(t) for t in traces)
         result = prove(strategy, prop, pushes=2, bounds=bounds, grid=1)
         assert result.proved == (not broken), (prop, result.text())
+
+
+#: strategies where a registry lag, a cancelled rollout or the target's order decides: deploys
+#: that cancel each other in progress (the target carries the rollout on, or not; the last to
+#: finish wins, or the last request), merged runs that cancel, and the chained presets whose
+#: deploy reads a registry another job wrote
+LAG_AND_CANCEL = [
+    replace(PRESETS["pinned"], deploy_concurrency=Concurrency(cancel_in_progress=True)),
+    replace(
+        PRESETS["pinned"],
+        deploy_concurrency=Concurrency(cancel_in_progress=True),
+        rollout_survives_cancel=False,
+    ),
+    Strategy(trigger="needs", build_concurrency=Concurrency(cancel_in_progress=True)),
+    Strategy(
+        trigger="needs",
+        build_concurrency=Concurrency(cancel_in_progress=True),
+        rollout_survives_cancel=False,
+    ),
+    replace(
+        PRESETS["pinned"],
+        deploy_concurrency=Concurrency(cancel_in_progress=True),
+        live_order="request",
+    ),
+    replace(PRESETS["pinned"], live_order="request"),
+    PRESETS["workflow_run"],
+    PRESETS["direct_registry"],
+    PRESETS["parallel"],
+]
+
+#: each registry's lag varies on its own, the rollout long enough to be cancelled midway
+LAG_GRID: dict[str, tuple[float, ...]] = {
+    "build": (1, 3),
+    "registry_lag": (0, 2),
+    "deploy_registry_lag": (0, 2),
+    "rollout": (1, 4),
+}
+
+
+@pytest.mark.parametrize("strategy", LAG_AND_CANCEL, ids=lambda s: s.describe()[:60])
+@pytest.mark.parametrize("prop", sorted(PROPERTIES))
+def test_lags_per_registry_and_the_cancel_knob_agree_with_every_history_on_the_grid(
+    strategy: Strategy, prop: str
+) -> None:
+    """prove on whole seconds against the engine on every two-push history of the grid."""
+    grid = {name: tuple(float(v) for v in range(int(lo), int(hi) + 1)) for name, (lo, hi) in (
+        (n, (min(vs), max(vs))) for n, vs in LAG_GRID.items()
+    )}  # fmt: skip
+    gaps = (1.0, 2.0, 3.0)
+    on_grid = prove(strategy, prop, pushes=2, bounds=grid_bounds(grid, gaps), grid=1)
+    exhaustive = exhaustive_check(strategy, prop, pushes=2, grid=grid, gaps=gaps)
+    assert on_grid.proved == exhaustive.holds, (on_grid.text(), exhaustive.counterexample)

@@ -1,4 +1,4 @@
-"""Registry semantics: last visible writer wins, reads at the visibility instant, missing tags."""
+"""Registry semantics: write order decides the value, lag delays other jobs' reads, missing tags."""
 
 from __future__ import annotations
 
@@ -18,33 +18,47 @@ from racesim.engine.runs import RunState
 from racesim.engine.triggers import Triggers
 
 
-def test_last_visible_writer_wins_not_last_registered() -> None:
-    """The write that becomes visible last wins, even if it was recorded first."""
+def test_last_accepted_writer_wins_not_last_registered() -> None:
+    """The write the registry accepted last wins, even if it was recorded first."""
     reg = Registry("ghcr")
-    reg.write("latest", 30.0, Image(2, 2), Tie(20.0, 2, 2))  # recorded first, visible later
+    reg.write("latest", 30.0, Image(2, 2), Tie(20.0, 2, 2))  # recorded first, accepted later
     reg.write("latest", 10.0, Image(1, 1), Tie(5.0, 1, 1))
     assert reg.read("latest", 9.9) == BASELINE_IMAGE
     assert reg.read("latest", 15.0) == Image(1, 1)
     assert reg.read("latest", 30.0) == Image(2, 2)
 
 
+def test_a_lagging_write_keeps_its_place_in_the_write_order() -> None:
+    """Accepted at 10 but seen at 40, commit 1 never replaces commit 2, accepted at 20."""
+    reg = Registry("ghcr")
+    reg.write("latest", 10.0, Image(1, 1), Tie(5.0, 1, 1), visible_at=40.0)
+    reg.write("latest", 20.0, Image(2, 2), Tie(15.0, 2, 2))
+    assert [reg.read("latest", t) for t in (15.0, 25.0, 45.0)] == [
+        BASELINE_IMAGE,
+        Image(2, 2),
+        Image(2, 2),
+    ]
+    assert reg.tags["latest"].last() == Image(2, 2)
+
+
 def test_read_at_exactly_the_visibility_time_sees_the_write() -> None:
     reg = Registry("ghcr")
-    reg.write("latest", 42.0, Image(1, 1), Tie(40.0, 1, 1))
+    reg.write("latest", 40.0, Image(1, 1), Tie(38.0, 1, 1), visible_at=42.0, job="build")
     assert reg.read("latest", 42.0) == Image(1, 1)
     assert reg.read("latest", 41.999) == BASELINE_IMAGE
+    assert reg.read("latest", 40.0, (1, "build")) == Image(1, 1)  # the writer sees it at once
 
 
 def test_immutable_reference_not_yet_visible_is_manifest_unknown() -> None:
     reg = Registry("ghcr")
-    reg.write("sha-1", 42.0, Image(1, 1), Tie(40.0, 1, 1))
+    reg.write("sha-1", 40.0, Image(1, 1), Tie(38.0, 1, 1), visible_at=42.0)
     assert reg.read("sha-1", 41.0) is None
     assert reg.read("sha-1", 42.0) == Image(1, 1)
     assert reg.read("sha-7", 1e9) is None
 
 
 def test_simultaneous_writes_resolved_by_tie_rule_not_by_order() -> None:
-    """Two writes visible at the same instant: the one whose push started later holds."""
+    """Two writes accepted at the same instant: the one whose push started later holds."""
     writes = [(Image(1, 1), Tie(10.0, 1, 1)), (Image(2, 2), Tie(12.0, 2, 2))]
     for order in itertools.permutations(writes):
         reg = Registry("ghcr")
@@ -56,28 +70,31 @@ def test_simultaneous_writes_resolved_by_tie_rule_not_by_order() -> None:
 
 @given(
     st.lists(
-        st.tuples(st.integers(0, 20), st.integers(0, 20), st.integers(1, 5)),
+        st.tuples(st.integers(0, 20), st.integers(0, 20), st.integers(1, 5), st.integers(0, 9)),
         min_size=1,
         max_size=6,
         unique_by=lambda w: (w[1], w[2]),
     ),
     st.randoms(use_true_random=False),
-    st.integers(-1, 25),
+    st.integers(-1, 35),
+    st.integers(0, 6),
 )
 def test_reads_do_not_depend_on_registration_order(
-    writes: list[tuple[int, int, int]], rnd: object, at: int
+    writes: list[tuple[int, int, int, int]], rnd: object, at: int, reader: int
 ) -> None:
-    """Any permutation of the same writes answers every read the same way."""
+    """Any permutation of the same writes (with lags and writers) answers every read the same."""
 
-    def build(order: list[tuple[int, int, int]]) -> Registry:
+    def build(order: list[tuple[int, int, int, int]]) -> Registry:
         reg = Registry("ghcr")
-        for i, (visible, start, commit) in enumerate(order):
-            reg.write("latest", float(visible), Image(commit, i), Tie(float(start), commit, 0))
+        for i, (accepted, start, commit, lag) in enumerate(order):
+            tie = Tie(float(start), commit, commit)
+            reg.write("latest", float(accepted), Image(commit, i), tie, visible_at=accepted + lag)
         return reg
 
     shuffled = list(writes)
     rnd.shuffle(shuffled)  # type: ignore[attr-defined]
-    a, b = build(writes).read("latest", at), build(shuffled).read("latest", at)
+    who = (reader, "")
+    a, b = build(writes).read("latest", at, who), build(shuffled).read("latest", at, who)
     assert (a is None) == (b is None)
     assert a is None or b is None or a.commit == b.commit
 

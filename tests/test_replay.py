@@ -65,7 +65,7 @@ def test_durations_observed_and_assumed(f8) -> None:  # type: ignore[no-untyped-
         by_name["deploy_verify"].seconds,
     ) == (5, 13, 22)
     assumed = {d.duration: d.seconds for d in f8.assumptions}
-    assert assumed == {"push": 0, "dispatch": 3, "registry_lag": 0}
+    assert assumed == {"push": 0, "dispatch": 3, "registry_lag": 0, "deploy_registry_lag": 0}
 
 
 def counterfactual(f8: object, name: str) -> object:

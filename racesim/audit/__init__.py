@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from racesim.audit.claims import FixClaim, claim_for, shares_build_file
+from racesim.audit.claims import FixClaim, build_group_cancels, claim_for, shares_build_file
 from racesim.audit.findings import SEVERITIES, Finding, findings_for
 from racesim.audit.judge import Judgement, judge
 from racesim.github.catalogue import Catalogue
@@ -163,6 +163,7 @@ def audit(
             seed=seed,
             bounds=bounds,
             shared=shares_build_file(pipeline, reading.pipelines),
+            cancel=build_group_cancels(pipeline, reading.pipelines),
         )
         results.append(PipelineResult(pipeline, j, tuple(found), claim))
     return Audit(

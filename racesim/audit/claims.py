@@ -24,6 +24,8 @@ __all__ = [
     "ABOUT",
     "FIXED_BY_PATCH",
     "FixClaim",
+    "build_group_cancels",
+    "cancels_superseded",
     "claim_for",
     "fixed_strategy",
     "shares_build_file",
@@ -62,11 +64,34 @@ def _pins(p: Pipeline) -> bool:
     )
 
 
-def fixed_strategy(p: Pipeline, ids: set[str], shared: bool = False) -> Strategy | None:
+def cancels_superseded(s: Strategy) -> bool:
+    """Whether the patch's workflow-level group on the build cancels in progress.
+
+    It does, unless the same run also deploys (``needs``) to a target that carries a rollout on
+    when its job is cancelled and runs whichever rollout finishes last (Cloud Run): cancelling
+    that run mid-rollout would let the older rollout land after the newer one, so the group
+    queues runs instead (one running, the newest pending).
+    """
+    return not (s.trigger == "needs" and s.rollout_survives_cancel and s.live_order == "finish")
+
+
+def build_group_cancels(p: Pipeline, pipelines: Iterable[Pipeline]) -> bool:
+    """Whether the patch's group on `p`'s build file cancels in progress: one group holds every
+    pipeline built by that file, so it cancels only if none of them needs it not to
+    (:func:`cancels_superseded`)."""
+    return all(
+        cancels_superseded(q.strategy) for q in (p, *pipelines) if q.build_file == p.build_file
+    )
+
+
+def fixed_strategy(
+    p: Pipeline, ids: set[str], shared: bool = False, cancel: bool | None = None
+) -> Strategy | None:
     """The strategy of pipeline `p` after the patch for finding ids `ids` (``None``: no edit).
 
-    Mirrors :func:`racesim.audit.fix.fixed_texts`: a workflow-level group with cancel-in-progress
-    on the build for ordering findings; a separate deploy that raced its build, or ran on
+    Mirrors :func:`racesim.audit.fix.fixed_texts`: a workflow-level group on the build for
+    ordering findings (cancelling in progress as `cancel` says, by default as
+    :func:`cancels_superseded` says); a separate deploy that raced its build, or ran on
     ``workflow_run`` unpinned or ungated, becomes a gated ``workflow_run`` deploy of the build's
     ``sha-<head_sha>`` image in a non-cancelling deploy group. `shared`: the build file also
     deploys under another event (:func:`shares_build_file`), so its group is not edited.
@@ -74,7 +99,8 @@ def fixed_strategy(p: Pipeline, ids: set[str], shared: bool = False) -> Strategy
     s = p.strategy
     after = s
     if p.build_file and ids & _ORDERING and not shared:
-        after = replace(after, build_concurrency=Concurrency(cancel_in_progress=True))
+        cancels = cancels_superseded(s) if cancel is None else cancel
+        after = replace(after, build_concurrency=Concurrency(cancel_in_progress=cancels))
     if p.deploy_file and p.build_file and s.trigger in ("push", "workflow_run"):
         after = replace(
             after,
@@ -147,10 +173,11 @@ def claim_for(
     seed: int,
     bounds: Bounds | None = None,
     shared: bool = False,
+    cancel: bool | None = None,
 ) -> FixClaim | None:
     """Decide, on the patched strategy, the properties the error findings `ids` are about."""
     answered = sorted(ids & set(ABOUT))
-    after_strategy = fixed_strategy(p, set(answered), shared)
+    after_strategy = fixed_strategy(p, set(answered), shared, cancel)
     if not answered or after_strategy is None:
         return None
     after = judge(

@@ -6,7 +6,9 @@ were; the result is shown as a unified diff (``racesim audit --diff``) or writte
 
 * no concurrency on a build that pushes mutable tags, or a group that never matches: a
   workflow-level group keyed on the workflow (and ref, for branch pushes) with
-  cancel-in-progress, so a newer run cancels the older one;
+  cancel-in-progress, so a newer run cancels the older one, except where the run also deploys to
+  a target that carries a cancelled rollout on: there the group queues runs instead (a cancelled
+  run's rollout could land after the newer one);
 * a deploy that races its build on ``push``: trigger on the build's ``workflow_run``, gate on
   success, and pin the image to ``head_sha``;
 * an unpinned ``workflow_run`` deploy: pin ``:latest`` to ``:sha-<head_sha>`` (and make the build
@@ -24,7 +26,7 @@ import re
 from pathlib import Path
 
 from racesim.audit import Audit
-from racesim.audit.claims import FIXED_BY_PATCH, shares_build_file
+from racesim.audit.claims import FIXED_BY_PATCH, build_group_cancels, shares_build_file
 
 __all__ = ["apply_patch", "fix_patch", "fixed_texts", "no_patch_reason"]
 
@@ -202,7 +204,8 @@ def fixed_texts(result: Audit) -> dict[str, tuple[str, str]]:
         shared = shares_build_file(p, everyone)
         if p.build_file and ids & {"RS102", "RS103", "RS104", "RS105"} and not shared:
             lines = lines_of(p.build_file)
-            texts[p.build_file] = _set_top_concurrency(lines, _group_block(_group_key(tag_event)))
+            block = _group_block(_group_key(tag_event), build_group_cancels(p, everyone))
+            texts[p.build_file] = _set_top_concurrency(lines, block)
         if p.deploy_file and s.trigger in ("push", "workflow_run") and p.build_file:
             lines = lines_of(p.deploy_file)
             build_name = next(

@@ -93,9 +93,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     _keep_hypothesis_out_of_cwd()
     try:
         code: int = args.run(args)
+        sys.stdout.flush()  # a closed pipe shows here rather than at interpreter exit
     except RacesimError as exc:
         print(f"racesim {args.command}: error: {shown(exc, args.command)}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # the reader went away (`racesim prove ... | head`): stop quietly, as `cat` would.
+        # Python would report the failed flush of the closed stdout at exit, so point stdout
+        # at /dev/null first (the recipe of the signal module's documentation).
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141  # 128 + SIGPIPE, what a shell reports for a command a closed pipe stopped
     return code
 
 

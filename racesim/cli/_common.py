@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from racesim.cli._names import scenario_names
 from racesim.core.strategy import parse_strategy
-from racesim.limits import MAX_JOBS, MAX_TRIALS
+from racesim.limits import MAX_JOBS, MAX_SEED, MAX_TRIALS
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -102,7 +102,9 @@ def add_run_options(p: argparse.ArgumentParser, *, trials: int) -> None:
 
 def add_execution_options(p: argparse.ArgumentParser) -> None:
     """--seed, --jobs, --no-progress: how trials run, never what they give."""
-    p.add_argument("--seed", type=whole(0), default=0, metavar="S", help="random seed (default: 0)")
+    p.add_argument(
+        "--seed", type=whole(0, MAX_SEED), default=0, metavar="S", help="random seed (default: 0)"
+    )
     p.add_argument(
         "--jobs",
         type=whole(1, MAX_JOBS),

@@ -32,6 +32,7 @@ SWEEP_KNOBS = (
     "build_p95",
     "pickup_tail",
     "registry_lag",
+    "deploy_registry_lag",
     "build_failure",
     "push_count",
     "push_gap",

@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 from racesim.cli._common import add_bounds, whole
+from racesim.limits import MAX_SEED
 
 
 def add_parser(sub: Any) -> argparse.ArgumentParser:
@@ -37,7 +38,9 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         metavar="N",
         help="histories the property search generates per property (default: 60)",
     )
-    p.add_argument("--seed", type=whole(0), default=0, metavar="S", help="seed (default: 0)")
+    p.add_argument(
+        "--seed", type=whole(0, MAX_SEED), default=0, metavar="S", help="seed (default: 0)"
+    )
     add_bounds(
         p,
         "the durations and push gaps the proofs cover, overriding prove's defaults (e.g. "

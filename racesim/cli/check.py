@@ -15,7 +15,7 @@ from racesim._util.suggest import did_you_mean
 from racesim.cli._common import whole
 from racesim.cli._names import PROPERTY_NAMES
 from racesim.core.strategy import parse_strategy, preset_names
-from racesim.limits import MAX_CHECK_EXAMPLES, MAX_CHECK_PUSHES
+from racesim.limits import MAX_CHECK_EXAMPLES, MAX_CHECK_PUSHES, MAX_SEED
 
 if TYPE_CHECKING:
     from racesim.verify.counterexample import Counterexample
@@ -100,7 +100,9 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         metavar="N",
         help="also generate up to N manual deploy dispatches per history (default: 0)",
     )
-    p.add_argument("--seed", type=whole(0), default=0, metavar="S", help="search seed (default: 0)")
+    p.add_argument(
+        "--seed", type=whole(0, MAX_SEED), default=0, metavar="S", help="search seed (default: 0)"
+    )
     p.add_argument(
         "--exhaustive",
         action="store_true",
@@ -127,6 +129,7 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
 
 def _counterexample_text(cx: Counterexample) -> list[str]:
     from racesim._util.table import format_table
+    from racesim.verify.proof.solve import SLACK
 
     history = cx.history
     rows = [(history.label(k), f"{p.time:g} s") for k, p in enumerate(history.pushes, start=1)]
@@ -147,6 +150,16 @@ def _counterexample_text(cx: Counterexample) -> list[str]:
         ),
         "",
         cx.explanation,
+        *(
+            [
+                "",
+                f"Ties: instants the model compares are less than {SLACK:g} s apart here, so a "
+                "tie rule decides them (`racesim prove` looks for a counterexample without):",
+                *(f"  - {tie}" for tie in cx.ties),
+            ]
+            if cx.ties
+            else []
+        ),
     ]
 
 

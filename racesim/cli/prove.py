@@ -112,12 +112,18 @@ def _boundary(args: argparse.Namespace, bounds: Any) -> int:
                     "broken_at": b.broken_at,
                     "resolution": b.resolution,
                     "proofs": b.proofs,
+                    "binding": list(b.binding),
                 },
                 indent=2,
             )
         )
     else:
         print(f"{args.strategy} / {args.property[0]}: {b}")
+        if b.binding:
+            print(
+                "the proof rests on these bounds (the solver's unsat core; every other bound "
+                f"could be widened): {', '.join(b.binding)}"
+            )
         print(f"({b.proofs} proofs, up to {args.pushes} pushes; bounds: {bounds.describe()})")
     return 0
 

@@ -51,7 +51,11 @@ class Durations:
             push when it pushes straight to the deploy registry).
         rollout: creating the service revision; the service serves the image at its end.
         deploy_verify: steps after the rollout until the deploy run completes.
-        registry_lag: read-after-write lag of this run's registry writes.
+        registry_lag: read-after-write lag of this run's writes to the build registry: other
+            jobs see a tag the run pushed this long after the registry accepted it.
+        deploy_registry_lag: the same for the deploy registry (the mirror's push, or the
+            build's push straight to the deploy registry). Registries are separate services
+            with their own lag (GHCR, Artifact Registry). A job always sees its own writes.
         build_fails: the build step fails, so nothing is pushed.
     """
 
@@ -66,6 +70,7 @@ class Durations:
     rollout: float = 0.0
     deploy_verify: float = 0.0
     registry_lag: float = 0.0
+    deploy_registry_lag: float = 0.0
     build_fails: bool = False
 
     def __post_init__(self) -> None:

@@ -16,7 +16,11 @@ import pandas as pd
 if TYPE_CHECKING:
     from racesim.core.history import History
 
-__all__ = ["DeployOutcome", "Outcome", "assess"]
+
+__all__ = ["LAGGED", "DeployOutcome", "Outcome", "assess"]
+
+#: step of a ``write`` row that other jobs see only later, at its ``visible`` row
+LAGGED = "lagged"
 
 
 @dataclass(frozen=True)
@@ -29,10 +33,12 @@ class DeployOutcome:
             for the deploy job of a merged run).
         meant: the commit it was meant to ship (its ``head_sha``, or the tip of ``main`` for a
             manual dispatch).
-        status: ``live`` (rolled out), ``blocked`` (a guard stopped it), ``failed`` (the image
+        status: ``live`` (rolled out; also when the job was cancelled during a rollout the
+            target carried on), ``blocked`` (a guard stopped it), ``failed`` (the image
             was not there or never showed up) or ``cancelled``.
         shipped: commit of the image it rolled out, or ``None`` if it rolled out nothing.
-        pull_time: when it resolved its image reference in the registry it pulls from.
+        pull_time: when it resolved its image reference in the registry it pulls from, whether
+            or not a manifest was there (``None`` if it never got to its pull).
         pulled: commit of the image that reference resolved to (``None`` if it was not there).
         pull_margin: pull time minus the time the meant commit's image became visible under that
             reference; negative means it pulled too early. ``None`` if it never became visible.
@@ -80,8 +86,9 @@ class Outcome:
         never_deployed: commits whose build succeeded but that the service never ran.
         behind_s: seconds, between the first push and the last event, during which the service
             ran an older commit than the newest image in the build registry.
-        latest_at_end: per registry, the commit ``latest`` points at when the history ends: the
-            build registry, and the deploy registry if a run wrote to it or read from it.
+        latest_at_end: per registry, the commit ``latest`` points at when the history ends (the
+            last write the registry accepted, whenever it became visible): the build registry,
+            and the deploy registry if a run wrote to it or read from it.
         runner_s: runner seconds used by all jobs (from pickup to the end of the job).
         cancelled_runs: runs cancelled by a concurrency group.
         end_time: time of the last event.
@@ -186,10 +193,13 @@ def assess(rows: Sequence[tuple[Any, ...]], history: History, build_registry: st
                 draft[2], draft[3], draft[8] = "live", row[9], row[0]
             continue
         t, kind, run, workflow, job, commit, _, registry, ref, image, detail = row
-        if kind == "write":
+        if kind == "write" or kind == "visible":
+            if kind == "write":  # in write order: the last write of `latest` is its value
+                if ref == "latest":
+                    latest[registry] = image
+                if row[6] == LAGGED:  # others see it at its `visible` row
+                    continue
             first_visible.setdefault((registry, ref, image), t)
-            if ref == "latest":
-                latest[registry] = image
             if registry == build_registry:
                 change = (t, 1, image)
                 if changes[-1] != change:  # one push writes several keys: repeats change nothing

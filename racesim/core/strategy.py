@@ -20,6 +20,7 @@ __all__ = [
     "PRESETS",
     "Concurrency",
     "Guard",
+    "LiveOrder",
     "PublishGuardAt",
     "Queue",
     "Reference",
@@ -37,6 +38,7 @@ Reference = Literal["latest", "sha", "digest"]
 Guard = Literal["none", "newer_than_live", "tip_of_main"]
 Queue = Literal["single", "max"]
 PublishGuardAt = Literal["build_start", "before_push"]
+LiveOrder = Literal["finish", "request"]
 
 
 def _choice(name: str, value: object, allowed: tuple[str, ...]) -> None:
@@ -135,6 +137,18 @@ class Strategy:
             the service deploys from there (the f8af4c1 setup).
         direct: the build pushes straight to the deploy registry too, and the deploy deploys from
             there without a mirror step (the incident plan's Option 2).
+        rollout_survives_cancel: a property of the deploy target: once the rollout step has
+            sent its request, the target carries it out even if the deploy job is cancelled
+            (Cloud Run, ``kubectl apply``, ECS ``update-service`` all run the operation server
+            side; cancelling the job stops only the client waiting for it). ``False`` models a
+            target whose operation dies with its client, such as ``actions/deploy-pages``, which
+            cancels the deployment on SIGINT.
+        live_order: a property of the deploy target: which of several rollouts production ends
+            on. ``finish`` (Cloud Run: every deploy makes a revision that takes the traffic
+            when it is ready): the rollout that finishes last. ``request`` (Kubernetes
+            ``kubectl apply``/``set image``, Helm, ECS ``update-service``: the target converges
+            to the last desired state it accepted): the rollout whose request came last; a
+            rollout superseded by a newer request never takes over.
     """
 
     trigger: Trigger = "push"
@@ -150,13 +164,23 @@ class Strategy:
     reconcile_latest: bool = False
     mirror: bool = True
     direct: bool = False
+    rollout_survives_cancel: bool = True
+    live_order: LiveOrder = "finish"
 
     def __post_init__(self) -> None:
         _choice("trigger", self.trigger, get_args(Trigger))
         _choice("reference", self.reference, get_args(Reference))
         _choice("guard", self.guard, get_args(Guard))
         _choice("publish_guard_at", self.publish_guard_at, get_args(PublishGuardAt))
-        for name in ("gate", "publish_guard", "reconcile_latest", "mirror", "direct"):
+        _choice("live_order", self.live_order, get_args(LiveOrder))
+        for name in (
+            "gate",
+            "publish_guard",
+            "reconcile_latest",
+            "mirror",
+            "direct",
+            "rollout_survives_cancel",
+        ):
             _flag(name, getattr(self, name))
         object.__setattr__(self, "sleep", _seconds("sleep", self.sleep))
         for name, kind in (

@@ -16,10 +16,15 @@ from typing import Any, NamedTuple
 import pandas as pd
 
 from racesim.core.history import History
-from racesim.core.outcome import Outcome, assess
+from racesim.core.outcome import LAGGED, Outcome, assess
 from racesim.core.strategy import Strategy
 
-__all__ = ["EVENT_KINDS", "Event", "Trace"]
+__all__ = ["CONTINUED", "EVENT_KINDS", "FINISHED_BY_TARGET", "LAGGED", "Event", "Trace"]
+
+#: detail of the ``step_aborted`` row of a rollout the deploy target carries on after its job
+#: was cancelled, and of the ``step_end`` row when the target finishes it
+CONTINUED = "client cancelled, rollout continued"
+FINISHED_BY_TARGET = "rollout continued"
 
 #: every value of :attr:`Event.kind`, with what it means
 EVENT_KINDS: dict[str, str] = {
@@ -35,9 +40,15 @@ EVENT_KINDS: dict[str, str] = {
     "job_completed": "the job ended (detail = conclusion)",
     "run_completed": "the run ended (detail = conclusion)",
     "step_start": "a step starts",
-    "step_end": "a step ends (detail = 'failure' if it failed)",
-    "step_aborted": "a step is cut short by a cancellation",
-    "write": "a registry key points at an image from this time on (time = visibility)",
+    "step_end": "a step ends (detail = 'failure' if it failed, 'rollout continued' for the rollout "
+    "of a cancelled deploy job that the target finished)",
+    "step_aborted": "a step is cut short by a cancellation (detail = 'client cancelled, rollout "
+    "continued' when the deploy target carries the rollout on)",
+    "write": "the registry accepts a write: the key points at the image from now on, and the "
+    "last write of a key is its value (time = acceptance); every job sees it at once, unless step "
+    "= 'lagged': then only the writing job until its 'visible' row",
+    "visible": "jobs other than the writer see a lagged write from now on (time = acceptance "
+    "plus the registry's read-after-write lag)",
     "read": "a registry key is resolved (detail = pull, resolve or poll)",
     "read_failed": "a registry key is not there (manifest unknown)",
     "guard": "a guard is checked (detail = pass or block; image = what it compared with); "

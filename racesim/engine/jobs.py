@@ -1,8 +1,10 @@
 """The steps of the build job and the deploy job, with their registry reads, writes and guards.
 
-Registry writes are recorded when the writing step ends (visible after the run's registry lag);
-reads and guard checks wait for the settle phase of their instant (see
-:mod:`racesim.engine.concurrency`), so they see every write visible at that instant.
+Registry writes are accepted when the writing step ends and become visible to other jobs after
+that registry's lag (the writing job sees them at once); reads and guard checks wait for the
+settle phase of their instant (see :mod:`racesim.engine.concurrency`), so they see every write
+visible at that instant. A rollout request that the target has accepted goes on when the job is
+cancelled, unless the strategy says the target stops with its client.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import simpy
 
 from racesim.core.history import History
 from racesim.core.strategy import Strategy
+from racesim.core.trace import CONTINUED, FINISHED_BY_TARGET
 from racesim.engine.concurrency import SettlePhase
 from racesim.engine.registry import Image, Registry, Tie, digest_key
 from racesim.engine.runs import JobSpec, Proc, Recorder, RunState
@@ -47,22 +50,29 @@ class Jobs:
 
     # -- registry access ----------------------------------------------------------------------
 
+    def _lag(self, run: RunState, registry: Registry) -> float:
+        d = run.durations
+        return d.registry_lag if registry is self.build_registry else d.deploy_registry_lag
+
     def _write(
         self, run: RunState, registry: Registry, keys: tuple[str, ...], image: Image, start: float
     ) -> None:
-        visible = self.env.now + run.durations.registry_lag
-        registry.write_many(keys, visible, image, Tie(start, image.commit, run.id))
+        now = self.env.now
+        visible = now + self._lag(run, registry)
+        registry.write_many(keys, now, visible, image, Tie(start, image.commit, run.id), run.job)
 
     def _read(self, run: RunState, registry: Registry, key: str, purpose: str) -> Image | None:
         """Resolve `key` now and record it; the caller has waited for the settle phase.
 
-        A plain call rather than a generator: a trial resolves twice, and the wait is rarely
-        needed (see :meth:`~racesim.engine.concurrency.SettlePhase.must_wait`).
+        A failed read is recorded with its purpose too: a pull that finds no manifest still has
+        a pull time (and a negative pull margin once the image shows up). A plain call rather
+        than a generator: a trial resolves twice, and the wait is rarely needed (see
+        :meth:`~racesim.engine.concurrency.SettlePhase.must_wait`).
         """
-        image = registry.read(key, self.env.now)
+        image = registry.read(key, self.env.now, (run.id, run.job))
         # positional: emit(kind, run, step, registry, ref, image, detail)
         if image is None:
-            self.recorder.emit("read_failed", run, "", registry.name, key, -1, "manifest unknown")
+            self.recorder.emit("read_failed", run, "", registry.name, key, -1, purpose)
         else:
             self.recorder.emit("read", run, "", registry.name, key, image.commit, purpose)
         return image
@@ -102,7 +112,7 @@ class Jobs:
     def _publish_guard(self, run: RunState) -> Proc:
         """Check the registry's ``latest``: move it only if it holds nothing newer."""
         yield from self.phase.wait()
-        current = self.build_registry.read("latest", self.env.now)
+        current = self.build_registry.read("latest", self.env.now, (run.id, run.job))
         newer = current is not None and current.commit > run.commit
         self.recorder.emit(
             "guard",
@@ -126,9 +136,10 @@ class Jobs:
         if self.strategy.direct:
             registries.append(self.deploy_registry)
         moves: list[tuple[Registry, Image]] = []
+        reader = (run.id, run.job)
         for registry in registries:
-            newest = registry.newest_pinned(self.env.now)
-            current = registry.read("latest", self.env.now)
+            newest = registry.newest_pinned(self.env.now, reader)
+            current = registry.read("latest", self.env.now, reader)
             move = newest is not None and (current is None or newest.commit > current.commit)
             self.recorder.emit(
                 "guard",
@@ -147,9 +158,8 @@ class Jobs:
         start = self.env.now
         yield self.recorder.begin(run, "reconcile", run.durations.push)
         self.recorder.end(run)
-        visible = self.env.now + run.durations.registry_lag
         for registry, image in moves:
-            registry.write("latest", visible, image, Tie(start, image.commit, run.id))
+            self._write(run, registry, ("latest",), image, start)
 
     # -- the deploy job -----------------------------------------------------------------------
 
@@ -197,12 +207,36 @@ class Jobs:
         if image is None:
             return False
         start = self.env.now
-        yield rec.begin(run, "rollout", d.rollout, image.commit)
+        tie = Tie(start, image.commit, run.id)
+        survives = s.rollout_survives_cancel
+        requested = start if s.live_order == "request" else None
+        if survives:  # the target has the request: it goes live at the end whatever the job does
+            self.service.go_live(start + d.rollout, image, tie, requested)
+        try:
+            yield rec.begin(run, "rollout", d.rollout, image.commit)
+        except simpy.Interrupt:
+            if survives:
+                run.aborted = CONTINUED
+                self.env.process(self._rollout_continues(run, start + d.rollout, image))
+            raise
         rec.end(run, image=image.commit)
-        self.service.go_live(self.env.now, image, Tie(start, image.commit, run.id))
+        if not survives:
+            self.service.go_live(self.env.now, image, tie, requested)
         yield rec.begin(run, "verify", d.deploy_verify)
         rec.end(run)
         return True
+
+    def _rollout_continues(self, run: RunState, end: float, image: Image) -> Proc:
+        """The rollout of a cancelled deploy job, carried on by the target until `end`."""
+        yield self.env.timeout(end - self.env.now)
+        self.recorder.emit(
+            "step_end",
+            run,
+            step="rollout",
+            image=image.commit,
+            detail=FINISHED_BY_TARGET,
+            job="deploy",
+        )
 
     def _wait(self, run: RunState, registry: Registry, key: str) -> Proc:
         assert self.strategy.wait is not None
@@ -211,7 +245,7 @@ class Jobs:
         self.recorder.emit("step_start", run, step="wait")
         while True:
             yield from self.phase.wait()
-            image = registry.read(key, self.env.now)
+            image = registry.read(key, self.env.now, (run.id, run.job))
             found = image is not None and image.commit == run.commit
             self.recorder.emit(
                 "read" if image is not None else "read_failed",

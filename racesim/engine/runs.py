@@ -28,6 +28,7 @@ class RunState:
     """Book-keeping for one workflow run."""
 
     __slots__ = (
+        "aborted",
         "admitted",
         "attempt",
         "build_run",
@@ -59,6 +60,7 @@ class RunState:
         self.cancelling = False
         self.groups: list[ConcurrencyGroup[RunState]] = []
         self.admitted: simpy.Event | None = None
+        self.aborted = ""  # what happens to the step a cancellation cut short, if anything
 
     def order(self) -> tuple[int, ...]:
         """How runs that arrive in a concurrency group at the same instant are sorted."""
@@ -280,7 +282,7 @@ class Runs:
         except simpy.Interrupt as interrupt:
             conclusion = "cancelled"
             if run.step:
-                emit("step_aborted", run, step=run.step)
+                emit("step_aborted", run, step=run.step, detail=run.aborted)
             note("cancelled", run, str(interrupt.cause))
             if run.job:
                 note("job_completed", run, conclusion)

@@ -20,7 +20,7 @@ import simpy
 
 from racesim.core.history import History
 from racesim.core.strategy import Strategy, parse_strategy
-from racesim.core.trace import Trace
+from racesim.core.trace import LAGGED, Trace
 from racesim.engine.concurrency import SettlePhase
 from racesim.engine.jobs import Jobs
 from racesim.engine.registry import Registry
@@ -93,33 +93,32 @@ class _Simulation:
 
 
 def _state_events(runs: list[RunState], registries: tuple[Registry, ...]) -> list[tuple[Any, ...]]:
-    """Registry writes as trace rows, each registry key in tie-rule order.
+    """Registry writes as trace rows: ``write`` when accepted, ``visible`` when others see it.
 
-    A register keeps its writes in that order already (see
-    :class:`~racesim.engine.registry.Register`).
+    Each registry key's ``write`` rows come in write order (a register keeps its writes in that
+    order, see :class:`~racesim.engine.registry.Register`), so the last one is the key's value.
+    A write others see at once is one ``write`` row; a lagged one is a ``write`` row with step
+    ``lagged`` and a ``visible`` row when the lag is over (most writes have no lag, and a trial
+    pays for every row).
     """
     out: list[tuple[Any, ...]] = []
     append = out.append
     for registry in registries:
         name = registry.name
         for key, register in registry.tags.items():
-            for visible_at, tie, image in register.writes:
+            for accepted_at, tie, image, visible_at, _job in register.writes:
                 run = runs[tie.run - 1]  # run ids are 1-based positions in the list
-                append(
-                    (
-                        visible_at,
-                        "write",
-                        run.id,
-                        run.workflow,
-                        "",
-                        run.commit,
-                        "",
-                        name,
-                        key,
-                        image.commit,
-                        f"build run {image.build_run}",
-                    )
-                )
+                detail = f"build run {image.build_run}"
+                commit, img = run.commit, image.commit
+                if visible_at > accepted_at:
+                    row = (run.id, run.workflow, "", commit, LAGGED, name, key, img, detail)
+                    append((accepted_at, "write", *row))
+                    append((visible_at, "visible", *row))
+                else:
+                    append(
+                        (accepted_at, "write", run.id, run.workflow, "", commit, "", name, key,
+                         img, detail)
+                    )  # fmt: skip
     return out
 
 

@@ -58,6 +58,9 @@ class Entry:
     registry: str = ""
     channel: str = ""
     script: str = ""
+    on_cancel: str = ""  # "stops": the deploy's rollout dies with a cancelled job
+    live_order: str = ""  # "request": the last accepted request wins, not the last to finish
+    order_source: str = ""
     outputs: Mapping[str, str] = field(default_factory=dict)
     pattern: re.Pattern[str] | None = None
 
@@ -97,6 +100,9 @@ def _entry(raw: Mapping[str, Any], where: str) -> Entry:
         registry=str(raw.get("registry", "")),
         channel=str(raw.get("channel", "")),
         script=str(raw.get("script", "")),
+        on_cancel=str(raw.get("on_cancel", "")),
+        live_order=str(raw.get("live_order", "")),
+        order_source=str(raw.get("order_source", "")),
         outputs={str(k): str(v) for k, v in outputs.items()},
     )
 

@@ -2,9 +2,14 @@
 
 :func:`emit` turns a :class:`~racesim.Strategy` into the build and deploy workflows that implement
 it, for a given image and Cloud Run service: a teacher can show each strategy as YAML, a user can
-start from a correct one. The emitter's range is every strategy except three knobs GitHub
-Actions YAML cannot state on its own: ``queue="max"`` concurrency, ``publish_guard`` and
-``direct``; sleeps are whole seconds and a wait's timeout is a whole number of intervals.
+start from a correct one. The files run as written once the repository has the two variables
+the Google Cloud login reads (see :class:`Target`): every job that touches a registry logs in to
+it, and every job that talks to Google Cloud authenticates first.
+
+The emitter's range is every strategy except the knobs GitHub Actions YAML cannot state on its
+own: ``queue="max"`` concurrency, ``publish_guard``, ``reconcile_latest``, and deploy targets
+other than Cloud Run (``rollout_survives_cancel=False``, ``live_order="request"``); sleeps are
+whole seconds and a wait's timeout is a whole number of intervals.
 Auditing the emitted files gives the strategy back (tested as a hypothesis property).
 """
 
@@ -20,13 +25,22 @@ __all__ = ["Target", "emit", "in_range"]
 
 @dataclass(frozen=True)
 class Target:
-    """Where the image lives and where it is deployed."""
+    """Where the image lives, where it is deployed, and how the jobs log in.
+
+    `workload_identity_provider` and `service_account` are what
+    ``google-github-actions/auth`` needs for keyless (Workload Identity Federation) login; by
+    default they are read from the repository variables ``GCP_WORKLOAD_IDENTITY_PROVIDER`` and
+    ``GCP_SERVICE_ACCOUNT``. The build registry is logged in to with the run's
+    ``GITHUB_TOKEN`` (GHCR), the deploy registry through ``gcloud auth configure-docker``.
+    """
 
     image: str = "ghcr.io/acme/app"
     service: str = "app"
     region: str = "europe-west1"
     deploy_image: str = "europe-west1-docker.pkg.dev/acme/app/app"
     branch: str = "main"
+    workload_identity_provider: str = "${{ vars.GCP_WORKLOAD_IDENTITY_PROVIDER }}"
+    service_account: str = "${{ vars.GCP_SERVICE_ACCOUNT }}"
 
 
 BUILD_NAME = "Build image"
@@ -42,8 +56,10 @@ def in_range(strategy: Strategy) -> str | None:
             return f"{name}: queue 'max' has no workflow syntax racesim emits"
     if s.publish_guard:
         return "publish_guard: a registry-side check racesim does not emit"
-    if s.direct:
-        return "direct: the build pushing to the deploy registry is not emitted"
+    if not s.rollout_survives_cancel:
+        return "rollout_survives_cancel: the emitted target, Cloud Run, carries a sent rollout on"
+    if s.live_order != "finish":
+        return "live_order: the emitted target, Cloud Run, runs the rollout that finishes last"
     if s.reconcile_latest:
         return "reconcile_latest: the step that re-points latest is not emitted"
     if s.sleep != int(s.sleep):
@@ -69,24 +85,58 @@ def _concurrency(c: Concurrency | None, group: str, indent: str = "") -> list[st
     ]
 
 
+def _registry_login(t: Target, i: str) -> list[str]:
+    """Log in to the build registry with the run's token (GHCR accepts it)."""
+    return [
+        f"{i}- uses: docker/login-action@v4",
+        f"{i}  with:",
+        f"{i}    registry: {t.image.split('/')[0]}",
+        f"{i}    username: ${{{{ github.actor }}}}",
+        f"{i}    password: ${{{{ secrets.GITHUB_TOKEN }}}}",
+    ]
+
+
+def _google_login(t: Target, i: str, *, docker: bool) -> list[str]:
+    """Authenticate to Google Cloud (keyless), install gcloud, and log Docker in to the deploy
+    registry when the job pushes there."""
+    out = [
+        f"{i}- uses: google-github-actions/auth@v3",
+        f"{i}  with:",
+        f"{i}    workload_identity_provider: {t.workload_identity_provider}",
+        f"{i}    service_account: {t.service_account}",
+        f"{i}- uses: google-github-actions/setup-gcloud@v3",
+    ]
+    if docker:
+        out += [
+            f"{i}- name: Log Docker in to the deploy registry",
+            f"{i}  run: gcloud auth configure-docker {t.deploy_image.split('/')[0]} --quiet",
+        ]
+    return out
+
+
 def _build_job(s: Strategy, t: Target, indent: str = "  ") -> list[str]:
     i = indent
+    permissions = [f"{i}    contents: read", f"{i}    packages: write"]
+    tags = [f"{i}          {t.image}:latest", f"{i}          {t.image}:sha-${{{{ github.sha }}}}"]
+    login = _registry_login(t, f"{i}    ")
+    if s.direct:  # the build pushes to the deploy registry too, in the same push step
+        permissions.append(f"{i}    id-token: write")
+        tags += [
+            f"{i}          {t.deploy_image}:latest",
+            f"{i}          {t.deploy_image}:sha-${{{{ github.sha }}}}",
+        ]
+        login += _google_login(t, f"{i}    ", docker=True)
     return [
         f"{i}build:",
         f"{i}  runs-on: ubuntu-latest",
         f"{i}  permissions:",
-        f"{i}    contents: read",
-        f"{i}    packages: write",
+        *permissions,
         f"{i}  outputs:",
         f"{i}    digest: ${{{{ steps.push.outputs.digest }}}}",
         f"{i}  steps:",
         f"{i}    - uses: actions/checkout@v6",
         f"{i}    - uses: docker/setup-buildx-action@v4",
-        f"{i}    - uses: docker/login-action@v4",
-        f"{i}      with:",
-        f"{i}        registry: {t.image.split('/')[0]}",
-        f"{i}        username: ${{{{ github.actor }}}}",
-        f"{i}        password: ${{{{ secrets.GITHUB_TOKEN }}}}",
+        *login,
         f"{i}    - name: Build and push",
         f"{i}      id: push",
         f"{i}      uses: docker/build-push-action@v7",
@@ -94,8 +144,7 @@ def _build_job(s: Strategy, t: Target, indent: str = "  ") -> list[str]:
         f"{i}        context: .",
         f"{i}        push: true",
         f"{i}        tags: |",
-        f"{i}          {t.image}:latest",
-        f"{i}          {t.image}:sha-${{{{ github.sha }}}}",
+        *tags,
     ]
 
 
@@ -106,13 +155,14 @@ def _commit(s: Strategy) -> str:
 
 
 def _reference(s: Strategy, t: Target) -> str:
+    image = t.deploy_image if s.direct else t.image  # where the deploy reads the image
     if s.reference == "latest":
-        return f"{t.image}:latest"
+        return f"{image}:latest"
     if s.reference == "sha":
-        return f"{t.image}:sha-{_commit(s)}"
+        return f"{image}:sha-{_commit(s)}"
     if s.trigger == "needs":
-        return f"{t.image}@${{{{ needs.build.outputs.digest }}}}"
-    return f"{t.image}@${{{{ steps.digest.outputs.digest }}}}"
+        return f"{image}@${{{{ needs.build.outputs.digest }}}}"
+    return f"{image}@${{{{ steps.digest.outputs.digest }}}}"
 
 
 def _deploy_steps(s: Strategy, t: Target, i: str) -> list[str]:
@@ -131,6 +181,9 @@ def _deploy_steps(s: Strategy, t: Target, i: str) -> list[str]:
             f"{i}    id: digest",
             f'{i}    run: echo "digest=$(cat digest.txt)" >> "$GITHUB_OUTPUT"',
         ]
+    out += _google_login(t, f"{i}  ", docker=s.mirror or s.direct)
+    if not s.direct:  # pulled from the build registry (GHCR): log in with the run's token
+        out += _registry_login(t, f"{i}  ")
     if s.sleep:
         out += [f"{i}  - name: Wait for the build", f"{i}    run: sleep {int(s.sleep)}"]
     if s.wait is not None:
@@ -197,6 +250,10 @@ def emit(strategy: Strategy | str, target: Target | None = None) -> dict[str, st
             "  deploy:",
             "    needs: build",
             "    runs-on: ubuntu-latest",
+            "    permissions:",
+            "      contents: read",
+            "      packages: read",
+            "      id-token: write",
             *_concurrency(s.deploy_concurrency, deploy_group, "    "),
             *_deploy_steps(s, t, "    "),
         ]
@@ -244,6 +301,7 @@ def emit(strategy: Strategy | str, target: Target | None = None) -> dict[str, st
             "    permissions:",
             "      contents: read",
             "      actions: read",
+            "      packages: read",
             "      id-token: write",
         ],
         _deploy_steps(s, t, "    "),

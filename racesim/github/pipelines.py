@@ -669,6 +669,43 @@ def _deploy_pipeline(
         evidence.append(
             _ev("mirror", True, m.loc, f"pushes the pulled image to {m.ref.repo if m.ref else '?'}")
         )
+    # a build that pushes to several registries, one of them the deploy's: the deploy reads the
+    # build's later push, not a copy of its own (the model's `direct`)
+    direct = False
+    if not mirror and ref is not None and ref.repo and build_facts:
+        repos = list(dict.fromkeys(t.repo for f in build_facts for t in f.tags if t.repo))
+        hosts = list(dict.fromkeys(r.split("/")[0] for r in repos))
+        if len(hosts) > 1 and ref.repo.split("/")[0] in hosts[1:]:
+            direct = True
+            evidence.append(
+                _ev(
+                    "direct",
+                    True,
+                    build_facts[0].loc,
+                    f"the build pushes to {hosts[0]} and to {ref.repo.split('/')[0]}, where the "
+                    "deploy reads",
+                )
+            )
+    live_order = "request" if deploy.live_order == "request" else "finish"
+    if live_order == "request":
+        evidence.append(
+            _ev(
+                "live_order",
+                "request",
+                deploy.loc,
+                f"{deploy.detail} converges to the last request it accepted: a newer rollout "
+                "supersedes one still in progress",
+            )
+        )
+    if deploy.stops_on_cancel:
+        evidence.append(
+            _ev(
+                "rollout_survives_cancel",
+                False,
+                deploy.loc,
+                f"{deploy.detail} stops its rollout when the job is cancelled",
+            )
+        )
     # concurrency
     build_job_only: GroupReading | None = None
     if trigger == "needs":
@@ -742,6 +779,9 @@ def _deploy_pipeline(
         deploy_concurrency=deploy_conc,
         guard=guard,  # type: ignore[arg-type]
         mirror=mirror,
+        direct=direct,
+        rollout_survives_cancel=not deploy.stops_on_cancel,
+        live_order=live_order,  # type: ignore[arg-type]
     )
     extra: dict[str, Any] = {"read": read, "deploy_job_loc": wf.jobs[jid].loc}
     if build_job_only is not None and build_job_only.serialises:

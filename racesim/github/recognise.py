@@ -80,6 +80,25 @@ class Fact:
     via: tuple[Loc, ...] = ()
     #: the group of the inner reusable-workflow job the step ran in (``None``: the job's own)
     group: ConcurrencyDef | None = None
+    #: a deploy whose rollout stops when its job is cancelled (the catalogue's ``on_cancel``)
+    stops_on_cancel: bool = False
+    #: ``request``: the target runs the last request it accepted (the catalogue's
+    #: ``live_order``); ``""``: the rollout that finishes last
+    live_order: str = ""
+
+
+def _deploy_fact(rule: Entry, loc: Loc, ref: Ref | None, **fields: Any) -> Fact:
+    """A deploy recognised by catalogue entry `rule`, with what the entry says of its target
+    (`fields` name the entry too, as Fact.entry)."""
+    return Fact(
+        "deploy",
+        loc,
+        ref,
+        detail=rule.name,
+        stops_on_cancel=rule.on_cancel == "stops",
+        live_order=rule.live_order,
+        **fields,
+    )
 
 
 @dataclass(frozen=True)
@@ -402,7 +421,7 @@ def _action_step(
         chain = _chain(job, " ".join(raws)) + (
             (job.origins["render"],) if job.render and "ecs" in entry.name else ()
         )
-        job.add(Fact("deploy", loc, ref, detail=entry.name, chain=chain, **common))
+        job.add(_deploy_fact(entry, loc, ref, chain=chain, **common))
         return {}
     if role == "ssh":
         script = _render(step.with_.get(entry.script, ""), sctx)
@@ -929,7 +948,7 @@ def _fact_of(
         job.add(Fact(role, loc, ref, detail=entry.name, **meta))
         return
     if role == "deploy":
-        job.add(Fact("deploy", loc, ref, detail=entry.name, **meta))
+        job.add(_deploy_fact(entry, loc, ref, **meta))
         return
     if role == "wait":
         job.add(Fact("wait", loc, seconds=10.0, detail=entry.name, **meta))

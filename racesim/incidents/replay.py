@@ -113,8 +113,17 @@ class Replay:
     counterfactuals: tuple[Counterfactual, ...]
 
     @property
+    def compared(self) -> int:
+        """How many observations the replay was compared with: observed times (the pushes,
+        which the replay starts from, do not count) and observed outcomes."""
+        return sum(o.event != "push" for o in self.observed) + len(self.outcome_checks)
+
+    @property
     def reproduced(self) -> bool:
-        """Every observed time and every observed outcome was reproduced exactly."""
+        """Every observed time and every observed outcome was reproduced exactly.
+
+        True when nothing was observed (see :attr:`compared`): there is nothing to contradict.
+        """
         return all(o.matches for o in self.observed) and all(
             seen == got for _, seen, got in self.outcome_checks
         )
@@ -145,6 +154,7 @@ class Replay:
             "title": self.incident.title,
             "strategy": self.strategy.name,
             "reproduced": self.reproduced,
+            "compared": self.compared,
             "observed": [
                 {
                     "event": o.event,

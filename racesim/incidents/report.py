@@ -159,9 +159,17 @@ def replay_report(replay: Replay) -> str:
     else:
         out.append("no deploys ran; the outcome is what the registries hold (see above)")
     out += _history_verdict(replay)
-    out.append(
-        "reproduced exactly" if replay.reproduced else "NOT reproduced: see the mismatches above"
-    )
+    if not replay.compared:
+        out.append(
+            "nothing to compare: the incident records no observed times or outcomes, so this is "
+            "what the model predicts, not a reproduction"
+        )
+    else:
+        out.append(
+            f"reproduced exactly ({replay.compared} observations)"
+            if replay.reproduced
+            else "NOT reproduced: see the mismatches above"
+        )
     out += ["", "Durations (s)", _durations_table(replay)]
     out += ["", "Counterfactuals: the same durations under other strategies"]
     checks = (

@@ -388,7 +388,7 @@ def _assumptions(incident: Incident, no_deploy: bool) -> list[Assumption]:
         why = f"no run, job or step time shows it: {base}"
         if no_deploy and name in ("dispatch", "deploy_pickup", "prepare", "rollout"):
             why = f"no deploy runs were given: {base}"
-        if name == "registry_lag":
+        if name in ("registry_lag", "deploy_registry_lag"):
             why = "the run history has no registry times; 0 s (no read-after-write lag)"
         if len(values) == 1 and len(rows) == len(incident.pushes):
             out.append(Assumption(name, rows[0].seconds, why))

@@ -21,7 +21,7 @@ import matplotlib.dates as mdates
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from racesim.core.trace import Event, Trace
+from racesim.core.trace import CONTINUED, FINISHED_BY_TARGET, Event, Trace
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -80,6 +80,16 @@ def _legend_handles(drawn: set[str], steps: Sequence[str]) -> list[Patch | Line2
         ("pull_ok", mark("v", _OK, "pull of the meant image", markersize=8)),
         ("pull_bad", mark("v", _STALE, "stale pull or manifest unknown", markersize=8)),
         ("cancelled", mark("X", _STALE, "run cancelled", markersize=8)),
+        (
+            "continued",
+            Patch(
+                facecolor=STEP_COLORS["rollout"],
+                alpha=0.6,
+                hatch="..",
+                edgecolor=_STALE,
+                label="rollout the target finished after its job was cancelled",
+            ),
+        ),
         ("guard_pass", mark("D", _OK, "guard passed", markersize=6)),
         ("guard_block", mark("D", _STALE, "guard blocked", markersize=6)),
         ("window", Patch(color=_STALE, alpha=0.25, label="race window")),
@@ -220,17 +230,35 @@ def plot_timeline(
             if e.time > start:
                 steps_shown.add("push" if e.step == "push_direct" else e.step)
             failed = e.detail == "failure" or e.kind == "step_aborted"
+            carried = e.detail == FINISHED_BY_TARGET  # the target finished what the job sent
+            if e.kind == "step_aborted" and e.detail == CONTINUED:
+                open_steps[(e.run, e.step)] = e.time  # the rest is drawn at its real end
             if failed:
                 drawn.add("failed")
+            if carried:
+                drawn.add("continued")
             ax.barh(
                 y,
                 width(e.time - start),
                 left=x(start),
                 height=0.5,
                 color=STEP_COLORS.get(e.step, "#999999"),
-                edgecolor=_STALE if failed else "white",
-                linewidth=1.5 if failed else 0.5,
+                edgecolor=_STALE if failed or carried else "white",
+                linewidth=1.5 if failed or carried else 0.5,
+                hatch=".." if carried else None,
+                alpha=0.6 if carried else 1.0,
             )
+            if carried:
+                ax.annotate(
+                    "cancelled client, rollout continued",
+                    (x(e.time), y + 0.28),
+                    xytext=(0, 1),
+                    textcoords="offset points",
+                    ha="right",
+                    va="bottom",
+                    fontsize=8,
+                    color=_STALE,
+                )
         elif (
             e.kind == "write"
             and y is not None

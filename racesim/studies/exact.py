@@ -1,18 +1,18 @@
 """Exact probabilities for one push, by numerical convolution of the step distributions.
 
 With one push, every strategy ships the meant commit exactly when one sum of independent step
-durations is at most another (``X <= Y``), and no registry lag blocks its mirror:
+durations is at most another (``X <= Y``):
 
-- ``push`` trigger: ``X`` is the build's time to a visible image (pickup + build + push, plus the
-  direct push, plus the lag unless the deploy mirrors), ``Y`` the deploy's time to its pull
-  (pickup + prepare + sleep);
-- ``workflow_run`` / ``needs``: the deploy starts after the build ends, so ``X`` is the lag alone
-  and ``Y`` the steps between the push's end and the pull (verify, dispatch, pickup, prepare,
-  sleep).
+- ``push`` trigger: ``X`` is the build's time to an image visible where the deploy pulls
+  (pickup + build + push, plus the direct push, plus the lag of the registry it pulls from),
+  ``Y`` the deploy's time to its pull (pickup + prepare + sleep);
+- ``workflow_run`` / ``needs``: the deploy starts after the build ends, so ``X`` is that lag
+  alone and ``Y`` the steps between the push's end and the pull (verify, dispatch, pickup,
+  prepare, sleep).
 
-With a mirror the deploy resolves its reference in the deploy registry right after mirroring, so
-it also needs the lag to be 0 (probability ``P(lag = 0)``). A failed build (probability ``p``)
-ships nothing new. Then ``P(shipped) = (1 - p) P(lag ok) P(X <= Y)``,
+With a mirror the deploy resolves its reference in the deploy registry right after mirroring and
+sees its own push there (read-your-writes), so the deploy registry's lag plays no part. A failed
+build (probability ``p``) ships nothing new. Then ``P(shipped) = (1 - p) P(X <= Y)``,
 ``P(final wrong) = (1 - p) - P(shipped)``, ``P(stale) = P(deploy runs) - P(shipped)`` for the
 ``latest`` reference (a pinned reference fails instead of shipping stale code), and push-to-live
 is ``Y + Z`` on the event ``X <= Y`` (``Z``: mirror and rollout, plus the build for the chained
@@ -21,10 +21,9 @@ triggers).
 A deploy that waits for the image (``wait`` with interval ``I`` and timeout ``T``) polls at
 ``Y, Y + I, ..., Y + K I`` (``K = floor(T / I)``) and pulls at the first poll that sees it, or
 times out and fails. So it finds the image exactly when ``X' <= Y + K I``, where ``X'`` is the
-time the registry it polls shows the image (``X`` plus the lag when it mirrors). It ships the
-pushed commit when it finds the image and, with a mirror, the lag is 0; with a mirror, a
-nonzero lag and ``latest``, it finds the image but mirrors the old ``latest`` (stale); it never
-ships stale code otherwise, since a deploy that does not find the image fails. The pull time's
+time the registry it polls shows the image. It ships the pushed commit when it finds the image
+(what it mirrors is what it resolves), and never ships stale code, since a deploy that does not
+find the image fails. The pull time's
 density is the first poll's plus, for ``t = Y + k I``, ``P(t - I < X <= t)`` times the density
 of ``Y`` shifted by ``k I`` (see :func:`_solve`).
 
@@ -177,11 +176,6 @@ def _grid(dist: Distribution, h: float, n: int) -> _Grid:
     return _Grid(atoms, np.diff(cdf))
 
 
-def _p_zero(dist: Distribution) -> float:
-    points = _atoms(dist)
-    return 0.0 if points is None else sum(m for v, m in points if v == 0)
-
-
 def _upper(dist: Distribution) -> float:
     points = _atoms(dist)
     if points is not None:
@@ -196,7 +190,6 @@ class _Plan:
     x: tuple[str, ...]
     y: tuple[str, ...]
     z: tuple[str, ...]
-    lag_zero: bool  # the mirror needs the lag to be 0
     runs: float  # P(the deploy job runs), in units of (1 - p) for the chained, gated triggers
     sleep: float
     interval: float = 0.0  # seconds between polls of a waiting deploy
@@ -217,15 +210,14 @@ def _plan_steps(s: Strategy, p_fail: float) -> _Plan:
     build = ("build_pickup", "build", "push", *(("mirror",) if s.direct else ()))
     tail = (*(("mirror",) if s.mirror else ()), "rollout")
     deploy = ("deploy_pickup", "prepare")
+    lag = "deploy_registry_lag" if s.direct else "registry_lag"  # where the deploy pulls
     if s.trigger == "push":
-        x = build if s.mirror else (*build, "registry_lag")
-        return _Plan(x, deploy, tail, s.mirror, 1.0, s.sleep)
+        return _Plan((*build, lag), deploy, tail, 1.0, s.sleep)
     if s.trigger in ("workflow_run", "needs"):
         between = ("build_verify", *(("dispatch",) if s.trigger == "workflow_run" else ()))
-        x = () if s.mirror else ("registry_lag",)
         runs = 1.0 if (s.trigger == "workflow_run" and not s.gate) else 1.0 - p_fail
-        return _Plan(x, (*between, *deploy), (*build, *tail), s.mirror, runs, s.sleep)
-    return _Plan((), (), (), False, 0.0, 0.0)
+        return _Plan((lag,), (*between, *deploy), (*build, *tail), runs, s.sleep)
+    return _Plan((), (), (), 0.0, 0.0)
 
 
 def _sum(names: Sequence[str], scenario: Scenario, h: float, n: int, shift: float = 0.0) -> _Grid:
@@ -303,20 +295,13 @@ def exact(scenario: Scenario, strategy: str | Strategy) -> ExactResult:
     if s.trigger == "none":
         empty = (np.zeros(1), np.zeros(1))
         return ExactResult(s.name, 0.0, ok, 0.0, empty, 0.0, 0.0)
-    factor = ok * (_p_zero(_timing(scenario, "registry_lag")) if plan.lag_zero else 1.0)
+    factor = ok
     p, density, bound, step = _converge(plan, scenario, factor)
     shipped = factor * p
     if s.reference != "latest":
         stale = 0.0  # a pinned reference fails instead of shipping another commit
     elif not plan.polls:
         stale = max(0.0, plan.runs - shipped)  # every deploy that runs ships something
-    elif plan.lag_zero:
-        # a waiting deploy that finds the image, then mirrors it before the deploy registry
-        # shows it, ships the old `latest`: found (X + lag <= Y + K I) but not shipped
-        found = replace(plan, x=(*plan.x, "registry_lag"), lag_zero=False)
-        p_found, _, found_bound, _ = _converge(found, scenario, ok)
-        stale = max(0.0, ok * p_found - shipped)
-        bound += found_bound
     else:
         stale = 0.0  # it ships what it found, or times out and fails
     seconds: Floats = (np.arange(len(density), dtype=np.float64) + 0.5) * step

@@ -95,7 +95,7 @@ def _decide(s: Strategy, columns: Columns, t0: float) -> tuple[dict[str, NDArray
     n = len(fails)
     ok = ~fails
     d: dict[str, Floats] = {name: np.asarray(columns[name], np.float64) for name in DURATION_FIELDS}
-    lag = d["registry_lag"]
+    lag, deploy_lag = d["registry_lag"], d["deploy_registry_lag"]
     latest = s.reference == "latest"
 
     # -- the build job: pickup, build, push (+ direct push), verify ----------------------------
@@ -106,12 +106,14 @@ def _decide(s: Strategy, columns: Columns, t0: float) -> tuple[dict[str, NDArray
     visible = pushed + lag  # build registry
     if s.direct:
         verify_from = pushed + d["mirror"]
-        source_visible = verify_from + lag  # deploy registry, where the deploy reads
+        source_visible = verify_from + deploy_lag  # deploy registry, where the deploy reads
+        shown = np.maximum(visible, source_visible)
     else:
-        verify_from, source_visible = pushed, visible
+        verify_from = shown = pushed
+        source_visible = visible
     build_end = np.where(ok, verify_from + d["build_verify"], built)
     runner = build_end - started
-    end = np.where(ok, np.maximum(build_end, source_visible), build_end)
+    end = np.where(ok, np.maximum(build_end, np.maximum(shown, visible)), build_end)
 
     # -- does a deploy job run (runs), and when does it start ---------------------------------
     runs: Bools | None = None
@@ -143,14 +145,14 @@ def _decide(s: Strategy, columns: Columns, t0: float) -> tuple[dict[str, NDArray
     seen = ok & (source_visible <= pull)  # the source shows the pushed commit at the pull
     # the pull succeeds if a manifest is found: `latest` always has one (maybe the baseline's)
     got = reached if latest else _and(reached, seen)
-    # a pull that finds no manifest records no pull time in the trace, hence no margin
-    pulled_ok = ok if got is None else got & ok
-    margin = np.where(pulled_ok, pull - source_visible, np.nan)
+    # every deploy that gets to its pull has a pull time, found or not; the margin needs the
+    # meant image to show up at some time
+    margin = np.where(ok if reached is None else reached & ok, pull - source_visible, np.nan)
     if s.mirror:
         resolve = pull + d["mirror"]
-        mirrored = resolve + lag
-        # the deploy resolves its reference in the deploy registry at once after mirroring
-        new = seen & (mirrored <= resolve)
+        mirrored = resolve + deploy_lag  # when other jobs see the mirror's push
+        # the deploy resolves what it mirrored: it sees its own write at once
+        new = seen
         end = _where(got, np.maximum(end, mirrored), end)
         failed_at = _where(got, resolve, pull)  # a failed pull or resolve ends the job there
     else:
@@ -170,7 +172,7 @@ def _decide(s: Strategy, columns: Columns, t0: float) -> tuple[dict[str, NDArray
     rolled_late = late > 0 if rolled is None else rolled & (late > 0)
     behind = np.where(
         new,
-        late,
+        np.maximum(late, 0.0),  # with separate lags, the deploy registry may show it first
         np.where(
             rolled_late, late + np.maximum(end - live_at, 0.0), np.maximum(end - visible, 0.0)
         ),

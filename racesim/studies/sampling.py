@@ -23,6 +23,7 @@ from numpy.typing import NDArray
 from scipy import special
 
 from racesim.errors import InputError
+from racesim.limits import MAX_SEED
 from racesim.scenarios.timing import (
     Distribution,
     Empirical,
@@ -57,6 +58,7 @@ SLOTS: dict[str, int] = {
     "build_fails": 11,
     # the push's time (gap after the previous push), or the re-run's or dispatch's time
     "time": 12,
+    "deploy_registry_lag": 13,
 }
 
 _TWO_53 = 2.0**-53
@@ -64,8 +66,9 @@ _TWO_53 = 2.0**-53
 
 def seed_key(seed: int) -> NDArray[np.uint64]:
     """The Philox key of `seed`: two 64-bit words mixed from the seed by ``SeedSequence``."""
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise InputError("seed", f"expected a whole number >= 0, got {seed!r}")
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
+        shown = repr(seed) if len(repr(seed)) <= 40 else repr(seed)[:37] + "..."
+        raise InputError("seed", f"expected a whole number from 0 to {MAX_SEED:,}, got {shown}")
     return np.random.SeedSequence(seed).generate_state(2, np.uint64).astype(np.uint64)
 
 

@@ -40,6 +40,7 @@ SWEEP_ALIASES: dict[str, tuple[str, ...]] = {
     "build_p95": ("timings.build.p95",),
     "pickup_tail": ("timings.build_pickup.p95", "timings.deploy_pickup.p95"),
     "registry_lag": ("timings.registry_lag",),
+    "deploy_registry_lag": ("timings.deploy_registry_lag",),
     "build_failure": ("build_failure",),
     "push_count": ("pushes.count",),
     "push_gap": ("pushes.gap.median",),

@@ -19,13 +19,19 @@ __all__ = ["Counterexample"]
 
 @dataclass(frozen=True)
 class Counterexample:
-    """A history on which a strategy breaks a property, with its trace and an explanation."""
+    """A history on which a strategy breaks a property, with its trace and an explanation.
+
+    `ties` is empty unless the counterexample rests on ties: then no counterexample within the
+    proof's bounds keeps every compared pair of instants apart, and `ties` names the pairs that
+    coincide (or nearly) in this one, which a tie rule decides. Searches leave it empty.
+    """
 
     strategy: str
     prop: str
     history: History
     trace: Trace
     check: Check
+    ties: tuple[str, ...] = ()
 
     @property
     def pushes(self) -> list[dict[str, Any]]:
@@ -49,4 +55,9 @@ class Counterexample:
         return explain(self.trace, self.check)
 
     def to_json(self) -> dict[str, Any]:
-        return {"pushes": self.pushes, "durations": self.durations, "explanation": self.explanation}
+        return {
+            "pushes": self.pushes,
+            "durations": self.durations,
+            "explanation": self.explanation,
+            "ties": list(self.ties),
+        }

@@ -7,7 +7,7 @@ time production changes image.
 
 from __future__ import annotations
 
-from racesim.core.trace import Event, Trace
+from racesim.core.trace import CONTINUED, Event, Trace
 from racesim.verify.properties import Check
 
 __all__ = ["explain", "story"]
@@ -67,6 +67,11 @@ def _sentence(trace: Trace, e: Event, refs: set[str]) -> str | None:
         return f"{_whose(trace, e)} checks {what} at {_s(e.time)}{seen} and {verdict}"
     if e.kind == "live":
         return f"production switches to {label(e.image)} at {_s(e.time)}"
+    if e.kind == "step_aborted" and e.detail == CONTINUED:
+        return (
+            f"{_whose(trace, e)} job is cancelled during its rollout at {_s(e.time)}, but the "
+            "target carries the rollout on"
+        )
     return None
 
 
@@ -88,11 +93,22 @@ def story(trace: Trace) -> list[str]:
     }
     lines: list[str] = []
     pending: list[Event] = []
+    accepted: dict[tuple[int, str, str, int], float] = {}
     for e in trace.events:
         is_write = e.kind == "write" and e.registry == trace.build_registry and e.ref in refs
+        key = (e.run, e.registry, e.ref, e.image)
+        if is_write:
+            accepted[key] = e.time
         if pending and not (is_write and (e.run, e.time) == (pending[0].run, pending[0].time)):
             lines.append(_writes(trace, pending, refs))
             pending = []
+        if e.kind == "visible" and key in accepted and e.time > accepted[key]:
+            # a lagged write: other jobs see it only now
+            lines.append(
+                f"{_whose(trace, e)} push of {display_ref(trace, e.ref)} becomes visible to "
+                f"others at {_s(e.time)} (registry lag)"
+            )
+            continue
         if is_write:
             pending.append(e)
             continue

@@ -30,7 +30,7 @@ __all__ = [
     "strategy_values",
 ]
 
-#: default range of each duration field, in seconds; registry lag stays 0 unless asked for
+#: default range of each duration field, in seconds; registry lags stay 0 unless asked for
 DEFAULT_BOUNDS: dict[str, tuple[float, float]] = {
     "build_pickup": (1, 30),
     "build": (1, 180),
@@ -43,6 +43,7 @@ DEFAULT_BOUNDS: dict[str, tuple[float, float]] = {
     "rollout": (1, 60),
     "deploy_verify": (1, 60),
     "registry_lag": (0, 0),
+    "deploy_registry_lag": (0, 0),
 }
 
 
@@ -208,6 +209,8 @@ def strategy_values(draw: st.DrawFn) -> Strategy:
         reconcile_latest=draw(st.booleans()),
         mirror=not direct and draw(st.booleans()),
         direct=direct,
+        rollout_survives_cancel=draw(st.booleans()),
+        live_order=draw(st.sampled_from(["finish", "request"])),
     )
 
 

@@ -24,6 +24,7 @@ from racesim.errors import InputError
 from racesim.limits import MAX_CHECK_EXAMPLES, MAX_CHECK_PUSHES, check_count
 from racesim.verify.counterexample import Counterexample
 from racesim.verify.generators import histories
+from racesim.verify.proof.solve import ties_in
 from racesim.verify.properties import Property, as_check, parse_property
 
 if TYPE_CHECKING:
@@ -164,8 +165,9 @@ def search(
     counterexample = None
     if found is not None:
         trace = simulate(chosen, found)
+        ties = ties_in(chosen, name, found) or ()
         counterexample = Counterexample(
-            _label(strategy), name, found, trace, as_check(check(trace), name)
+            _label(strategy), name, found, trace, as_check(check(trace), name), ties
         )
     return SearchResult(_label(strategy), name, counterexample, tried, seed, max_examples)
 
@@ -219,7 +221,7 @@ DEFAULT_GRID: dict[str, tuple[float, ...]] = {
 }
 
 _BASE = Durations.from_mapping(
-    {name: 0.0 if name == "registry_lag" else 1.0 for name in DURATION_FIELDS}
+    {name: 0.0 if name.endswith("registry_lag") else 1.0 for name in DURATION_FIELDS}
 )
 
 

@@ -17,7 +17,9 @@ from racesim.core.strategy import Strategy, parse_strategy
 from racesim.errors import InputError
 from racesim.verify.proof.bounds import Bounds, as_bounds
 from racesim.verify.proof.decide import prove
+from racesim.verify.proof.encode import Encoding
 from racesim.verify.proof.result import ProveResult
+from racesim.verify.proof.solve import binding_bounds
 
 __all__ = ["Boundary", "boundary"]
 
@@ -36,6 +38,9 @@ class Boundary:
         resolution: the step of the bisection grid.
         proof / counterexample: the answers at `proved_at` and `broken_at`.
         proofs: how many proofs the bisection ran.
+        binding: the bounds the proof at `proved_at` rests on, as the solver reports them (its
+            unsat core, every push count together): the constraints that make the boundary
+            where it is. Every bound not listed could be widened without breaking that proof.
     """
 
     parameter: str
@@ -46,6 +51,7 @@ class Boundary:
     proof: ProveResult | None
     counterexample: ProveResult | None
     proofs: int
+    binding: tuple[str, ...] = ()
 
     def show(self, value: float) -> str:
         """``dispatch=1..5`` (a range whose upper bound is `value`) or ``sleep=238``."""
@@ -90,7 +96,11 @@ def boundary(
         def at(x: float) -> ProveResult:
             return prove(replace(chosen, sleep=x), prop, pushes=pushes, bounds=base)
 
-        return _bisect(parameter, None, at, low, high, resolution, safer_when_larger=True)
+        found = _bisect(parameter, None, at, low, high, resolution, safer_when_larger=True)
+        if found.proved_at is None:
+            return found
+        fixed = replace(chosen, sleep=found.proved_at)
+        return replace(found, binding=_binding(fixed, prop, pushes, found.proof))
     if parameter not in (*DURATION_FIELDS, "gap"):
         raise InputError("parameter", f"expected a duration field, gap or sleep, got {parameter!r}")
     lower = base.gap[0] if parameter == "gap" else base.durations[parameter][0]
@@ -98,7 +108,23 @@ def boundary(
     def within(x: float) -> ProveResult:
         return prove(chosen, prop, pushes=pushes, bounds=base.with_range(parameter, lower, x))
 
-    return _bisect(parameter, lower, within, low, high, resolution, safer_when_larger=False)
+    found = _bisect(parameter, lower, within, low, high, resolution, safer_when_larger=False)
+    if found.proved_at is None:
+        return found
+    return replace(found, binding=_binding(chosen, prop, pushes, found.proof))
+
+
+def _binding(
+    strategy: Strategy, prop: str, pushes: int, proof: ProveResult | None
+) -> tuple[str, ...]:
+    """The union of the unsat cores of `proof` for every push count it covers."""
+    if proof is None:
+        return ()
+    names: set[str] = set()
+    for n in range(1, pushes + 1):
+        core = binding_bounds(Encoding(strategy, proof.bounds, n), prop)
+        names.update(core or ())
+    return tuple(sorted(names))
 
 
 def _bisect(

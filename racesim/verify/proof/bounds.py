@@ -8,7 +8,7 @@ same keys (``build = [60, 180]``, ``gap = [1, 60]``, ``failures = true``).
 
 Every step duration must have a lower bound above zero: a zero-length step would let two causally
 dependent events of different runs fall on the same instant in an order the encoding does not
-model. The registry lag may be zero, and push gaps may be zero (simultaneous pushes are ordered by
+model. The registry lags may be zero, and push gaps may be zero (simultaneous pushes are ordered by
 commit, as in the engine).
 """
 
@@ -31,7 +31,7 @@ __all__ = ["DEFAULT_GAP", "Bounds", "as_bounds", "bounds_from", "parse_bound", "
 DEFAULT_GAP: tuple[float, float] = (1.0, 60.0)
 
 #: fields whose lower bound may be zero
-_MAY_BE_ZERO = frozenset({"registry_lag"})
+_MAY_BE_ZERO = frozenset({"registry_lag", "deploy_registry_lag"})
 
 Range = tuple[float, float]
 

@@ -40,6 +40,8 @@ ENCODED_KNOBS = frozenset(
         "publish_guard",
         "mirror",
         "direct",
+        "rollout_survives_cancel",
+        "live_order",
     }
 )
 
@@ -110,7 +112,16 @@ def features(strategy: Strategy) -> list[str]:
             "digest": "deploy pins the build's digest",
         }[s.reference]
     )
-    out.append("registry reads: last write visible at or before the read, documented tie rule")
+    out.append(
+        "registry tags: last accepted write wins; other jobs see a write after the registry's "
+        "lag, the writing job at once; documented tie rule"
+    )
+    if s.rollout_survives_cancel:
+        out.append("a rollout the target accepted goes on if its job is cancelled")
+    else:
+        out.append("a rollout stops when its job is cancelled")
+    if s.live_order == "request":
+        out.append("production converges to the last rollout request the target accepted")
     if s.sleep:
         out.append(f"sleep {s.sleep:g} s before the pull")
     if s.wait is not None:

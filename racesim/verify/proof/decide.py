@@ -12,7 +12,6 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 
-from racesim.core.history import History
 from racesim.core.strategy import Strategy, parse_strategy
 from racesim.engine.simulation import simulate
 from racesim.errors import InputError, RacesimError
@@ -21,7 +20,7 @@ from racesim.verify.proof.bounds import Bounds, as_bounds
 from racesim.verify.proof.coverage import MAX_PUSHES, check_coverage, features
 from racesim.verify.proof.encode import Encoding
 from racesim.verify.proof.result import ProveResult
-from racesim.verify.proof.solve import solve
+from racesim.verify.proof.solve import Candidate, solve
 from racesim.verify.properties import PROPERTIES
 
 __all__ = ["EncodingMismatch", "prove"]
@@ -98,15 +97,16 @@ def prove(
 
 
 def _confirm(
-    strategy: Strategy, label: str, prop: str, candidates: list[History]
+    strategy: Strategy, label: str, prop: str, candidates: list[Candidate]
 ) -> Counterexample:
     check = PROPERTIES[prop]
-    for history in candidates:
-        trace = simulate(strategy, history)
+    for candidate in candidates:
+        trace = simulate(strategy, candidate.history)
         result = check(trace)
         if not result:
-            return Counterexample(label, prop, history, trace, result)
+            return Counterexample(label, prop, candidate.history, trace, result, candidate.ties)
     raise EncodingMismatch(
         f"the solver found a history on which {label} breaks {prop}, but the SimPy engine "
-        f"does not confirm it; this is a racesim bug, please report it with: {candidates[-1]!r}"
+        f"does not confirm it; this is a racesim bug, please report it with: "
+        f"{candidates[-1].history!r}"
     )

@@ -36,8 +36,8 @@ from racesim.core.history import DURATION_FIELDS
 from racesim.core.strategy import Strategy
 from racesim.verify.proof.bounds import Bounds
 from racesim.verify.proof.coverage import MAX_PUSHES, check_coverage, polls
-from racesim.verify.proof.groups import Member, encode_group
-from racesim.verify.proof.registers import NONE, SymbolicRegister, Write
+from racesim.verify.proof.groups import Member, encode_group, group_compared
+from racesim.verify.proof.registers import NONE, Compared, SymbolicRegister, Write
 
 __all__ = ["Deploy", "Encoding", "PushVars"]
 
@@ -101,6 +101,9 @@ class Encoding:
         self.bounds = bounds
         self.count = pushes
         self.constraints: list[z3.BoolRef] = []
+        #: the bounds, apart from the semantics, named as ``build>=1`` (one entry per push)
+        self.bound_constraints: list[tuple[str, z3.BoolRef]] = []
+        self._compared: list[Compared] = []
         self.build_registry = _Registry("build")
         self.deploy_registry = _Registry("deploy")
         self.service = SymbolicRegister("service", 0)
@@ -119,6 +122,9 @@ class Encoding:
         self.constraints += encode_group(
             s.deploy_concurrency, deploy_members, ordered=s.trigger == "push"
         )
+        self._members = [*build_members, *deploy_members]
+        self._compared += group_compared(s.build_concurrency, build_members)
+        self._compared += group_compared(s.deploy_concurrency, deploy_members)
 
     # -- free variables ---------------------------------------------------------------------
 
@@ -128,14 +134,18 @@ class Encoding:
         durations = {name: z3.Real(f"{name}{k}") for name in DURATION_FIELDS}
         fails = z3.Bool(f"fails{k}")
         c = self.constraints
+        bound = self.bound_constraints
         if k == 1:
             c.append(time == 0)
         else:
             gap = time - z3.Real(f"t{k - 1}")
-            c += [gap >= b.gap[0], gap <= b.gap[1]]
+            bound += [
+                (f"gap>={b.gap[0]:g}", gap >= b.gap[0]),
+                (f"gap<={b.gap[1]:g}", gap <= b.gap[1]),
+            ]
         for name, var in durations.items():
             low, high = b.durations[name]
-            c += [var >= low, var <= high]
+            bound += [(f"{name}>={low:g}", var >= low), (f"{name}<={high:g}", var <= high)]
         if not b.failures:
             c.append(z3.Not(fails))
         return PushVars(time, durations, fails)
@@ -152,14 +162,15 @@ class Encoding:
         pushed = build_end + d["push"]
         moves_latest: z3.BoolRef = z3.BoolVal(True)
         if s.publish_guard:
-            moves_latest = self.build_registry["latest"].read(job_start) <= k
+            moves_latest = self.build_registry["latest"].read(job_start, f"build{k}") <= k
         keys = (f"sha-{k}", f"digest-{k}")
         for key in ("latest", *keys):
             when = z3.And(run.runs_until(pushed), z3.Not(fails))
             if key == "latest":
                 when = z3.And(when, moves_latest)
-            lag = d["registry_lag"]
-            self.build_registry[key].write(Write(when, pushed + lag, build_end, z3.IntVal(k)))
+            visible = pushed + d["registry_lag"]
+            write = Write(when, pushed, build_end, z3.IntVal(k), f"build{k}", visible)
+            self.build_registry[key].write(write)
         last = pushed
         if s.direct:
             last = pushed + d["mirror"]
@@ -167,7 +178,8 @@ class Encoding:
                 when = z3.And(run.runs_until(last), z3.Not(fails))
                 if key == "latest":
                     when = z3.And(when, moves_latest)
-                write = Write(when, last + d["registry_lag"], pushed, z3.IntVal(k))
+                visible = last + d["deploy_registry_lag"]
+                write = Write(when, last, pushed, z3.IntVal(k), f"build{k}", visible)
                 self.deploy_registry[key].write(write)
         job_end = z3.If(fails, build_end, last + d["build_verify"])
         succeeded = z3.And(run.runs_until(job_end), z3.Not(fails))
@@ -208,28 +220,33 @@ class Encoding:
         source = self.deploy_registry if s.direct else self.build_registry
         key = {"latest": "latest", "sha": f"sha-{k}", "digest": f"digest-{k}"}[s.reference]
         ready = start + d["deploy_pickup"] + d["prepare"] + s.sleep
+        me = f"deploy{k}"
         pull, found = self._wait(k, source[key], ready)
         target, check = source, pull
         pulled_ok: z3.BoolRef = found
         if s.mirror:
-            pulled = source[key].read(pull)
+            pulled = source[key].read(pull, me)
             pulled_ok = z3.And(found, pulled != NONE)
             mirrored = pull + d["mirror"]
             when = z3.And(alive(mirrored), pulled_ok)
-            visible = mirrored + d["registry_lag"]
+            visible = mirrored + d["deploy_registry_lag"]
             for tag in ("latest", f"sha-{k}"):
-                self.deploy_registry[tag].write(Write(when, visible, pull, pulled))
+                self.deploy_registry[tag].write(Write(when, mirrored, pull, pulled, me, visible))
             for j in range(self.count + 1):
                 self.deploy_registry[f"digest-{j}"].write(
-                    Write(z3.And(when, pulled == j), visible, pull, pulled)
+                    Write(z3.And(when, pulled == j), mirrored, pull, pulled, me, visible)
                 )
             target, check = self.deploy_registry, mirrored
         passed = self._guard(k, check)
-        image = target[key].read(check)
+        image = target[key].read(check, me)
         resolved = image != NONE
         rollout_end = check + d["rollout"]
-        rolled = z3.And(alive(rollout_end), pulled_ok, passed, resolved)
-        self.service.write(Write(rolled, rollout_end, check, image))
+        # a target that carries a sent request on needs the job alive only until it sends it
+        sent = check if s.rollout_survives_cancel else rollout_end
+        rolled = z3.And(alive(sent), pulled_ok, passed, resolved)
+        # `request` order: placed by when the target accepted the rollout, seen at its end
+        accepted = check if s.live_order == "request" else rollout_end
+        self.service.write(Write(rolled, accepted, check, image, me, rollout_end))
         self.deploys.append(Deploy(k, rolled, image, rollout_end))
         return z3.If(
             z3.Not(pulled_ok),
@@ -250,7 +267,7 @@ class Encoding:
         if wait is None:
             return begin, z3.BoolVal(True)
         times = [begin + i * wait.interval for i in range(polls(wait))]
-        seen = [register.read(t) == k for t in times]
+        seen = [register.read(t, f"deploy{k}") == k for t in times]
         end = times[-1]
         for t, ok in zip(reversed(times[:-1]), reversed(seen[:-1]), strict=True):
             end = z3.If(ok, t, end)
@@ -263,7 +280,10 @@ class Encoding:
         if guard == "tip_of_main":
             if k == self.count:
                 return z3.BoolVal(True)
-            return self.pushes[k].time > time  # the next push is not in main yet
+            nxt = self.pushes[k].time
+            what = f"deploy{k} checks the tip of main as commit {k + 1} is pushed"
+            self._compared.append(Compared(z3.BoolVal(True), nxt, time, what))
+            return nxt > time  # the next push is not in main yet
         return z3.BoolVal(True)
 
     # -- for properties -------------------------------------------------------------------------
@@ -272,8 +292,27 @@ class Encoding:
         """The commit the service runs at `time` (``None``: when everything has finished)."""
         return self.service.read(time)
 
+    def compared(self) -> list[Compared]:
+        """Every pair of instants the semantics compares, to ask for a history without ties
+        (call after the properties' reads, like :meth:`world`)."""
+        registers = [
+            register
+            for registry in (self.build_registry, self.deploy_registry)
+            for register in registry.keys.values()
+        ]
+        return [
+            *self._compared,
+            *(c for m in self._members for c in m.compared),
+            *(c for r in [*registers, self.service] for c in r.compared()),
+        ]
+
     def world(self) -> list[z3.BoolRef]:
         """Every constraint, the deferred reads included (call after the properties' reads)."""
+        return [*self.semantics(), *(f for _, f in self.bound_constraints)]
+
+    def semantics(self) -> list[z3.BoolRef]:
+        """:meth:`world` without the duration and gap bounds (which :func:`binding_bounds`
+        tracks one by one)."""
         reads = [
             c
             for registry in (self.build_registry, self.deploy_registry)

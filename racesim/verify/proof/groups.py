@@ -24,8 +24,9 @@ from itertools import pairwise, permutations
 import z3
 
 from racesim.core.strategy import Concurrency
+from racesim.verify.proof.registers import Compared
 
-__all__ = ["Member", "encode_group"]
+__all__ = ["Member", "encode_group", "group_compared"]
 
 
 @dataclass
@@ -46,6 +47,8 @@ class Member:
     cancelled: z3.BoolRef = field(init=False)
     cancel_at: z3.ArithRef = field(init=False)
     end: z3.ArithRef | None = None
+    #: pairs of instants its cancellation compares (see :func:`group_compared` for the rest)
+    compared: list[Compared] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.start = z3.Real(f"{self.name}_start")
@@ -55,6 +58,8 @@ class Member:
 
     def runs_until(self, time: z3.ArithRef) -> z3.BoolRef:
         """It started and was not cancelled before `time` (a step ending at `time` counts)."""
+        what = f"{self.name} is cancelled as one of its steps ends"
+        self.compared.append(Compared(self.cancelled, time, self.cancel_at, what))
         return z3.And(self.started, z3.Or(z3.Not(self.cancelled), time <= self.cancel_at))
 
 
@@ -109,6 +114,23 @@ def encode_group(
         out.append(m.start == _choose(starts, m.arrival))
         out.append(m.cancelled == z3.Or([c for c, _ in cancels]))
         out.append(m.cancel_at == _choose(cancels, z3.RealVal(0)))
+    return out
+
+
+def group_compared(spec: Concurrency | None, members: Sequence[Member]) -> list[Compared]:
+    """The pairs of instants a group compares: arrivals with arrivals, ends with arrivals."""
+    if spec is None:
+        return []
+    out = []
+    for a in members:
+        for b in members:
+            if a is b:
+                continue
+            if a.commit < b.commit:
+                what = f"{a.name} and {b.name} arrive in the group at once"
+                out.append(Compared(z3.And(a.arrives, b.arrives), a.arrival, b.arrival, what))
+            what = f"{a.name} ends as {b.name} arrives in the group"
+            out.append(Compared(z3.And(a.started, b.arrives), _end(a), b.arrival, what))
     return out
 
 

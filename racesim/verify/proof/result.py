@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from racesim._util.table import format_table
 from racesim.verify.counterexample import Counterexample
 from racesim.verify.proof.bounds import Bounds
+from racesim.verify.proof.solve import SLACK
 
 if TYPE_CHECKING:
     pass
@@ -92,7 +93,19 @@ class ProveResult:
                 format_table(durations, ["duration (s)", *labels]),
                 "",
                 cx.explanation,
+                "",
             ]
+            if cx.ties:
+                lines.append(
+                    f"RESTS ON A TIE: no counterexample within these bounds keeps every compared "
+                    f"pair of instants {SLACK:g} s apart; in this one a tie rule decides:"
+                )
+                lines += [f"  - {tie}" for tie in cx.ties]
+            else:
+                lines.append(
+                    f"no ties: every pair of instants the model compares is at least {SLACK:g} s "
+                    "apart, so no tie rule decides this counterexample"
+                )
         return "\n".join(lines)
 
     def to_json(self) -> dict[str, Any]:
