@@ -215,8 +215,8 @@ def test_min_makes_the_report_fail(monkeypatch: pytest.MonkeyPatch, corpus: Path
 # --- (c) the whole corpus -----------------------------------------------------------------------
 
 
-#: folders fully right when this floor was set (2026-12-07: 38 of 41, above the goal of 90%)
-FLOOR = 38
+#: folders fully right when this floor was set (2026-12-07: 39 of 41, above the goal of 90%)
+FLOOR = 39
 
 
 @pytest.mark.slow
