@@ -97,8 +97,9 @@ class ProveResult:
             ]
             if cx.ties:
                 lines.append(
-                    f"RESTS ON A TIE: no counterexample within these bounds keeps every compared "
-                    f"pair of instants {SLACK:g} s apart; in this one a tie rule decides:"
+                    f"RESTS ON A TIE OR NEAR-TIE: no counterexample within these bounds keeps "
+                    f"every compared pair of instants {SLACK:g} s apart; in this one these pairs "
+                    "are closer (a tie rule decides the ones that coincide):"
                 )
                 lines += [f"  - {tie}" for tie in cx.ties]
             else:
