@@ -51,10 +51,43 @@ def test_replay_json(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_replay_plot_writes_a_png(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    path = tmp_path / "sub" / "timeline.png"
+    path = tmp_path / "timeline.png"
     assert main(["replay", "f8af4c1", "--plot", str(path)]) == 0
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "timeline written" in capsys.readouterr().out
+
+
+def test_a_plot_into_a_missing_folder_is_refused_with_the_path(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A mistyped folder would leave the picture where nobody looks: nothing is created."""
+    path = tmp_path / "missing" / "timeline.png"
+    assert main(["replay", "f8af4c1", "--plot", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert str(path.parent) in err and "does not exist" in err
+    assert not path.parent.exists()
+    # a folder output may be new, but its parent must exist
+    assert main(["compare", "--trials", "10", "--plot", str(tmp_path / "a" / "b")]) == 2
+    assert not (tmp_path / "a").exists()
+
+
+def test_abbreviated_and_mistyped_options_are_refused_with_a_hint(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    for flag in ("--trial", "--trails"):
+        with pytest.raises(SystemExit) as stop:
+            main(["compare", flag, "100"])
+        assert stop.value.code == 2
+        err = capsys.readouterr().err
+        assert "unrecognized arguments" in err and "did you mean '--trials'?" in err
+        assert len(err.strip().splitlines()) == 1
+
+
+def test_progress_bars_only_on_a_terminal_unless_asked(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["compare", "--trials", "200", "--engine", "simpy"]) == 0
+    assert "sim/s" not in capsys.readouterr().err  # stderr is not a terminal under pytest
+    assert main(["compare", "--trials", "200", "--engine", "simpy", "--progress"]) == 0
+    assert "racesim" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(

@@ -28,8 +28,9 @@ _NAME_MAX = 255
 def check_output_file(path: str | Path, field: str, suffixes: Iterable[str]) -> Path:
     """`path` as a Path if a file can be written there, else an InputError naming `field`.
 
-    The name must end in one of `suffixes`; the path must not be a folder; the nearest existing
-    folder above it must be a writable folder (missing folders are created when writing).
+    The name must end in one of `suffixes`; the path must not be a folder; its folder must
+    exist and be writable. A missing folder is refused with its path rather than created: a
+    mistyped folder would otherwise leave a file somewhere nobody looks.
     """
     path = _common(path, field)
     allowed = tuple(suffixes)
@@ -40,15 +41,33 @@ def check_output_file(path: str | Path, field: str, suffixes: Iterable[str]) -> 
         )
     if path.is_dir():
         raise InputError(field, f"{_short(str(path))} is a folder; give a file name")
-    _check_parent(path.parent, field)
+    folder = path.parent
+    if not folder.exists() and not folder.is_symlink():
+        raise InputError(
+            field,
+            f"cannot write {_short(str(path))}: the folder {_short(str(folder))} does not exist "
+            "(create it first)",
+        )
+    _check_parent(folder, field)
     return path
 
 
 def check_output_dir(path: str | Path, field: str) -> Path:
-    """`path` as a Path if a folder can be written there (it may not exist yet)."""
+    """`path` as a Path if a folder can be written there.
+
+    It may not exist yet (the command creates it), but its parent must: a chain of missing
+    folders is more likely a mistyped path than a wish, so it is refused with the path.
+    """
     path = _common(path, field)
     if path.exists() and not path.is_dir():
         raise InputError(field, f"{_short(str(path))} exists and is not a folder")
+    parent = path.absolute().parent
+    if not path.exists() and not parent.exists() and not parent.is_symlink():
+        raise InputError(
+            field,
+            f"cannot make {_short(str(path))}: the folder {_short(str(parent))} does not exist "
+            "(create it first)",
+        )
     _check_parent(path, field)
     return path
 

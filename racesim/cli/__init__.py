@@ -20,9 +20,9 @@ import os
 import re
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from racesim import __version__
 from racesim._util.suggest import did_you_mean
@@ -52,7 +52,15 @@ _INVALID_CHOICE = re.compile(r"invalid choice: '(?P<word>[^']*)' \(choose from (
 
 
 class _Parser(argparse.ArgumentParser):
-    """An argument parser that reports a usage error in one line and exits 2."""
+    """An argument parser that reports a usage error in one line and exits 2.
+
+    Abbreviated options are refused (``--trial`` is not ``--trials``): an abbreviation that
+    works today would change meaning when a longer option is added.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> NoReturn:
         match = _INVALID_CHOICE.search(message)
@@ -89,7 +97,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code (0 ok, 1 a check failed, 2 bad input)."""
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, extras = parser.parse_known_args(argv)
+    if extras:
+        _unrecognized(parser, args, extras)
     _keep_hypothesis_out_of_cwd()
     try:
         code: int = args.run(args)
@@ -105,6 +116,30 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(devnull, sys.stdout.fileno())
         return 141  # 128 + SIGPIPE, what a shell reports for a command a closed pipe stopped
     return code
+
+
+def _parsers(parser: argparse.ArgumentParser) -> Iterator[argparse.ArgumentParser]:
+    """`parser` and every sub-command parser below it."""
+    yield parser
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                yield from _parsers(sub)
+
+
+def _unrecognized(
+    parser: argparse.ArgumentParser, args: argparse.Namespace, extras: list[str]
+) -> None:
+    """Exit 2 naming the arguments the command does not take, with the closest option."""
+    command: argparse.ArgumentParser = parser
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            command = action.choices.get(args.command, parser)
+    flags = [flag for p in _parsers(command) for a in p._actions for flag in a.option_strings]
+    hints = "".join(
+        did_you_mean(extra.split("=", 1)[0], flags) for extra in extras if extra.startswith("-")
+    )
+    command.error(f"unrecognized arguments: {' '.join(extras)}{hints}")
 
 
 def _keep_hypothesis_out_of_cwd() -> None:

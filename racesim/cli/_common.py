@@ -10,6 +10,7 @@ import argparse
 import contextlib
 import json
 import math
+import sys
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
 from pathlib import Path
@@ -112,7 +113,34 @@ def add_execution_options(p: argparse.ArgumentParser) -> None:
         metavar="J",
         help="worker processes (default: 1); results do not depend on it",
     )
-    p.add_argument("--no-progress", action="store_true", help="do not show a progress bar")
+    add_progress_options(p)
+
+
+def add_progress_options(p: argparse.ArgumentParser) -> None:
+    """--progress / --no-progress: a progress bar, by default only when stderr is a terminal."""
+    shown = p.add_mutually_exclusive_group()
+    shown.add_argument(
+        "--progress",
+        action="store_true",
+        help="show a progress bar on stderr even when it is not a terminal",
+    )
+    shown.add_argument(
+        "--no-progress",
+        action="store_true",
+        help="do not show a progress bar (the default when stderr is not a terminal)",
+    )
+
+
+def show_progress(args: argparse.Namespace) -> bool:
+    """Whether to draw a progress bar: asked for, or stderr is a terminal and not refused.
+
+    A bar in a CI log or a file is noise (every redraw is a line), so it needs `--progress`.
+    """
+    if getattr(args, "progress", False):
+        return True
+    if getattr(args, "no_progress", False):
+        return False
+    return sys.stderr.isatty()
 
 
 @contextlib.contextmanager

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from racesim._util.paths import FIGURE_SUFFIXES, check_output_dir, check_output_file
 from racesim._util.suggest import did_you_mean
-from racesim.cli._common import whole
+from racesim.cli._common import add_progress_options, show_progress, whole
 from racesim.cli._names import PROPERTY_NAMES
 from racesim.core.strategy import parse_strategy, preset_names
 from racesim.limits import MAX_CHECK_EXAMPLES, MAX_CHECK_PUSHES, MAX_SEED
@@ -123,7 +123,7 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         help="keep hypothesis's files (its .hypothesis folder) in DIR; by default they go to a "
         "temporary folder that is removed afterwards, never into the current folder",
     )
-    p.add_argument("--no-progress", action="store_true", help="with --all: no progress bar")
+    add_progress_options(p)
     return p
 
 
@@ -303,7 +303,7 @@ def _all(args: argparse.Namespace) -> int:
         total=len(PRESETS) * len(props),
         desc="check --all",
         unit="pair",
-        disable=args.no_progress or args.json or args.markdown,
+        disable=not show_progress(args) or args.json or args.markdown,
         leave=False,
     ) as bar:
 

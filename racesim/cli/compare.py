@@ -14,6 +14,7 @@ from racesim.cli._common import (
     executor_for,
     percent,
     seconds,
+    show_progress,
     strategy_names,
     trials_for,
 )
@@ -132,7 +133,7 @@ def run(args: argparse.Namespace) -> int:
             trials=args.trials,
             seed=args.seed,
             executor=executor,
-            progress=not args.no_progress,
+            progress=show_progress(args),
             engine=args.engine,
             # the summary needs only these; the plots need the sampled durations too
             columns=None if args.plot is not None else SUMMARY_COLUMNS,

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from racesim._util.paths import check_output_dir
-from racesim.cli._common import add_execution_options, executor_for, records, whole
+from racesim.cli._common import add_execution_options, executor_for, records, show_progress, whole
 from racesim.limits import MAX_TRIALS
 
 SLEEPS = [float(s) for s in range(0, 181, 10)]
@@ -113,7 +113,7 @@ def run(args: argparse.Namespace) -> int:
 
     # 2. the strategies over sampled timings, and 3. the sleep sweep
     scenario = load_scenario("f8af4c1")
-    progress = not args.no_progress
+    progress = show_progress(args)
     with executor_for(args.jobs) as executor:
         results = run_trials(
             scenario,

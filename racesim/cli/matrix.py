@@ -13,6 +13,7 @@ from racesim.cli._common import (
     add_max_risk,
     dump_json,
     executor_for,
+    show_progress,
     strategy_names,
     whole,
 )
@@ -95,7 +96,7 @@ def run(args: argparse.Namespace) -> int:
             trials=args.trials,
             seed=args.seed,
             executor=executor,
-            progress=not args.no_progress,
+            progress=show_progress(args),
         )
     if args.plot is not None:
         from racesim.plot.figures import save_matrix_figure

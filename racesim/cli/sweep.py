@@ -11,6 +11,7 @@ from racesim.cli._common import (
     add_run_options,
     dump_json,
     executor_for,
+    show_progress,
     strategy_names,
     trials_for,
 )
@@ -78,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
             trials=args.trials,
             seed=args.seed,
             executor=executor,
-            progress=not args.no_progress,
+            progress=show_progress(args),
             columns=SUMMARY_COLUMNS,  # the table and the plot need no more
         )
         reference = None
@@ -90,7 +91,7 @@ def run(args: argparse.Namespace) -> int:
                     trials=args.trials,
                     seed=args.seed,
                     executor=executor,
-                    progress=not args.no_progress,
+                    progress=show_progress(args),
                 )
             )
     summary = summarize(results, ["knob", "value", "strategy"])
