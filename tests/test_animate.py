@@ -30,8 +30,8 @@ def frames(path: Path) -> int:
 
 def test_writes_a_gif_with_many_frames(trace: racesim.Trace, tmp_path: Path) -> None:
     """20 s per frame over 94 s of events: 5 reveal frames, then the full picture."""
-    out = animate_timeline(trace, tmp_path / "sub" / "race.gif", seconds_per_frame=20, hold=0)
-    assert out == tmp_path / "sub" / "race.gif"
+    out = animate_timeline(trace, tmp_path / "race.gif", seconds_per_frame=20, hold=0)
+    assert out == tmp_path / "race.gif"
     with Image.open(out) as im:
         assert im.format == "GIF"
     assert frames(out) == 6

@@ -104,3 +104,30 @@ def test_cost_vs_safety_never_live_is_a_band_and_labels_stay_inside(
         assert frame.x0 <= box.x0 and box.x1 <= frame.x1, text.get_text()
         assert frame.y0 <= box.y0 and box.y1 <= frame.y1, text.get_text()
     plt.close(fig)
+
+
+def test_cost_vs_safety_labels_never_cover_another_strategys_dot(results: pd.DataFrame) -> None:
+    """Two close dots (merged_job and workflow_run on f8af4c1): each label is drawn in its dot's
+    colour and its box covers no other dot, so a reader cannot pin it on the wrong one."""
+    from matplotlib.colors import to_hex
+
+    summary = summarize(results)
+    fig, ax = plt.subplots(figsize=(9, 5), layout="constrained")
+    plot_cost_vs_safety(summary, ax)
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+    dots = {}
+    for line in ax.lines:
+        if line.get_marker() == "o" and len(line.get_xdata()) == 1:
+            xy = ax.transData.transform((line.get_xdata()[0], line.get_ydata()[0]))
+            dots[to_hex(line.get_color())] = xy
+    labels = [t for t in ax.texts if "never live" not in t.get_text()]
+    assert labels
+    for text in labels:
+        color = to_hex(text.get_color())
+        assert color in dots, text.get_text()
+        box = text.get_window_extent(renderer).expanded(1.0, 1.0)
+        for other, (x, y) in dots.items():
+            if other != color:
+                assert not box.contains(x, y), (text.get_text(), other)
+    plt.close(fig)

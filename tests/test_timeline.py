@@ -62,9 +62,27 @@ def test_one_lane_per_run_plus_latest_per_registry_plus_service() -> None:
         "latest @ ghcr",
         "latest @ artifact-registry",
         "build #1 · #1",
-        "deploy #2 · #1",
+        "deploy #1 · #1",  # numbered within its workflow: the only deploy is #1
     ]
     plt.close(ax.figure)
+
+
+def test_counterfactual_panels_share_an_axis_that_shows_every_event() -> None:
+    """Every panel's last event lies inside the shared x range (the fixes going live included),
+    and the registry lanes come in the same order in every panel (build registry first)."""
+    from racesim import load_incident, replay
+    from racesim.plot.figures import counterfactual_timelines
+
+    result = replay(load_incident("f8af4c1"))
+    names = ["parallel", "workflow_run", "merged_job", "sleep:60"]
+    fig = counterfactual_timelines(result, names)
+    origin = mdates.date2num(result.incident.epoch)
+    traces = [c.trace for c in result.counterfactuals if c.strategy in names]
+    for ax, trace in zip(fig.axes, traces, strict=False):
+        hi = ax.get_xlim()[1]
+        assert origin + trace.outcome.end_time / 86400 <= hi
+        lanes = [t.get_text() for t in ax.get_yticklabels() if t.get_text().startswith("latest")]
+        assert lanes == ["latest @ ghcr", "latest @ artifact-registry"]
 
 
 def _legend(ax: Axes) -> list[str]:

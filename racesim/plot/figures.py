@@ -63,14 +63,24 @@ def save_counterfactual_timelines(
     replay: Replay, strategies: Sequence[str], path: str | Path
 ) -> Path:
     """One timeline per counterfactual strategy in `strategies`, stacked, sharing the time axis."""
+    return save_figure(counterfactual_timelines(replay, strategies), path, "path")
+
+
+def counterfactual_timelines(replay: Replay, strategies: Sequence[str]) -> Figure:
+    """The figure :func:`save_counterfactual_timelines` writes: the shared time axis covers
+    every panel's events (each panel's own range, joined)."""
     chosen = [c for c in replay.counterfactuals if c.strategy in strategies]
     fig = Figure(figsize=(12, 2.6 * len(chosen)), layout="constrained")
     axes = fig.subplots(len(chosen), 1, sharex=True, squeeze=False)[:, 0]
+    spans = []
     for ax, c in zip(axes, chosen, strict=True):
         plot_timeline(c.trace, ax, epoch=replay.incident.epoch, title=c.strategy)
+        spans.append(ax.get_xlim())
         if ax is not axes[-1]:
             ax.set_xlabel("")
-    return save_figure(fig, path, "path")
+    if spans:  # the shared axis covers every panel's events, not only the last panel's
+        axes[0].set_xlim(min(lo for lo, _ in spans), max(hi for _, hi in spans))
+    return fig
 
 
 def _figure(size: tuple[float, float] = (9, 5)) -> Figure:

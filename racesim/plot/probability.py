@@ -302,21 +302,36 @@ def plot_cost_vs_safety(summary: pd.DataFrame, ax: Axes | None = None) -> Axes:
         )
     # one label per place (strategies on the same point share it), stacked when places are close
     groups: dict[tuple[float, float], list[str]] = {}
-    for (shown, p), r in zip(positions, rows, strict=True):
-        groups.setdefault((round(shown, 1), round(p, 3)), []).append(str(r["strategy"]))
-    placed: list[tuple[float, float]] = []
-    for (shown, p), names in groups.items():
-        near = sum(1 for x0, p0 in placed if abs(p0 - p) < 0.08 and abs(x0 - shown) < 0.2 * span)
-        placed.append((shown, p))
-        on_right = (shown - left) / (end - left) > 0.6
+    colors: dict[tuple[float, float], str] = {}
+    for i, ((shown, p), r) in enumerate(zip(positions, rows, strict=True)):
+        key = (round(shown, 1), round(p, 3))
+        groups.setdefault(key, []).append(str(r["strategy"]))
+        colors.setdefault(key, strategy_color(str(r["strategy"]), i))
+
+    def close(a: tuple[float, float], b: tuple[float, float]) -> bool:
+        return a != b and abs(a[1] - b[1]) < 0.08 and abs(a[0] - b[0]) < 0.2 * span
+
+    for n, ((shown, p), names) in enumerate(groups.items()):
+        here = (shown, p)
+        left_of = [k for k in groups if close(k, here) and k[0] < shown]
+        right_of = [k for k in groups if close(k, here) and k[0] >= shown]
+        # a label goes away from a close neighbour's dot (never over it); between two it is
+        # lifted instead; the label's colour is its dot's
+        on_right = (shown - left) / (end - left) > 0.6  # label to the left of its dot
+        if left_of and not right_of:
+            on_right = False
+        elif right_of and not left_of:
+            on_right = True
+        lift = 16 * n if left_of and right_of else 0
         above = p < 0.85
         ax.annotate(
             ", ".join(names),
-            (shown, p),
-            xytext=(-9 if on_right else 9, (8 + 14 * near) if above else -(16 + 14 * near)),
+            here,
+            xytext=(-9 if on_right else 9, (8 + lift) if above else -(16 + lift)),
             textcoords="offset points",
             ha="right" if on_right else "left",
             fontsize=11,
+            color=colors[here],
         )
     if band is not None:
         ax.axvspan(*band, color="#EEEEEE", zorder=0)

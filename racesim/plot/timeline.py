@@ -117,10 +117,14 @@ def _legend_handles(drawn: set[str], steps: Sequence[str]) -> list[Patch | Line2
 
 
 def _lanes(trace: Trace) -> list[tuple[int, str]]:
+    """``(run id, lane name)`` per run; runs are numbered within their workflow (the first
+    deploy is ``deploy #1`` whatever its run id)."""
     lanes = []
+    counts: dict[str, int] = {}
     for e in trace.events:
         if e.kind == "run_created":
-            lanes.append((e.run, f"{e.workflow} #{e.run} · {trace.label(e.commit)}"))
+            counts[e.workflow] = counts.get(e.workflow, 0) + 1
+            lanes.append((e.run, f"{e.workflow} #{counts[e.workflow]} · {trace.label(e.commit)}"))
     return lanes
 
 
@@ -165,9 +169,10 @@ def plot_timeline(
         return d * scale
 
     lanes = _lanes(trace)
-    registries = list(
-        dict.fromkeys(e.registry for e in trace.events if e.kind == "write" and e.ref == "latest")
-    )
+    written = {e.registry for e in trace.events if e.kind == "write" and e.ref == "latest"}
+    # the build registry's lane first, then the deploy registry's: the same order in every panel
+    registries = [r for r in (trace.build_registry, trace.deploy_registry) if r in written]
+    registries += sorted(written.difference(registries))
     base = len(registries)  # the registries' latest lanes sit between the runs and the service
     y_of = {run: base + len(lanes) - i for i, (run, _) in enumerate(lanes)}
     top = base + len(lanes)
