@@ -66,9 +66,11 @@ def test_a_plot_into_a_missing_folder_is_refused_with_the_path(
     err = capsys.readouterr().err
     assert str(path.parent) in err and "does not exist" in err
     assert not path.parent.exists()
-    # a folder output may be new, but its parent must exist
+    # a folder output may be new (it is created), but its parent must exist
     assert main(["compare", "--trials", "10", "--plot", str(tmp_path / "a" / "b")]) == 2
     assert not (tmp_path / "a").exists()
+    assert main(["compare", "--trials", "10", "--plot", str(tmp_path / "new")]) == 0
+    assert (tmp_path / "new" / "cost-vs-safety.png").is_file()
 
 
 def test_abbreviated_and_mistyped_options_are_refused_with_a_hint(

@@ -15,7 +15,7 @@ from pathlib import Path
 from racesim.errors import InputError
 from racesim.limits import MAX_PATH_CHARS
 
-__all__ = ["FIGURE_SUFFIXES", "check_output_dir", "check_output_file"]
+__all__ = ["FIGURE_SUFFIXES", "check_output_dir", "check_output_file", "make_output_dir"]
 
 #: picture formats racesim writes (others, such as ``.pgf``, need tools matplotlib lacks)
 FIGURE_SUFFIXES = (".png", ".svg", ".pdf")
@@ -70,6 +70,19 @@ def check_output_dir(path: str | Path, field: str) -> Path:
         )
     _check_parent(path, field)
     return path
+
+
+def make_output_dir(path: str | Path, field: str) -> Path:
+    """:func:`check_output_dir`, then create the folder (only the last level: its parent
+    exists) so files can be written into it."""
+    folder = check_output_dir(path, field)
+    try:
+        folder.mkdir(exist_ok=True)
+    except OSError as exc:
+        raise InputError(
+            field, f"cannot make {_short(str(folder))}: {exc.strerror or exc}"
+        ) from None
+    return folder
 
 
 def _common(path: str | Path, field: str) -> Path:

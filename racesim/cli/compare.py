@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any
 
-from racesim._util.paths import check_output_dir
+from racesim._util.paths import make_output_dir
 from racesim.cli._common import (
     EXIT_OK_OR_BAD_INPUT,
     add_max_risk,
@@ -117,7 +117,7 @@ def summary_table(summary: pd.DataFrame, keys: tuple[str, ...] = ("strategy",)) 
 
 def run(args: argparse.Namespace) -> int:
     if args.plot is not None:
-        check_output_dir(args.plot, "--plot")
+        make_output_dir(args.plot, "--plot")
     from racesim.scenarios import load_scenario
     from racesim.studies.recommend import recommend
     from racesim.studies.summary import SUMMARY_COLUMNS, summarize

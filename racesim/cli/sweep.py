@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from racesim._util.paths import check_output_dir
+from racesim._util.paths import make_output_dir
 from racesim.cli._common import (
     EXIT_OK_OR_BAD_INPUT,
     add_run_options,
@@ -53,7 +53,7 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     if args.plot is not None:
-        check_output_dir(args.plot, "--plot")
+        make_output_dir(args.plot, "--plot")
     from racesim.cli.compare import exact_table, summary_table
     from racesim.scenarios import load_scenario
     from racesim.studies.summary import SUMMARY_COLUMNS, summarize

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 from matplotlib.figure import Figure
 
-from racesim._util.paths import FIGURE_SUFFIXES, check_output_file
+from racesim._util.paths import FIGURE_SUFFIXES, check_output_file, make_output_dir
 from racesim.incidents.replay import Replay
 from racesim.plot.matrix import plot_safety_matrix
 from racesim.plot.probability import (
@@ -98,7 +98,7 @@ def save_comparison_figures(
     Each figure names its `scenario` (when given) and the trials per strategy, so a picture
     pasted into a slide or a postmortem still says what it measured.
     """
-    folder = Path(folder)
+    folder = make_output_dir(folder, "folder")
     figures = {
         name: _figure() for name in ("stale-probability", "push-to-live-ecdf", "cost-vs-safety")
     }

@@ -16,6 +16,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from racesim._util.paths import make_output_dir
 from racesim.incidents.replay import Replay
 from racesim.ingest.timings import Fit
 from racesim.plot.figures import save_figure
@@ -60,7 +61,7 @@ def save_fit_plots(fits: Mapping[str, Fit], directory: str | Path) -> Path:
     for ax in axes[len(fits) :]:
         ax.set_visible(False)
     fig.suptitle("Observed step durations (ECDF) and the fitted distributions")
-    return save_figure(fig, Path(directory) / "fitted-timings.png")
+    return save_figure(fig, make_output_dir(directory, "directory") / "fitted-timings.png")
 
 
 def plot_draft_timeline(result: Replay, ax: Axes | None = None) -> Axes:
