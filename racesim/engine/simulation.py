@@ -108,17 +108,21 @@ def _state_events(runs: list[RunState], registries: tuple[Registry, ...]) -> lis
         for key, register in registry.tags.items():
             for accepted_at, tie, image, visible_at, _job in register.writes:
                 run = runs[tie.run - 1]  # run ids are 1-based positions in the list
-                detail = f"build run {image.build_run}"
-                commit, img = run.commit, image.commit
-                if visible_at > accepted_at:
-                    row = (run.id, run.workflow, "", commit, LAGGED, name, key, img, detail)
-                    append((accepted_at, "write", *row))
+                lagged = visible_at > accepted_at
+                row = (
+                    run.id,
+                    run.workflow,
+                    "",
+                    run.commit,
+                    LAGGED if lagged else "",
+                    name,
+                    key,
+                    image.commit,
+                    f"build run {image.build_run}",
+                )
+                append((accepted_at, "write", *row))
+                if lagged:
                     append((visible_at, "visible", *row))
-                else:
-                    append(
-                        (accepted_at, "write", run.id, run.workflow, "", commit, "", name, key,
-                         img, detail)
-                    )  # fmt: skip
     return out
 
 

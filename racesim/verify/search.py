@@ -24,7 +24,6 @@ from racesim.errors import InputError
 from racesim.limits import MAX_CHECK_EXAMPLES, MAX_CHECK_PUSHES, check_count
 from racesim.verify.counterexample import Counterexample
 from racesim.verify.generators import histories
-from racesim.verify.proof.solve import ties_in
 from racesim.verify.properties import Property, as_check, parse_property
 
 if TYPE_CHECKING:
@@ -164,6 +163,9 @@ def search(
         break
     counterexample = None
     if found is not None:
+        # the solver (z3) is only needed once a counterexample is found: not at import time
+        from racesim.verify.proof.solve import ties_in
+
         trace = simulate(chosen, found)
         ties = ties_in(chosen, name, found) or ()
         counterexample = Counterexample(
