@@ -21,6 +21,7 @@ __all__ = [
     "MAX_FILE_BYTES",
     "MAX_INTEGER",
     "MAX_JOBS",
+    "MAX_LANES",
     "MAX_PATH_CHARS",
     "MAX_POISSON_MEAN",
     "MAX_POLLS",
@@ -71,6 +72,8 @@ MAX_JOBS = 256
 #: ``racesim check``: most pushes per history and most generated histories
 MAX_CHECK_PUSHES = 20
 MAX_CHECK_EXAMPLES = 100_000
+#: most runs a timeline figure draws before it narrows to a window of time (about one screen)
+MAX_LANES = 12
 
 
 def check_seconds(field: str, value: float, source: str | None = None) -> float:

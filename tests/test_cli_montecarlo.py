@@ -121,6 +121,7 @@ def test_full_demo_writes_everything(tmp_path: Path, capsys: pytest.CaptureFixtu
         "f8af4c1-counterfactuals.png",
         "stale-probability.png",
         "sleep-sweep.png",
+        "sleep-sweep-log.png",
         "push-to-live-ecdf.png",
         "cost-vs-safety.png",
         "summary.csv",

@@ -128,3 +128,74 @@ def _move_and_check(page: Any, data: dict[str, Any], errors: list[str]) -> None:
     assert shown == f"workflow_run: {data['scenes'][key]['verdict']}"
     assert page.locator(".racesim-classroom").get_attribute("data-scene") == key
     assert not errors
+
+
+def _serve(site: Path) -> http.server.ThreadingHTTPServer:
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(site))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+#: for each table of a page: how much of it is hidden inside the table itself, how much wider
+#: it is than the page column, and whether its wrapper scrolls it as a whole
+_TABLES_JS = """() => [...document.querySelectorAll('.md-content .md-typeset table')].map(t => {
+  const wrap = t.closest('.md-typeset__table') || t.parentElement;
+  const column = document.querySelector('.md-content__inner').getBoundingClientRect();
+  const style = getComputedStyle(wrap);
+  return {
+    head: t.querySelector('th') ? t.querySelector('th').innerText : '',
+    hidden: t.scrollWidth - t.clientWidth,
+    beyond: t.getBoundingClientRect().right - column.right,
+    scrolls: ['auto', 'scroll'].includes(style.overflowX) && wrap.scrollWidth > wrap.clientWidth,
+  };
+})"""
+
+
+def test_tables_fit_or_scroll_whole_and_outputs_wrap_on_words_at_1280_px(
+    browser: Any, built: tuple[Path, list[str], str]
+) -> None:
+    """At 1280x800 no table hides columns inside itself; one wider than the page column scrolls
+    as a whole (and the verdict table fits); notebook outputs wrap on spaces; the home page's
+    picture fills the column."""
+    site, _, _ = built
+    pages = sorted(
+        p.relative_to(site).parent.as_posix()
+        for p in site.rglob("index.html")
+        if "<table" in p.read_text(encoding="utf-8")
+    )
+    assert "background/verdict-table" in pages
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    server = _serve(site)
+    base = f"http://127.0.0.1:{server.server_port}/"
+    try:
+        for where in pages:
+            page.goto(base + where + "/")
+            for table in page.evaluate(_TABLES_JS):
+                assert table["hidden"] <= 1, (where, table)
+                assert table["beyond"] <= 1 or table["scrolls"], (where, table)
+                if where == "background/verdict-table":
+                    assert table["beyond"] <= 1, ("the verdict table fits at 1280 px", table)
+        page.goto(base + "background/verdict-table/")
+        screenshot(page, "docs-verdict-table-1280")
+        notebooks = sorted(p.parent.name for p in (site / "notebooks").glob("*/index.html"))
+        assert notebooks
+        page.goto(base + f"notebooks/{notebooks[0]}/")
+        styles = page.evaluate(
+            "() => [...document.querySelectorAll('.jp-OutputArea-output pre')].map(p => {"
+            "const s = getComputedStyle(p); return [s.whiteSpace, s.wordBreak]; })"
+        )
+        assert styles and all(s == ["pre-wrap", "normal"] for s in styles), styles[:3]
+        page.goto(base)
+        hero = page.evaluate(
+            "() => { const i = document.querySelector('img[src$=\"f8af4c1-timeline.png\"]');"
+            "const c = document.querySelector('.md-content__inner');"
+            "return [i.naturalWidth, i.getBoundingClientRect().width,"
+            " c.getBoundingClientRect().width]; }"
+        )
+        natural, shown, column = hero
+        assert natural >= 1000 and shown >= 0.9 * column - 40, hero
+        screenshot(page, "docs-home-1280")
+    finally:
+        server.shutdown()
+        server.server_close()

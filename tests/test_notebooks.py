@@ -50,6 +50,37 @@ def test_committed_without_outputs_and_with_one_parameter_cell(path: Path) -> No
     assert nb.metadata["kernelspec"]["name"] == "python3"
 
 
+#: run first in each notebook's kernel: check every figure drawn to a file or to the notebook
+#: (one GIF frame in eight) with racesim's readability check, keeping what it finds
+FIGURE_CHECK = """\
+from matplotlib.backend_bases import FigureCanvasBase as _Canvas
+from racesim.plot.check import figure_problems as _problems
+
+_racesim_figures = {"checked": 0, "problems": [], "frames": {}}
+_print_figure = _Canvas.print_figure
+
+
+def _checked_print_figure(self, filename, *args, **kwargs):
+    fig = self.figure
+    frames = _racesim_figures["frames"]
+    count = frames[id(fig)] = frames.get(id(fig), -1) + 1
+    if kwargs.get("format") != "rgba" or count % 8 == 0:
+        _racesim_figures["checked"] += 1
+        title = fig.get_suptitle() or next((a.get_title() for a in fig.axes if a.get_title()), "")
+        _racesim_figures["problems"] += [f"{title!r}: {p}" for p in _problems(fig)]
+    return _print_figure(self, filename, *args, **kwargs)
+
+
+_Canvas.print_figure = _checked_print_figure
+"""
+
+#: run last: the notebook fails on any figure problem found
+FIGURE_VERDICT = """\
+assert not _racesim_figures["problems"], "\\n".join(_racesim_figures["problems"])
+print(f"{_racesim_figures['checked']} figures checked")
+"""
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_notebook_runs(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -58,6 +89,9 @@ def test_notebook_runs(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         "PYTHONPATH", os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)
     )
     nb = nbformat.read(path, as_version=4)
+    # every figure the notebook shows or saves is checked for clipped and overlapping text
+    nb.cells.insert(0, nbformat.v4.new_code_cell(FIGURE_CHECK))
+    nb.cells.append(nbformat.v4.new_code_cell(FIGURE_VERDICT))
     client = nbclient.NotebookClient(
         nb,
         timeout=CELL_TIMEOUT,
@@ -69,3 +103,5 @@ def test_notebook_runs(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"
     ]
     assert not errors
+    checked = nb.cells[-1].outputs[-1]["text"]
+    assert checked.endswith("figures checked\n"), checked

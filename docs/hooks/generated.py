@@ -74,6 +74,8 @@ MATRIX_TRIALS = 300
 MATRIX_SEED = 0
 MATRIX_PICTURE = "background/safety-matrix.png"
 OUT_OF_ORDER_PICTURE = "background/out-of-order-workflow-run.png"
+#: the home page's (and the README's) picture: the f8af4c1 replay as the code draws it today
+HERO_PICTURE = "assets/f8af4c1-timeline.png"
 
 #: the two-push history of the Background page, shown and run as written
 OUT_OF_ORDER_CODE = """\
@@ -370,6 +372,22 @@ def _out_of_order_png() -> bytes:
     )
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=110)
+    return buffer.getvalue()
+
+
+def _hero_png() -> bytes:
+    """The f8af4c1 timeline for the home page: larger type and a narrower figure than the CLI's,
+    so that at the page's width (about 800 px) its labels read like the page's text."""
+    import matplotlib
+
+    from racesim.incidents import load_incident, replay
+    from racesim.plot.figures import replay_timeline
+
+    with matplotlib.rc_context({"font.size": 13}):
+        fig = replay_timeline(replay(load_incident("f8af4c1"), []))
+        fig.set_size_inches(11, fig.get_size_inches()[1] * 1.25)
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", dpi=100)
     return buffer.getvalue()
 
 
@@ -824,6 +842,7 @@ GENERATORS: dict[str, Callable[[str], str]] = {
 PICTURES: dict[str, Callable[[], bytes]] = {
     MATRIX_PICTURE: _matrix_png,
     OUT_OF_ORDER_PICTURE: _out_of_order_png,
+    HERO_PICTURE: _hero_png,
     CLASSROOM_DATA: _classroom_data,
     CLASSROOM_SCRIPT: _classroom_script,
 }
@@ -903,6 +922,9 @@ def on_pre_build(config: MkDocsConfig) -> None:
 
 def on_files(files: Files, config: MkDocsConfig) -> Files:
     for uri, make in PICTURES.items():
+        committed = files.get_file_from_path(uri)
+        if committed is not None:  # the README's copy: the site shows the one drawn now
+            files.remove(committed)
         files.append(File.generated(config, uri, content=make()))
     return files
 
@@ -941,6 +963,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             stale.append(where)
             if not check:
                 path.write_text(fresh, encoding="utf-8")
+    if not check and not chosen:  # the README shows the committed copy of the hero picture
+        hero = docs / HERO_PICTURE
+        with _quiet_stdout():
+            png = _hero_png()
+        if not hero.is_file() or hero.read_bytes() != png:
+            hero.write_bytes(png)
+            stale.append(HERO_PICTURE)
     verb = "out of date" if check else "rewritten"
     print("\n".join(f"{verb}: {p}" for p in stale) or "every generated section is up to date")
     return 1 if check and stale else 0

@@ -10,19 +10,23 @@ import argparse
 import contextlib
 import json
 import math
+import re
 import sys
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from racesim.cli._names import scenario_names
 from racesim.core.strategy import parse_strategy
-from racesim.limits import MAX_JOBS, MAX_SEED, MAX_TRIALS
+from racesim.errors import InputError
+from racesim.limits import MAX_JOBS, MAX_LANES, MAX_SEED, MAX_TRIALS
 
 if TYPE_CHECKING:
     import pandas as pd
 
+    from racesim.core.trace import Trace
     from racesim.scenarios.format import Scenario
 
 #: the exit statuses of a command that succeeds or rejects its input (its --help epilog)
@@ -47,6 +51,82 @@ def whole(minimum: int, maximum: int | None = None) -> Any:
         return value
 
     return parse
+
+
+_CLOCK = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}(?:\.\d+)?))?$")
+
+
+def _instant(text: str) -> tuple[str, float]:
+    """``("clock", seconds of the day)`` for HH:MM[:SS], ``("offset", seconds)`` for a number."""
+    match = _CLOCK.match(text)
+    if match:
+        h, m, sec = int(match[1]), int(match[2]), float(match[3] or 0)
+        if h > 23 or m > 59 or sec >= 60:
+            raise ValueError(text)
+        return "clock", h * 3600 + m * 60 + sec
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(text)
+    return "offset", value
+
+
+def window_spec(text: str) -> tuple[tuple[str, float], tuple[str, float]]:
+    """An argparse type: ``START..END``, each a UTC clock time (HH:MM[:SS]) or seconds since
+    the first push; resolved by :func:`resolve_window` once the incident's date is known."""
+    shown = text if len(text) <= 40 else text[:37] + "..."
+    start, sep, end = text.partition("..")
+    try:
+        if not sep:
+            raise ValueError(text)
+        a, b = _instant(start.strip()), _instant(end.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected START..END, each HH:MM[:SS] (UTC) or seconds since the first push, "
+            f"got {shown!r}"
+        ) from None
+    return a, b
+
+
+def resolve_window(
+    spec: tuple[tuple[str, float], tuple[str, float]] | None, epoch: datetime, flag: str
+) -> tuple[float, float] | None:
+    """`spec` (from :func:`window_spec`) as seconds since `epoch`; a clock time is on the day
+    of `epoch` (the next day when it is earlier than the start)."""
+    if spec is None:
+        return None
+    midnight = epoch.replace(hour=0, minute=0, second=0, microsecond=0)
+    day = (epoch - midnight).total_seconds()
+    values = [v - day if kind == "clock" else v for kind, v in spec]
+    if spec[1][0] == "clock" and values[1] <= values[0]:
+        values[1] += 86400.0
+    if values[1] <= values[0]:
+        raise InputError(flag, f"expected START before END, got {values[0]:g}..{values[1]:g} s")
+    return values[0], values[1]
+
+
+def add_window(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--window",
+        type=window_spec,
+        metavar="START..END",
+        help="draw only this stretch of the timeline and the runs active in it: UTC clock times "
+        "(23:44:30..23:47:10) or seconds since the first push (0..300); by default a history "
+        f"of more than {MAX_LANES} runs is drawn around its first stale deploy",
+    )
+
+
+def window_note(trace: Trace, window: tuple[float, float] | None, epoch: datetime) -> str:
+    """What a timeline written with `window` (or its default window) leaves out, for the line
+    that says where it was written; empty when it shows every run."""
+    from racesim.plot.timeline import default_window, shown_runs
+
+    view = window if window is not None else default_window(trace)
+    shown, total = shown_runs(trace, view)
+    if view is None or shown == total:
+        return ""
+    start, end = (f"{epoch + timedelta(seconds=t):%H:%M:%S}" for t in view)
+    chosen = "" if window is not None else "; --window START..END draws another stretch"
+    return f" (the {shown} of {total} runs active from {start} to {end}{chosen})"
 
 
 #: default trials of a run whose every trial the vectorised fast path decides (one push)

@@ -17,6 +17,8 @@ from racesim.cli._common import add_execution_options, executor_for, records, sh
 from racesim.limits import MAX_TRIALS
 
 SLEEPS = [float(s) for s in range(0, 181, 10)]
+#: the risk the sleep pictures mark: the shortest sleep whose stale probability reaches it
+RISK = 0.01
 
 
 def next_steps(out: Path) -> str:
@@ -137,7 +139,19 @@ def run(args: argparse.Namespace) -> int:
     written += save_comparison_figures(results, summary, out, scenario.name)
     exact_curve = exact_sweep(scenario, "sleep", SLEEPS)
     written.append(
-        save_sweep_figure(sleep_summary, out / "sleep-sweep.png", summary, exact=exact_curve)
+        save_sweep_figure(
+            sleep_summary, out / "sleep-sweep.png", summary, exact=exact_curve, risk=RISK
+        )
+    )
+    written.append(  # the same on a log axis: the tail that decides a long sleep
+        save_sweep_figure(
+            sleep_summary,
+            out / "sleep-sweep-log.png",
+            summary,
+            exact=exact_curve,
+            log=True,
+            risk=RISK,
+        )
     )
     summary.to_csv(out / "summary.csv", index=False)
     sleep_summary.to_csv(out / "sleep-sweep.csv", index=False)

@@ -7,9 +7,11 @@ RUNS are JSON files saved with ``gh api`` or ``gh run list/view --json``, or web
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any
 
+from racesim.cli._common import add_window, resolve_window, window_note
 from racesim.cli._names import STEP_ROLES as ROLES
 from racesim.errors import InputError
 
@@ -55,6 +57,7 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     )
     inc.add_argument("--name", default="drafted", help="the incident's name (default: drafted)")
     inc.add_argument("--plot", metavar="PATH", type=Path, help="write the draft's timeline (PNG)")
+    add_window(inc)
     inc.set_defaults(run=run_incident)
 
     tim = kinds.add_parser(
@@ -136,18 +139,27 @@ def run_incident(args: argparse.Namespace) -> int:
     if args.plot is not None:
         from racesim.plot.ingest import save_draft_timeline
 
-        save_draft_timeline(result, args.plot)
+        window = resolve_window(args.window, result.incident.epoch, "--window")
+        save_draft_timeline(result, args.plot, window)
+        plotted = f"timeline written to {args.plot}" + window_note(
+            result.trace, window, result.incident.epoch
+        )
     _write(text, args.out)
     if args.out is not None:
         matched = sum(o.matches for o in result.observed)
+        stale = sum(d.stale for d in result.trace.outcome.deploys)
         print(
             f"wrote {args.out}: {len(draft.incident.pushes)} push(es), "
             f"{len(draft.incident.observed)} observed events, "
             f"{len(draft.incident.assumed)} assumptions; replay reproduces "
-            f"{matched}/{len(result.observed)} observed times"
+            f"{matched}/{len(result.observed)} observed times; {stale} of "
+            f"{len(result.trace.outcome.deploys)} deploys shipped an older image than they meant. "
+            f"Check it with: racesim replay {args.out}"
         )
         for note in draft.notes:
             print(f"note: {note}")
+    if args.plot is not None:  # on stderr when the draft itself is on stdout
+        print(plotted, file=sys.stdout if args.out is not None else sys.stderr)
     return 0 if result.reproduced else 1
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from racesim._util.paths import FIGURE_SUFFIXES, check_output_file
+from racesim.cli._common import add_window, resolve_window, window_note
 from racesim.cli._names import incident_names
 from racesim.core.strategy import preset_names
 from racesim.errors import InputError
@@ -43,6 +44,7 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         type=Path,
         help="write the timeline as an animated GIF (for slides)",
     )
+    add_window(p)
     p.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
     return p
 
@@ -60,7 +62,11 @@ def run(args: argparse.Namespace) -> int:
     if args.plot is not None:
         from racesim.plot.figures import save_replay_timeline
 
-        save_replay_timeline(result, args.plot)
+        window = resolve_window(args.window, result.incident.epoch, "--window")
+        save_replay_timeline(result, args.plot, window)
+        note = window_note(result.trace, window, result.incident.epoch)
+    else:
+        note = ""
     if args.gif is not None:
         from racesim.plot.animate import animate_timeline
 
@@ -78,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(replay_report(result))
         if args.plot is not None:
-            print(f"\ntimeline written to {args.plot}")
+            print(f"\ntimeline written to {args.plot}{note}")
         if args.gif is not None:
             print(f"animation written to {args.gif}")
     return 0 if result.reproduced else 1

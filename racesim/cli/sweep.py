@@ -11,6 +11,7 @@ from racesim.cli._common import (
     add_run_options,
     dump_json,
     executor_for,
+    probability,
     show_progress,
     strategy_names,
     trials_for,
@@ -48,10 +49,27 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         help="add exact one-push probabilities (p_stale_exact, p_final_wrong_exact, "
         "exact_error_bound) at every value, and the exact curve to the sleep plot",
     )
+    p.add_argument(
+        "--log-prob",
+        action="store_true",
+        help="sleep plot: probability on a log axis (shows the tail a long sleep is about)",
+    )
+    p.add_argument(
+        "--risk",
+        type=probability,
+        metavar="P",
+        help="sleep plot: mark the shortest sleep whose stale probability reaches P (the exact "
+        "curve with --exact, else the 95%% upper limit), for example 0.01",
+    )
     return p
 
 
 def run(args: argparse.Namespace) -> int:
+    if (args.log_prob or args.risk is not None) and args.knob != "sleep":
+        flag = "--log-prob" if args.log_prob else "--risk"
+        raise InputError(flag, f"applies to the sleep plot only, not to knob {args.knob!r}")
+    if (args.log_prob or args.risk is not None) and args.plot is None:
+        raise InputError("--log-prob" if args.log_prob else "--risk", "needs --plot DIR")
     if args.plot is not None:
         make_output_dir(args.plot, "--plot")
     from racesim.cli.compare import exact_table, summary_table
@@ -108,7 +126,12 @@ def run(args: argparse.Namespace) -> int:
         from racesim.plot.figures import save_sweep_figure
 
         path = save_sweep_figure(
-            summary, args.plot / f"sweep-{args.knob}.png", reference, exact=exact
+            summary,
+            args.plot / f"sweep-{args.knob}.png",
+            reference,
+            exact=exact,
+            log=args.log_prob,
+            risk=args.risk,
         )
     if args.json:
         print(dump_json(summary))

@@ -25,7 +25,7 @@ from racesim._util.optional import require
 from racesim._util.paths import check_output_file
 from racesim.core.trace import Trace
 from racesim.errors import InputError
-from racesim.plot.timeline import plot_timeline
+from racesim.plot.timeline import check_window, default_window, plot_timeline, shown_runs
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -103,6 +103,7 @@ def animate_timeline(
     title: str | None = None,
     hold: float = 2.5,
     dpi: int = 80,
+    window: tuple[float, float] | None = None,
 ) -> Path:
     """Write `trace` as an animated GIF at `path` and return the path.
 
@@ -122,6 +123,9 @@ def animate_timeline(
         title: a title above the timeline (default: the strategy's description).
         hold: seconds the final picture stays before the GIF loops (>= 0).
         dpi: resolution; the default suits a slide and keeps the file small.
+        window: ``(start, end)`` seconds of the race to show, with the runs active then; by
+            default all of it, or :func:`racesim.plot.timeline.default_window` when the
+            history has too many runs for one screen.
 
     Raises:
         InputError: an argument is out of range; the error names it.
@@ -146,8 +150,11 @@ def animate_timeline(
     if not trace.rows:
         raise InputError("trace", "the trace has no events to animate")
 
+    window = check_window(window) if window is not None else default_window(trace)
     start = min(float(row[0]) for row in trace.rows)
     end = trace.outcome.end_time
+    if window is not None:
+        start, end = max(start, window[0]), min(end, window[1])
     span = max(end - start, 0.0)
     if seconds_per_frame is None:
         step = span / DEFAULT_FRAMES if span > 0 else 1.0
@@ -167,10 +174,10 @@ def animate_timeline(
     require("PIL", package="pillow", extra="notebooks", feature="animate_timeline")
     from matplotlib.animation import PillowWriter
 
-    lanes = sum(1 for e in trace.events if e.kind == "run_created")
+    lanes, _ = shown_runs(trace, window)
     fig = Figure(figsize=(12, 2.2 + 0.6 * (lanes + 1)), layout="constrained")
     ax: Axes = fig.add_subplot()
-    plot_timeline(trace, ax, epoch=epoch)
+    plot_timeline(trace, ax, epoch=epoch, window=window)
     fig.suptitle(trace.strategy.describe() if title is None else title, fontsize=13)
     ax.set_xlim(ax.get_xlim())  # freeze the axis: the overlays below must not move it
     left, right = ax.get_xlim()

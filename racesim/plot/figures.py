@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pandas as pd
 from matplotlib.figure import Figure
 
 from racesim._util.paths import FIGURE_SUFFIXES, check_output_file, make_output_dir
+from racesim.core.trace import Trace
 from racesim.incidents.replay import Replay
 from racesim.plot.matrix import plot_safety_matrix
 from racesim.plot.probability import (
@@ -18,10 +20,17 @@ from racesim.plot.probability import (
     plot_stale_probability,
     plot_sweep,
 )
-from racesim.plot.timeline import plot_timeline
+from racesim.plot.timeline import default_window, plot_timeline, shown_runs
 from racesim.studies.matrix import MATRIX_RATES
 
-__all__ = ["save_counterfactual_timelines", "save_figure", "save_replay_timeline"]
+__all__ = [
+    "counterfactual_timelines",
+    "replay_timeline",
+    "save_counterfactual_timelines",
+    "save_figure",
+    "save_replay_timeline",
+    "timeline_figure",
+]
 
 
 def save_figure(fig: Figure, path: str | Path, field: str = "path") -> Path:
@@ -32,21 +41,59 @@ def save_figure(fig: Figure, path: str | Path, field: str = "path") -> Path:
     return path
 
 
-def save_replay_timeline(replay: Replay, path: str | Path) -> Path:
-    """The incident's reproduced timeline, as the CLI's ``--plot`` writes it."""
-    trace = replay.trace
-    lanes = len({e.run for e in trace.events if e.run})
-    registries = len({e.registry for e in trace.events if e.kind == "write" and e.ref == "latest"})
-    fig = Figure(figsize=(12, 1.6 + 0.6 * (lanes + registries + 2)), layout="constrained")
+def save_replay_timeline(
+    replay: Replay, path: str | Path, window: tuple[float, float] | None = None
+) -> Path:
+    """The incident's reproduced timeline, as the CLI's ``--plot`` writes it.
+
+    `window` (seconds since the incident's epoch) shows one stretch of time; a history too long
+    for one screen gets :func:`racesim.plot.timeline.default_window` unless one is given.
+    """
+    return save_figure(replay_timeline(replay, window), path)
+
+
+def replay_timeline(replay: Replay, window: tuple[float, float] | None = None) -> Figure:
+    """The figure :func:`save_replay_timeline` writes."""
     inc = replay.incident
-    plot_timeline(
-        trace,
-        fig.add_subplot(),
-        epoch=inc.epoch,
+    return timeline_figure(
+        replay.trace,
         title=f"{inc.name}: {inc.title} (strategy {replay.strategy.name})",
+        epoch=inc.epoch,
         observed=observed_marks(replay),
+        window=window,
     )
-    return save_figure(fig, path)
+
+
+def timeline_figure(
+    trace: Trace,
+    *,
+    title: str,
+    epoch: datetime | None = None,
+    observed: Sequence[tuple[float, str, bool]] = (),
+    window: tuple[float, float] | None = None,
+) -> Figure:
+    """One timeline in a figure sized to its lanes, at most about one screen tall: a history
+    with more than :data:`MAX_LANES` runs is shown over its :func:`default_window` (said in
+    the title) unless `window` is given."""
+    window = window if window is not None else default_window(trace)
+    shown, total = shown_runs(trace, window)
+    registries = len({e.registry for e in trace.events if e.kind == "write" and e.ref == "latest"})
+    rows = shown + registries + 2 + (1 if observed else 0)  # runs, latest, service, margin
+    # at most 8.2 in: 1066 px at the 130 dpi files are written with, one screen tall
+    fig = Figure(figsize=(12, min(1.4 + 0.38 * rows, 8.2)), layout="constrained")
+    if shown < total and window is not None:
+        span = f"{_clock(window[0], epoch)} to {_clock(window[1], epoch)}"
+        title += f"\nshowing the {shown} of {total} runs active from {span}"
+    plot_timeline(
+        trace, fig.add_subplot(), epoch=epoch, title=title, observed=observed, window=window
+    )
+    return fig
+
+
+def _clock(t: float, epoch: datetime | None) -> str:
+    if epoch is None:
+        return f"{t:g} s"
+    return f"{epoch + timedelta(seconds=t):%H:%M:%S}"
 
 
 def observed_marks(replay: Replay) -> list[tuple[float, str, bool]]:
@@ -119,15 +166,19 @@ def save_sweep_figure(
     path: str | Path,
     references: pd.DataFrame | None = None,
     exact: pd.DataFrame | None = None,
+    *,
+    log: bool = False,
+    risk: float | None = None,
 ) -> Path:
     """The sweep's probability curve (the sleep picture when the knob is ``sleep``).
 
-    `exact` (from :func:`racesim.exact_sweep`) adds the exact curve to the sleep picture.
+    `exact` (from :func:`racesim.exact_sweep`) adds the exact curve to the sleep picture;
+    `log` and `risk` are :func:`~racesim.plot.plot_sleep_sweep`'s (sleep picture only).
     """
     fig = _figure()
     ax = fig.add_subplot()
     if str(sweep_summary["knob"].iloc[0]) == "sleep":
-        plot_sleep_sweep(sweep_summary, ax, references=references, exact=exact)
+        plot_sleep_sweep(sweep_summary, ax, references=references, exact=exact, log=log, risk=risk)
     else:
         plot_sweep(sweep_summary, ax, references=references)
     return save_figure(fig, path)

@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-import matplotlib.dates as mdates
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
@@ -19,7 +18,7 @@ from matplotlib.figure import Figure
 from racesim._util.paths import make_output_dir
 from racesim.incidents.replay import Replay
 from racesim.ingest.timings import Fit
-from racesim.plot.figures import save_figure
+from racesim.plot.figures import observed_marks, save_figure, timeline_figure
 from racesim.plot.timeline import plot_timeline
 
 __all__ = ["plot_draft_timeline", "plot_fit", "save_draft_timeline", "save_fit_plots"]
@@ -64,30 +63,34 @@ def save_fit_plots(fits: Mapping[str, Fit], directory: str | Path) -> Path:
     return save_figure(fig, make_output_dir(directory, "directory") / "fitted-timings.png")
 
 
-def plot_draft_timeline(result: Replay, ax: Axes | None = None) -> Axes:
-    """The replayed timeline of a draft, with each observed time marked along the top."""
+def plot_draft_timeline(
+    result: Replay, ax: Axes | None = None, window: tuple[float, float] | None = None
+) -> Axes:
+    """The replayed timeline of a draft, with each observed time marked on a lane of its own:
+    black where the replay reproduces it, red where it does not."""
     inc = result.incident
-    ax = plot_timeline(result.trace, ax, epoch=inc.epoch, title=f"{inc.name}: {inc.title}")
-    # a rug of ticks along the top edge: green where the replay reproduces the observed time
-    top = ax.get_ylim()[1]
-    for matches, color, label in ((True, "tab:green", "observed, reproduced"),
-                                  (False, "tab:red", "observed, not reproduced")):  # fmt: skip
-        xs = [float(mdates.date2num(o.time)) for o in result.observed if o.matches == matches]  # type: ignore[no-untyped-call]
-        if xs:
-            ax.plot(xs, [top] * len(xs), ls="none", marker="v", ms=7, color=color, label=label,
-                    clip_on=False, zorder=5)  # fmt: skip
-    steps_legend = ax.get_legend()
-    marks = [h for h in ax.get_lines() if str(h.get_label()).startswith("observed")]
-    if marks:
-        ax.legend(handles=marks, loc="lower left", bbox_to_anchor=(1.0, 0.0), fontsize=8)
-        if steps_legend is not None:
-            ax.add_artist(steps_legend)  # keep the step colours too
-    return ax
+    return plot_timeline(
+        result.trace,
+        ax,
+        epoch=inc.epoch,
+        title=f"{inc.name}: {inc.title}",
+        observed=observed_marks(result),
+        window=window,
+    )
 
 
-def save_draft_timeline(result: Replay, path: str | Path) -> Path:
-    """:func:`plot_draft_timeline` written to `path` (PNG, SVG or PDF)."""
-    lanes = len({e.run for e in result.trace.events if e.run})
-    fig = Figure(figsize=(12, 2.2 + 0.6 * (lanes + 1)), layout="constrained")
-    plot_draft_timeline(result, fig.add_subplot())
+def save_draft_timeline(
+    result: Replay, path: str | Path, window: tuple[float, float] | None = None
+) -> Path:
+    """:func:`plot_draft_timeline` written to `path` (PNG, SVG or PDF), at most about one screen
+    tall: a long history is shown over `window` (seconds since the draft's epoch) or, by
+    default, over :func:`racesim.plot.timeline.default_window`, and the title says so."""
+    inc = result.incident
+    fig = timeline_figure(
+        result.trace,
+        title=f"{inc.name}: {inc.title}",
+        epoch=inc.epoch,
+        observed=observed_marks(result),
+        window=window,
+    )
     return save_figure(fig, path)

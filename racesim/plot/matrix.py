@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
@@ -39,8 +40,9 @@ def plot_safety_matrix(
     for ax, rate in zip(axes, rates, strict=True):
         table = matrix_table(matrix, rate)
         image = ax.imshow(table.to_numpy(float), cmap="Reds", vmin=0, vmax=1, aspect="auto")
+        # situations wrapped on words, level: slanted labels of this length overlap
         ax.set_xticks(
-            range(table.shape[1]), list(table.columns), rotation=30, ha="right", fontsize=10
+            range(table.shape[1]), [textwrap.fill(str(c), 12) for c in table.columns], fontsize=9
         )
         ax.set_yticks(range(table.shape[0]), list(table.index), fontsize=10)
         for i in range(table.shape[0]):

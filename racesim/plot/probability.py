@@ -12,6 +12,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+from matplotlib.patches import Rectangle
+from matplotlib.ticker import FuncFormatter, PercentFormatter
+
+from racesim.errors import InputError
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -66,8 +70,6 @@ def _axes(ax: Axes | None, size: tuple[float, float] = (8, 4.5)) -> Axes:
 
 
 def _percent(ax: Axes) -> None:
-    from matplotlib.ticker import PercentFormatter
-
     ax.yaxis.set_major_formatter(PercentFormatter(1.0))
 
 
@@ -158,12 +160,14 @@ def plot_sweep(
             ax.axhspan(
                 r[f"p_{rate}_low"], r[f"p_{rate}_high"], color=color, alpha=0.15, linewidth=0
             )
+            # each level its own dash and width, wider first: equal levels stay both visible
             ax.axhline(
                 r[f"p_{rate}"],
                 color=color,
-                linestyle="--",
-                linewidth=2,
+                linestyle=("--", ":", "-.")[i % 3],
+                linewidth=(4.0, 2.0, 1.5)[i % 3],
                 label=f"{name}: {r[f'p_{rate}']:.1%}",
+                zorder=2 + i,
             )
     ax.set_xlabel(xlabel or knob, fontsize=12)
     ax.set_ylabel(
@@ -189,6 +193,8 @@ def plot_sleep_sweep(
     references: pd.DataFrame | None = None,
     reference_names: Sequence[str] = ("workflow_run", "merged_job"),
     exact: pd.DataFrame | None = None,
+    log: bool = False,
+    risk: float | None = None,
 ) -> Axes:
     """Stale probability against sleep seconds, with ``workflow_run`` and ``merged_job`` across.
 
@@ -196,6 +202,11 @@ def plot_sleep_sweep(
     `references` a comparison summary holding the reference strategies; `exact`, if given, is
     ``exact_sweep(scenario, "sleep", ...)``, drawn as a thin black curve over the estimates
     (evaluated at its own, possibly finer, values).
+
+    `log` puts the probability on a log axis, where the tail that decides a long sleep shows
+    (a zero estimate has no place there: its 95% upper limit is still drawn as the band). `risk`
+    marks the shortest sleep that reaches it: from the exact curve when given, else the shortest
+    swept sleep whose 95% upper limit is at or below `risk`.
     """
     ax = plot_sweep(
         sweep_summary,
@@ -213,9 +224,66 @@ def plot_sleep_sweep(
             linewidth=1.2,
             label=f"exact (convolution, error < {bound:.0e})",
         )
-        ax.legend(fontsize=10)
+    if risk is not None:
+        _mark_risk(ax, sweep_summary, exact, risk)
+    if log:
+        _log_probability(ax, sweep_summary, exact)
+    ax.legend(fontsize=10, loc="upper right")
     ax.set_title("How long is long enough? Stale deploys against sleep seconds", fontsize=12)
     return ax
+
+
+def _mark_risk(ax: Axes, summary: pd.DataFrame, exact: pd.DataFrame | None, risk: float) -> None:
+    """A vertical line at the shortest sleep whose stale probability is at most `risk`."""
+    if not 0 < risk < 1:
+        raise InputError("risk", f"expected a probability between 0 and 1, got {risk!r}")
+    if exact is not None and len(exact):
+        curve = exact.sort_values("value")
+        ok = curve[curve["p_stale_exact"] + curve["exact_error_bound"] <= risk]
+        how = "exact"
+    else:
+        curve = summary.sort_values("value")
+        ok = curve[curve["p_stale_high"] <= risk]
+        how = "95% upper limit"
+    ax.axhline(risk, color="#555555", linestyle=(0, (1, 3)), linewidth=1)
+    if ok.empty:
+        label = f"no swept sleep reaches {risk:.2%} ({how})"
+        ax.plot([], [], color="#555555", linestyle=(0, (1, 3)), label=label)
+        return
+    first = float(ok["value"].iloc[0])
+    ax.axvline(first, color="#222222", linestyle=(0, (6, 2, 1, 2)), linewidth=1.4, zorder=6,
+               label=f"sleep {first:g} s reaches {risk:.2%} ({how})")  # fmt: skip
+
+
+def _log_percent(value: float, _: object) -> str:
+    """0.1% rather than 0% on a log axis: as many decimals as the tick needs."""
+    if value <= 0:
+        return ""
+    decimals = max(0, -math.floor(math.log10(value * 100) + 1e-9))
+    return f"{value:.{decimals}%}"
+
+
+def _log_probability(ax: Axes, summary: pd.DataFrame, exact: pd.DataFrame | None) -> None:
+    """A log probability axis from a little under the smallest positive value shown to 1."""
+    values = [summary["p_stale"], summary["p_stale_high"], summary["p_stale_low"]]
+    if exact is not None and len(exact):
+        values.append(exact["p_stale_exact"])
+    positive = [float(v) for col in values for v in col if float(v) > 0]
+    floor = min(positive) / 2 if positive else 1e-4
+    ax.set_yscale("log")
+    ax.set_ylim(floor, 1.5)
+    for band in ax.patches:  # a reference level's band from 0 starts at the floor instead
+        if isinstance(band, Rectangle) and band.get_y() < floor:
+            top = band.get_y() + band.get_height()
+            band.set_y(floor)
+            band.set_height(max(top - floor, 0.0))
+    ax.yaxis.set_major_formatter(FuncFormatter(_log_percent))
+    for line in ax.get_lines():  # a level at exactly 0 has no place on a log axis: the floor
+        ys = np.asarray(line.get_ydata(), dtype=float)
+        if len(ys) == 2 and not ys.any() and str(line.get_label())[:1] != "_":
+            line.set_ydata([floor, floor])
+            line.set_label(f"{line.get_label()} (drawn at the axis floor)")
+    ax.set_ylabel("stale-deploy probability (log scale)", fontsize=12)
 
 
 def plot_push_to_live_ecdf(results: pd.DataFrame, ax: Axes | None = None) -> Axes:

@@ -12,21 +12,33 @@ legend lists every colour and mark the panel shows, and nothing else.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from datetime import datetime
 from itertools import pairwise
 from typing import TYPE_CHECKING
+from weakref import WeakKeyDictionary
 
 import matplotlib.dates as mdates
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from racesim.core.trace import CONTINUED, FINISHED_BY_TARGET, Event, Trace
+from racesim.errors import InputError
+from racesim.limits import MAX_LANES
+from racesim.plot.labels import ABOVE, LabelPlacer, Offset
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-__all__ = ["STEP_COLORS", "plot_timeline"]
+__all__ = [
+    "MAX_LANES",
+    "STEP_COLORS",
+    "check_window",
+    "default_window",
+    "plot_timeline",
+    "shown_runs",
+]
 
 #: colour of each step's bar
 STEP_COLORS: dict[str, str] = {
@@ -49,6 +61,8 @@ _OK = "#2E7D4F"
 _WRITE = "#1F3F77"
 _NEWEST = "#D3ECD9"
 _BEHIND = "#F2D0D1"
+#: a light backing that keeps a label readable where it crosses a bar or a band
+_HALO = {"boxstyle": "square,pad=0.1", "facecolor": "white", "edgecolor": "none", "alpha": 0.7}
 
 
 def _legend_handles(drawn: set[str], steps: Sequence[str]) -> list[Patch | Line2D]:
@@ -116,6 +130,102 @@ def _legend_handles(drawn: set[str], steps: Sequence[str]) -> list[Patch | Line2
     return handles
 
 
+def _lane_label(
+    placer: LabelPlacer, ax: Axes, text: str, left: float, right: float, y: float
+) -> None:
+    """The commit a state lane holds from `left` to `right`, centred, shown only if it fits."""
+    placer.add(
+        ax.annotate(
+            text,
+            ((left + right) / 2, y),
+            xytext=(0, 0),
+            textcoords="offset points",
+            ha="center",
+            va="center",
+            fontsize="small",
+        ),
+        ((0, 0, "center", "center"),),
+        priority=6,
+        span=(left, right),
+        on_bars=True,
+    )
+
+
+#: the x-range each timeline panel needs (data units), for panels that share their x axis
+_SPANS: WeakKeyDictionary[Axes, tuple[float, float]] = WeakKeyDictionary()
+
+
+def check_window(window: tuple[float, float]) -> tuple[float, float]:
+    """`window` as two floats, start before end, or an :class:`InputError` naming it."""
+    try:
+        start, end = (float(v) for v in window)
+    except (TypeError, ValueError):
+        raise InputError("window", f"expected (start, end) in seconds, got {window!r}") from None
+    if not (math.isfinite(start) and math.isfinite(end) and start < end):
+        raise InputError("window", f"expected finite start < end in seconds, got {window!r}")
+    return start, end
+
+
+def _span(trace: Trace, run: int) -> tuple[float, float]:
+    times = [e.time for e in trace.events if e.run == run]
+    return min(times), max(times)
+
+
+def _active(trace: Trace, run: int, view: tuple[float, float]) -> bool:
+    """Whether `run` has anything in `view` (started before its end, ended after its start)."""
+    first, last = _span(trace, run)
+    return first <= view[1] and last >= view[0]
+
+
+def default_window(trace: Trace, max_lanes: int = MAX_LANES) -> tuple[float, float] | None:
+    """The stretch of time a long history is shown in by default, ``None`` if all fits.
+
+    A history with more than `max_lanes` runs would draw a figure taller than a screen. The
+    window then centres on the first deploy that shipped an older image than it meant (the
+    race the reader came for), or else on the last pushes, and widens one push at a time while
+    the runs active in it stay within `max_lanes`.
+    """
+    lanes = _lanes(trace)
+    if len(lanes) <= max_lanes:
+        return None
+    pushes = sorted(e.time for e in trace.events if e.kind == "push")
+    stale = [d for d in trace.outcome.deploys if d.stale and d.pull_time is not None]
+    focus = stale[0].pull_time if stale else pushes[-1]
+    assert focus is not None
+    runs = [run for run, _ in lanes]
+    spans = {run: _span(trace, run) for run in runs}
+    start = end = focus
+
+    def fits(a: float, b: float) -> bool:
+        return sum(1 for f, la in spans.values() if f <= b and la >= a) <= max_lanes
+
+    # grow to the neighbouring push times (and the last event) while the lanes still fit
+    marks = sorted({*pushes, *(la for _, la in spans.values())})
+    before = [t for t in marks if t < focus][::-1]
+    after = [t for t in marks if t > focus]
+    while before or after:
+        grown = False
+        if after and fits(start, after[0]):
+            end = after.pop(0)
+            grown = True
+        if before and fits(before[0], end):
+            start = before.pop(0)
+            grown = True
+        if not grown:
+            break
+    pad = max(end - start, 10.0) * 0.04
+    return (start - pad, end + pad) if fits(start - pad, end + pad) else (start, end)
+
+
+def shown_runs(trace: Trace, window: tuple[float, float] | None) -> tuple[int, int]:
+    """``(runs shown, runs in all)`` of a timeline of `trace` over `window`."""
+    lanes = _lanes(trace)
+    if window is None:
+        return len(lanes), len(lanes)
+    view = check_window(window)
+    return sum(1 for run, _ in lanes if _active(trace, run, view)), len(lanes)
+
+
 def _lanes(trace: Trace) -> list[tuple[int, str]]:
     """``(run id, lane name)`` per run; runs are numbered within their workflow (the first
     deploy is ``deploy #1`` whatever its run id)."""
@@ -137,6 +247,7 @@ def plot_timeline(
     highlight: tuple[Event, ...] = (),
     legend: bool = True,
     observed: Sequence[tuple[float, str, bool]] = (),
+    window: tuple[float, float] | None = None,
 ) -> Axes:
     """Draw `trace` as a per-run timeline and return the Axes.
 
@@ -150,6 +261,9 @@ def plot_timeline(
         legend: draw the legend of step colours and markers.
         observed: ``(seconds, label, reproduced)`` of observed times (an incident's), drawn as
             ticks on a lane of their own, red where the engine did not reproduce them.
+        window: ``(start, end)`` in seconds on the trace's clock: show only that stretch of time
+            and the runs active in it (a long history's readable part; see
+            :func:`default_window`). ``None`` shows everything.
     """
     if ax is None:
         import matplotlib.pyplot as plt
@@ -165,10 +279,27 @@ def plot_timeline(
     def x(t: float) -> float:
         return origin + t * scale
 
-    def width(d: float) -> float:
-        return d * scale
+    end = trace.outcome.end_time
+    # the axis covers every event (and every observed time), with a little room on each side;
+    # the lanes that show a state (latest, service) run on to the right edge, so a change at the
+    # very last event is still visible
+    times = [e.time for e in trace.events] + [end] + [t for t, _, _ in observed]
+    lo, hi = min(times), max(times)
+    pad = max(hi - lo, 1.0) * 0.05
+    edge = hi + pad
+    view = (lo - pad, edge) if window is None else check_window(window)
 
-    lanes = _lanes(trace)
+    def shown(t: float) -> bool:
+        return view[0] <= t <= view[1]
+
+    def bar(y: float, start: float, stop: float, **style: object) -> None:
+        """A bar from `start` to `stop` (seconds), cut to the part in view."""
+        a, b = max(start, view[0]), min(stop, view[1])
+        if b > a or (b == a and stop == start and shown(a)):
+            ax.barh(y, (b - a) * scale, left=x(a), **style)  # type: ignore[arg-type]
+
+    placer = LabelPlacer(ax)  # places every label below when the figure is drawn
+    lanes = [lane for lane in _lanes(trace) if window is None or _active(trace, lane[0], view)]
     written = {e.registry for e in trace.events if e.kind == "write" and e.ref == "latest"}
     # the build registry's lane first, then the deploy registry's: the same order in every panel
     registries = [r for r in (trace.build_registry, trace.deploy_registry) if r in written]
@@ -183,14 +314,6 @@ def plot_timeline(
     open_steps: dict[tuple[int, str], float] = {}
     created: dict[int, float] = {}
     admitted: dict[int, float] = {}  # run -> when its group admitted it (until its next job)
-    end = outcome.end_time
-    # the axis covers every event (and every observed time), with a little room on each side;
-    # the lanes that show a state (latest, service) run on to the right edge, so a change at the
-    # very last event is still visible
-    times = [e.time for e in trace.events] + [end] + [t for t, _, _ in observed]
-    lo, hi = min(times), max(times)
-    pad = max(hi - lo, 1.0) * 0.05
-    edge = hi + pad
 
     for e in trace.events:
         y = y_of.get(e.run)
@@ -203,10 +326,10 @@ def plot_timeline(
             let_go = admitted.pop(e.run, None)
             if let_go is not None and let_go > since:
                 drawn.add("queued")
-                ax.barh(
+                bar(
                     y,
-                    width(let_go - since),
-                    left=x(since),
+                    since,
+                    let_go,
                     height=0.5,
                     color=_QUEUE_COLOR,
                     hatch="xx",
@@ -216,10 +339,10 @@ def plot_timeline(
                 since = let_go
             if e.time > since:
                 drawn.add("waiting")
-            ax.barh(
+            bar(
                 y,
-                width(e.time - since),
-                left=x(since),
+                since,
+                e.time,
                 height=0.5,
                 color=_WAIT_COLOR,
                 hatch="///",
@@ -242,10 +365,10 @@ def plot_timeline(
                 drawn.add("failed")
             if carried:
                 drawn.add("continued")
-            ax.barh(
+            bar(
                 y,
-                width(e.time - start),
-                left=x(start),
+                start,
+                e.time,
                 height=0.5,
                 color=STEP_COLORS.get(e.step, "#999999"),
                 edgecolor=_STALE if failed or carried else "white",
@@ -254,33 +377,44 @@ def plot_timeline(
                 alpha=0.6 if carried else 1.0,
             )
             if carried:
-                ax.annotate(
-                    "cancelled client, rollout continued",
-                    (x(e.time), y + 0.28),
-                    xytext=(0, 1),
-                    textcoords="offset points",
-                    ha="right",
-                    va="bottom",
-                    fontsize=8,
-                    color=_STALE,
+                placer.add(
+                    ax.annotate(
+                        "cancelled client, rollout continued",
+                        (x(e.time), y + 0.28),
+                        xytext=(0, 1),
+                        textcoords="offset points",
+                        fontsize="small",
+                        bbox=_HALO,
+                        color=_STALE,
+                    ),
+                    ((0, 1, "right", "bottom"), (0, -12, "right", "top"), *ABOVE),
+                    priority=4,
                 )
         elif (
             e.kind == "write"
             and y is not None
+            and shown(e.time)
             and e.registry == trace.build_registry
             and e.ref == "latest"
         ):
             drawn.add("write")
             ax.plot(x(e.time), y + 0.38, marker="^", color=_WRITE, markersize=9, zorder=5)
-            ax.annotate(
-                f":latest → {trace.label(e.image)}",
-                (x(e.time), y + 0.38),
-                xytext=(4, 4),
-                textcoords="offset points",
-                fontsize=8,
-                color="#1F3F77",
+            placer.add(
+                ax.annotate(
+                    f":latest → {trace.label(e.image)}",
+                    (x(e.time), y + 0.38),
+                    xytext=(4, 4),
+                    textcoords="offset points",
+                    fontsize="small",
+                    bbox=_HALO,
+                    color="#1F3F77",
+                ),
+                ABOVE,
+                priority=3,
             )
         elif e.kind in ("read", "read_failed") and e.detail == "pull" and y is not None:
+            if not shown(e.time):
+                continue
             d = deploys.get(e.run)
             bad = e.kind == "read_failed" or (d is not None and e.image < d.meant)
             color = _STALE if bad else _OK
@@ -289,19 +423,24 @@ def plot_timeline(
             what = (
                 "manifest unknown" if e.kind == "read_failed" else f"pulled {trace.label(e.image)}"
             )
-            ax.annotate(
-                what + (" (stale)" if bad and e.kind == "read" else ""),
-                (x(e.time), y + 0.38),
-                xytext=(4, 4),
-                textcoords="offset points",
-                fontsize=8,
-                color=color,
-                fontweight="bold" if bad else "normal",
+            placer.add(
+                ax.annotate(
+                    what + (" (stale)" if bad and e.kind == "read" else ""),
+                    (x(e.time), y + 0.38),
+                    xytext=(4, 4),
+                    textcoords="offset points",
+                    fontsize="small",
+                    bbox=_HALO,
+                    color=color,
+                    fontweight="bold" if bad else "normal",
+                ),
+                ABOVE,
+                priority=1 if bad else 3,
             )
-        elif e.kind == "cancelled" and y is not None:
+        elif e.kind == "cancelled" and y is not None and shown(e.time):
             drawn.add("cancelled")
             ax.plot(x(e.time), y, marker="X", color=_STALE, markersize=9, zorder=5)
-        elif e.kind == "guard" and y is not None:
+        elif e.kind == "guard" and y is not None and shown(e.time):
             drawn.add("guard_block" if e.detail == "block" else "guard_pass")
             ax.plot(
                 x(e.time),
@@ -312,27 +451,34 @@ def plot_timeline(
                 zorder=5,
             )
 
-    # race windows: from each early pull to the moment its meant image became visible; labels
-    # are stacked so that overlapping windows stay readable
+    # race windows: from each early pull to the moment its meant image became visible; the
+    # labels hang from the top edge, one under the other where windows overlap
     windows = [
         (d.pull_time, d.pull_time - d.pull_margin)
         for d in outcome.deploys
         if d.pull_time is not None and d.pull_margin is not None and d.pull_margin < 0
     ]
-    for i, (start, stop) in enumerate(windows):
+    hanging: list[Offset] = [(0, -4 - 11 * k, "center", "top") for k in range(6)]
+    for opened, closed in windows:
+        start, stop = max(opened, view[0]), min(closed, view[1])
+        if stop <= start:
+            continue
         drawn.add("window")
         ax.axvspan(x(start), x(stop), color=_STALE, alpha=0.12, zorder=0)
-        ax.annotate(
-            f"race window {stop - start:g} s",
-            (x(start + (stop - start) / 2), 1.0),
-            xycoords=("data", "axes fraction"),
-            xytext=(0, -4 - 11 * i),
-            textcoords="offset points",
-            ha="center",
-            va="top",
-            fontsize=9,
-            color=_STALE,
-            fontweight="bold",
+        placer.add(
+            ax.annotate(
+                f"race window {closed - opened:g} s",
+                (x(start + (stop - start) / 2), 1.0),
+                xycoords=("data", "axes fraction"),
+                xytext=(0, -4),
+                textcoords="offset points",
+                fontsize="medium",
+                bbox=_HALO,
+                color=_STALE,
+                fontweight="bold",
+            ),
+            hanging,
+            priority=0,
         )
 
     # the service lane: green while it runs the newest image available, red while it lags behind
@@ -350,32 +496,33 @@ def plot_timeline(
         for c0, c1 in pairwise(cuts):
             newest = max((k for t, k in available.items() if t <= c0), default=0)
             drawn.add("behind" if commit < newest else "newest")
-            ax.barh(
+            bar(
                 0,
-                width(c1 - c0),
-                left=x(c0),
+                c0,
+                c1,
                 height=0.5,
                 color=_BEHIND if commit < newest else _NEWEST,
                 linewidth=0,
             )
-        ax.barh(
-            0, width(b - a), left=x(a), height=0.5, fill=False, edgecolor="#888888", linewidth=0.5
-        )
-        ax.text(x(a + (b - a) / 2), 0, trace.label(commit), ha="center", va="center", fontsize=8)
-    last_label, level = -float("inf"), 0
-    for e in (e for e in trace.events if e.kind == "push"):
+        bar(0, a, b, height=0.5, fill=False, edgecolor="#888888", linewidth=0.5)
+        _lane_label(placer, ax, trace.label(commit), x(max(a, view[0])), x(min(b, view[1])), 0)
+    # pushes close together get their labels stacked (or moved left) instead of overprinted
+    rising: list[Offset] = [(2, 2 + 10 * k, "left", "bottom") for k in range(4)]
+    rising += [(-2, 2 + 10 * k, "right", "bottom") for k in range(4)]
+    for e in (e for e in trace.events if e.kind == "push" and shown(e.time)):
         ax.axvline(x(e.time), color="#555555", linestyle=":", linewidth=1)
-        # pushes close together get their labels stacked instead of printed over each other
-        level = level + 1 if e.time - last_label < 0.08 * (hi - lo + 2 * pad) else 0
-        last_label = e.time
-        ax.annotate(
-            f"push {trace.label(e.commit)}",
-            (x(e.time), 0.0),
-            xycoords=("data", "axes fraction"),
-            xytext=(2, 3 + 10 * level),
-            textcoords="offset points",
-            fontsize=8,
-            color="#555555",
+        placer.add(
+            ax.annotate(
+                f"push {trace.label(e.commit)}",
+                (x(e.time), 0.0),
+                xycoords=("data", "axes fraction"),
+                xytext=(2, 2),
+                textcoords="offset points",
+                fontsize="small",
+                color="#555555",
+            ),
+            rising,
+            priority=2,
         )
 
     # what each registry's latest points at: a publish-only incident shows its outcome here
@@ -395,35 +542,30 @@ def plot_timeline(
             for c0, c1 in pairwise(cuts):
                 newest = max((k for t, k in available.items() if t <= c0), default=0)
                 drawn.add("behind" if image < newest else "newest")
-                ax.barh(
+                bar(
                     lane,
-                    width(c1 - c0),
-                    left=x(c0),
+                    c0,
+                    c1,
                     height=0.5,
                     color=_BEHIND if image < newest else _NEWEST,
                     linewidth=0,
                 )
-            ax.barh(
+            bar(
                 lane,
-                width(t1 - t0),
-                left=x(t0),
+                t0,
+                t1,
                 height=0.5,
                 fill=False,
                 edgecolor="#888888",
                 linewidth=0.5,
             )
-            ax.text(
-                x(t0 + (t1 - t0) / 2),
-                lane,
-                trace.label(image),
-                ha="center",
-                va="center",
-                fontsize=8,
-            )
+            left, right = max(t0, view[0]), min(t1, view[1])
+            if right > left:
+                _lane_label(placer, ax, trace.label(image), x(left), x(right), lane)
 
     if observed:
         top += 1
-        for t, what, ok in observed:
+        for t, what, ok in (o for o in observed if shown(o[0])):
             drawn.add("observed" if ok else "mismatch")
             ax.plot(
                 x(t),
@@ -435,17 +577,22 @@ def plot_timeline(
                 zorder=5,
             )
             if not ok:
-                ax.annotate(
-                    f"{what}: not reproduced",
-                    (x(t), top),
-                    xytext=(4, 6),
-                    textcoords="offset points",
-                    fontsize=8,
-                    color=_STALE,
-                    fontweight="bold",
+                placer.add(
+                    ax.annotate(
+                        f"{what}: not reproduced",
+                        (x(t), top),
+                        xytext=(4, 6),
+                        textcoords="offset points",
+                        fontsize="small",
+                        bbox=_HALO,
+                        color=_STALE,
+                        fontweight="bold",
+                    ),
+                    ((4, 6, "left", "bottom"), (-4, 6, "right", "bottom"), *ABOVE),
+                    priority=1,
                 )
 
-    for e in highlight:
+    for e in (e for e in highlight if shown(e.time)):
         drawn.add("highlight")
         y = y_of.get(e.run, 0)
         ax.plot(
@@ -465,8 +612,15 @@ def plot_timeline(
         ticks.append(top)
         names.append("observed")
     ax.set_yticks(ticks, names)
-    ax.set_ylim(-0.6, top + 0.9)
-    ax.set_xlim(x(lo - pad), x(edge))
+    ax.set_ylim(-1.1, top + 1.4)  # room for the push labels below, the top lane's above
+    # panels sharing their x axis (plt.subplots(sharex=True)) show the union of their ranges,
+    # whatever order they are drawn in: the last panel must not cut the others' events off
+    left, right = x(view[0]), x(view[1])
+    _SPANS[ax] = (left, right)
+    for sibling in ax.get_shared_x_axes().get_siblings(ax):
+        if sibling in _SPANS:
+            left, right = min(left, _SPANS[sibling][0]), max(right, _SPANS[sibling][1])
+    ax.set_xlim(left, right)
     if epoch is None:
         ax.set_xlabel("seconds since the first push")
     else:
@@ -483,7 +637,7 @@ def plot_timeline(
             handles=_legend_handles(drawn, steps),
             loc="upper left",
             bbox_to_anchor=(1.01, 1.0),
-            fontsize=8,
+            fontsize="small",
             frameon=False,
         )
     return ax
