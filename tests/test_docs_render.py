@@ -140,14 +140,18 @@ def _serve(site: Path) -> http.server.ThreadingHTTPServer:
 #: for each table of a page: how much of it is hidden inside the table itself, how much wider
 #: it is than the page column, and whether its wrapper scrolls it as a whole
 _TABLES_JS = """() => [...document.querySelectorAll('.md-content .md-typeset table')].map(t => {
-  const wrap = t.closest('.md-typeset__table') || t.parentElement;
   const column = document.querySelector('.md-content__inner').getBoundingClientRect();
-  const style = getComputedStyle(wrap);
+  let scrolls = false;
+  for (let box = t.parentElement; box && !box.matches('.md-content'); box = box.parentElement) {
+    const x = getComputedStyle(box).overflowX;
+    if (['auto', 'scroll'].includes(x) && box.scrollWidth > box.clientWidth
+        && box.getBoundingClientRect().right <= column.right + 1) { scrolls = true; break; }
+  }
   return {
     head: t.querySelector('th') ? t.querySelector('th').innerText : '',
     hidden: t.scrollWidth - t.clientWidth,
     beyond: t.getBoundingClientRect().right - column.right,
-    scrolls: ['auto', 'scroll'].includes(style.overflowX) && wrap.scrollWidth > wrap.clientWidth,
+    scrolls: scrolls,
   };
 })"""
 

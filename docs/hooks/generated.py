@@ -308,7 +308,9 @@ def gen_verdicts(args: str) -> str:
         f"the search: *breaks (k pushes)* gives the size of the shrunk counterexample, *holds "
         f"(0 in N)* means none of the N histories simulated broke the property."
     )
-    return "\n\n".join([intro, verdict_markdown(table)])
+    # a line may break after an underscore (<wbr>), so the table fits the page column
+    rows = verdict_markdown(table).replace("_", "_<wbr>")
+    return "\n\n".join([intro, rows])
 
 
 # -- the out-of-order example -----------------------------------------------------------------
