@@ -9,6 +9,8 @@ Voila comes with the ``notebooks`` extra.
 from __future__ import annotations
 
 import argparse
+import importlib.util
+import os
 import signal
 import subprocess
 import sys
@@ -53,10 +55,30 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     return p
 
 
+#: the Voila template shipped in racesim/classroom/voila/templates/ (Voila's "lab" page without
+#: the stylesheets it would fetch from a CDN: a classroom may have no network)
+TEMPLATE = "racesim"
+
+#: JupyterLab extensions the page must not load. The page needs only the widget manager (which
+#: Voila brings itself); jupytext's and notebook's lab extensions, installed next to Voila by the
+#: ``notebooks`` extra, are built for a newer JupyterLab than Voila's page and fail to load there,
+#: each with an error in the browser console, and the Voila preview is for JupyterLab only.
+HIDDEN_EXTENSIONS = (
+    "jupyterlab-jupytext",
+    "@jupyter-notebook/lab-extension",
+    "@voila-dashboards/jupyterlab-preview",
+)
+
+#: seconds Voila gets to shut its kernels down after SIGTERM before it is killed
+STOP_TIMEOUT = 15.0
+
+
 def voila_command(args: argparse.Namespace, notebook: str) -> list[str]:
     """The command line that serves `notebook` with Voila as `args` ask.
 
-    Voila opens the browser itself (once it listens) unless ``--no-browser`` is given.
+    Voila opens the browser itself (once it listens) unless ``--no-browser`` is given. It uses
+    racesim's template (found through ``JUPYTER_PATH``, see :func:`voila_env`) and leaves out
+    the JupyterLab extensions of :data:`HIDDEN_EXTENSIONS`.
     """
     command = [
         sys.executable,
@@ -65,9 +87,19 @@ def voila_command(args: argparse.Namespace, notebook: str) -> list[str]:
         notebook,
         f"--port={args.port}",
         f"--Voila.ip={args.host}",
+        f"--template={TEMPLATE}",
+        *(f"--VoilaConfiguration.extension_denylist={name}" for name in HIDDEN_EXTENSIONS),
         "--show_tracebacks=True",
     ]
     return [*command, "--no-browser"] if args.no_browser else command
+
+
+def voila_env(data: Path) -> dict[str, str]:
+    """The environment for Voila: this one, with `data` (the folder holding
+    ``voila/templates/racesim``) first on ``JUPYTER_PATH`` so Voila finds racesim's template."""
+    env = dict(os.environ)
+    env["JUPYTER_PATH"] = os.pathsep.join(filter(None, [str(data), env.get("JUPYTER_PATH")]))
+    return env
 
 
 def _write_static(path: Path) -> int:
@@ -88,33 +120,66 @@ def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
+def stop(server: subprocess.Popen[bytes], timeout: float = STOP_TIMEOUT) -> None:
+    """Stop Voila and everything it started (its kernels), and wait for them.
+
+    Voila runs in a process group of its own (see :func:`run`), so this sends SIGTERM to that
+    group: Voila shuts its kernels down and exits. Whatever is still running after `timeout`
+    seconds is killed, so no kernel is left behind holding memory.
+    """
+    for sig, wait in ((signal.SIGTERM, timeout), (signal.SIGKILL, 5.0)):
+        try:
+            os.killpg(server.pid, sig)
+        except ProcessLookupError:  # the group is gone: Voila and its kernels exited
+            pass
+        try:
+            server.wait(timeout=wait)
+        except subprocess.TimeoutExpired:
+            continue
+        try:  # Voila is gone; a kernel it failed to stop is not (its group lives on)
+            os.killpg(server.pid, 0)
+        except ProcessLookupError:
+            return
+
+
 def run(args: argparse.Namespace) -> int:
     from racesim._util.optional import require
 
     if args.static is not None:
         return _write_static(args.static)
 
-    require("voila", package="voila", extra="notebooks", feature="racesim classroom")
-    require("ipywidgets", package="ipywidgets", extra="notebooks", feature="racesim classroom")
+    # find_spec, not an import: importing Voila here would only delay the server by a second
+    for module, package in (("voila", "voila"), ("ipywidgets", "ipywidgets")):
+        if importlib.util.find_spec(module) is None:
+            require(module, package=package, extra="notebooks", feature="racesim classroom")
     if args.port > 65535:
         from racesim.errors import InputError
 
         raise InputError("--port", f"expected a port between 1 and 65535, got {args.port}")
     url = f"http://{args.host}:{args.port}/"
-    with resources.as_file(resources.files("racesim.classroom").joinpath(APP)) as notebook:
-        server = subprocess.Popen(voila_command(args, str(notebook)))
+    package = resources.files("racesim.classroom")
+    with (
+        resources.as_file(package.joinpath(APP)) as notebook,
+        resources.as_file(package.joinpath("voila")) as templates,
+    ):
+        # Voila gets a session (process group) of its own: a Ctrl-C in the terminal reaches only
+        # racesim, which stops Voila with SIGTERM. Voila itself would answer a SIGINT by asking
+        # "Shutdown this Voila server (y/[n])?" on a terminal and go on serving. No stdin either,
+        # for the same reason.
+        server = subprocess.Popen(
+            voila_command(args, str(notebook)),
+            env=voila_env(templates.parent),
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         print(f"racesim classroom: serving on {url} (Ctrl-C to stop)", flush=True)
-        # a SIGTERM (from `timeout`, a service manager, a test) must stop Voila too, not orphan it
-        previous = signal.signal(signal.SIGTERM, _interrupt)
+        # SIGTERM (from `timeout`, a service manager, a test) and SIGINT both stop Voila
+        previous = {sig: signal.signal(sig, _interrupt) for sig in (signal.SIGTERM, signal.SIGINT)}
         try:
             return server.wait()
         except KeyboardInterrupt:
             return 0
         finally:
-            signal.signal(signal.SIGTERM, previous)
-            if server.poll() is None:
-                server.terminate()
-                try:
-                    server.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    server.kill()
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+            stop(server)
