@@ -38,12 +38,13 @@ def _round(p: float) -> float:
 
 
 def _rates(scenario: Any, trials: int, seed: int) -> dict[str, Any]:
-    summary = summarize(run_trials(scenario, list(PRESETS), trials=trials, seed=seed, progress=False))
+    results = run_trials(scenario, list(PRESETS), trials=trials, seed=seed, progress=False)
+    summary = summarize(results)
     out: dict[str, Any] = {"trials": trials, "seed": seed, "stale": {}, "runner_s": {}}
-    for row in summary.itertuples(index=False):
-        name = str(row.strategy)
-        out["stale"][name] = [_round(row.p_stale), _round(row.p_stale_low), _round(row.p_stale_high)]
-        out["runner_s"][name] = round(float(row.runner_s_mean), 1)
+    for row in summary.to_dict("records"):
+        name = str(row["strategy"])
+        out["stale"][name] = [_round(row[f"p_stale{end}"]) for end in ("", "_low", "_high")]
+        out["runner_s"][name] = round(float(row["runner_s_mean"]), 1)
     return out
 
 

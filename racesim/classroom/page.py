@@ -25,7 +25,7 @@ from typing import Any
 
 from racesim.classroom import estimates
 from racesim.classroom.controls import SLIDERS, two_push_history, verdict_text
-from racesim.classroom.lesson import LESSON, base_durations, lesson_data
+from racesim.classroom.lesson import base_durations, lesson_data
 from racesim.core.strategy import PRESETS
 from racesim.core.trace import Trace
 from racesim.engine.simulation import simulate
@@ -186,7 +186,7 @@ def standalone_html(data: dict[str, Any] | None = None) -> str:
     data = page_data() if data is None else data
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
         "<title>racesim classroom</title></head><body>"
         "<h1>racesim classroom: green runs, wrong code</h1>\n"
         f"{page_fragment()}\n<script>{data_script(data)}</script>\n"

@@ -9,6 +9,7 @@ Voila comes with the ``notebooks`` extra.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib.util
 import os
 import signal
@@ -128,10 +129,8 @@ def stop(server: subprocess.Popen[bytes], timeout: float = STOP_TIMEOUT) -> None
     seconds is killed, so no kernel is left behind holding memory.
     """
     for sig, wait in ((signal.SIGTERM, timeout), (signal.SIGKILL, 5.0)):
-        try:
+        with contextlib.suppress(ProcessLookupError):  # the group is gone: Voila exited
             os.killpg(server.pid, sig)
-        except ProcessLookupError:  # the group is gone: Voila and its kernels exited
-            pass
         try:
             server.wait(timeout=wait)
         except subprocess.TimeoutExpired:
@@ -157,10 +156,12 @@ def run(args: argparse.Namespace) -> int:
 
         raise InputError("--port", f"expected a port between 1 and 65535, got {args.port}")
     url = f"http://{args.host}:{args.port}/"
-    package = resources.files("racesim.classroom")
+    # racesim's files, not racesim.classroom's: importing that package would load matplotlib and
+    # pandas in this process (a second), and only the kernel needs them
+    files = resources.files("racesim").joinpath("classroom")
     with (
-        resources.as_file(package.joinpath(APP)) as notebook,
-        resources.as_file(package.joinpath("voila")) as templates,
+        resources.as_file(files.joinpath(APP)) as notebook,
+        resources.as_file(files.joinpath("voila")) as templates,
     ):
         # Voila gets a session (process group) of its own: a Ctrl-C in the terminal reaches only
         # racesim, which stops Voila with SIGTERM. Voila itself would answer a SIGINT by asking
