@@ -181,7 +181,9 @@ class RaceDemo:
         self.timeline_ax: Axes = self.figure.add_subplot(grid[0])
         self.probability_ax: Axes = self.figure.add_subplot(grid[1])
         self.status = widgets.HTML()
+        self.status.add_class("rc-status")
         self.image = widgets.Image(format="png")
+        self.image.add_class("rc-image")
         self.widget = widgets.VBox(
             [
                 widgets.HBox([self.controls["build"], self.controls["gap"]]),
@@ -385,9 +387,8 @@ _PROJECTOR_CSS = """<style>
 .rc-projector .widget-toggle-button { font-size: 24px !important; color: #000 !important;
   line-height: 1.35 !important; }
 .rc-projector button, .rc-projector .widget-toggle-button { height: auto !important;
-  padding: 4px 12px !important; }
-.rc-projector .widget-button, .rc-projector .widget-toggle-buttons .widget-toggle-button {
-  width: auto !important; }
+  width: auto !important; max-width: none !important; flex: 0 0 auto !important;
+  align-self: flex-start; padding: 4px 12px !important; }
 .rc-projector img { width: 100% !important; height: auto !important; }
 </style>"""
 
@@ -454,6 +455,9 @@ class LessonDemo:
             ]
         )
         self.widget.add_class("rc-lesson-app")
+        self.header.add_class("rc-header")
+        self.answer.add_class("rc-answer")
+        self.choices.add_class("rc-choices")
         self.go(0)
 
     @property

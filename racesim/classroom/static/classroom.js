@@ -82,12 +82,16 @@
     this.svg.appendChild(t);
     return t;
   };
+  var widths = {};  // measured text widths by size, weight and text: the same labels recur
   Timeline.prototype.width = function (str, bold) {
-    var t = el("svg:text", {x: 0, y: 0, "font-size": this.fs, "font-weight": bold ? "bold" : "normal"}, str);
-    this.svg.appendChild(t);
-    var w = t.getComputedTextLength();
-    this.svg.removeChild(t);
-    return w;
+    var k = this.fs + (bold ? "b" : "n") + str;
+    if (!(k in widths)) {
+      var t = el("svg:text", {x: 0, y: 0, "font-size": this.fs, "font-weight": bold ? "bold" : "normal"}, str);
+      this.svg.appendChild(t);
+      widths[k] = t.getComputedTextLength();
+      this.svg.removeChild(t);
+    }
+    return widths[k];
   };
 
   function triangle(svg, cx, baseY, size, up, color, cls) {
@@ -465,6 +469,9 @@
       if (want !== state.projector) { state.projector = want; update(); }
     };
     root.racesimResize = function () { if (state.revealed) { redraw(); } };
+    if (document.fonts && document.fonts.ready) {  // a web font arrived: measure texts anew
+      document.fonts.ready.then(function () { widths = {}; root.racesimResize(); });
+    }
     go(0);
   }
 
