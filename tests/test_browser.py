@@ -352,9 +352,9 @@ def test_static_page_labels_never_overlap_and_projector_type_is_large(
     # the incident's defaults with B pushed at once: where "push A" and "push B" used to collide
     page.select_option("select[data-control=strategy]", "parallel")
     for name in ("build", "gap"):
-        value = START["build"] if name == "build" else 0.0
+        value = data["start"]["build"] if name == "build" else 0.0
         page.locator(f"input[data-control={name}]").fill(str(data["grid"][name].index(value)))
-    assert root.get_attribute("data-scene") == scene_key("parallel", float(START["build"]), 0, 0)
+    assert root.get_attribute("data-scene") == scene_key("parallel", data["start"]["build"], 0, 0)
     screenshot(page, f"classroom-static-{'projector' if projector else 'normal'}-gap0")
     assert errors == []
 

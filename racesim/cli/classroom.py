@@ -1,9 +1,12 @@
-"""``racesim classroom``: the classroom demo (sliders, strategy picker, pictures) in a browser.
+"""``racesim classroom``: the classroom lesson over the race demo, in a browser.
 
 It serves ``racesim/classroom/app.ipynb`` with Voila, which runs the notebook in a kernel and
-shows only its widgets, not its code cells: a teacher gets the race demo of
-:class:`racesim.classroom.RaceDemo` on ``http://127.0.0.1:PORT/`` without opening Jupyter.
-Voila comes with the ``notebooks`` extra.
+shows only its widgets, not its code cells: a teacher gets the lesson of
+:class:`racesim.classroom.LessonDemo` on ``http://127.0.0.1:PORT/`` without opening Jupyter.
+Voila comes with the ``notebooks`` extra. ``--static FILE`` writes the kernel-free page instead.
+
+Voila runs in a process group of its own and is stopped (with its kernels) when racesim gets
+SIGINT or SIGTERM: Voila's own answer to a Ctrl-C is to ask on the terminal whether to stop.
 """
 
 from __future__ import annotations
@@ -28,13 +31,15 @@ APP = "app.ipynb"
 def add_parser(sub: Any) -> argparse.ArgumentParser:
     p: argparse.ArgumentParser = sub.add_parser(
         "classroom",
-        help="serve the classroom demo (sliders and pictures) in a browser, with Voila",
-        description="Serve the classroom demo on localhost: two pushes, sliders for build time, "
-        "sleep and gap, a strategy picker, the timeline and the Monte Carlo bars, with no code "
-        "cells. Prints the address and opens the browser unless --no-browser. Stop it with "
-        "Ctrl-C. Needs the notebooks extra (pip install 'racesim[notebooks]').",
-        epilog="exit status: 0 the server stopped cleanly (Ctrl-C); 2 bad input or Voila is "
-        "not installed (one line on stderr); otherwise Voila's own status",
+        help="serve the classroom lesson and race demo in a browser, with Voila",
+        description="Serve the classroom on localhost: a lesson whose every step asks the class "
+        "a question, takes their prediction, then reveals racesim's answer over the race demo "
+        "(two pushes, sliders for build time, sleep and gap, a strategy picker, the timeline "
+        "and the Monte Carlo bars), with no code cells. Prints the address and opens the "
+        "browser unless --no-browser. Stop it with Ctrl-C or SIGTERM, which stop Voila and its "
+        "kernels too. Needs the notebooks extra (pip install 'racesim[notebooks]').",
+        epilog="exit status: 0 the server stopped cleanly (Ctrl-C, SIGTERM); 2 bad input or "
+        "Voila is not installed (one line on stderr); otherwise Voila's own status",
     )
     p.add_argument(
         "--port", type=whole(1), default=8866, metavar="PORT", help="port (default: 8866)"
@@ -50,8 +55,9 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         "--static",
         type=Path,
         metavar="FILE",
-        help="instead of serving, write one self-contained HTML page (no Python, no network "
-        "needed to show it: for a projector) and exit",
+        help="instead of serving, write one self-contained HTML page (the same lesson over "
+        "results computed now; no Python, no network needed to show it: for a projector) "
+        "and exit",
     )
     return p
 
