@@ -355,6 +355,7 @@ def test_static_page_labels_never_overlap_and_projector_type_is_large(
         value = data["start"]["build"] if name == "build" else 0.0
         page.locator(f"input[data-control={name}]").fill(str(data["grid"][name].index(value)))
     assert root.get_attribute("data-scene") == scene_key("parallel", data["start"]["build"], 0, 0)
+    page.locator("svg.rc-timeline").scroll_into_view_if_needed()  # projector mode scrolls
     screenshot(page, f"classroom-static-{'projector' if projector else 'normal'}-gap0")
     assert errors == []
 

@@ -396,8 +396,8 @@
         if (state.picked !== null) { answer.className += state.picked === s.answer ? " rc-right" : " rc-wrong"; }
         explain.textContent = s.explain;
       } else {
-        answer.textContent = state.revealed ? "(The controls moved away from this step: the " +
-          "answer above is for its own settings. Press reveal to go back to them.)" : "";
+        answer.textContent = state.revealed ? "You are exploring: the controls differ from " +
+          "this step's settings. Press reveal to go back to them and see the step's answer." : "";
         explain.textContent = "";
       }
       reveal.disabled = shown;
