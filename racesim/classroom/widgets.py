@@ -14,6 +14,9 @@ The first picture is one story; the second says how typical it is. Every Monte C
 the same seed, so moving a slider changes the answer only through the parameter, not through
 fresh random noise.
 
+:class:`LessonDemo` walks the lesson of :mod:`racesim.classroom.lesson` over a :class:`RaceDemo`
+(a question, the class's prediction, then the reveal): ``racesim classroom`` serves it.
+
 Everything works headless: the widget callbacks are plain methods, ``demo.controls[name].value =
 ...`` triggers them as a click would, and the Axes, trace and summary behind the picture are
 attributes a test can inspect. ipywidgets is optional (the ``notebooks`` extra) and imported only
