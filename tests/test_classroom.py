@@ -292,7 +292,7 @@ def test_lesson_widget_asks_first_and_reveals_the_simulation() -> None:
     """The Voila lesson: no demo (and no Monte Carlo) until the first reveal; the reveal sets the
     demo to the step's settings and says the computed answer; steps move with the buttons."""
     from racesim.classroom.lesson import LESSON, answer, choice_text
-    from racesim.classroom.widgets import LessonDemo
+    from racesim.classroom.lessonapp import LessonDemo
 
     lesson = LessonDemo(trials=40)
     assert lesson.demo is None and lesson.step == 0

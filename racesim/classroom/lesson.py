@@ -10,21 +10,21 @@ notebook.
 
 Every step's settings are points of the static page's grid (:data:`racesim.classroom.page.GRID`),
 so the page can show the step's timeline without Python.
+
+Importing this module costs nothing but the text: the simulator, the incident and the scenarios
+are imported by the functions that simulate, so the served lesson shows its first question
+without waiting for them.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from functools import cache
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from racesim.classroom.controls import median_seconds, two_push_history, verdict_text
-from racesim.core.history import Durations, History
-from racesim.core.strategy import PRESETS
-from racesim.core.trace import Trace
-from racesim.engine.simulation import simulate
-from racesim.incidents import derive, load_incident
-from racesim.scenarios import load_scenario
+if TYPE_CHECKING:
+    from racesim.core.history import Durations, History
+    from racesim.core.trace import Trace
 
 __all__ = [
     "ASKS",
@@ -184,6 +184,10 @@ LESSON: tuple[Step, ...] = (
 @cache
 def _base() -> tuple[Durations, float]:
     """The incident's durations and commit B's build seconds (from racesim's own files)."""
+    from racesim.classroom.controls import median_seconds
+    from racesim.incidents import derive, load_incident
+    from racesim.scenarios import load_scenario
+
     history, _ = derive(load_incident("f8af4c1"))
     two = load_scenario("two-pushes-out-of-order")
     second = two.overrides.get(2, {}).get("build", two.timings["build"])
@@ -198,12 +202,17 @@ def base_durations() -> tuple[Durations, float]:
 
 def step_history(step: Step) -> History:
     """The two-push history `step` describes."""
+    from racesim.classroom.controls import two_push_history
+
     base, second_build = _base()
     return two_push_history(base, build=step.build, second_build=second_build, gap=step.gap)
 
 
 def step_trace(step: Step) -> Trace:
     """racesim's simulation of `step`'s settings: where its answer comes from."""
+    from racesim.core.strategy import PRESETS
+    from racesim.engine.simulation import simulate
+
     strategy = replace(PRESETS[step.strategy], sleep=step.sleep)
     return simulate(strategy, step_history(step))
 
@@ -224,6 +233,8 @@ def choice_text(choice: str) -> str:
 
 def lesson_data() -> list[dict[str, Any]]:
     """The lesson as JSON-ready dicts, each with its computed answer and verdict."""
+    from racesim.classroom.controls import verdict_text
+
     out = []
     for step in LESSON:
         trace = step_trace(step)

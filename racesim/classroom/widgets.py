@@ -14,8 +14,9 @@ The first picture is one story; the second says how typical it is. Every Monte C
 the same seed, so moving a slider changes the answer only through the parameter, not through
 fresh random noise.
 
-:class:`LessonDemo` walks the lesson of :mod:`racesim.classroom.lesson` over a :class:`RaceDemo`
-(a question, the class's prediction, then the reveal): ``racesim classroom`` serves it.
+:class:`racesim.classroom.lessonapp.LessonDemo` walks the lesson of
+:mod:`racesim.classroom.lesson` over a :class:`RaceDemo` (a question, the class's prediction,
+then the reveal): ``racesim classroom`` serves it.
 
 Everything works headless: the widget callbacks are plain methods, ``demo.controls[name].value =
 ...`` triggers them as a click would, and the Axes, trace and summary behind the picture are
@@ -45,7 +46,6 @@ from racesim.classroom.controls import (
     verdict_text,
     with_build_median,
 )
-from racesim.classroom.lesson import LESSON, Step, answer, choice_text
 from racesim.core.history import Durations, History
 from racesim.core.strategy import PRESETS, Strategy
 from racesim.core.trace import Trace
@@ -61,7 +61,7 @@ from racesim.studies.trials import run_trials
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-__all__ = ["LessonDemo", "RaceDemo"]
+__all__ = ["RaceDemo"]
 
 #: set (to anything) where no kernel will run the widgets: the docs build sets it
 STATIC_OUTPUT = "RACESIM_STATIC_OUTPUT"
@@ -380,151 +380,4 @@ class RaceDemo:
         site is built (``RACESIM_STATIC_OUTPUT`` set), where a widget would render empty."""
         if os.environ.get(STATIC_OUTPUT):
             return {"text/html": self.static_html(), "text/plain": self.strategy_label}
-        return self.widget._repr_mimebundle_(**kwargs)
-
-
-#: the projector-mode stylesheet of :class:`LessonDemo` (large type, high contrast)
-_PROJECTOR_CSS = """<style>
-.rc-projector, .rc-projector .widget-html-content, .rc-projector .widget-label,
-.rc-projector button, .rc-projector .widget-readout, .rc-projector select,
-.rc-projector .widget-toggle-button { font-size: 24px !important; color: #000 !important;
-  line-height: 1.35 !important; }
-.rc-projector button, .rc-projector .widget-toggle-button { height: auto !important;
-  width: auto !important; max-width: none !important; flex: 0 0 auto !important;
-  align-self: flex-start; padding: 4px 12px !important; }
-.rc-projector img { width: 100% !important; height: auto !important; }
-</style>"""
-
-
-class LessonDemo:
-    """The classroom lesson (:data:`racesim.classroom.lesson.LESSON`) over a :class:`RaceDemo`.
-
-    Each step shows its question and choices; the class picks a prediction, then *reveal*
-    sets the demo's controls to the step's settings and shows its timeline and bars, with the
-    answer racesim's simulation gives (:func:`racesim.classroom.lesson.answer`). The demo is
-    made at the first reveal, not before: its Monte Carlo bars are what takes time, and the
-    first page (the question) should show at once.
-
-    Args:
-        trials, two_push_trials, seed: passed to :class:`RaceDemo`.
-
-    Attributes:
-        step: the index of the current step.
-        answers: the computed answer of every step.
-        demo: the :class:`RaceDemo`, once a step was revealed (``None`` before).
-        widget: the whole lesson as one ipywidgets box.
-    """
-
-    def __init__(
-        self, *, trials: int = 100_000, two_push_trials: int | None = None, seed: int = 0
-    ) -> None:
-        widgets = require(
-            "ipywidgets", package="ipywidgets", extra="notebooks", feature="LessonDemo"
-        )
-        self._widgets = widgets
-        self.trials = _whole("trials", trials, 1)
-        self.two_push_trials = two_push_trials
-        self.seed = _whole("seed", seed, 0)
-        self.answers = [answer(step) for step in LESSON]
-        self.step = 0
-        self.revealed = False
-        self.demo: RaceDemo | None = None
-
-        self.prev_button = widgets.Button(description="◀ back", tooltip="previous step")
-        self.next_button = widgets.Button(description="next ▶", tooltip="next step")
-        self.count = widgets.HTML()
-        self.projector = widgets.ToggleButton(value=False, description="projector mode")
-        self.header = widgets.HTML()
-        self.choices = widgets.ToggleButtons(
-            options=[("-", "-")], value=None, style={"button_width": "auto"}
-        )
-        self.reveal_button = widgets.Button(description="reveal", button_style="primary")
-        self.answer = widgets.HTML()
-        self.demo_box = widgets.VBox([])
-        self.prev_button.on_click(lambda _: self.go(self.step - 1))
-        self.next_button.on_click(lambda _: self.go(self.step + 1))
-        self.reveal_button.on_click(lambda _: self.reveal())
-        self.projector.observe(self._on_projector, names="value")
-        self.choices.observe(lambda _: self._show_answer(), names="value")
-        self.widget = widgets.VBox(
-            [
-                widgets.HTML(_PROJECTOR_CSS),
-                widgets.HBox([self.prev_button, self.count, self.next_button, self.projector]),
-                self.header,
-                self.choices,
-                self.reveal_button,
-                self.answer,
-                self.demo_box,
-            ]
-        )
-        self.widget.add_class("rc-lesson-app")
-        self.header.add_class("rc-header")
-        self.answer.add_class("rc-answer")
-        self.choices.add_class("rc-choices")
-        self.go(0)
-
-    @property
-    def current(self) -> Step:
-        """The step on show."""
-        return LESSON[self.step]
-
-    def go(self, index: int) -> None:
-        """Show step `index` (ignored outside the lesson): its question, no answer yet."""
-        if not 0 <= index < len(LESSON):
-            return
-        self.step, self.revealed = index, False
-        step = self.current
-        self.count.value = f"<b>step {index + 1} of {len(LESSON)}</b>"
-        self.prev_button.disabled = index == 0
-        self.next_button.disabled = index == len(LESSON) - 1
-        self.header.value = (
-            f"<h3>{html.escape(step.title)}</h3><p>{html.escape(step.setup)}</p>"
-            f"<p><b>{html.escape(step.question)}</b></p>"
-        )
-        self.choices.options = [(choice_text(c), c) for c in step.choices]
-        self.choices.value = None
-        self.reveal_button.disabled = False
-        self.demo_box.layout.display = "none"
-        self._show_answer()
-
-    def reveal(self) -> None:
-        """Set the demo to the current step's settings and show it with the answer."""
-        step = self.current
-        if self.demo is None:
-            self.demo = RaceDemo(
-                build=step.build,
-                sleep=step.sleep,
-                gap=step.gap,
-                strategy=step.strategy,
-                trials=self.trials,
-                two_push_trials=self.two_push_trials,
-                seed=self.seed,
-            )
-            self.demo_box.children = [self.demo.widget]
-        else:
-            self.demo.show(strategy=step.strategy, build=step.build, gap=step.gap, sleep=step.sleep)
-        self.revealed = True
-        self.reveal_button.disabled = True
-        self.demo_box.layout.display = None
-        self._show_answer()
-
-    def _show_answer(self) -> None:
-        if not self.revealed:
-            self.answer.value = "<p><i>Predict first: pick an answer, then press reveal.</i></p>"
-            return
-        step, right = self.current, self.answers[self.step]
-        picked = self.choices.value
-        said = f"The simulation says: {html.escape(choice_text(right))}."
-        if picked is not None:
-            said += " Your prediction was " + ("right." if picked == right else "different.")
-        self.answer.value = f"<p><b>{said}</b></p><p>{html.escape(step.explain)}</p>"
-
-    def _on_projector(self, change: Any = None) -> None:
-        if self.projector.value:
-            self.widget.add_class("rc-projector")
-        else:
-            self.widget.remove_class("rc-projector")
-
-    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
-        """Display as the lesson widget."""
         return self.widget._repr_mimebundle_(**kwargs)
