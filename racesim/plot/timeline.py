@@ -326,7 +326,7 @@ def plot_timeline(
             f"race window {stop - start:g} s",
             (x(start + (stop - start) / 2), 1.0),
             xycoords=("data", "axes fraction"),
-            xytext=(0, -4 - 11 * i),
+            xytext=(0, -4 - 14 * i),  # a 9 pt line and a gap: stacked labels never touch
             textcoords="offset points",
             ha="center",
             va="top",
@@ -465,7 +465,8 @@ def plot_timeline(
         ticks.append(top)
         names.append("observed")
     ax.set_yticks(ticks, names)
-    ax.set_ylim(-0.6, top + 0.9)
+    # headroom for the race-window labels stacked above the first lane
+    ax.set_ylim(-0.6, top + 0.9 + 0.5 * max(len(windows) - 1, 0))
     ax.set_xlim(x(lo - pad), x(edge))
     if epoch is None:
         ax.set_xlabel("seconds since the first push")
