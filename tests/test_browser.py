@@ -207,10 +207,16 @@ def test_classroom_command_serves_the_lesson_fast_and_without_console_errors(
     screenshot(page, "classroom-voila")
     assert status.inner_text() == expected
     assert after != before
-    # the next step: its question, and the demo hidden until the class has predicted
-    page.get_by_role("button", name="next ▶").click()
+    # the clicker's keys step the lesson (a button, not a control, has the focus); the next
+    # step shows its question with the demo hidden until the class has predicted
+    page.get_by_role("button", name="projector mode").focus()
+    page.keyboard.press("PageDown")
     page.locator(".rc-header", has_text=LESSON[1].title).wait_for()
     page.wait_for_function("() => !document.querySelector('.rc-image').checkVisibility()")
+    page.keyboard.press("ArrowRight")
+    page.locator(".rc-header", has_text=LESSON[2].title).wait_for()
+    page.keyboard.press("ArrowLeft")
+    page.locator(".rc-header", has_text=LESSON[1].title).wait_for()
     assert errors == []
 
 

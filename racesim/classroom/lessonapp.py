@@ -89,6 +89,10 @@ class LessonDemo:
         self.reveal_button = widgets.Button(description="reveal", button_style="primary")
         self.answer = widgets.HTML()
         self.demo_box = widgets.VBox([])
+        # the page's keys (racesim's Voila template) press these buttons by their class
+        self.prev_button.add_class("rc-back")
+        self.next_button.add_class("rc-next")
+        self.projector.add_class("rc-projector-toggle")
         self.prev_button.on_click(lambda _: self.go(self.step - 1))
         self.next_button.on_click(lambda _: self.go(self.step + 1))
         self.reveal_button.on_click(lambda _: self.reveal())
