@@ -204,6 +204,7 @@ def test_classroom_command_serves_the_lesson_fast_and_without_console_errors(
     page.locator(".rc-projector").wait_for()
     size = "el => parseFloat(getComputedStyle(el).fontSize)"
     assert page.locator(".rc-header .widget-html-content").evaluate(size) >= PROJECTOR_MIN_PX
+    image.scroll_into_view_if_needed()
     screenshot(page, "classroom-voila")
     assert status.inner_text() == expected
     assert after != before

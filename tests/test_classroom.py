@@ -326,6 +326,8 @@ def test_lesson_widget_asks_first_and_reveals_the_simulation() -> None:
     assert lesson.step == 4
     lesson.projector.value = True
     assert "rc-projector" in lesson.widget._dom_classes
+    with pytest.raises(InputError):
+        LessonDemo(two_push_trials=0)  # refused at once, not at the first reveal
 
 
 def test_voila_is_started_with_racesims_template_and_without_broken_extensions() -> None:

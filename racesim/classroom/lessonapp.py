@@ -69,9 +69,10 @@ class LessonDemo:
         widgets = require(
             "ipywidgets", package="ipywidgets", extra="notebooks", feature="LessonDemo"
         )
-        self._widgets = widgets
         self.trials = _whole("trials", trials, 1)
-        self.two_push_trials = two_push_trials
+        self.two_push_trials = (
+            None if two_push_trials is None else _whole("two_push_trials", two_push_trials, 1)
+        )
         self.seed = _whole("seed", seed, 0)
         self._answers: list[str] | None = None
         self.step = 0
