@@ -200,8 +200,13 @@ def test_classroom_command_serves_the_lesson_fast_and_without_console_errors(
     )
     page.wait_for_timeout(500)  # the image is sent after the status line
     after = image.screenshot()
+    width = image.evaluate("img => img.naturalWidth")
     page.get_by_role("button", name="projector mode").click()
     page.locator(".rc-projector").wait_for()
+    # the demo's picture is drawn anew for the projector: smaller figure, higher resolution
+    page.wait_for_function(
+        "w => document.querySelector('.rc-image img, img.rc-image').naturalWidth > w", arg=width
+    )
     size = "el => parseFloat(getComputedStyle(el).fontSize)"
     assert page.locator(".rc-header .widget-html-content").evaluate(size) >= PROJECTOR_MIN_PX
     image.scroll_into_view_if_needed()

@@ -26,6 +26,11 @@ def bar_widths(demo: RaceDemo) -> list[tuple[float, float]]:
     return [(p.get_x(), p.get_width()) for p in demo.timeline_ax.patches]
 
 
+def png_size(png: bytes) -> tuple[int, int]:
+    """Width and height of a PNG, from its header."""
+    return int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
+
+
 def bar_heights(demo: RaceDemo) -> list[float]:
     return [p.get_height() for p in demo.probability_ax.patches]
 
@@ -324,8 +329,14 @@ def test_lesson_widget_asks_first_and_reveals_the_simulation() -> None:
     assert str(demo.trace.outcome.stale_deploys) == answer(step)
     lesson.go(len(LESSON))  # past the end: nothing happens
     assert lesson.step == 4
+    screen = demo.image.value
     lesson.projector.value = True
     assert "rc-projector" in lesson.widget._dom_classes
+    # the picture for a projector: about as wide, drawn smaller at a higher resolution
+    assert demo.projector and demo.image.value != screen
+    assert png_size(demo.image.value)[0] > png_size(screen)[0]
+    lesson.projector.value = False
+    assert png_size(demo.image.value) == png_size(screen)
     with pytest.raises(InputError):
         LessonDemo(two_push_trials=0)  # refused at once, not at the first reveal
 

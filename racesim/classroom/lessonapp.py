@@ -39,7 +39,7 @@ _PROJECTOR_CSS = """<style>
 .rc-projector button, .rc-projector .widget-toggle-button { height: auto !important;
   width: auto !important; max-width: none !important; flex: 0 0 auto !important;
   align-self: flex-start; padding: 4px 12px !important; }
-.rc-projector img { width: 100% !important; height: auto !important; }
+.rc-projector img { max-width: 100% !important; height: auto !important; }
 </style>"""
 
 
@@ -164,6 +164,8 @@ class LessonDemo:
                 two_push_trials=self.two_push_trials,
                 seed=self.seed,
             )
+            if self.projector.value:
+                self.demo.set_projector(True)
             self.demo_box.children = [self.demo.widget]
         else:
             self.demo.show(strategy=step.strategy, build=step.build, gap=step.gap, sleep=step.sleep)
@@ -184,10 +186,13 @@ class LessonDemo:
         self.answer.value = f"<p><b>{said}</b></p><p>{html.escape(step.explain)}</p>"
 
     def _on_projector(self, change: Any = None) -> None:
+        """Projector mode: large type for the lesson's text (CSS) and for the demo's picture."""
         if self.projector.value:
             self.widget.add_class("rc-projector")
         else:
             self.widget.remove_class("rc-projector")
+        if self.demo is not None:
+            self.demo.set_projector(bool(self.projector.value))
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         """Display as the lesson widget."""

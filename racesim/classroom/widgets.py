@@ -70,6 +70,11 @@ STATIC_OUTPUT = "RACESIM_STATIC_OUTPUT"
 _RATES = {"stale": "stale deploy", "final_wrong": "ends on the\nwrong commit"}
 _RATE_COLORS = {"stale": "#C44E52", "final_wrong": "#4C72B0"}
 
+#: the figure's size (inches) and resolution (dpi): on a screen, and in projector mode, where a
+#: smaller figure drawn at a higher resolution gives about the same picture with larger type
+_SCREEN = ((11.0, 7.2), 90)
+_PROJECTOR = ((8.5, 7.5), 150)
+
 
 def _whole(name: str, value: object, minimum: int) -> int:
     """`value` if it is a whole number >= `minimum`, else an error naming `name`."""
@@ -124,6 +129,7 @@ class RaceDemo:
         summary: the Monte Carlo summary last drawn, one row per situation
             (:func:`racesim.studies.summary.summarize` columns with ``situation`` in front).
         redraws: how many times the pictures have been drawn.
+        projector: whether the picture is drawn for a projector (:meth:`set_projector`).
     """
 
     def __init__(
@@ -179,7 +185,8 @@ class RaceDemo:
         for control in self.controls.values():
             control.observe(self.on_change, names="value")
 
-        self.figure = Figure(figsize=(11, 7.2), layout="constrained")
+        self.projector = False
+        self.figure = Figure(figsize=_SCREEN[0], layout="constrained")
         grid = self.figure.add_gridspec(2, 1, height_ratios=[3, 2])
         self.timeline_ax: Axes = self.figure.add_subplot(grid[0])
         self.probability_ax: Axes = self.figure.add_subplot(grid[1])
@@ -355,9 +362,17 @@ class RaceDemo:
     def _verdict_html(self, label: str) -> str:
         return f"<b>{html.escape(label)}</b>: {html.escape(verdict_text(self.trace))}"
 
-    def png(self, dpi: int = 90) -> bytes:
-        """The current figure as PNG bytes (what the image widget shows)."""
+    def set_projector(self, on: bool) -> None:
+        """Draw the picture for a projector (larger type) or for a screen, and show it."""
+        self.projector = on
+        self.figure.set_size_inches(*(_PROJECTOR if on else _SCREEN)[0])
+        self.image.value = self.png()
+
+    def png(self, dpi: int | None = None) -> bytes:
+        """The current figure as PNG bytes (what the image widget shows); `dpi` defaults to the
+        screen's or the projector's."""
         buffer = BytesIO()
+        dpi = (_PROJECTOR if self.projector else _SCREEN)[1] if dpi is None else dpi
         self.figure.savefig(buffer, format="png", dpi=dpi)
         return buffer.getvalue()
 
