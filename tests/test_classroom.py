@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 import sys
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -21,6 +24,11 @@ needs_ipywidgets = pytest.mark.skipif(
 def bar_widths(demo: RaceDemo) -> list[tuple[float, float]]:
     """Left edge and width of every bar on the timeline (steps, waits, service lane)."""
     return [(p.get_x(), p.get_width()) for p in demo.timeline_ax.patches]
+
+
+def png_size(png: bytes) -> tuple[int, int]:
+    """Width and height of a PNG, from its header."""
+    return int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
 
 
 def bar_heights(demo: RaceDemo) -> list[float]:
@@ -181,3 +189,173 @@ def test_static_output_says_what_to_do_instead_of_an_empty_widget(
     assert "racesim classroom" in page and "python dev.py notebooks" in page
     assert 'src="data:image/png;base64,' in page
     assert "production ends on" in page
+
+
+# -- the lesson --------------------------------------------------------------------------------
+
+
+def test_every_lesson_step_is_on_the_static_grid_and_asks_a_known_question() -> None:
+    from racesim import PRESETS
+    from racesim.classroom.lesson import ASKS, LESSON
+    from racesim.classroom.page import GRID
+
+    assert 5 <= len(LESSON) <= 8
+    for step in LESSON:
+        assert step.strategy in PRESETS
+        for name in ("build", "gap", "sleep"):
+            assert getattr(step, name) in GRID[name], (step.title, name)
+        assert step.asks in ASKS
+        assert len(set(step.choices)) == len(step.choices) >= 2
+
+
+def test_lesson_answers_are_the_simulation_of_each_steps_settings() -> None:
+    """Each answer is what simulating the step's two pushes gives, one of the step's choices;
+    change a step's settings and its answer follows (nothing is written down)."""
+    from dataclasses import replace
+
+    from racesim import PRESETS, simulate
+    from racesim.classroom.controls import two_push_history
+    from racesim.classroom.lesson import LESSON, answer, base_durations
+
+    base, second = base_durations()
+    for step in LESSON:
+        history = two_push_history(base, build=step.build, second_build=second, gap=step.gap)
+        outcome = simulate(replace(PRESETS[step.strategy], sleep=step.sleep), history).outcome
+        expected = (
+            history.label(outcome.final_live) if step.asks == "live" else str(outcome.stale_deploys)
+        )
+        assert answer(step) == expected, step.title
+        assert answer(step) in step.choices, step.title
+    # the story the lesson tells: the merged fix loses at 10 s, a bigger gap rescues it, a slower
+    # build A breaks it again
+    fix, spread, slow = LESSON[1], LESSON[2], LESSON[3]
+    assert (fix.strategy, spread.strategy, slow.strategy) == ("workflow_run",) * 3
+    assert answer(fix) != "B" and answer(spread) == "B" and answer(slow) != "B"
+    assert answer(replace(fix, gap=spread.gap)) == answer(spread)
+    assert answer(replace(slow, build=fix.build)) == answer(spread)
+
+
+@pytest.fixture(scope="module")
+def page() -> dict[str, object]:
+    from racesim.classroom.page import page_data
+
+    return page_data()
+
+
+def test_the_static_page_carries_the_lesson_with_computed_answers(page: dict[str, Any]) -> None:
+    from racesim.classroom.lesson import LESSON, answer
+    from racesim.classroom.page import scene_key
+
+    lesson = page["lesson"]
+    assert [s["title"] for s in lesson] == [s.title for s in LESSON]
+    assert [s["answer"] for s in lesson] == [answer(s) for s in LESSON]
+    for shown, step in zip(lesson, LESSON, strict=True):
+        scene = page["scenes"][scene_key(step.strategy, step.build, step.gap, step.sleep)]
+        assert shown["verdict"] == scene["verdict"]  # the reveal and the timeline agree
+        assert [c for c, _ in shown["choices"]] == list(step.choices)
+
+
+def test_the_static_bars_are_measured_with_a_fixed_seed(page: dict[str, Any]) -> None:
+    """The page's rates are run_trials' for the same scenario, trials and seed, for every
+    strategy, build and gap of the grid; another seed measures other numbers."""
+    from dataclasses import replace
+
+    from racesim.classroom import estimates
+    from racesim.classroom.page import GRID
+    from racesim.core.strategy import PRESETS
+    from racesim.scenarios import Explicit
+    from racesim.studies.summary import summarize
+    from racesim.studies.trials import run_trials
+
+    assert set(page["twoPushes"]) == {f"{b:g}|{g:g}" for b in GRID["build"] for g in GRID["gap"]}
+    assert set(page["onePush"]) == {f"{b:g}" for b in GRID["build"]}
+    shown = page["twoPushes"]["100|5"]
+    assert (shown["trials"], shown["seed"]) == (estimates.TWO_PUSH_TRIALS, estimates.SEED)
+    assert set(shown["stale"]) == set(PRESETS)
+    scenario = replace(
+        with_build_median(load_scenario("two-pushes-out-of-order"), 100.0),
+        pushes=Explicit((0.0, 5.0)),
+    )
+    summary = summarize(
+        run_trials(scenario, list(PRESETS), trials=shown["trials"], seed=shown["seed"])
+    ).set_index("strategy")
+    for name, (p, low, high) in shown["stale"].items():
+        assert p == pytest.approx(summary.loc[name, "p_stale"], abs=1e-4)
+        assert low <= p <= high
+    assert page["onePush"]["72"]["stale"]["parallel"][0] > 0.5  # the incident, measured
+    assert page["onePush"]["72"]["stale"]["cancel_superseded"][0] == 0.0
+    assert (
+        page["onePush"]["72"]["runner_s"]["sleep:60"]
+        > page["onePush"]["72"]["runner_s"]["parallel"]
+    )  # a sleep is paid on every deploy
+    other = estimates.two_push_rates(100.0, 5.0, seed=1)
+    assert other["stale"] != shown["stale"]
+
+
+@needs_ipywidgets
+def test_lesson_widget_asks_first_and_reveals_the_simulation() -> None:
+    """The Voila lesson: no demo (and no Monte Carlo) until the first reveal; the reveal sets the
+    demo to the step's settings and says the computed answer; steps move with the buttons."""
+    from racesim.classroom.lesson import LESSON, answer, choice_text
+    from racesim.classroom.lessonapp import LessonDemo
+
+    lesson = LessonDemo(trials=40)
+    assert lesson.demo is None and lesson.step == 0
+    assert LESSON[0].question in lesson.header.value
+    assert lesson.demo_box.layout.display == "none"
+    assert "Predict first" in lesson.answer.value
+    lesson.choices.value = LESSON[0].choices[-1]
+    lesson.reveal()
+    demo = lesson.demo
+    assert demo is not None and lesson.demo_box.layout.display is None
+    assert demo.trace.history.label(demo.trace.outcome.final_live) == answer(LESSON[0])
+    assert f"The simulation says: {choice_text(answer(LESSON[0]))}." in lesson.answer.value
+    right = "right" if LESSON[0].choices[-1] == answer(LESSON[0]) else "different"
+    assert f"Your prediction was {right}" in lesson.answer.value
+
+    lesson.next_button.click()
+    assert lesson.step == 1 and lesson.demo_box.layout.display == "none"
+    assert lesson.choices.value is None
+    redraws = demo.redraws
+    lesson.go(4)  # the sleep step: the preset's sleep and a strategy change, one redraw
+    lesson.reveal()
+    step = LESSON[4]
+    assert demo.redraws == redraws + 1
+    assert (demo.strategy_label, demo.value("build"), demo.value("gap")) == (
+        step.strategy,
+        step.build,
+        step.gap,
+    )
+    assert str(demo.trace.outcome.stale_deploys) == answer(step)
+    lesson.go(len(LESSON))  # past the end: nothing happens
+    assert lesson.step == 4
+    screen = demo.image.value
+    lesson.projector.value = True
+    assert "rc-projector" in lesson.widget._dom_classes
+    # the picture for a projector: about as wide, drawn smaller at a higher resolution
+    assert demo.projector and demo.image.value != screen
+    assert png_size(demo.image.value)[0] > png_size(screen)[0]
+    lesson.projector.value = False
+    assert png_size(demo.image.value) == png_size(screen)
+    with pytest.raises(InputError):
+        LessonDemo(two_push_trials=0)  # refused at once, not at the first reveal
+
+
+def test_voila_is_started_with_racesims_template_and_without_broken_extensions() -> None:
+    """The served page fetches nothing from a CDN and loads no lab extension that fails there."""
+    import argparse
+
+    from racesim.cli import classroom
+
+    args = argparse.Namespace(port=9999, host="127.0.0.1", no_browser=True)
+    command = classroom.voila_command(args, "app.ipynb")
+    assert f"--template={classroom.TEMPLATE}" in command
+    for name in classroom.HIDDEN_EXTENSIONS:
+        assert f"--VoilaConfiguration.extension_denylist={name}" in command
+    from importlib import resources
+
+    data = Path(str(resources.files("racesim").joinpath("classroom")))
+    template = data / "voila" / "templates" / classroom.TEMPLATE / "index.html.j2"
+    assert "cdn." not in template.read_text(encoding="utf-8")
+    env = classroom.voila_env(data)
+    assert env["JUPYTER_PATH"].split(os.pathsep)[0] == str(data)

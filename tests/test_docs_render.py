@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 from browser import screenshot
+from classroom_checks import PROJECTOR_MIN_PX, check_lesson_keys, console_errors, sweep_labels
 from site_check import problems
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -94,26 +95,46 @@ def test_generated_sections_in_the_markdown_are_up_to_date(
 def test_classroom_page_works_with_no_python(
     browser: Any, built: tuple[Path, list[str], str]
 ) -> None:
-    """The docs page, served as static files: moving the build slider changes the verdict."""
+    """The docs page, served as static files: moving the build slider changes the verdict, the
+    keys step the lesson, labels stay apart and projector type is large inside the site's
+    theme, and the console shows no error."""
     site, _, _ = built
     data_js = (site / "assets/classroom/data.js").read_text(encoding="utf-8")
     data = json.loads(data_js.split("=", 1)[1].strip().rstrip(";"))
-    page = browser.new_page(viewport={"width": 1200, "height": 1100})
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page = browser.new_page(viewport={"width": 1280, "height": 720})
+    errors = console_errors(page)
     handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(site))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        page.goto(f"http://127.0.0.1:{server.server_port}/tutorial/classroom/")
-        page.locator(".rc-verdict").wait_for()
-        _move_and_check(page, data, errors)
+        address = f"http://127.0.0.1:{server.server_port}/tutorial/classroom/"
+        page.goto(address)
+        page.locator(".rc-question").wait_for()
+        check_lesson_keys(page, data)
+        _move_and_check(page, data)
+        # the site's theme around it: a sample of the grid with gap 0 and the defaults in it
+        combos = [
+            [strategy, build, gap, data["start"]["sleep"]]
+            for strategy in data["strategies"]
+            for build in (data["start"]["build"], max(data["grid"]["build"]))
+            for gap in (0.0, data["start"]["gap"])
+        ]
+        result = sweep_labels(page, combos, projector=False)
+        assert result["overlapCount"] == 0, result["overlaps"]
+        page.goto(address + "#projector")
+        page.locator(".rc-projector .rc-question").wait_for()
+        page.click("button.rc-reveal")
+        result = sweep_labels(page, combos, projector=True)
+        screenshot(page, "classroom-docs-page-projector")
+        assert result["overlapCount"] == 0, result["overlaps"]
+        assert result["small"] == [] and result["smallest"] >= PROJECTOR_MIN_PX, result["small"]
+        assert errors == []
     finally:
         server.shutdown()
         server.server_close()
 
 
-def _move_and_check(page: Any, data: dict[str, Any], errors: list[str]) -> None:
+def _move_and_check(page: Any, data: dict[str, Any]) -> None:
     start = data["start"]
     page.select_option("select[data-control=strategy]", "workflow_run")
     build = page.locator("input[data-control=build]")
@@ -127,7 +148,6 @@ def _move_and_check(page: Any, data: dict[str, Any], errors: list[str]) -> None:
     screenshot(page, "classroom-docs-page")
     assert shown == f"workflow_run: {data['scenes'][key]['verdict']}"
     assert page.locator(".racesim-classroom").get_attribute("data-scene") == key
-    assert not errors
 
 
 def _serve(site: Path) -> http.server.ThreadingHTTPServer:

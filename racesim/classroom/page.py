@@ -4,8 +4,10 @@ The docs site's classroom page (and ``racesim classroom --static FILE``) shows t
 :class:`racesim.classroom.RaceDemo` with the same controls (build time of ``A``, sleep before the
 pull, gap between the pushes, strategy) but no kernel: every combination of the control values in
 :data:`GRID` is simulated when the page is built, and a small script (``classroom.js``) draws the
-timeline and the verdict of the combination the controls select. A projector with a browser and
-no network is enough.
+timeline and the verdict of the combination the controls select, with the Monte Carlo bars of
+:mod:`~racesim.classroom.estimates` (measured per build time and gap when the page is built) and
+the lesson of :mod:`~racesim.classroom.lesson` (its answers computed by simulation). A projector
+with a browser and no network is enough.
 
 Each scene is the simulation of the same two-push history the widget draws: the f8af4c1
 incident's durations, ``A``'s build set by the slider, ``B``'s the quicker build of the built-in
@@ -21,14 +23,13 @@ from importlib import resources
 from itertools import pairwise, product
 from typing import Any
 
-from racesim.classroom.controls import SLIDERS, median_seconds, two_push_history, verdict_text
-from racesim.core.history import Durations
+from racesim.classroom import estimates
+from racesim.classroom.controls import SLIDERS, two_push_history, verdict_text
+from racesim.classroom.lesson import base_durations, lesson_data
 from racesim.core.strategy import PRESETS
 from racesim.core.trace import Trace
 from racesim.engine.simulation import simulate
-from racesim.incidents import derive, load_incident
 from racesim.plot.timeline import STEP_COLORS
-from racesim.scenarios import load_scenario
 
 __all__ = ["GRID", "page_data", "page_fragment", "scene", "scene_key", "standalone_html"]
 
@@ -48,14 +49,6 @@ _SCRIPT = "static/classroom.js"
 def scene_key(strategy: str, build: float, gap: float, sleep: float) -> str:
     """The key of one grid point in :func:`page_data`'s ``scenes`` (the script builds the same)."""
     return f"{strategy}|{build:g}|{gap:g}|{sleep:g}"
-
-
-def _base() -> tuple[Durations, float]:
-    """The incident's durations and commit B's build seconds, as :class:`RaceDemo` uses them."""
-    history, _ = derive(load_incident("f8af4c1"))
-    two = load_scenario("two-pushes-out-of-order")
-    second = two.overrides.get(2, {}).get("build", two.timings["build"])
-    return history.pushes[0].durations, median_seconds(second)
 
 
 def _round(t: float) -> float:
@@ -139,8 +132,10 @@ def scene(trace: Trace) -> dict[str, Any]:
 
 
 def page_data() -> dict[str, Any]:
-    """Every scene of the grid, the grid itself and the colours: what ``classroom.js`` reads."""
-    base, second_build = _base()
+    """What ``classroom.js`` reads: every scene of the grid, the grid itself, the colours, the
+    lesson with its computed answers, and the stale-deploy rates of every strategy per build
+    time (one push, ``onePush``) and per build time and gap (two pushes, ``twoPushes``)."""
+    base, second_build = base_durations()
     scenes = {}
     for strategy, build, gap, sleep in product(PRESETS, GRID["build"], GRID["gap"], GRID["sleep"]):
         history = two_push_history(base, build=build, second_build=second_build, gap=gap)
@@ -155,6 +150,14 @@ def page_data() -> dict[str, Any]:
         "secondBuild": second_build,
         "colors": {**STEP_COLORS, "waiting": "#D0D0D0"},
         "scenes": scenes,
+        "lesson": lesson_data(),
+        "onePush": {
+            f"{build:g}": estimates.one_push_rates(float(build)) for build in GRID["build"]
+        },
+        "twoPushes": {
+            f"{build:g}|{gap:g}": estimates.two_push_rates(float(build), float(gap))
+            for build, gap in product(GRID["build"], GRID["gap"])
+        },
     }
 
 
@@ -183,6 +186,7 @@ def standalone_html(data: dict[str, Any] | None = None) -> str:
     data = page_data() if data is None else data
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
         "<title>racesim classroom</title></head><body>"
         "<h1>racesim classroom: green runs, wrong code</h1>\n"
         f"{page_fragment()}\n<script>{data_script(data)}</script>\n"

@@ -14,6 +14,10 @@ The first picture is one story; the second says how typical it is. Every Monte C
 the same seed, so moving a slider changes the answer only through the parameter, not through
 fresh random noise.
 
+:class:`racesim.classroom.lessonapp.LessonDemo` walks the lesson of
+:mod:`racesim.classroom.lesson` over a :class:`RaceDemo` (a question, the class's prediction,
+then the reveal): ``racesim classroom`` serves it.
+
 Everything works headless: the widget callbacks are plain methods, ``demo.controls[name].value =
 ...`` triggers them as a click would, and the Axes, trace and summary behind the picture are
 attributes a test can inspect. ipywidgets is optional (the ``notebooks`` extra) and imported only
@@ -65,6 +69,11 @@ STATIC_OUTPUT = "RACESIM_STATIC_OUTPUT"
 #: the rates the probability panel shows, with their legend text
 _RATES = {"stale": "stale deploy", "final_wrong": "ends on the\nwrong commit"}
 _RATE_COLORS = {"stale": "#C44E52", "final_wrong": "#4C72B0"}
+
+#: the figure's size (inches) and resolution (dpi): on a screen, and in projector mode, where a
+#: smaller figure drawn at a higher resolution gives about the same picture with larger type
+_SCREEN = ((11.0, 7.2), 90)
+_PROJECTOR = ((8.5, 7.5), 150)
 
 
 def _whole(name: str, value: object, minimum: int) -> int:
@@ -120,6 +129,7 @@ class RaceDemo:
         summary: the Monte Carlo summary last drawn, one row per situation
             (:func:`racesim.studies.summary.summarize` columns with ``situation`` in front).
         redraws: how many times the pictures have been drawn.
+        projector: whether the picture is drawn for a projector (:meth:`set_projector`).
     """
 
     def __init__(
@@ -175,12 +185,15 @@ class RaceDemo:
         for control in self.controls.values():
             control.observe(self.on_change, names="value")
 
-        self.figure = Figure(figsize=(11, 7.2), layout="constrained")
+        self.projector = False
+        self.figure = Figure(figsize=_SCREEN[0], layout="constrained")
         grid = self.figure.add_gridspec(2, 1, height_ratios=[3, 2])
         self.timeline_ax: Axes = self.figure.add_subplot(grid[0])
         self.probability_ax: Axes = self.figure.add_subplot(grid[1])
         self.status = widgets.HTML()
+        self.status.add_class("rc-status")
         self.image = widgets.Image(format="png")
+        self.image.add_class("rc-image")
         self.widget = widgets.VBox(
             [
                 widgets.HBox([self.controls["build"], self.controls["gap"]]),
@@ -236,6 +249,22 @@ class RaceDemo:
                 self.controls["sleep"].value = PRESETS[picked].sleep
             finally:
                 self._syncing = False
+        self.redraw()
+
+    def show(self, *, strategy: str, build: float, gap: float, sleep: float) -> None:
+        """Set all four controls at once and redraw once (a lesson step's settings).
+
+        Setting the controls one by one would redraw four times, and picking the strategy
+        would move the sleep slider to the preset's sleep in between.
+        """
+        self._syncing = True
+        try:
+            self.controls["strategy"].value = strategy
+            self._strategy_name = strategy
+            for name, value in (("build", build), ("gap", gap), ("sleep", sleep)):
+                self.controls[name].value = _check_value(name, value)
+        finally:
+            self._syncing = False
         self.redraw()
 
     # -- drawing ------------------------------------------------------------------------------
@@ -333,9 +362,17 @@ class RaceDemo:
     def _verdict_html(self, label: str) -> str:
         return f"<b>{html.escape(label)}</b>: {html.escape(verdict_text(self.trace))}"
 
-    def png(self, dpi: int = 90) -> bytes:
-        """The current figure as PNG bytes (what the image widget shows)."""
+    def set_projector(self, on: bool) -> None:
+        """Draw the picture for a projector (larger type) or for a screen, and show it."""
+        self.projector = on
+        self.figure.set_size_inches(*(_PROJECTOR if on else _SCREEN)[0])
+        self.image.value = self.png()
+
+    def png(self, dpi: int | None = None) -> bytes:
+        """The current figure as PNG bytes (what the image widget shows); `dpi` defaults to the
+        screen's or the projector's."""
         buffer = BytesIO()
+        dpi = (_PROJECTOR if self.projector else _SCREEN)[1] if dpi is None else dpi
         self.figure.savefig(buffer, format="png", dpi=dpi)
         return buffer.getvalue()
 
