@@ -160,7 +160,7 @@ def _serve(site: Path) -> http.server.ThreadingHTTPServer:
 #: for each table of a page: how much of it is hidden inside the table itself, how much wider
 #: it is than the page column, and whether its wrapper scrolls it as a whole
 _TABLES_JS = """() => [...document.querySelectorAll('.md-content .md-typeset table')].map(t => {
-  const column = document.querySelector('.md-content__inner').getBoundingClientRect();
+  const column = document.querySelector('.md-content').getBoundingClientRect();
   let scrolls = false;
   for (let box = t.parentElement; box && !box.matches('.md-content'); box = box.parentElement) {
     const x = getComputedStyle(box).overflowX;

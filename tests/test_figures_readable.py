@@ -244,3 +244,24 @@ def test_ingest_of_forty_pushes_draws_one_screen_and_says_what_it_left_out(
     fits = fit_all(measure(read_history(paths), build="Build", deploy="Deploy"))
     save_fit_plots(fits, tmp_path / "fits")
     assert sum(str(png) in s for s in checked) == 2 and any("fitted-timings" in s for s in checked)
+
+
+# -- the classroom's picture ---------------------------------------------------------------------
+
+
+def test_the_classroom_picture_is_readable_on_screen_and_projector(checked: list[str]) -> None:
+    pytest.importorskip("ipywidgets", reason="the classroom needs ipywidgets (notebooks extra)")
+    from racesim.classroom import RaceDemo
+
+    demo = RaceDemo(trials=300, two_push_trials=20)
+    for strategy, build, gap, sleep in [
+        ("parallel", 72.0, 10.0, 0.0),
+        ("workflow_run", 140.0, 0.0, 0.0),
+        ("workflow_run", 30.0, 0.0, 120.0),
+        ("sleep:60", 180.0, 120.0, 0.0),
+        ("cancel_superseded", 72.0, 0.0, 60.0),
+    ]:
+        demo.show(strategy=strategy, build=build, gap=gap, sleep=sleep)
+        demo.set_projector(True)
+        demo.set_projector(False)
+    assert len(checked) >= 15
