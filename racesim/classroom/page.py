@@ -64,10 +64,12 @@ def scene(trace: Trace) -> dict[str, Any]:
     index: dict[int, dict[str, Any]] = {}
     opened: dict[tuple[int, str], float] = {}
     created: dict[int, float] = {}
+    counts: dict[str, int] = {}  # runs numbered within their workflow, as the timeline does
     for e in trace.events:
         if e.kind == "run_created":
+            counts[e.workflow] = counts.get(e.workflow, 0) + 1
             new: dict[str, Any] = {
-                "name": f"{e.workflow} #{e.run} · {label(e.commit)}",
+                "name": f"{e.workflow} #{counts[e.workflow]} · {label(e.commit)}",
                 "bars": [],
                 "marks": [],
             }
