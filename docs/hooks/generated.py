@@ -387,7 +387,22 @@ def _hero_png() -> bytes:
 
     with matplotlib.rc_context({"font.size": 13}):
         fig = replay_timeline(replay(load_incident("f8af4c1"), []))
-        fig.set_size_inches(11, fig.get_size_inches()[1] * 1.25)
+        ax = fig.axes[0]
+        handles = ax.get_legend().legend_handles
+        ax.get_legend().remove()  # under the picture, so the timeline gets the full width
+        ax.legend(
+            handles=handles,
+            loc="upper center",
+            bbox_to_anchor=(0.5, -0.16),
+            ncol=3,
+            frameon=False,
+            fontsize="small",
+            columnspacing=1.0,
+            handlelength=1.5,
+        )
+        fig.suptitle(ax.get_title().split(" (strategy")[0], fontsize="large")
+        ax.set_title("")
+        fig.set_size_inches(9.4, fig.get_size_inches()[1] * 1.7)
         buffer = io.BytesIO()
         fig.savefig(buffer, format="png", dpi=100)
     return buffer.getvalue()
