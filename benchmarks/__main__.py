@@ -18,7 +18,11 @@
 4. Proof time (``--suite prove``): ``racesim.prove`` on every preset and property for 1, 2 and 3
    pushes. Goal: every 2-push answer in under 10 s on one core.
 
-Usage: ``python -m benchmarks [--suite engine,parallel,speed,prove] [--trials-engine N]
+5. Search recall (``--suite recall``, see ``benchmarks/recall.py``): of the counterexamples
+   ``prove`` finds over every preset and property for 1 to 3 pushes, the share the default
+   search finds too. Goal: 100%.
+
+Usage: ``python -m benchmarks [--suite engine,parallel,speed,prove,recall] [--trials-engine N]
 [--trials-parallel N] [--trials-speed N] [--skip-compare] [--repeat R]`` (default suites:
 engine, parallel and speed; ``python dev.py bench`` runs this).
 """
@@ -34,6 +38,7 @@ from benchmarks.common import best_of, best_of_each, verdict
 from benchmarks.guards import EXPECTED_EVENTS_PARALLEL, check_engine
 from benchmarks.minimal import minimal_parallel, minimal_study
 from benchmarks.prove import bench_prove
+from benchmarks.recall import bench_recall
 from benchmarks.speed import run_speed
 from racesim import simulate
 from racesim.scenarios import load_scenario
@@ -155,12 +160,12 @@ def main() -> int:
     parser.add_argument(
         "--suite",
         default="engine,parallel,speed",
-        help="comma-separated suites to run: engine, parallel, speed, prove "
+        help="comma-separated suites to run: engine, parallel, speed, prove, recall "
         "(default: engine,parallel,speed)",
     )
     args = parser.parse_args()
     suites = {s.strip() for s in args.suite.split(",")}
-    unknown = suites - {"engine", "parallel", "speed", "prove"}
+    unknown = suites - {"engine", "parallel", "speed", "prove", "recall"}
     if unknown:
         parser.error(f"--suite: unknown suite(s) {', '.join(sorted(unknown))}")
     summary, ok = [], True
@@ -182,6 +187,10 @@ def main() -> int:
     if "prove" in suites:
         slowest, passed = bench_prove()
         summary.append(f"slowest 2-push proof {slowest:.2f} s")
+        ok &= passed
+    if "recall" in suites:
+        recall, passed = bench_recall()
+        summary.append(f"search recall {recall:.0%}")
         ok &= passed
     print(f"\nsummary: {', '.join(summary)}")
     return 0 if ok else 1

@@ -12,7 +12,9 @@ Use it on your own pipeline designs, in your own test suite::
     def test_my_pipeline_ends_on_newest(history):
         assert ends_on_newest(simulate(MINE, history))
 
-or ask for the shortest history that breaks it: ``find_counterexample(MINE, "ends_on_newest")``.
+or ask for the shortest history that breaks it: ``find_counterexample(MINE, "ends_on_newest")``,
+or for a proof over every history within bounds, falling back to the search where the proof's
+encoding does not model the strategy: ``assert_proved(MINE, "ends_on_newest", pushes=3)``.
 
 This module is the kit's public face; the code lives in :mod:`racesim.verify` (properties,
 generators, search, the verdict table) and :mod:`racesim.plot` (the counterexample picture,
@@ -23,6 +25,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from racesim.verify.assertion import assert_proved
 from racesim.verify.counterexample import Counterexample
 from racesim.verify.explain import explain, story
 from racesim.verify.generators import (
@@ -49,6 +52,7 @@ from racesim.verify.search import (
     DEFAULT_GRID,
     ExhaustiveResult,
     SearchResult,
+    corner_histories,
     exhaustive_check,
     find_counterexample,
     search,
@@ -79,7 +83,9 @@ __all__ = [
     "Property",
     "SearchResult",
     "as_check",
+    "assert_proved",
     "build_outcomes",
+    "corner_histories",
     "durations",
     "ends_on_newest",
     "exhaustive_check",

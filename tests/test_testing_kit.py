@@ -120,7 +120,7 @@ _THREE_PUSH_PRESETS = ("cancel_superseded", "reconcile_latest")
 @pytest.mark.parametrize("strategy", [s for s in PRESETS if s not in _THREE_PUSH_PRESETS])
 def test_every_counterexample_shrinks_to_at_most_two_pushes(strategy: str) -> None:
     for prop in PROPERTIES:
-        cx = find_counterexample(strategy, prop, pushes=3, max_examples=80, seed=SEED)
+        cx = find_counterexample(strategy, prop, pushes=3, seed=SEED)  # the default budget
         if cx is not None:
             assert cx.history.commits <= 2, (strategy, prop, SEED, cx.explanation)
 

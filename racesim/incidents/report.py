@@ -102,8 +102,12 @@ def _history_verdict(replay: Replay) -> list[str]:
         lines.append(f"production went backwards {len(moves)} time(s): {', '.join(moves)}")
     else:
         lines.append("production never went backwards")
+    # behind_s counts up to the replay's last event: what happens after is not in the replay
     lines.append(
-        f"production ran an older commit than the newest built one for {outcome.behind_s:g} s"
+        f"production ran an older commit than the newest built one for {outcome.behind_s:g} s "
+        "of the replay (and stays on it until another deploy)"
+        if outcome.final_live != outcome.newest_built
+        else f"production ran an older commit than the newest built one for {outcome.behind_s:g} s"
     )
     return lines
 

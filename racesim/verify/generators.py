@@ -23,6 +23,7 @@ from racesim.scenarios.timing import Distribution, Fixed, LogNormal, Triangular,
 __all__ = [
     "DEFAULT_BOUNDS",
     "build_outcomes",
+    "duration_bounds",
     "durations",
     "histories",
     "push_gaps",
@@ -47,9 +48,10 @@ DEFAULT_BOUNDS: dict[str, tuple[float, float]] = {
 }
 
 
-def _bounds(
+def duration_bounds(
     overrides: Mapping[str, tuple[float, float] | float] | None,
 ) -> dict[str, tuple[float, float]]:
+    """Every duration field's ``(low, high)``: :data:`DEFAULT_BOUNDS` with `overrides`."""
     bounds = dict(DEFAULT_BOUNDS)
     for name, value in (overrides or {}).items():
         if name not in DURATION_FIELDS:
@@ -81,14 +83,49 @@ def durations(
         integers: whole seconds (the default, easiest to read); else floats.
         failures: let the build fail.
     """
-    ranges = _bounds(bounds)
+    return _durations(duration_bounds(bounds), integers=integers, failures=failures)
 
-    def seconds(low: float, high: float) -> st.SearchStrategy[float]:
-        if integers:
-            return st.integers(int(low), int(high)).map(float)
-        return st.floats(low, high, allow_nan=False, allow_infinity=False)
 
-    fields: dict[str, Any] = {name: seconds(*ranges[name]) for name in DURATION_FIELDS}
+#: how a history's durations of one field are drawn (:func:`histories` picks one per field):
+#: anywhere in the range (each at a bound about half the time; three times in five), or every
+#: push's at the low or the high bound (one time in five each)
+_MODES = ("any", "any", "any", "low", "high")
+
+
+def _seconds(low: float, high: float, integers: bool) -> st.SearchStrategy[float]:
+    """A duration in ``[low, high]``, at one of the bounds about half the time.
+
+    Races live in corners (the quickest build, the slowest dispatch), and a uniform draw from a
+    wide range almost never lands on one; the search still shrinks toward `low`.
+    """
+    if low == high:
+        return st.just(float(low))
+    inner = (
+        st.integers(int(low), int(high)).map(float)
+        if integers
+        else st.floats(low, high, allow_nan=False, allow_infinity=False)
+    )
+    return st.one_of(st.sampled_from((float(low), float(high))), inner)
+
+
+def _durations(
+    ranges: Mapping[str, tuple[float, float]],
+    *,
+    integers: bool,
+    failures: bool,
+    modes: Mapping[str, str] | None = None,
+) -> st.SearchStrategy[Durations]:
+    fields: dict[str, Any] = {}
+    for name in DURATION_FIELDS:
+        low, high = ranges[name]
+        mode = (modes or {}).get(name, "any")
+        fields[name] = (
+            st.just(float(low))
+            if mode == "low"
+            else st.just(float(high))
+            if mode == "high"
+            else _seconds(low, high, integers)
+        )
     fields["build_fails"] = build_outcomes(failures)
     return st.builds(Durations, **fields)
 
@@ -139,7 +176,16 @@ def histories(
         raise InputError(
             "max_pushes", f"expected 1 <= min_pushes <= max_pushes, got {min_pushes}, {max_pushes}"
         )
-    per_push = durations(bounds, integers=integers, failures=failures)
+    ranges = duration_bounds(bounds)
+    # swarm testing: each history holds some fields at a bound for every push and lets the
+    # others vary, so that combinations such as "every build at its quickest while dispatches
+    # vary" come up often instead of almost never
+    modes = {
+        name: draw(st.sampled_from(_MODES))
+        for name in DURATION_FIELDS
+        if ranges[name][0] < ranges[name][1]
+    }
+    per_push = _durations(ranges, integers=integers, failures=failures, modes=modes)
     first = draw(per_push)
     rest = draw(
         st.lists(

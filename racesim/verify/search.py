@@ -11,10 +11,11 @@ from __future__ import annotations
 import itertools
 import random
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from hypothesis import HealthCheck, Phase, find, settings
+from hypothesis import HealthCheck, Phase, find, settings, target
+from hypothesis.control import currently_in_test_context
 from hypothesis.errors import NoSuchExample
 
 from racesim.core.history import DURATION_FIELDS, Dispatch, Durations, History, Push, Rerun
@@ -23,16 +24,17 @@ from racesim.engine.simulation import simulate
 from racesim.errors import InputError
 from racesim.limits import MAX_CHECK_EXAMPLES, MAX_CHECK_PUSHES, check_count
 from racesim.verify.counterexample import Counterexample
-from racesim.verify.generators import histories
+from racesim.verify.generators import duration_bounds, histories
 from racesim.verify.properties import Property, as_check, parse_property
 
 if TYPE_CHECKING:
-    pass
+    from racesim.core.trace import Trace
 
 __all__ = [
     "DEFAULT_GRID",
     "ExhaustiveResult",
     "SearchResult",
+    "corner_histories",
     "exhaustive_check",
     "find_counterexample",
     "search",
@@ -72,6 +74,37 @@ class SearchResult:
             "examples": self.examples,
             "seed": self.seed,
         }
+
+
+def _order_margin(trace: Trace) -> float:
+    """How close production came to going backwards: the latest moment an older commit went
+    live after a newer one did (positive: it did; negative: how many seconds it missed by)."""
+    lives = [e for e in trace.events if e.kind == "live"]
+    best = -1e9
+    for i, newer in enumerate(lives):
+        for older in lives[i + 1 :]:
+            if older.image < newer.image:
+                return 1.0 + older.time - newer.time
+        for older in lives[:i]:
+            if older.image < newer.image:
+                best = max(best, older.time - newer.time)
+    return best
+
+
+def _stale_margin(trace: Trace) -> float:
+    """How close a deploy came to pulling before its image was there (positive: it did)."""
+    margins = [-d.pull_margin for d in trace.outcome.deploys if d.pull_margin is not None]
+    return max(margins, default=-1e9)
+
+
+#: for the built-in properties, a score that rises toward a violation: hypothesis's targeted
+#: phase climbs it, which finds breaks that need several durations at once near an edge
+_MARGINS: dict[str, Callable[[Trace], float]] = {
+    "never_stale": _stale_margin,
+    "ships_what_it_claims": _stale_margin,
+    "ends_on_newest": _order_margin,
+    "never_regresses": _order_margin,
+}
 
 
 def _label(spec: str | Strategy) -> str:
@@ -121,17 +154,22 @@ def search(
         )
     tried = 0
 
+    aim = _MARGINS.get(name) if not callable(prop) else None
+
     def breaks(history: History) -> bool:
         nonlocal tried
         tried += 1
-        return not as_check(check(simulate(chosen, history)), name)
+        trace = simulate(chosen, history)
+        if aim is not None and currently_in_test_context():  # steer toward the edge
+            target(aim(trace), label=name)
+        return not as_check(check(trace), name)
 
     config = settings(
         max_examples=max_examples,
         database=None,
         deadline=None,
         derandomize=False,
-        phases=(Phase.generate, Phase.shrink),
+        phases=(Phase.generate, Phase.target, Phase.shrink),
         suppress_health_check=list(HealthCheck),
         report_multiple_bugs=False,
     )
@@ -154,11 +192,19 @@ def search(
         ]
     )
     found: History | None = None
-    for space in levels:
-        try:
-            found = find(space, breaks, settings=config, random=random.Random(seed))
-        except NoSuchExample:
-            continue
+    for n, space in zip(range(min_pushes, pushes + 1), levels, strict=False):
+        # first the corners (every duration at its lower bound but one at its upper), where
+        # ordering races live and a random draw rarely lands; then the random search
+        if history_strategy is None and not failures and not reruns and not dispatches:
+            found = next(
+                (h for h in corner_histories(n, bounds=bounds, max_gap=max_gap) if breaks(h)),
+                None,
+            )
+        if found is None:
+            try:
+                found = find(space, breaks, settings=config, random=random.Random(seed))
+            except NoSuchExample:
+                continue
         found = _drop_pushes(found, breaks)
         break
     counterexample = None
@@ -172,6 +218,43 @@ def search(
             _label(strategy), name, found, trace, as_check(check(trace), name), ties
         )
     return SearchResult(_label(strategy), name, counterexample, tried, seed, max_examples)
+
+
+def corner_histories(
+    pushes: int,
+    *,
+    bounds: Mapping[str, tuple[float, float] | float] | None = None,
+    max_gap: int = 60,
+) -> list[History]:
+    """Histories of `pushes` pushes with every duration at its lower bound except one duration
+    of one push at its upper bound, pushes a few chosen gaps apart (1 s, 10 s, 30 s and
+    `max_gap`, within range), and the all-low history first.
+
+    A race between two pipelines usually needs one step of one push to be slow while
+    everything else is quick; this list holds each such corner once (12 fields x `pushes` x 4
+    gaps), so a search tries them all before sampling.
+    """
+    ranges = duration_bounds(bounds)
+    low = Durations(**{f: float(ranges[f][0]) for f in DURATION_FIELDS})  # type: ignore[arg-type]
+    slow = [
+        (i, replace(low, **{f: float(ranges[f][1])}))  # type: ignore[arg-type]
+        for f in DURATION_FIELDS
+        if ranges[f][0] < ranges[f][1]
+        for i in range(pushes)
+    ]
+    out: list[History] = []
+    for gap in sorted({g for g in (1, 10, 30, max_gap) if 1 <= g <= max_gap}):
+        for which, durations in [(None, low), *slow]:
+            out.append(
+                History(
+                    tuple(
+                        Push(float(gap * i), durations if i == which else low, chr(65 + i))
+                        for i in range(pushes)
+                    ),
+                    baseline="old",
+                )
+            )
+    return out
 
 
 def _drop_pushes(history: History, breaks: Callable[[History], bool]) -> History:
