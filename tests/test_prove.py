@@ -213,7 +213,11 @@ def test_verdict_table_falls_back_to_the_search_for_strategies_outside_the_encod
 
     polling = Strategy(trigger="workflow_run", gate=True, reference="sha", wait=Wait(0.5, 300))
     table = verdict_table([polling, "pinned"], ["never_stale"], pushes=1, max_examples=5)
-    assert list(table["method"]) == ["sampled", "proved"]
+    # the sample found nothing, so the exhaustive grid decided (deterministically)
+    assert list(table["method"]) == ["exhaustive", "proved"]
+    assert list(table["verdict"]) == ["holds", "holds"]
+    sampled = verdict_table([polling], ["never_stale"], pushes=1, max_examples=5, method="sampled")
+    assert list(sampled["method"]) == ["sampled"]
     assert table["bounds"].iloc[1].startswith("build_pickup=1..30")
 
 

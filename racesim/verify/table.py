@@ -14,7 +14,7 @@ import pandas as pd
 from racesim.core.strategy import PRESETS, Strategy
 from racesim.errors import InputError
 from racesim.verify.properties import PROPERTIES
-from racesim.verify.search import search
+from racesim.verify.search import exhaustive_check, search
 
 __all__ = ["verdict_table"]
 
@@ -38,12 +38,15 @@ def verdict_table(
     whose strategy the encoding does not cover, or any pair when `reruns` or `dispatches` widen
     the histories (the encoding has no re-runs or dispatches), is searched instead.
     ``method="sampled"`` only searches, as hypothesis does (`max_examples` histories per push
-    count). `on_result` is called with each pair's ProveResult or SearchResult as it is decided.
+    count). With ``method="prove"``, a pair the encoding refuses and the search does not break
+    is then checked on every history of the exhaustive grid (up to two pushes, no re-runs or
+    dispatches): its ``method`` is then ``exhaustive``. `on_result` is called with each pair's
+    ProveResult or SearchResult as it is decided.
 
     Columns: ``strategy``, ``property``, ``verdict`` (``holds`` or ``breaks``), ``method``
-    (``proved``, ``counterexample`` or ``sampled``), ``pushes`` (in the counterexample),
-    ``examples`` (histories simulated by a search), ``seed``, ``bounds`` (the bounds a proof
-    covers, empty for a search), ``explanation``.
+    (``proved``, ``counterexample``, ``sampled`` or ``exhaustive``), ``pushes`` (in the
+    counterexample), ``examples`` (histories simulated by a search), ``seed``, ``bounds`` (the
+    bounds a proof covers, empty for a search), ``explanation``.
     """
     if method not in ("prove", "sampled"):
         raise InputError("method", f"expected 'prove' or 'sampled', got {method!r}")
@@ -83,14 +86,20 @@ def verdict_table(
             if on_result is not None:
                 on_result(result)
             cx = result.counterexample
+            how, examples = "sampled", result.examples
+            if cx is None and method == "prove" and pushes <= 2 and not reruns and not dispatches:
+                # prove refused and the sample missed: every history of the small grid decides
+                # (deterministic, whatever hypothesis's generation happened to try)
+                grid = exhaustive_check(spec, name, pushes=pushes)
+                cx, how, examples = grid.counterexample, "exhaustive", examples + grid.checked
             rows.append(
                 {
                     "strategy": result.strategy,
                     "property": name,
                     "verdict": "holds" if cx is None else "breaks",
-                    "method": "sampled",
+                    "method": how,
                     "pushes": None if cx is None else cx.history.commits,
-                    "examples": result.examples,
+                    "examples": examples,
                     "seed": seed,
                     "bounds": "",
                     "explanation": "" if cx is None else cx.explanation,
