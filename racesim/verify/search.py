@@ -155,12 +155,13 @@ def search(
     tried = 0
 
     aim = _MARGINS.get(name) if not callable(prop) else None
+    sampling = False  # True only inside this search's own hypothesis run
 
     def breaks(history: History) -> bool:
         nonlocal tried
         tried += 1
         trace = simulate(chosen, history)
-        if aim is not None and currently_in_test_context():  # steer toward the edge
+        if aim is not None and sampling and currently_in_test_context():  # toward the edge
             target(aim(trace), label=name)
         return not as_check(check(trace), name)
 
@@ -201,10 +202,13 @@ def search(
                 None,
             )
         if found is None:
+            sampling = True
             try:
                 found = find(space, breaks, settings=config, random=random.Random(seed))
             except NoSuchExample:
                 continue
+            finally:
+                sampling = False
         found = _drop_pushes(found, breaks)
         break
     counterexample = None
