@@ -115,18 +115,14 @@ def save_counterfactual_timelines(
 
 def counterfactual_timelines(replay: Replay, strategies: Sequence[str]) -> Figure:
     """The figure :func:`save_counterfactual_timelines` writes: the shared time axis covers
-    every panel's events (each panel's own range, joined)."""
+    every panel's events (:func:`plot_timeline` joins the ranges of panels sharing an axis)."""
     chosen = [c for c in replay.counterfactuals if c.strategy in strategies]
     fig = Figure(figsize=(12, 2.6 * len(chosen)), layout="constrained")
     axes = fig.subplots(len(chosen), 1, sharex=True, squeeze=False)[:, 0]
-    spans = []
     for ax, c in zip(axes, chosen, strict=True):
         plot_timeline(c.trace, ax, epoch=replay.incident.epoch, title=c.strategy)
-        spans.append(ax.get_xlim())
         if ax is not axes[-1]:
             ax.set_xlabel("")
-    if spans:  # the shared axis covers every panel's events, not only the last panel's
-        axes[0].set_xlim(min(lo for lo, _ in spans), max(hi for _, hi in spans))
     return fig
 
 

@@ -130,6 +130,35 @@ def _legend_handles(drawn: set[str], steps: Sequence[str]) -> list[Patch | Line2
     return handles
 
 
+def _mark_label(
+    placer: LabelPlacer,
+    ax: Axes,
+    text: str,
+    at: tuple[float, float],
+    color: str,
+    offsets: Sequence[Offset],
+    priority: int,
+    *,
+    bold: bool = False,
+) -> None:
+    """A label beside the mark at `at` (data coordinates), on a light halo, placed by `placer`
+    at the first of `offsets` that collides with nothing."""
+    placer.add(
+        ax.annotate(
+            text,
+            at,
+            xytext=offsets[0][:2],
+            textcoords="offset points",
+            fontsize="small",
+            bbox=_HALO,
+            color=color,
+            fontweight="bold" if bold else "normal",
+        ),
+        offsets,
+        priority=priority,
+    )
+
+
 def _lane_label(
     placer: LabelPlacer, ax: Axes, text: str, left: float, right: float, y: float
 ) -> None:
@@ -166,15 +195,19 @@ def check_window(window: tuple[float, float]) -> tuple[float, float]:
     return start, end
 
 
-def _span(trace: Trace, run: int) -> tuple[float, float]:
-    times = [e.time for e in trace.events if e.run == run]
-    return min(times), max(times)
+def _run_spans(trace: Trace) -> dict[int, tuple[float, float]]:
+    """``run -> (first event, last event)``, in one pass over the trace."""
+    spans: dict[int, tuple[float, float]] = {}
+    for e in trace.events:
+        if e.run:
+            first, last = spans.get(e.run, (e.time, e.time))
+            spans[e.run] = (min(first, e.time), max(last, e.time))
+    return spans
 
 
-def _active(trace: Trace, run: int, view: tuple[float, float]) -> bool:
-    """Whether `run` has anything in `view` (started before its end, ended after its start)."""
-    first, last = _span(trace, run)
-    return first <= view[1] and last >= view[0]
+def _active(span: tuple[float, float], view: tuple[float, float]) -> bool:
+    """Whether a run spanning `span` has anything in `view`."""
+    return span[0] <= view[1] and span[1] >= view[0]
 
 
 def default_window(trace: Trace, max_lanes: int = MAX_LANES) -> tuple[float, float] | None:
@@ -192,12 +225,12 @@ def default_window(trace: Trace, max_lanes: int = MAX_LANES) -> tuple[float, flo
     stale = [d for d in trace.outcome.deploys if d.stale and d.pull_time is not None]
     focus = stale[0].pull_time if stale else pushes[-1]
     assert focus is not None
-    runs = [run for run, _ in lanes]
-    spans = {run: _span(trace, run) for run in runs}
+    every = _run_spans(trace)
+    spans = {run: every[run] for run, _ in lanes}
     start = end = focus
 
     def fits(a: float, b: float) -> bool:
-        return sum(1 for f, la in spans.values() if f <= b and la >= a) <= max_lanes
+        return sum(_active(span, (a, b)) for span in spans.values()) <= max_lanes
 
     # grow to the neighbouring push times (and the last event) while the lanes still fit
     marks = sorted({*pushes, *(la for _, la in spans.values())})
@@ -222,8 +255,8 @@ def shown_runs(trace: Trace, window: tuple[float, float] | None) -> tuple[int, i
     lanes = _lanes(trace)
     if window is None:
         return len(lanes), len(lanes)
-    view = check_window(window)
-    return sum(1 for run, _ in lanes if _active(trace, run, view)), len(lanes)
+    view, spans = check_window(window), _run_spans(trace)
+    return sum(_active(spans[run], view) for run, _ in lanes), len(lanes)
 
 
 def _lanes(trace: Trace) -> list[tuple[int, str]]:
@@ -299,7 +332,8 @@ def plot_timeline(
             ax.barh(y, (b - a) * scale, left=x(a), **style)  # type: ignore[arg-type]
 
     placer = LabelPlacer(ax)  # places every label below when the figure is drawn
-    lanes = [lane for lane in _lanes(trace) if window is None or _active(trace, lane[0], view)]
+    spans = _run_spans(trace)
+    lanes = [lane for lane in _lanes(trace) if window is None or _active(spans[lane[0]], view)]
     written = {e.registry for e in trace.events if e.kind == "write" and e.ref == "latest"}
     # the build registry's lane first, then the deploy registry's: the same order in every panel
     registries = [r for r in (trace.build_registry, trace.deploy_registry) if r in written]
@@ -377,18 +411,14 @@ def plot_timeline(
                 alpha=0.6 if carried else 1.0,
             )
             if carried:
-                placer.add(
-                    ax.annotate(
-                        "cancelled client, rollout continued",
-                        (x(e.time), y + 0.28),
-                        xytext=(0, 1),
-                        textcoords="offset points",
-                        fontsize="small",
-                        bbox=_HALO,
-                        color=_STALE,
-                    ),
+                _mark_label(
+                    placer,
+                    ax,
+                    "cancelled client, rollout continued",
+                    (x(e.time), y + 0.28),
+                    _STALE,
                     ((0, 1, "right", "bottom"), (0, -12, "right", "top"), *ABOVE),
-                    priority=4,
+                    4,
                 )
         elif (
             e.kind == "write"
@@ -399,19 +429,8 @@ def plot_timeline(
         ):
             drawn.add("write")
             ax.plot(x(e.time), y + 0.38, marker="^", color=_WRITE, markersize=9, zorder=5)
-            placer.add(
-                ax.annotate(
-                    f":latest → {trace.label(e.image)}",
-                    (x(e.time), y + 0.38),
-                    xytext=(4, 4),
-                    textcoords="offset points",
-                    fontsize="small",
-                    bbox=_HALO,
-                    color="#1F3F77",
-                ),
-                ABOVE,
-                priority=3,
-            )
+            label = f":latest → {trace.label(e.image)}"
+            _mark_label(placer, ax, label, (x(e.time), y + 0.38), _WRITE, ABOVE, 3)
         elif e.kind in ("read", "read_failed") and e.detail == "pull" and y is not None:
             if not shown(e.time):
                 continue
@@ -423,19 +442,15 @@ def plot_timeline(
             what = (
                 "manifest unknown" if e.kind == "read_failed" else f"pulled {trace.label(e.image)}"
             )
-            placer.add(
-                ax.annotate(
-                    what + (" (stale)" if bad and e.kind == "read" else ""),
-                    (x(e.time), y + 0.38),
-                    xytext=(4, 4),
-                    textcoords="offset points",
-                    fontsize="small",
-                    bbox=_HALO,
-                    color=color,
-                    fontweight="bold" if bad else "normal",
-                ),
+            _mark_label(
+                placer,
+                ax,
+                what + (" (stale)" if bad and e.kind == "read" else ""),
+                (x(e.time), y + 0.38),
+                color,
                 ABOVE,
-                priority=1 if bad else 3,
+                1 if bad else 3,
+                bold=bad,
             )
         elif e.kind == "cancelled" and y is not None and shown(e.time):
             drawn.add("cancelled")
@@ -577,19 +592,15 @@ def plot_timeline(
                 zorder=5,
             )
             if not ok:
-                placer.add(
-                    ax.annotate(
-                        f"{what}: not reproduced",
-                        (x(t), top),
-                        xytext=(4, 6),
-                        textcoords="offset points",
-                        fontsize="small",
-                        bbox=_HALO,
-                        color=_STALE,
-                        fontweight="bold",
-                    ),
+                _mark_label(
+                    placer,
+                    ax,
+                    f"{what}: not reproduced",
+                    (x(t), top),
+                    _STALE,
                     ((4, 6, "left", "bottom"), (-4, 6, "right", "bottom"), *ABOVE),
-                    priority=1,
+                    1,
+                    bold=True,
                 )
 
     for e in (e for e in highlight if shown(e.time)):
