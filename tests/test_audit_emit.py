@@ -166,3 +166,76 @@ def test_emitted_yaml_validates_against_the_workflow_schema(tmp_path: Path) -> N
         text=True,
     )
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def _guard_script() -> str:
+    """The emitted `newer_than_live` check, with the built commit as ``$SHA``."""
+    deploy = emit("queued_guarded")["deploy.yml"]
+    lines = deploy.splitlines()
+    start = next(i for i, x in enumerate(lines) if "newer than what is live" in x) + 2
+    body = []
+    for line in lines[start:]:
+        if not line.startswith(" " * 10):
+            break
+        body.append(line[10:])
+    return "\n".join(body).replace("${{ github.event.workflow_run.head_sha }}", "$SHA")
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
+def test_emitted_freshness_check_passes_only_a_newer_commit_and_the_first_deploy(
+    tmp_path: Path,
+) -> None:
+    """Run the emitted check with bash -e (GitHub's `run:` shell) against a real repository and
+    a stand-in `gcloud` that reports the live commit label: it must pass when nothing is live
+    yet or the live commit is an ancestor, and fail (blocking the rollout) on the same commit
+    or a newer one."""
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    env = {
+        "PATH": f"{tmp_path}:/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@example.com",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@example.com",
+    }
+
+    def git(*args: str) -> str:
+        done = subprocess.run(
+            ["git", *args], cwd=repo, env=env, capture_output=True, text=True, check=True
+        )
+        return done.stdout.strip()
+
+    git("init", "-q")
+    shas = []
+    for n in range(2):
+        git("commit", "-q", "--allow-empty", "-m", f"c{n}")
+        shas.append(git("rev-parse", "HEAD"))
+    old, new = shas
+    gcloud = tmp_path / "gcloud"
+    gcloud.write_text('#!/bin/sh\necho "$LIVE_LABEL"\n', encoding="utf-8")
+    gcloud.chmod(0o755)
+    script = _guard_script()
+
+    def passes(live: str, sha: str) -> bool:
+        done = subprocess.run(
+            ["bash", "-e", "-c", script],
+            cwd=repo,
+            env={**env, "LIVE_LABEL": live, "SHA": sha},
+            capture_output=True,
+            text=True,
+        )
+        return done.returncode == 0
+
+    assert passes("", new)  # the first deploy: no label yet
+    assert passes(old, new)
+    assert not passes(new, new)
+    assert not passes(new, old)
+
+
+def test_a_guarded_deploy_labels_the_service_with_its_commit() -> None:
+    """The check reads the label the rollout writes, so a guarded rollout must set it."""
+    deploy = emit("queued_guarded")["deploy.yml"]
+    rollout = next(x for x in deploy.splitlines() if "gcloud run deploy" in x)
+    assert "--update-labels commit=${{ github.event.workflow_run.head_sha }}" in rollout
+    assert "queue: max" in deploy and "fetch-depth: 0" in deploy

@@ -266,6 +266,17 @@ _FIXED_PRESETS: dict[str, Strategy] = {
     # workflow_run whose build re-points `latest` to the newest built commit after its push
     # (idrac-325's fix, PR #334): `latest` never moves backwards except in the step's window
     "reconcile_latest": Strategy(trigger="workflow_run", gate=True, reconcile_latest=True),
+    # the fix that keeps all four properties: deploy by digest after a completed, successful
+    # build, wait until the image is visible, queue deploys one at a time without dropping any
+    # (`queue: max`), and roll out only a commit newer than the live one
+    "queued_guarded": Strategy(
+        trigger="workflow_run",
+        gate=True,
+        reference="digest",
+        wait=Wait(),
+        deploy_concurrency=Concurrency(queue="max"),
+        guard="newer_than_live",
+    ),
 }
 
 #: every named preset; ``sleep:N`` presets are made on demand by :func:`parse_strategy`

@@ -7,7 +7,7 @@ the Google Cloud login reads (see :class:`Target`): every job that touches a reg
 it, and every job that talks to Google Cloud authenticates first.
 
 The emitter's range is every strategy except the knobs GitHub Actions YAML cannot state on its
-own: ``queue="max"`` concurrency, ``publish_guard``, ``reconcile_latest``, and deploy targets
+own: ``publish_guard``, ``reconcile_latest``, and deploy targets
 other than Cloud Run (``rollout_survives_cancel=False``, ``live_order="request"``); sleeps are
 whole seconds and a wait's timeout is a whole number of intervals.
 Auditing the emitted files gives the strategy back (tested as a hypothesis property).
@@ -50,10 +50,6 @@ DEPLOY_NAME = "Deploy"
 def in_range(strategy: Strategy) -> str | None:
     """Why `strategy` cannot be emitted as YAML, or ``None`` when it can."""
     s = strategy
-    for name in ("build_concurrency", "deploy_concurrency"):
-        c = getattr(s, name)
-        if c is not None and c.queue == "max":
-            return f"{name}: queue 'max' has no workflow syntax racesim emits"
     if s.publish_guard:
         return "publish_guard: a registry-side check racesim does not emit"
     if not s.rollout_survives_cancel:
@@ -81,6 +77,7 @@ def _concurrency(c: Concurrency | None, group: str, indent: str = "") -> list[st
     return [
         f"{indent}concurrency:",
         f"{indent}  group: {group}",
+        *([f"{indent}  queue: max"] if c.queue == "max" else []),
         f"{indent}  cancel-in-progress: {'true' if c.cancel_in_progress else 'false'}",
     ]
 
@@ -168,8 +165,13 @@ def _reference(s: Strategy, t: Target) -> str:
 def _deploy_steps(s: Strategy, t: Target, i: str) -> list[str]:
     ref = _reference(s, t)
     out = [f"{i}steps:", f"{i}  - uses: actions/checkout@v6"]
+    checkout = []
     if s.trigger == "workflow_run":  # the tested commit, not the branch tip (RS114)
-        out += [f"{i}    with:", f"{i}      ref: {_commit(s)}"]
+        checkout.append(f"{i}      ref: {_commit(s)}")
+    if s.guard == "newer_than_live":  # the ancestry check needs the history, not one commit
+        checkout.append(f"{i}      fetch-depth: 0")
+    if checkout:
+        out += [f"{i}    with:", *checkout]
     if s.reference == "digest" and s.trigger == "workflow_run":
         out += [
             f"{i}  - uses: actions/download-artifact@v7",
@@ -215,18 +217,22 @@ def _deploy_steps(s: Strategy, t: Target, i: str) -> list[str]:
             f'{i}      test "$(git rev-parse FETCH_HEAD)" = "{_commit(s)}"',
         ]
     elif s.guard == "newer_than_live":
+        # the service carries the commit it runs as a label (set by the deploy below); with no
+        # label yet (the first deploy) there is nothing to compare with
         out += [
             f"{i}  - name: Deploy only if this commit is newer than what is live",
             f"{i}    run: |",
-            f"{i}      git fetch origin {t.branch}",
             f"{i}      LIVE=$(gcloud run services describe {t.service} --region {t.region} "
             "--format='value(metadata.labels.commit)')",
-            f'{i}      git merge-base --is-ancestor "$LIVE" "{_commit(s)}"',
+            f'{i}      if [ -n "$LIVE" ]; then',
+            f'{i}        test "$LIVE" != "{_commit(s)}"',
+            f'{i}        git merge-base --is-ancestor "$LIVE" "{_commit(s)}"',
+            f"{i}      fi",
         ]
-    out += [
-        f"{i}  - name: Deploy to Cloud Run",
-        f"{i}    run: gcloud run deploy {t.service} --image {final} --region {t.region}",
-    ]
+    deploy = f"gcloud run deploy {t.service} --image {final} --region {t.region}"
+    if s.guard == "newer_than_live":
+        deploy += f" --update-labels commit={_commit(s)}"
+    out += [f"{i}  - name: Deploy to Cloud Run", f"{i}    run: {deploy}"]
     return out
 
 

@@ -60,6 +60,8 @@ class GroupReading:
     reason: str
     #: ``workflow`` (the run's top-level ``concurrency:``, which holds every job) or ``job``
     scope: str = "job"
+    #: ``single`` (one pending run, GitHub's default) or ``max`` (a first-in-first-out queue)
+    queue: str = "single"
 
 
 @dataclass(frozen=True)
@@ -194,12 +196,19 @@ def read_group(
     else:
         serialises = True
         reason = f"evaluates to {text!r} on every {event.describe()}"
-    return GroupReading(role, group.loc, group.group, text, dims, cancel, serialises, reason)
+    queue = (
+        "max" if str(interpolate(group.queue, ctx)).strip() == "max" and not cancel else "single"
+    )
+    return GroupReading(
+        role, group.loc, group.group, text, dims, cancel, serialises, reason, queue=queue
+    )
 
 
 def _concurrency(reading: GroupReading | None) -> Concurrency | None:
     if reading is None or not reading.serialises:
         return None
+    if reading.queue == "max":
+        return Concurrency(queue="max")
     return Concurrency(cancel_in_progress=bool(reading.cancel))
 
 

@@ -91,6 +91,8 @@ class ConcurrencyDef:
     loc: Loc
     #: input layers of the reusable workflow it sits in (its ``with:``), outermost first
     inputs: tuple[Mapping[str, Any], ...] = ()
+    #: the raw ``queue:`` value (``single``, GitHub's default, or ``max``)
+    queue: object = "single"
 
 
 @dataclass(frozen=True)
@@ -211,6 +213,7 @@ def _concurrency(doc: Doc, parent: Mapping[str, Any], fld: str) -> ConcurrencyDe
         str(raw["group"]),
         raw.get("cancel-in-progress", False),
         _loc(doc, key_line(raw, "group", line)),
+        queue=raw.get("queue", "single"),
     )
 
 

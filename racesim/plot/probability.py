@@ -52,6 +52,7 @@ _FIXED = {
     "cancel_superseded": "#2E7D4F",
     "guarded": "#CCB974",
     "direct_registry": "#8C8C8C",
+    "queued_guarded": "#222222",
 }
 
 
