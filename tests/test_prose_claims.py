@@ -10,18 +10,28 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pytest
 from conftest import ROOT
 
-from racesim import Strategy
+from racesim import PRESETS, Concurrency, Strategy
+from racesim.audit.claims import HOLDS_ALL
 from racesim.proof import NotEncodedError, prove
 from racesim.testing import exhaustive_check
+from racesim.verify.search import search
 
 #: the how-to's pipeline and the tip-of-main guard the race page names
 TIP_OF_MAIN = Strategy(trigger="workflow_run", gate=True, reference="sha", guard="tip_of_main")
+#: the freshness guard inside a deploy group that cancels in progress, or keeps one pending run
+GUARD_CANCELS = replace(PRESETS["guarded"], deploy_concurrency=Concurrency(cancel_in_progress=True))
+GUARD_SINGLE = replace(PRESETS["guarded"], deploy_concurrency=Concurrency())
+#: one workflow, deploy job after the build job, the run in a queueing group
+MERGED_QUEUED = Strategy(trigger="needs", build_concurrency=Concurrency())
+#: lagging registries and failing builds: the bounds the fix that holds is stated for
+LAGGING = {"registry_lag": (0, 60), "deploy_registry_lag": (0, 60), "failures": True}
+FOUR = ("never_stale", "ships_what_it_claims", "ends_on_newest", "never_regresses")
 
 
 @dataclass(frozen=True)
@@ -60,6 +70,33 @@ CLAIMS = [
           "reconcile_latest", "ends_on_newest", 2, "refused"),
 ]  # fmt: skip
 
+# the fix that holds: every place that states it, for each of the four properties
+CLAIMS += [
+    Claim(where, says, HOLDS_ALL, prop, 4, "proved", LAGGING)
+    for where, says in [
+        ("docs/background/from-sampled-to-proved.md",
+         "`queued_guarded` is the design `prove` finds keeping all four properties"),
+        ("docs/reference/strategies.md",
+         "`prove` proves the four properties for up to 4 pushes with lagging registries"),
+        ("docs/reference/findings.md",
+         "registries lagging up to 60 s and builds that may fail"),
+        ("racesim/audit/report.py", "preset keeps all four properties"),
+    ]
+    for prop in FOUR
+]  # fmt: skip
+CLAIMS += [
+    Claim("docs/reference/findings.md", "A group that cancels in progress does not do it",
+          GUARD_CANCELS, "ends_on_newest", 2, "counterexample", {"dispatch": (1, 5)}),
+    Claim("docs/reference/findings.md", "is not enough either beyond two pushes",
+          GUARD_SINGLE, "ends_on_newest", 2, "proved"),
+    Claim("docs/reference/findings.md", "is not enough either beyond two pushes",
+          GUARD_SINGLE, "ends_on_newest", 3, "counterexample"),
+    Claim("docs/reference/findings.md", "is proved for histories of pushes up to 3",
+          MERGED_QUEUED, "ends_on_newest", 3, "proved"),
+    Claim("docs/reference/findings.md", "is proved for histories of pushes up to 3",
+          MERGED_QUEUED, "never_regresses", 3, "proved"),
+]  # fmt: skip
+
 
 def _text(where: str) -> str:
     path = ROOT / where
@@ -84,3 +121,33 @@ def test_the_sentence_is_there_and_racesim_agrees(claim: Claim) -> None:
         assert claim.expect == "refused"
         return
     assert result.verdict == claim.expect, (claim, result.verdict)
+
+
+def test_a_rerun_undoes_the_merged_queueing_run_as_the_findings_page_says() -> None:
+    """`prove` encodes pushes only; the search, which samples re-runs, finds the history."""
+    assert "a re-run of an older commit's run rebuilds and redeploys it last" in _text(
+        "docs/reference/findings.md"
+    )
+    found = search(MERGED_QUEUED, "ends_on_newest", pushes=2, reruns=1, max_examples=300)
+    assert found.counterexample is not None
+    assert found.counterexample.history.reruns
+
+
+@pytest.mark.parametrize("prop", ["ends_on_newest", "never_regresses"])
+def test_the_fix_that_holds_survives_reruns_and_dispatches_in_the_search(prop: str) -> None:
+    """The docs argue `queued_guarded` for re-runs and dispatches, which `prove` does not
+    encode: the search, sampling them with lagging registries and failing builds, finds
+    nothing, while the same search breaks `guarded` (so it does reach such histories)."""
+    assert "Re-runs and dispatches add deploy runs that are blocked" in _text(
+        "docs/background/from-sampled-to-proved.md"
+    )
+    lag = {k: v for k, v in LAGGING.items() if k != "failures"}
+    def found(strategy: str) -> bool:
+        result = search(
+            strategy, prop, pushes=3, reruns=1, dispatches=1, failures=True, bounds=lag,
+            max_examples=150,
+        )  # fmt: skip
+        return result.counterexample is not None
+
+    assert not found(HOLDS_ALL)
+    assert found("guarded")

@@ -23,6 +23,7 @@ from racesim.verify.proof.bounds import Bounds
 __all__ = [
     "ABOUT",
     "FIXED_BY_PATCH",
+    "HOLDS_ALL",
     "FixClaim",
     "build_group_cancels",
     "cancels_superseded",
@@ -42,6 +43,10 @@ ABOUT: dict[str, tuple[str, ...]] = {
     "RS106": ("never_stale", "ships_what_it_claims"),
     "RS107": ("never_stale", "ships_what_it_claims"),
 }
+
+#: the preset racesim recommends when its patch leaves a property open: it keeps all four
+#: properties (proved up to prove's push limit; the docs argue it for any number of pushes)
+HOLDS_ALL = "queued_guarded"
 
 #: error findings the patch edits for (the others are explained, not patched)
 FIXED_BY_PATCH = frozenset({*ABOUT, "RS114"})
@@ -144,6 +149,11 @@ class FixClaim:
         """The properties the fixed strategy still breaks."""
         return [name for name, v in self.verdicts.items() if not v.holds]
 
+    @property
+    def recommended(self) -> str | None:
+        """The preset that closes what the patch leaves open (``None`` when nothing is)."""
+        return None if self.holds else HOLDS_ALL
+
     def to_json(self) -> dict[str, Any]:
         return {
             "findings": list(self.findings),
@@ -151,6 +161,7 @@ class FixClaim:
             "holds": self.holds,
             "verdicts": {k: v.to_json() for k, v in self.verdicts.items()},
             "open": self.open,
+            "recommended": self.recommended,
             "residual": {
                 "scenario": self.after.scenario,
                 "trials": self.after.trials,

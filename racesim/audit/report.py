@@ -168,6 +168,10 @@ def _rarer(r: PipelineResult) -> list[str]:
     return out
 
 
+#: the docs page with queued_guarded's proofs and the argument for any number of pushes
+_PROOFS = DOCS.removesuffix("reference/findings/") + "background/from-sampled-to-proved/"
+
+
 def _claim_lines(r: PipelineResult) -> list[str]:
     """What the fix (``--diff``) makes of the properties the error findings are about."""
     c = r.claim
@@ -189,6 +193,13 @@ def _claim_lines(r: PipelineResult) -> list[str]:
                 if a.p_final_wrong[0] == 0.0 and a.p_stale[0] == 0.0
                 else ""
             )
+        )
+        out.append(
+            f"     what closes it: the {c.recommended} preset keeps all four properties "
+            "(deploy by digest after a successful build, wait for the image, one deploy group "
+            "with `queue: max` and no cancel-in-progress, roll out only a commit newer than the "
+            f"live one); `racesim emit {c.recommended}` writes it for Cloud Run, and "
+            f"{_PROOFS} has its proof"
         )
     return out
 
