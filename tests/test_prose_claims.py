@@ -142,6 +142,7 @@ def test_the_fix_that_holds_survives_reruns_and_dispatches_in_the_search(prop: s
         "docs/background/from-sampled-to-proved.md"
     )
     lag = {k: v for k, v in LAGGING.items() if k != "failures"}
+
     def found(strategy: str) -> bool:
         result = search(
             strategy, prop, pushes=3, reruns=1, dispatches=1, failures=True, bounds=lag,
