@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import itertools
 import random
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
@@ -204,7 +205,8 @@ def search(
         if found is None:
             sampling = True
             try:
-                found = find(space, breaks, settings=config, random=random.Random(seed))
+                with _seed_alone():
+                    found = find(space, breaks, settings=config, random=random.Random(seed))
             except NoSuchExample:
                 continue
             finally:
@@ -222,6 +224,38 @@ def search(
             _label(strategy), name, found, trace, as_check(check(trace), name), ties
         )
     return SearchResult(_label(strategy), name, counterexample, tried, seed, max_examples)
+
+
+@contextmanager
+def _seed_alone() -> Iterator[None]:
+    """Run a search with hypothesis's pool of local constants empty, so its seed alone decides it.
+
+    Hypothesis (6.131 and later) mixes into generation the literals it finds in the source of
+    every non-library module the process has imported, so a seeded search gave different
+    histories in a process that had imported different modules (a notebook, the CLI, a test
+    run). This empties that pool for the search's own run, through hypothesis internals; if
+    they move, the search runs as before and tests/test_search_reach.py's cross-process check
+    says so.
+    """
+    try:
+        from hypothesis.internal.conjecture import providers
+        from hypothesis.internal.constants_ast import Constants
+    except ImportError:  # pragma: no cover - a hypothesis without the pool
+        yield
+        return
+    original = getattr(providers, "_get_local_constants", None)
+    cache = getattr(getattr(providers, "CONSTANTS_CACHE", None), "cache", None)
+    if original is None or cache is None:  # pragma: no cover
+        yield
+        return
+    empty = Constants()
+    setattr(providers, "_get_local_constants", lambda: empty)  # noqa: B010
+    cache.clear()  # allowed constants per choice type, computed from the pool
+    try:
+        yield
+    finally:
+        setattr(providers, "_get_local_constants", original)  # noqa: B010
+        cache.clear()
 
 
 def corner_histories(
