@@ -64,7 +64,7 @@ CLAIMS = [
           TIP_OF_MAIN, "ends_on_newest", 2, "counterexample"),
     Claim("docs/background/the-race.md", "(`pinned_serialized`) does not either",
           "pinned_serialized", "ends_on_newest", 2, "counterexample"),
-    Claim("docs/background/safety-matrix.md", "reconcile_latest --property never_stale` shows",
+    Claim("docs/background/safety-matrix.md", "reconcile_latest --property never_stale --exhaustive` shows",
           "reconcile_latest", "never_stale", 2, "breaks"),
     Claim("docs/background/verdict-table.md", "every preset but `reconcile_latest`",
           "reconcile_latest", "ends_on_newest", 2, "refused"),
@@ -85,6 +85,20 @@ CLAIMS += [
     for prop in FOUR
 ]  # fmt: skip
 CLAIMS += [
+    Claim("docs/reference/findings.md", "no build under a minute) all four are proved up to 3",
+          "cancel_superseded", "ends_on_newest", 3, "proved", {"build": (60, 600)}),
+    Claim("docs/reference/findings.md", "no build under a minute) all four are proved up to 3",
+          "cancel_superseded", "never_regresses", 3, "proved", {"build": (60, 600)}),
+    Claim("docs/background/from-sampled-to-proved.md", "`dispatch=1..5.5`, `cancel_superseded`",
+          "cancel_superseded", "ends_on_newest", 2, "counterexample", {"dispatch": (1, 5.5)}),
+    Claim("notebooks/03_property_testing.ipynb", "`never_stale` breaks on another two-push history",
+          "workflow_run", "never_stale", 2, "counterexample"),
+    Claim("notebooks/03_property_testing.ipynb", "(`prove` breaks it with a registry lag of a few",
+          "workflow_run", "never_stale", 1, "counterexample", {"registry_lag": (0, 5)}),
+    Claim("docs/reference/strategies.md", "One push is safe with a registry that shows a push",
+          "merged_job", "never_stale", 1, "proved"),
+    Claim("docs/reference/strategies.md", "(a lag of a few seconds breaks it)",
+          "merged_job", "never_stale", 1, "counterexample", {"registry_lag": (0, 5)}),
     Claim("docs/reference/findings.md", "A group that cancels in progress does not do it",
           GUARD_CANCELS, "ends_on_newest", 2, "counterexample", {"dispatch": (1, 5)}),
     Claim("docs/reference/findings.md", "is not enough either beyond two pushes",
@@ -152,3 +166,11 @@ def test_the_fix_that_holds_survives_reruns_and_dispatches_in_the_search(prop: s
 
     assert not found(HOLDS_ALL)
     assert found("guarded")
+
+
+def test_the_whole_second_grid_misses_what_the_real_valued_proof_finds() -> None:
+    assert "the same proof on whole seconds (`grid=1`) proves it" in _text(
+        "docs/background/from-sampled-to-proved.md"
+    )
+    bounds = {"dispatch": (1, 5.5)}
+    assert prove("cancel_superseded", "ends_on_newest", bounds=bounds, grid=1).proved

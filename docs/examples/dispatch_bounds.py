@@ -1,4 +1,4 @@
-# cancel_superseded: sound while dispatch delays stay below build times, broken otherwise.
+# cancel_superseded: sound while the dispatch spread stays within the shortest build run.
 from racesim.testing import exhaustive_check, find_counterexample, search
 
 below = {"dispatch": (1, 5), "build": (6, 120)}
