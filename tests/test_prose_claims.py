@@ -64,7 +64,7 @@ CLAIMS = [
           TIP_OF_MAIN, "ends_on_newest", 2, "counterexample"),
     Claim("docs/background/the-race.md", "(`pinned_serialized`) does not either",
           "pinned_serialized", "ends_on_newest", 2, "counterexample"),
-    Claim("docs/background/safety-matrix.md", "reconcile_latest --property never_stale --exhaustive` shows",
+    Claim("docs/background/safety-matrix.md", "--property never_stale --exhaustive` shows",
           "reconcile_latest", "never_stale", 2, "breaks"),
     Claim("docs/background/verdict-table.md", "every preset but `reconcile_latest`",
           "reconcile_latest", "ends_on_newest", 2, "refused"),
