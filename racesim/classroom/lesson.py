@@ -172,8 +172,8 @@ LESSON: tuple[Step, ...] = (
         "stale",
         _STALE,
         "Here the sleep outlasts the build. It is a guess about build times: a slower build beats "
-        "it again (try build A 140 s), and every deploy pays the minute, as the push-to-live "
-        "numbers in the bars show.",
+        "it again (try build A 140 s), and every deploy pays the minute: see the sleep bar in "
+        "each deploy's lane.",
     ),
     Step(
         "Pin the image",
