@@ -235,6 +235,65 @@ def test_lesson_answers_are_the_simulation_of_each_steps_settings() -> None:
     assert answer(replace(slow, build=fix.build)) == answer(spread)
 
 
+def test_the_lesson_ends_on_the_proved_fix_and_shows_its_price() -> None:
+    """The last step is queued_guarded: it ends on the newest commit in its history, and B's
+    deploy waits in the queue, so B goes live later than with pinned deploys that do not queue
+    (the price the step names); the step before names cancel_superseded's win as one history."""
+    from dataclasses import replace
+
+    from racesim.classroom.lesson import LESSON, answer, step_trace
+
+    last, before = LESSON[-1], LESSON[-2]
+    assert (before.strategy, last.strategy) == ("cancel_superseded", "queued_guarded")
+    assert answer(before) == answer(last) == "B"
+    queued = step_trace(last).outcome
+    assert queued.final_correct and queued.stale_deploys == 0
+    unqueued = step_trace(replace(last, strategy="pinned")).outcome
+    assert unqueued.final_correct  # the same end, sooner: the queue is the price
+    assert queued.push_to_live[-1] > unqueued.push_to_live[-1]
+    assert "not a guarantee" in before.explain and "prove" in before.explain
+
+
+@pytest.mark.slow
+def test_the_last_steps_guarantee_is_what_prove_says() -> None:
+    """The sentence of the last step, checked: prove keeps all four properties for the push
+    count and registry lags it states; each part it says is needed breaks ends_on_newest when
+    removed (three pushes, registry lag 0..30 s), and cancel_superseded is not proved."""
+    from dataclasses import replace
+
+    from racesim import PRESETS
+    from racesim.classroom.lesson import (
+        GITHUB_QUEUE_LIMIT,
+        LESSON,
+        PROOF_LAG,
+        PROOF_PUSHES,
+        proof_bounds,
+    )
+    from racesim.core.strategy import Concurrency
+    from racesim.proof import prove
+    from racesim.verify.properties import PROPERTIES
+
+    text = LESSON[-1].explain
+    assert f"up to {PROOF_PUSHES} pushes" in text and f"up to {PROOF_LAG:g} s" in text
+    assert f"no more than {GITHUB_QUEUE_LIMIT} deploys" in text
+    assert len(PROPERTIES) == 4 and "four properties" in text
+    for prop in PROPERTIES:
+        result = prove("queued_guarded", prop, pushes=PROOF_PUSHES, bounds=proof_bounds())
+        assert result.proved, result.headline
+    fix = PRESETS["queued_guarded"]
+    parts = {
+        "without the guard": replace(fix, guard="none"),
+        "default single pending slot": replace(fix, deploy_concurrency=Concurrency()),
+        "without the wait": replace(fix, wait=None),
+        "without the concurrency group": replace(fix, deploy_concurrency=None),
+    }
+    lag = {"registry_lag": (0.0, PROOF_LAG)}
+    for said, strategy in parts.items():
+        assert said in text
+        assert not prove(strategy, "ends_on_newest", pushes=3, bounds=lag).proved, said
+    assert not prove("cancel_superseded", "ends_on_newest", pushes=2).proved
+
+
 @pytest.fixture(scope="module")
 def page() -> dict[str, object]:
     from racesim.classroom.page import page_data

@@ -96,6 +96,7 @@ OUT_OF_ORDER_STRATEGIES = (
     "pinned_serialized",
     "cancel_superseded",
     "guarded",
+    "queued_guarded",
 )
 
 

@@ -1,4 +1,4 @@
-"""The classroom lesson: seven steps from the incident to the fixes that hold, kept here only.
+"""The classroom lesson: eight steps from the incident to the fix that holds, kept here only.
 
 Each :class:`Step` sets the classroom's controls, asks the class a question and offers the
 choices the students pick from *before* the reveal. The right choice is never written down: it
@@ -29,12 +29,16 @@ if TYPE_CHECKING:
 __all__ = [
     "ASKS",
     "CHOICE_TEXT",
+    "GITHUB_QUEUE_LIMIT",
     "LESSON",
+    "PROOF_LAG",
+    "PROOF_PUSHES",
     "Step",
     "answer",
     "base_durations",
     "choice_text",
     "lesson_data",
+    "proof_bounds",
     "step_history",
     "step_trace",
 ]
@@ -76,6 +80,24 @@ class Step:
     asks: Literal["live", "stale"]
     choices: tuple[str, ...]
     explain: str
+
+
+#: what the last step says racesim prove covers for queued_guarded: every history of up to this
+#: many pushes, with either registry's lag anywhere from 0 to PROOF_LAG seconds and builds that
+#: may fail (a test proves it with exactly these bounds)
+PROOF_PUSHES = 4
+PROOF_LAG = 30.0
+#: GitHub's documented limit of pending runs in a ``queue: max`` concurrency group
+GITHUB_QUEUE_LIMIT = 100
+
+
+def proof_bounds() -> dict[str, Any]:
+    """The bounds the last step's proof sentence states (for :func:`racesim.proof.prove`)."""
+    return {
+        "registry_lag": (0.0, PROOF_LAG),
+        "deploy_registry_lag": (0.0, PROOF_LAG),
+        "failures": True,
+    }
 
 
 _LIVE = ("previous", "A", "B")
@@ -120,8 +142,10 @@ LESSON: tuple[Step, ...] = (
         "Which commit is live at the end?",
         "live",
         _LIVE,
-        "With a minute between the pushes the builds finish in push order, so the last write to "
-        ":latest is B's and the last deploy ships it.",
+        "In this history the builds finish in push order, so the last write to :latest is B's "
+        "and the last deploy ships it. The race is still there: the bars show workflow_run "
+        "shipping a stale image in some of the sampled two-push runs a minute apart. A bigger "
+        "gap makes it rarer, not impossible.",
     ),
     Step(
         "A slow build",
@@ -148,8 +172,8 @@ LESSON: tuple[Step, ...] = (
         "stale",
         _STALE,
         "Here the sleep outlasts the build. It is a guess about build times: a slower build beats "
-        "it again (try build A 140 s), and every deploy pays the minute, as the push-to-live "
-        "numbers in the bars show.",
+        "it again (try build A 140 s), and every deploy pays the minute: see the sleep bar in "
+        "each deploy's lane.",
     ),
     Step(
         "Pin the image",
@@ -175,8 +199,36 @@ LESSON: tuple[Step, ...] = (
         "Which commit is live at the end?",
         "live",
         _LIVE,
-        "Naming the image by its commit and cancelling superseded runs makes the newest commit "
-        "the last deploy. The bars show this fix holding over sampled timings too.",
+        "B's push cancelled A's build while it ran, so A never deployed and B, named by its "
+        "commit, is live at the end. This is one history, not a guarantee: racesim prove finds "
+        "histories where this fix ends on the older commit (B's whole build finishes before the "
+        "event that starts A's deploy arrives, so A's deploy runs last), timings these sliders "
+        "cannot set.",
+    ),
+    Step(
+        "Proved, at a price",
+        "queued_guarded",
+        72.0,
+        60.0,
+        0.0,
+        "The fix racesim proves: a deploy starts after a successful build and asks for the "
+        "digest that build reported, waits until the registry shows that image, queues behind "
+        "the deploy in progress (GitHub's queue: max: first in, first out, none dropped), and "
+        "rolls out only a commit newer than the live one. A normal build, B a minute after A.",
+        "Which commit is live at the end?",
+        "live",
+        _LIVE,
+        f"racesim prove finds no history of up to {PROOF_PUSHES} pushes that breaks any of the "
+        f"four properties, with either registry's lag anywhere up to {PROOF_LAG:g} s, builds "
+        "that fail, and every other duration within prove's default bounds; it holds as long "
+        "as the wait outlasts the registry's lag and no more than "
+        f"{GITHUB_QUEUE_LIMIT} deploys wait at once (GitHub's limit for queue: max). Each part "
+        "is needed: without the guard an older deploy queued last rolls out last; with GitHub's "
+        "default single pending slot an older deploy arriving later cancels a newer one "
+        "waiting; without the wait a lagging registry fails the deploy; without the "
+        "concurrency group two guard checks pass before either rollout. The price is in the "
+        "timeline: B's deploy waits for A's to finish, so B goes live later than with pinned "
+        "deploys that do not queue.",
     ),
 )
 
