@@ -84,6 +84,22 @@ CLAIMS += [
     ]
     for prop in FOUR
 ]  # fmt: skip
+#: queued_guarded with one part taken away: each ends on an older commit somewhere
+WITHOUT = {
+    "guard": replace(PRESETS[HOLDS_ALL], guard="none"),
+    "queue max": replace(PRESETS[HOLDS_ALL], deploy_concurrency=Concurrency()),
+    "group": replace(PRESETS[HOLDS_ALL], deploy_concurrency=None),
+    "wait": replace(PRESETS[HOLDS_ALL], wait=None),
+}
+LAG_30 = {"registry_lag": (0, 30), "deploy_registry_lag": (0, 30), "failures": True}
+CLAIMS += [
+    Claim(where, says, strategy, "ends_on_newest", 3, "counterexample", LAG_30)
+    for where, says in [
+        ("docs/background/the-race.md", "Take one away and `racesim prove` finds, within the same"),
+        ("docs/background/from-sampled-to-proved.md", "Take a part away and the argument loses"),
+    ]
+    for strategy in WITHOUT.values()
+]  # fmt: skip
 CLAIMS += [
     Claim("docs/reference/findings.md", "no build under a minute) all four are proved up to 3",
           "cancel_superseded", "ends_on_newest", 3, "proved", {"build": (60, 600)}),
