@@ -128,3 +128,23 @@ def test_the_allow_list_refuses_what_it_cannot_decide(scenario: Scenario, reason
 def test_one_push_schedules_of_every_form_take_the_fast_path() -> None:
     for schedule in (Explicit((0.0,)), Burst(1, Fixed(5))):
         assert fast_path_reason(Scenario(pushes=schedule)) is None
+
+
+def test_a_read_at_the_instant_a_guarded_push_shows_is_left_to_simpy() -> None:
+    """With the publish guard checked before the push, a zero-length push becomes visible one
+    step boundary after the instant starts; a wait that polls at that very instant reads the
+    old `latest` in the engine. The fast path cannot order that tie, so it hands it back."""
+    from racesim.core.strategy import Concurrency, Wait
+
+    strategy = Strategy(
+        trigger="push", wait=Wait(1, 6), deploy_concurrency=Concurrency(queue="max"),
+        publish_guard=True, publish_guard_at="before_push", mirror=False,
+    )  # fmt: skip
+    tie = Durations(build_pickup=5.0, build=3.0, build_verify=30.0, deploy_pickup=3.0,
+                    prepare=1.0, rollout=3.0)  # fmt: skip
+    clear = replace(tie, prepare=1.5)  # polls at 4.5, 5.5, ...: never at the push's 8 s
+    fast, undecided = fast_columns(strategy, _block([tie, clear]))
+    assert undecided.tolist() == [True, False]
+    engine = _engine_rows(strategy, [tie, clear])
+    assert engine["behind_s"][0] == 4.0  # the poll at 8 s missed it; the one at 9 s found it
+    assert fast["behind_s"][1] == engine["behind_s"][1]

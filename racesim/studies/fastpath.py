@@ -183,6 +183,9 @@ def _decide(s: Strategy, columns: Columns, t0: float) -> tuple[dict[str, NDArray
     if s.trigger == "push":
         if s.publish_guard:
             undecided |= ok & (source_visible == started)
+            # the guard's check adds a step boundary before the push: a read at the very
+            # instant the push becomes visible may come before or after it within that instant
+            undecided |= ok & (pull == source_visible)
         if s.build_concurrency is not None:
             undecided |= ok & (source_visible == t0)
 
