@@ -83,7 +83,14 @@ def test_streamed_sweep_equals_summarize_of_the_sweep(pool: Executor) -> None:
         ["knob", "value", "strategy"],
     )
     got = summarize_sweep(
-        scenario, "sleep", values, trials=2000, seed=2, progress=False, executor=pool, chunk_size=333
+        scenario,
+        "sleep",
+        values,
+        trials=2000,
+        seed=2,
+        progress=False,
+        executor=pool,
+        chunk_size=333,
     )
     pd.testing.assert_frame_equal(got, expected, check_exact=True)
     assert got["trials"].tolist() == [2000, 4000, 2000]
@@ -199,7 +206,7 @@ def test_bad_inputs_are_refused_before_any_trial() -> None:
     with pytest.raises(InputError, match="cannot sweep 'colour'"):
         summarize_sweep(scenario, "colour", [1.0], trials=10, progress=False)
     tally = SummaryTally()
-    with pytest.raises(InputError, match="no column .final_correct."):
+    with pytest.raises(InputError, match="no column 'final_correct'"):
         tally.add(("parallel",), {"stale": np.zeros(3, dtype=bool)})
     columns = {c: np.zeros(2) for c in SUMMARY_COLUMNS}
     with pytest.raises(InputError, match="strategy"):
