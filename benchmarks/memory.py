@@ -84,8 +84,7 @@ def bench_memory(with_1e7: bool) -> tuple[list[str], bool]:
         top = peaks[10_000_000]
         flat = top <= 1.5 * peaks[100_000]
         print(
-            f"  goal 10^7 under 300 MiB: {verdict(top < 300)}; "
-            f"within 1.5x of 10^5: {verdict(flat)}"
+            f"  goal 10^7 under 300 MiB: {verdict(top < 300)}; within 1.5x of 10^5: {verdict(flat)}"
         )
         ok &= top < 300 and flat
         lines.append(f"compare 1e7 peak {top:.0f} MiB")
