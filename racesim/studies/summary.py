@@ -68,7 +68,7 @@ SUMMARY_COLUMNS: tuple[str, ...] = (
 )
 
 #: mantissa bits that tell :class:`LeadTimes` bins apart: a bin spans a relative width of at most
-#: ``2**-SKETCH_BITS``, so a binned quantile is within ``2**-(SKETCH_BITS + 1)`` (about 0.0015 %)
+#: ``2**-SKETCH_BITS``, so a binned quantile is within ``2**-(SKETCH_BITS + 1)`` (about 0.003 %)
 #: of the exact one
 SKETCH_BITS = 14
 
