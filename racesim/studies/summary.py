@@ -258,8 +258,11 @@ class LeadTimes:
     def quantile(self, q: float) -> float:
         """The ``inverted_cdf`` quantile `q` of the values (exact or binned, see the class)."""
         if self.exact:
-            values = np.concatenate(self.parts) if len(self.parts) != 1 else self.parts[0]
-            return float(np.quantile(values, q, method="inverted_cdf"))
+            if len(self.parts) != 1:  # one array from now on (the parts are let go)
+                self.parts = [np.concatenate(self.parts)]
+            # partitioned in place: the values stay the same multiset, without a copy
+            values = self.parts[0]
+            return float(np.quantile(values, q, method="inverted_cdf", overwrite_input=True))
         ends = np.cumsum(self.counts)
         rank = quantile_index(int(ends[-1]), q)
         b = int(np.searchsorted(ends, rank, side="right"))

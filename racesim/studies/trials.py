@@ -490,6 +490,10 @@ def _tally_job(job: TrialChunk, exact_quantiles: bool) -> SummaryTally:
     return tally
 
 
+#: most jobs of :func:`tally` submitted and not yet merged (bounds the tallies held at once)
+_IN_FLIGHT = 64
+
+
 def tally(
     jobs: list[TrialChunk],
     keys: Sequence[str],
@@ -518,6 +522,8 @@ def tally(
         else:
             pending: deque[Future[SummaryTally]] = deque()
             for job, size in zip(jobs, sizes, strict=True):
+                if len(pending) >= _IN_FLIGHT:  # finished tallies wait for their turn
+                    out.merge(pending.popleft().result())
                 future = executor.submit(_tally_job, job, exact)
                 future.add_done_callback(partial(_advance, bar, size))
                 pending.append(future)
