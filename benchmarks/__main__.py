@@ -22,9 +22,13 @@
    ``prove`` finds over every preset and property for 1 to 3 pushes, the share the default
    search finds too. Goal: 100%.
 
-Usage: ``python -m benchmarks [--suite engine,parallel,speed,prove,recall] [--trials-engine N]
-[--trials-parallel N] [--trials-speed N] [--skip-compare] [--repeat R]`` (default suites:
-engine, parallel and speed; ``python dev.py bench`` runs this).
+6. Memory (``--suite memory``, see ``benchmarks/memory.py``): peak memory of ``racesim compare
+   --trials N`` in a subprocess for N = 10^5 and 10^6 (and 10^7 with ``--memory-1e7``), against
+   N = 10^5. Goal: flat in N (streamed summaries), 10^7 trials under 300 MiB.
+
+Usage: ``python -m benchmarks [--suite engine,parallel,speed,prove,recall,memory]
+[--trials-engine N] [--trials-parallel N] [--trials-speed N] [--skip-compare] [--memory-1e7]
+[--repeat R]`` (default suites: engine, parallel and speed; ``python dev.py bench`` runs this).
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ from concurrent.futures import ProcessPoolExecutor
 
 from benchmarks.common import best_of, best_of_each, verdict
 from benchmarks.guards import EXPECTED_EVENTS_PARALLEL, check_engine
+from benchmarks.memory import bench_memory
 from benchmarks.minimal import minimal_parallel, minimal_study
 from benchmarks.prove import bench_prove
 from benchmarks.recall import bench_recall
@@ -158,14 +163,19 @@ def main() -> int:
         "--skip-compare", action="store_true", help="speed suite: skip compare --trials 1000000"
     )
     parser.add_argument(
+        "--memory-1e7",
+        action="store_true",
+        help="memory suite: also compare --trials 10000000 (10 to 20 s)",
+    )
+    parser.add_argument(
         "--suite",
         default="engine,parallel,speed",
-        help="comma-separated suites to run: engine, parallel, speed, prove, recall "
+        help="comma-separated suites to run: engine, parallel, speed, prove, recall, memory "
         "(default: engine,parallel,speed)",
     )
     args = parser.parse_args()
     suites = {s.strip() for s in args.suite.split(",")}
-    unknown = suites - {"engine", "parallel", "speed", "prove", "recall"}
+    unknown = suites - {"engine", "parallel", "speed", "prove", "recall", "memory"}
     if unknown:
         parser.error(f"--suite: unknown suite(s) {', '.join(sorted(unknown))}")
     summary, ok = [], True
@@ -191,6 +201,10 @@ def main() -> int:
     if "recall" in suites:
         recall, passed = bench_recall()
         summary.append(f"search recall {recall:.0%}")
+        ok &= passed
+    if "memory" in suites:
+        lines, passed = bench_memory(args.memory_1e7)
+        summary += lines
         ok &= passed
     print(f"\nsummary: {', '.join(summary)}")
     return 0 if ok else 1

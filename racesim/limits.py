@@ -29,6 +29,8 @@ __all__ = [
     "MAX_RESULT_ROWS",
     "MAX_SECONDS",
     "MAX_SEED",
+    "MAX_SIMULATIONS",
+    "MAX_STREAMED_TRIALS",
     "MAX_SWEEP_VALUES",
     "MAX_TOML_DEPTH",
     "MAX_TRIALS",
@@ -51,10 +53,16 @@ MAX_PUSHES = 1_000
 MAX_POISSON_MEAN = 500.0
 #: largest random seed (results store it in a 64-bit column)
 MAX_SEED = 2**63 - 1
-#: most trials of one Monte Carlo run (per sweep value)
+#: most trials of one Monte Carlo run that keeps its rows (per sweep value)
 MAX_TRIALS = 1_000_000
 #: most result rows of one run: trials x strategies x sweep values
 MAX_RESULT_ROWS = 5_000_000
+#: most trials of one run that keeps only its summary (``racesim compare``, ``racesim sweep``,
+#: ``summarize_trials``, ``summarize_sweep``), per sweep value: its memory does not grow with them
+MAX_STREAMED_TRIALS = 100_000_000
+#: most simulations of one such run: trials x strategies x sweep values (about half an hour of
+#: the fast path on one core)
+MAX_SIMULATIONS = 1_000_000_000
 #: most values of one sweep
 MAX_SWEEP_VALUES = 1_000
 #: largest input file (incident or scenario TOML)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import sys
 from dataclasses import replace
 
 import pytest
 
 from benchmarks.guards import EXPECTED_EVENTS_PARALLEL, check_engine, events_per_parallel_push
+from benchmarks.memory import peak_bytes
 from benchmarks.minimal import minimal_study
 from racesim.core.history import History
 from racesim.scenarios import load_scenario
@@ -51,3 +53,9 @@ def test_the_end_to_end_baseline_estimates_what_racesim_estimates() -> None:
     stale, _ = minimal_study(scenario, 2000)
     results = run_trials(scenario, ["parallel"], trials=2000, progress=False)
     assert abs(stale - results["stale"].mean()) < 0.02
+
+
+def test_the_memory_benchmark_measures_a_subprocess_peak() -> None:
+    """benchmarks/memory.py's probe sees a child that holds 64 MiB (and not far more)."""
+    peak, _ = peak_bytes([sys.executable, "-c", "block = bytearray(64 * 2**20)"])
+    assert 64 * 2**20 <= peak < 1024 * 2**20

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from racesim.cli._names import scenario_names
 from racesim.core.strategy import parse_strategy
 from racesim.errors import InputError
-from racesim.limits import MAX_JOBS, MAX_LANES, MAX_SEED, MAX_TRIALS
+from racesim.limits import MAX_JOBS, MAX_LANES, MAX_SEED, MAX_STREAMED_TRIALS
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -167,11 +167,12 @@ def add_run_options(p: argparse.ArgumentParser, *, trials: int) -> None:
     )
     p.add_argument(
         "--trials",
-        type=whole(1, MAX_TRIALS),
+        type=whole(1, MAX_STREAMED_TRIALS),
         default=None,
         metavar="N",
         help=f"sampled histories per point (default: {FAST_TRIALS} when every point has one "
-        f"push, which the fast path decides; {trials} otherwise)",
+        f"push, which the fast path decides; {trials} otherwise); summarised as they run, so "
+        "memory does not grow with N",
     )
     p.set_defaults(simpy_trials=trials)
     add_execution_options(p)

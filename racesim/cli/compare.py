@@ -19,6 +19,8 @@ from racesim.cli._common import (
     trials_for,
 )
 from racesim.cli._names import ENGINE_NAMES, with_flags
+from racesim.errors import InputError
+from racesim.limits import MAX_TRIALS
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -116,32 +118,50 @@ def summary_table(summary: pd.DataFrame, keys: tuple[str, ...] = ("strategy",)) 
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.plot is not None and args.trials is not None and args.trials > MAX_TRIALS:
+        raise InputError(
+            "--trials",
+            f"{args.trials:,} trials with --plot (which keeps every trial's row) is beyond "
+            f"racesim's limit of {MAX_TRIALS:,}; see docs/reference/limits.md",
+        )
     if args.plot is not None:
         make_output_dir(args.plot, "--plot")
     from racesim.scenarios import load_scenario
     from racesim.studies.recommend import recommend
-    from racesim.studies.summary import SUMMARY_COLUMNS, summarize
-    from racesim.studies.trials import run_trials
+    from racesim.studies.summary import summarize
+    from racesim.studies.trials import run_trials, summarize_trials
 
     scenario = load_scenario(args.scenario)
     strategies = strategy_names(args)
     args.trials = trials_for(args, [scenario], len(strategies or scenario.strategies))
+    results = None
     with executor_for(args.jobs) as executor:
-        results = run_trials(
-            scenario,
-            strategies,
-            trials=args.trials,
-            seed=args.seed,
-            executor=executor,
-            progress=show_progress(args),
-            engine=args.engine,
-            # the summary needs only these; the plots need the sampled durations too
-            columns=None if args.plot is not None else SUMMARY_COLUMNS,
-        )
-    summary = summarize(results)
+        if args.plot is None:
+            # chunk by chunk, keeping no rows: memory does not grow with --trials
+            summary = summarize_trials(
+                scenario,
+                strategies,
+                trials=args.trials,
+                seed=args.seed,
+                executor=executor,
+                progress=show_progress(args),
+                engine=args.engine,
+            )
+        else:
+            # the plots need every trial's row, sampled durations included
+            results = run_trials(
+                scenario,
+                strategies,
+                trials=args.trials,
+                seed=args.seed,
+                executor=executor,
+                progress=show_progress(args),
+                engine=args.engine,
+            )
+            summary = summarize(results)
     if args.exact:
         summary = _with_exact(summary, scenario)
-    if args.plot is not None:
+    if results is not None:
         from racesim.plot.figures import save_comparison_figures
 
         written = save_comparison_figures(results, summary, args.plot, scenario.name)

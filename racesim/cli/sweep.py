@@ -74,9 +74,8 @@ def run(args: argparse.Namespace) -> int:
         make_output_dir(args.plot, "--plot")
     from racesim.cli.compare import exact_table, summary_table
     from racesim.scenarios import load_scenario
-    from racesim.studies.summary import SUMMARY_COLUMNS, summarize
-    from racesim.studies.sweep import apply_knob, parse_range, sweep, swept_strategies
-    from racesim.studies.trials import run_trials
+    from racesim.studies.sweep import apply_knob, parse_range, summarize_sweep, swept_strategies
+    from racesim.studies.trials import summarize_trials
 
     scenario = load_scenario(args.scenario)
     values = sorted({v for text in args.values for v in parse_range(text, "START:STOP:STEP")})
@@ -88,8 +87,9 @@ def run(args: argparse.Namespace) -> int:
     except InputError:
         swept = []  # sweep() below says what is wrong with the knob
     args.trials = trials_for(args, swept, len(chosen) * len(values))
+    # chunk by chunk, keeping no rows: memory does not grow with --trials
     with executor_for(args.jobs) as executor:
-        results = sweep(
+        summary = summarize_sweep(
             scenario,
             args.knob,
             values,
@@ -98,21 +98,17 @@ def run(args: argparse.Namespace) -> int:
             seed=args.seed,
             executor=executor,
             progress=show_progress(args),
-            columns=SUMMARY_COLUMNS,  # the table and the plot need no more
         )
         reference = None
         if args.plot is not None:
-            reference = summarize(
-                run_trials(
-                    scenario,
-                    references,
-                    trials=args.trials,
-                    seed=args.seed,
-                    executor=executor,
-                    progress=show_progress(args),
-                )
+            reference = summarize_trials(
+                scenario,
+                references,
+                trials=args.trials,
+                seed=args.seed,
+                executor=executor,
+                progress=show_progress(args),
             )
-    summary = summarize(results, ["knob", "value", "strategy"])
     exact = None
     if args.exact:
         from racesim.studies.exact import exact_sweep

@@ -27,10 +27,17 @@ if TYPE_CHECKING:
         SWEEP_ALIASES,
         apply_knob,
         parse_range,
+        summarize_sweep,
         sweep,
         swept_strategies,
     )
-    from racesim.studies.trials import ENGINES, METRICS, label_strategies, run_trials
+    from racesim.studies.trials import (
+        ENGINES,
+        METRICS,
+        label_strategies,
+        run_trials,
+        summarize_trials,
+    )
 
 #: public name -> the module that defines it; each is imported on first use, so importing one
 #: module of this package (sampling, say) does not import the engine and every study with it
@@ -54,12 +61,14 @@ _EXPORTS: dict[str, str] = {
     "SWEEP_ALIASES": "racesim.studies.sweep",
     "apply_knob": "racesim.studies.sweep",
     "parse_range": "racesim.studies.sweep",
+    "summarize_sweep": "racesim.studies.sweep",
     "sweep": "racesim.studies.sweep",
     "swept_strategies": "racesim.studies.sweep",
     "ENGINES": "racesim.studies.trials",
     "METRICS": "racesim.studies.trials",
     "label_strategies": "racesim.studies.trials",
     "run_trials": "racesim.studies.trials",
+    "summarize_trials": "racesim.studies.trials",
 }
 
 __getattr__, __dir__ = lazy_exports(__name__, globals(), _EXPORTS)
@@ -86,6 +95,8 @@ __all__ = [
     "run_trials",
     "safety_matrix",
     "summarize",
+    "summarize_sweep",
+    "summarize_trials",
     "sweep",
     "swept_strategies",
     "trial_history",

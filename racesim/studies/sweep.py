@@ -17,21 +17,32 @@ import pandas as pd
 
 from racesim.core.strategy import Strategy
 from racesim.errors import InputError
-from racesim.limits import MAX_SWEEP_VALUES, check_count
+from racesim.limits import MAX_STREAMED_TRIALS, MAX_SWEEP_VALUES, check_count
 from racesim.scenarios.format import Scenario
+from racesim.studies.summary import SUMMARY_COLUMNS, check_confidence
 from racesim.studies.trials import (
+    STREAMED_FAST_CHUNK,
     Engine,
     Strategies,
     TrialChunk,
     check_rows,
     check_run,
+    check_simulations,
     chosen_strategies,
     chunk_bounds,
     engine_for,
     execute,
+    tally,
 )
 
-__all__ = ["SWEEP_ALIASES", "apply_knob", "parse_range", "sweep", "swept_strategies"]
+__all__ = [
+    "SWEEP_ALIASES",
+    "apply_knob",
+    "parse_range",
+    "summarize_sweep",
+    "sweep",
+    "swept_strategies",
+]
 
 #: short knob names accepted by :func:`sweep` (and ``racesim sweep``) and what they change
 SWEEP_ALIASES: dict[str, tuple[str, ...]] = {
@@ -108,13 +119,78 @@ def sweep(
     ``strategy`` column keeps the base strategy's name.
     """
     check_run(trials, seed, chunk_size, engine)
+    values = _checked_values(values)
+    chosen = swept_strategies(knob, strategies, scenario)
+    check_rows(trials * len(chosen) * len(values))
+    keep = None if columns is None else tuple(columns)
+    jobs = _jobs(scenario, knob, values, chosen, trials, seed, chunk_size, engine, keep, 200_000)
+    frame = execute(jobs, executor, progress, trials * len(chosen) * len(values))
+    return frame.sort_values(["knob", "trial"], kind="stable", ignore_index=True)
+
+
+def summarize_sweep(
+    scenario: Scenario,
+    knob: str,
+    values: Sequence[float],
+    strategies: Strategies | None = None,
+    *,
+    trials: int = 1000,
+    seed: int = 0,
+    executor: Executor | None = None,
+    chunk_size: int | None = None,
+    progress: bool = True,
+    engine: Engine = "auto",
+    confidence: float = 0.95,
+) -> pd.DataFrame:
+    """``summarize(sweep(...), ["knob", "value", "strategy"])`` without keeping the rows.
+
+    The arguments are those of :func:`sweep`, the limits and the accuracy those of
+    :func:`~racesim.studies.trials.summarize_trials` (trials x strategies x values count as
+    the run's simulations): memory does not grow with the number of trials.
+    """
+    check_run(trials, seed, chunk_size, engine, MAX_STREAMED_TRIALS)
+    check_confidence(confidence)
+    values = _checked_values(values)
+    chosen = swept_strategies(knob, strategies, scenario)
+    total = trials * len(chosen) * len(values)
+    check_simulations(total)
+    jobs = _jobs(
+        scenario,
+        knob,
+        values,
+        chosen,
+        trials,
+        seed,
+        chunk_size,
+        engine,
+        SUMMARY_COLUMNS,
+        STREAMED_FAST_CHUNK,
+    )
+    keys = ("knob", "value", "strategy")
+    return tally(jobs, keys, executor, progress, total).summary(confidence=confidence)
+
+
+def _checked_values(values: Sequence[float]) -> list[float]:
     values = list(values)
     if not values:
         raise InputError("values", "expected at least one value to sweep")
     check_count("values", len(values), MAX_SWEEP_VALUES, "sweep values")
-    chosen = swept_strategies(knob, strategies, scenario)
-    check_rows(trials * len(chosen) * len(values))
-    keep = None if columns is None else tuple(columns)
+    return values
+
+
+def _jobs(
+    scenario: Scenario,
+    knob: str,
+    values: list[float],
+    chosen: tuple[tuple[str, Strategy], ...],
+    trials: int,
+    seed: int,
+    chunk_size: int | None,
+    engine: str,
+    keep: tuple[str, ...] | None,
+    fast_most: int,
+) -> list[TrialChunk]:
+    """The chunks of trials of a sweep, value by value."""
     jobs = []
     for value in values:
         try:
@@ -129,10 +205,9 @@ def sweep(
         kind = engine_for(scen, engine)
         jobs += [
             TrialChunk(scen, strats, seed, a, b, kind, (knob, float(value)), keep)
-            for a, b in chunk_bounds(trials, chunk_size, kind)
+            for a, b in chunk_bounds(trials, chunk_size, kind, fast_most)
         ]
-    frame = execute(jobs, executor, progress, trials * len(chosen) * len(values))
-    return frame.sort_values(["knob", "trial"], kind="stable", ignore_index=True)
+    return jobs
 
 
 def swept_strategies(

@@ -32,17 +32,21 @@ from racesim.engine.simulation import simulate
 from racesim.errors import InputError
 from racesim.limits import (
     MAX_RESULT_ROWS,
+    MAX_SIMULATIONS,
+    MAX_STREAMED_TRIALS,
     MAX_TRIALS,
     check_count,
 )
 from racesim.scenarios.format import Scenario
 from racesim.studies.fastpath import fast_columns, fast_path_reason
 from racesim.studies.sampled import SampledBlock, sample_block, trial_history
+from racesim.studies.summary import SUMMARY_COLUMNS, SummaryTally, check_confidence
 
 __all__ = [
     "ENGINES",
     "METRICS",
     "run_trials",
+    "summarize_trials",
     "trial_history",
 ]
 
@@ -199,25 +203,30 @@ def _strategy_columns(
     fast: bool,
     histories: dict[int, History],
     keep: Collection[str],
-) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    with_engines: bool = True,
+) -> tuple[dict[str, np.ndarray], np.ndarray | None]:
     """The computed columns of one strategy over a block, and the engine of each row.
 
     Simulated values are filled in only for the columns in `keep` (the others are not read).
+    The engines are ``None`` unless `with_engines`.
     """
     n = block.size
+    engines: np.ndarray | None = None
     if fast:
         decided, undecided = fast_columns(strategy, block)
-        engines = np.full(n, "fast", dtype=object)
         todo = np.flatnonzero(undecided).tolist()
-        engines[todo] = "simpy"
+        if with_engines:
+            engines = np.full(n, "fast", dtype=object)
+            engines[todo] = "simpy"
         columns: dict[str, np.ndarray] = {
-            c: np.asarray(decided[c], dtype=t) for c, t in COLUMN_DTYPES.items()
+            c: np.asarray(decided[c], dtype=t) for c, t in COLUMN_DTYPES.items() if c in keep
         }
         if todo:
             columns = {c: a.copy() for c, a in columns.items()}
     else:
-        columns = {c: np.empty(n, dtype=t) for c, t in COLUMN_DTYPES.items()}
-        engines = np.full(n, "simpy", dtype=object)
+        columns = {c: np.empty(n, dtype=t) for c, t in COLUMN_DTYPES.items() if c in keep}
+        if with_engines:
+            engines = np.full(n, "simpy", dtype=object)
         todo = list(range(n))
     rows: list[TrialMetrics] = []
     for i in todo:
@@ -349,10 +358,16 @@ def chosen_strategies(
     return label_strategies(scenario.strategies if specs is None else specs)
 
 
-def check_run(trials: int, seed: int, chunk_size: int | None, engine: str = "auto") -> None:
+def check_run(
+    trials: int,
+    seed: int,
+    chunk_size: int | None,
+    engine: str = "auto",
+    most: int = MAX_TRIALS,
+) -> None:
     if isinstance(trials, bool) or not isinstance(trials, int) or trials < 1:
         raise InputError("trials", f"expected a whole number >= 1, got {trials!r}")
-    check_count("trials", trials, MAX_TRIALS, "trials")
+    check_count("trials", trials, most, "trials")
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise InputError("seed", f"expected a whole number >= 0, got {seed!r}")
     if chunk_size is not None and (
@@ -372,6 +387,16 @@ def check_rows(rows: int) -> None:
         )
 
 
+def check_simulations(simulations: int) -> None:
+    """Refuse a run that keeps only its summary but would simulate beyond the limit."""
+    if simulations > MAX_SIMULATIONS:
+        raise InputError(
+            "trials",
+            f"{simulations:,} simulations (trials x strategies x values) is beyond racesim's "
+            f"limit of {MAX_SIMULATIONS:,}; run fewer trials, strategies or values at a time",
+        )
+
+
 def engine_for(scenario: Scenario, engine: str) -> str:
     """``fast`` or ``simpy`` for `scenario`; ``engine="fast"`` fails where the fast path cannot."""
     if engine == "simpy":
@@ -388,11 +413,16 @@ def engine_for(scenario: Scenario, engine: str) -> str:
     return "simpy"
 
 
+#: most trials per default chunk of a run that keeps only its summary on the fast path (its
+#: working memory, about 0.5 KiB a trial, is then a few tens of MiB)
+STREAMED_FAST_CHUNK = 50_000
+
+
 def chunk_bounds(
-    trials: int, chunk_size: int | None, engine: str = "simpy"
+    trials: int, chunk_size: int | None, engine: str = "simpy", fast_most: int = 200_000
 ) -> list[tuple[int, int]]:
     if chunk_size is None:
-        most = 200_000 if engine == "fast" else 1000
+        most = fast_most if engine == "fast" else 1000
         chunk_size = max(25, min(most, math.ceil(trials / 16)))
     return [(a, min(a + chunk_size, trials)) for a in range(0, trials, chunk_size)]
 
@@ -444,3 +474,100 @@ def run_trials(
         for a, b in chunk_bounds(trials, chunk_size, kind)
     ]
     return execute(jobs, executor, progress, trials * len(chosen))
+
+
+def _tally_job(job: TrialChunk, exact_quantiles: bool) -> SummaryTally:
+    """The summary tally of one job: per strategy, keyed by ``(*job.extra, label)``."""
+    block = sample_block(job.scenario, job.seed, job.start, job.stop)
+    keys = ("knob", "value", "strategy")[-len(job.extra) - 1 :]
+    tally = SummaryTally(keys, exact_quantiles=exact_quantiles)
+    histories: dict[int, History] = {}
+    keep = frozenset(SUMMARY_COLUMNS)
+    for label, strategy in job.strategies:
+        fast = job.engine != "simpy"
+        columns, _ = _strategy_columns(strategy, block, fast, histories, keep, with_engines=False)
+        tally.add((*job.extra, label), columns)
+    return tally
+
+
+#: most jobs of :func:`tally` submitted and not yet merged (bounds the tallies held at once)
+_IN_FLIGHT = 64
+
+
+def tally(
+    jobs: list[TrialChunk],
+    keys: Sequence[str],
+    executor: Executor | None,
+    progress: bool,
+    total: int,
+) -> SummaryTally:
+    """Run `jobs` (in-process, or on `executor`) into one summary tally, keeping no rows.
+
+    Each job's tally is merged as soon as it is its turn (job order, so groups keep the order
+    of the rows :func:`execute` would give) and then dropped. A run of at most
+    :data:`~racesim.limits.MAX_RESULT_ROWS` simulations (one that could keep its rows) keeps
+    every push-to-live value, 8 bytes each, for exact quantiles; a larger one bins them
+    (:class:`~racesim.studies.summary.LeadTimes`).
+    """
+    from tqdm.auto import tqdm
+
+    exact = total <= MAX_RESULT_ROWS
+    out = SummaryTally(keys, exact_quantiles=exact)
+    sizes = [(job.stop - job.start) * len(job.strategies) for job in jobs]
+    with tqdm(total=total, disable=not progress, unit="sim", desc="racesim", leave=False) as bar:
+        if executor is None:
+            for job, size in zip(jobs, sizes, strict=True):
+                out.merge(_tally_job(job, exact))
+                bar.update(size)
+        else:
+            pending: deque[Future[SummaryTally]] = deque()
+            for job, size in zip(jobs, sizes, strict=True):
+                if len(pending) >= _IN_FLIGHT:  # finished tallies wait for their turn
+                    out.merge(pending.popleft().result())
+                future = executor.submit(_tally_job, job, exact)
+                future.add_done_callback(partial(_advance, bar, size))
+                pending.append(future)
+            while pending:
+                out.merge(pending.popleft().result())
+            bar.refresh()
+    return out
+
+
+def summarize_trials(
+    scenario: Scenario,
+    strategies: Strategies | None = None,
+    *,
+    trials: int = 1000,
+    seed: int = 0,
+    executor: Executor | None = None,
+    chunk_size: int | None = None,
+    progress: bool = True,
+    engine: Engine = "auto",
+    confidence: float = 0.95,
+) -> pd.DataFrame:
+    """``summarize(run_trials(...))`` without keeping the rows: memory does not grow with trials.
+
+    The arguments are those of :func:`run_trials` (same trials, same seeds) and `confidence` that
+    of :func:`~racesim.studies.summary.summarize`; up to
+    :data:`~racesim.limits.MAX_STREAMED_TRIALS` trials and
+    :data:`~racesim.limits.MAX_SIMULATIONS` trials x strategies. Each chunk of trials is reduced
+    to a :class:`~racesim.studies.summary.SummaryTally` (counts, exact sums, push-to-live values)
+    as soon as it is simulated. Counts, rates and means equal ``summarize(run_trials(...))``
+    exactly; so do the push-to-live quantiles for runs of at most
+    :data:`~racesim.limits.MAX_RESULT_ROWS` trials x strategies (the runs
+    :func:`run_trials` accepts), while larger runs give them within ``2**-15`` relative
+    (:data:`~racesim.studies.summary.SKETCH_BITS`). None of it depends on `chunk_size` or the
+    executor.
+    """
+    check_run(trials, seed, chunk_size, engine, MAX_STREAMED_TRIALS)
+    check_confidence(confidence)
+    chosen = chosen_strategies(strategies, scenario)
+    check_simulations(trials * len(chosen))
+    kind = engine_for(scenario, engine)
+    jobs = [
+        TrialChunk(scenario, chosen, seed, a, b, kind, (), SUMMARY_COLUMNS)
+        for a, b in chunk_bounds(trials, chunk_size, kind, STREAMED_FAST_CHUNK)
+    ]
+    return tally(jobs, ("strategy",), executor, progress, trials * len(chosen)).summary(
+        confidence=confidence
+    )
