@@ -195,7 +195,7 @@ LESSON: tuple[Step, ...] = (
         140.0,
         60.0,
         0.0,
-        "Pinned images, and a newer commit cancels the runs of an older one still in progress.",
+        "Pinned images, and a newer commit cancels the build of an older one still in progress.",
         "Which commit is live at the end?",
         "live",
         _LIVE,
