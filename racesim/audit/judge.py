@@ -136,8 +136,10 @@ def verdicts(
 def _verdicts(strategy: Strategy, max_examples: int, seed: int, key: _Key) -> dict[str, Verdict]:
     # cached on a hashable form of the bounds: many pipelines share a strategy
     bounds = Bounds(dict(key[0]), key[1], key[2])
+    props = _properties(strategy)
     out: dict[str, Verdict] = {}
-    for name, prop in _properties(strategy).items():
+    unproved: dict[str, str] = {}  # property -> why no proof, for those no search broke
+    for name, prop in props.items():
         why = "prove has no encoding of this property"
         if name in PROPERTIES:
             try:
@@ -155,7 +157,7 @@ def _verdicts(strategy: Strategy, max_examples: int, seed: int, key: _Key) -> di
                 )
                 continue
         # hypothesis is imported only when a verdict needs a search (most are proved)
-        from racesim.verify.search import exhaustive_check, search
+        from racesim.verify.search import search
 
         result = search(
             strategy,
@@ -172,19 +174,26 @@ def _verdicts(strategy: Strategy, max_examples: int, seed: int, key: _Key) -> di
                 name, False, cx.history.commits, cx.explanation, "sampled", max_examples, why
             )
             continue
-        # no sampled history broke it: check every history on the grid before saying "holds"
-        grid = exhaustive_check(strategy, prop, pushes=2)
-        gx = grid.counterexample
-        out[name] = Verdict(
-            name,
-            gx is None,
-            2 if gx is None else gx.history.commits,
-            "" if gx is None else gx.explanation,
-            "exhaustive",
-            grid.checked,
-            why,
-        )
-    return out
+        unproved[name] = why
+    if unproved:
+        # no sampled history broke them: check every history on the grid before saying "holds",
+        # one simulation per history for all of them (the answers exhaustive_check gives each)
+        from racesim.verify.search import exhaustive_checks
+
+        grids = exhaustive_checks(strategy, {name: props[name] for name in unproved}, pushes=2)
+        for name, why in unproved.items():
+            grid = grids[name]
+            gx = grid.counterexample
+            out[name] = Verdict(
+                name,
+                gx is None,
+                2 if gx is None else gx.history.commits,
+                "" if gx is None else gx.explanation,
+                "exhaustive",
+                grid.checked,
+                why,
+            )
+    return {name: out[name] for name in props}
 
 
 @lru_cache(maxsize=64)
