@@ -22,9 +22,15 @@
    ``prove`` finds over every preset and property for 1 to 3 pushes, the share the default
    search finds too. Goal: 100%.
 
-Usage: ``python -m benchmarks [--suite engine,parallel,speed,prove,recall] [--trials-engine N]
-[--trials-parallel N] [--trials-speed N] [--skip-compare] [--repeat R]`` (default suites:
-engine, parallel and speed; ``python dev.py bench`` runs this).
+6. Audit wall time (``--suite audit``, see ``benchmarks/audit.py``): ``racesim audit`` in a fresh
+   process on every shared workflow case, against ``python -c pass`` measured in the same run
+   (and, with ``--audit-against DIR``, against another checkout of racesim, case by case).
+   Goal: a median under 1 s.
+
+Usage: ``python -m benchmarks [--suite engine,parallel,speed,prove,recall,audit]
+[--trials-engine N] [--trials-parallel N] [--trials-speed N] [--skip-compare] [--repeat R]
+[--audit-repeat R] [--audit-against DIR]`` (default suites: engine, parallel and speed;
+``python dev.py bench`` runs this).
 """
 
 from __future__ import annotations
@@ -34,6 +40,7 @@ import os
 import sys
 from concurrent.futures import ProcessPoolExecutor
 
+from benchmarks.audit import bench_audit
 from benchmarks.common import best_of, best_of_each, verdict
 from benchmarks.guards import EXPECTED_EVENTS_PARALLEL, check_engine
 from benchmarks.minimal import minimal_parallel, minimal_study
@@ -155,17 +162,26 @@ def main() -> int:
     parser.add_argument("--trials-speed", type=int, default=200_000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument(
+        "--audit-repeat", type=int, default=1, help="audit suite: runs per case (best is kept)"
+    )
+    parser.add_argument(
+        "--audit-against",
+        metavar="DIR",
+        help="audit suite: also time this checkout of racesim (e.g. a worktree of the previous "
+        "release) in the same run, and print the ratios",
+    )
+    parser.add_argument(
         "--skip-compare", action="store_true", help="speed suite: skip compare --trials 1000000"
     )
     parser.add_argument(
         "--suite",
         default="engine,parallel,speed",
-        help="comma-separated suites to run: engine, parallel, speed, prove, recall "
+        help="comma-separated suites to run: engine, parallel, speed, prove, recall, audit "
         "(default: engine,parallel,speed)",
     )
     args = parser.parse_args()
     suites = {s.strip() for s in args.suite.split(",")}
-    unknown = suites - {"engine", "parallel", "speed", "prove", "recall"}
+    unknown = suites - {"engine", "parallel", "speed", "prove", "recall", "audit"}
     if unknown:
         parser.error(f"--suite: unknown suite(s) {', '.join(sorted(unknown))}")
     summary, ok = [], True
@@ -191,6 +207,10 @@ def main() -> int:
     if "recall" in suites:
         recall, passed = bench_recall()
         summary.append(f"search recall {recall:.0%}")
+        ok &= passed
+    if "audit" in suites:
+        median, passed = bench_audit(args.audit_repeat, args.audit_against)
+        summary.append("audit skipped" if median is None else f"median audit {median:.2f} s")
         ok &= passed
     print(f"\nsummary: {', '.join(summary)}")
     return 0 if ok else 1

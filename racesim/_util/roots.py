@@ -1,4 +1,4 @@
-"""Brent's root finder, a line-by-line port of scipy's ``brentq`` (``scipy/optimize/Zeros/brentq.c``).
+"""Brent's root finder, a line-by-line port of scipy's ``brentq`` (``Zeros/brentq.c``).
 
 Scenario timings fit a power-law tail with it (:func:`racesim.scenarios.timing._lomax_fit`). The
 port gives scipy's answer to the last bit (the same steps in the same floating-point order; a test

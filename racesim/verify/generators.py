@@ -32,6 +32,7 @@ __all__ = [
     "strategy_values",
 ]
 
+
 def duration_bounds(
     overrides: Mapping[str, tuple[float, float] | float] | None,
 ) -> dict[str, tuple[float, float]]:
