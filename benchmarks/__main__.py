@@ -29,8 +29,8 @@
 
 Usage: ``python -m benchmarks [--suite engine,parallel,speed,prove,recall,audit]
 [--trials-engine N] [--trials-parallel N] [--trials-speed N] [--skip-compare] [--repeat R]
-[--audit-repeat R] [--audit-against DIR]`` (default suites: engine, parallel and speed;
-``python dev.py bench`` runs this).
+[--audit-repeat R] [--audit-against DIR] [--audit-no-bytecode]`` (default suites: engine,
+parallel and speed; ``python dev.py bench`` runs this).
 """
 
 from __future__ import annotations
@@ -171,6 +171,12 @@ def main() -> int:
         "release) in the same run, and print the ratios",
     )
     parser.add_argument(
+        "--audit-no-bytecode",
+        action="store_true",
+        help="audit suite: do not compile racesim's bytecode beforehand (keep the environment's "
+        "PYTHONDONTWRITEBYTECODE)",
+    )
+    parser.add_argument(
         "--skip-compare", action="store_true", help="speed suite: skip compare --trials 1000000"
     )
     parser.add_argument(
@@ -209,7 +215,9 @@ def main() -> int:
         summary.append(f"search recall {recall:.0%}")
         ok &= passed
     if "audit" in suites:
-        median, passed = bench_audit(args.audit_repeat, args.audit_against)
+        median, passed = bench_audit(
+            args.audit_repeat, args.audit_against, bytecode=not args.audit_no_bytecode
+        )
         summary.append("audit skipped" if median is None else f"median audit {median:.2f} s")
         ok &= passed
     print(f"\nsummary: {', '.join(summary)}")

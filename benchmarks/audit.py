@@ -7,7 +7,11 @@ checkout is put first on ``PYTHONPATH``. Printed: each folder's time (the best o
 the median and the maximum over the folders, and, measured in the same run as the floor the
 audit cannot go below, a bare ``python -c pass``. With `against` (another checkout of racesim,
 e.g. a worktree of the commit before a change), each folder is also audited with that checkout
-first on ``PYTHONPATH``, interleaved with this one's runs, and the ratios are printed. Goal
+first on ``PYTHONPATH``, interleaved with this one's runs, and the ratios are printed.
+
+Both sides run with racesim's bytecode compiled beforehand (``compileall`` into a temporary
+``PYTHONPYCACHEPREFIX``), as an installed racesim has it, whatever ``PYTHONDONTWRITEBYTECODE``
+says; ``bytecode=False`` (``--audit-no-bytecode``) leaves the environment alone. Goal
 (issue "Fast everywhere"): a median under 1 s. Skipped, saying why, when the shared folder is
 absent.
 
@@ -20,6 +24,7 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -43,9 +48,18 @@ def audit_folders(cases: Path = CASES) -> list[Path]:
     ]
 
 
-def _env(checkout: Path) -> dict[str, str]:
+def _env(checkout: Path, pycache: str | None) -> dict[str, str]:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(checkout), env.get("PYTHONPATH")) if p)
+    if pycache is not None:
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env["PYTHONPYCACHEPREFIX"] = pycache
+        subprocess.run(
+            [sys.executable, "-m", "compileall", "-q", str(checkout / "racesim")],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            check=False,
+        )
     return env
 
 
@@ -55,16 +69,22 @@ def _wall(argv: list[str], env: dict[str, str]) -> float:
     return time.perf_counter() - start
 
 
-def bench_audit(repeat: int = 1, against: str | Path | None = None) -> tuple[float | None, bool]:
+def bench_audit(
+    repeat: int = 1, against: str | Path | None = None, bytecode: bool = True
+) -> tuple[float | None, bool]:
     """Time ``racesim audit`` on every shared case; returns the median (``None`` when skipped)
     and whether it meets the goal (true when skipped)."""
     if not CASES.is_dir():
         print(f"[audit] skipped: the shared workflow cases are not at {CASES}")
         return None, True
-    runs = max(1, repeat)
-    sides = {"this": _env(ROOT)}
+    with tempfile.TemporaryDirectory(prefix="racesim-pycache-") as pycache:
+        return _bench(max(1, repeat), against, pycache if bytecode else None)
+
+
+def _bench(runs: int, against: str | Path | None, pycache: str | None) -> tuple[float, bool]:
+    sides = {"this": _env(ROOT, pycache)}
     if against is not None:
-        sides["against"] = _env(Path(against).resolve())
+        sides["against"] = _env(Path(against).resolve(), pycache)
     floor = min(_wall([sys.executable, "-c", "pass"], sides["this"]) for _ in range(3))
     times: dict[str, dict[str, float]] = {side: {} for side in sides}
     for folder in audit_folders():
@@ -81,7 +101,9 @@ def bench_audit(repeat: int = 1, against: str | Path | None = None) -> tuple[flo
     slowest = max(mine, key=mine.__getitem__)
     print(
         f"[audit] racesim audit on {len(mine)} folders of {CASES} "
-        f"(a fresh process each, best of {runs})"
+        f"(a fresh process each, best of {runs}; "
+        + ("bytecode compiled beforehand" if pycache else "environment's bytecode setting")
+        + ")"
     )
     other = times.get("against")
     head = "this checkout" + (f"   {against}   ratio" if other else "")
