@@ -106,3 +106,29 @@ def test_the_audit_command_imports_no_module_its_text_report_does_not_need() -> 
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+@pytest.mark.parametrize("cancel", [None, True, False])
+@pytest.mark.parametrize("publish_guard", [False, True])
+@pytest.mark.parametrize("direct", [False, True])
+def test_prove_decides_latest_ends_on_newest_as_the_grid_does(
+    cancel: bool | None, publish_guard: bool, direct: bool
+) -> None:
+    """A pipeline that only builds is judged on its registry's ``latest``: prove's verdict
+    (every history of up to 3 pushes) agrees with the grid of every two-push history."""
+    from racesim.proof import prove
+    from racesim.verify.properties import latest_ends_on_newest
+
+    group = None if cancel is None else Concurrency(cancel_in_progress=cancel)
+    s = Strategy(
+        trigger="none",
+        build_concurrency=group,
+        publish_guard=publish_guard,
+        direct=direct,
+        mirror=not direct,
+    )
+    proof = prove(s, "latest_ends_on_newest", pushes=3)
+    grid = exhaustive_check(s, latest_ends_on_newest, pushes=2, grid=_SMALL_GRID)
+    if not grid.holds:
+        assert proof.verdict == "counterexample"
+    assert (proof.verdict == "proved") == (cancel is not None)

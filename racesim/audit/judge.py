@@ -22,7 +22,6 @@ from typing import Any
 import numpy as np
 
 from racesim.core.strategy import Strategy
-from racesim.core.trace import Trace
 from racesim.engine.simulation import simulate
 from racesim.scenarios import Scenario, load_scenario
 from racesim.studies.fastpath import fast_columns, fast_path_reason
@@ -30,7 +29,7 @@ from racesim.studies.sampled import sample_block
 from racesim.verify.proof.bounds import Bounds
 from racesim.verify.proof.coverage import NotEncodedError
 from racesim.verify.proof.decide import prove
-from racesim.verify.properties import PROPERTIES, Check
+from racesim.verify.properties import PROPERTIES, REGISTRY_PROPERTIES, latest_ends_on_newest
 
 __all__ = ["PROVE_PUSHES", "Judgement", "Verdict", "judge", "verdicts"]
 
@@ -102,19 +101,6 @@ class Judgement:
     bounds: Bounds = field(default_factory=Bounds)
 
 
-def latest_ends_on_newest(trace: Trace) -> Check:
-    """The build registry's mutable ``latest`` ends on the newest commit whose build succeeded."""
-    out = trace.outcome
-    got = out.latest_at_end.get(trace.build_registry)
-    if got == out.newest_built:
-        return Check(True)
-    return Check(
-        False,
-        f"latest ends on {trace.label(got) if got is not None else 'nothing'}, "
-        f"not on the newest build {trace.label(out.newest_built)}",
-    )
-
-
 def _properties(strategy: Strategy) -> dict[str, Any]:
     if strategy.trigger == "none":
         return {"latest_ends_on_newest": latest_ends_on_newest}
@@ -141,7 +127,7 @@ def _verdicts(strategy: Strategy, max_examples: int, seed: int, key: _Key) -> di
     unproved: dict[str, str] = {}  # property -> why no proof, for those no search broke
     for name, prop in props.items():
         why = "prove has no encoding of this property"
-        if name in PROPERTIES:
+        if name in PROPERTIES or name in REGISTRY_PROPERTIES:
             try:
                 proof = prove(strategy, name, pushes=PROVE_PUSHES, bounds=bounds)
             except NotEncodedError as exc:
