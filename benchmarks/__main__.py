@@ -22,6 +22,7 @@
    ``prove`` finds over every preset and property for 1 to 3 pushes, the share the default
    search finds too. Goal: 100%.
 
+<<<<<<< HEAD
 6. Memory (``--suite memory``, see ``benchmarks/memory.py``): peak memory of ``racesim compare
    --trials N`` in a subprocess for N = 10^5 and 10^6 (and 10^7 with ``--memory-1e7``), against
    N = 10^5. Goal: flat in N (streamed summaries), 10^7 trials under 300 MiB.
@@ -29,6 +30,17 @@
 Usage: ``python -m benchmarks [--suite engine,parallel,speed,prove,recall,memory]
 [--trials-engine N] [--trials-parallel N] [--trials-speed N] [--skip-compare] [--memory-1e7]
 [--repeat R]`` (default suites: engine, parallel and speed; ``python dev.py bench`` runs this).
+=======
+6. Audit wall time (``--suite audit``, see ``benchmarks/audit.py``): ``racesim audit`` in a fresh
+   process on every shared workflow case, against ``python -c pass`` measured in the same run
+   (and, with ``--audit-against DIR``, against another checkout of racesim, case by case).
+   Goal: a median under 1 s.
+
+Usage: ``python -m benchmarks [--suite engine,parallel,speed,prove,recall,audit]
+[--trials-engine N] [--trials-parallel N] [--trials-speed N] [--skip-compare] [--repeat R]
+[--audit-repeat R] [--audit-against DIR] [--audit-no-bytecode]`` (default suites: engine,
+parallel and speed; ``python dev.py bench`` runs this).
+>>>>>>> audit24
 """
 
 from __future__ import annotations
@@ -38,6 +50,7 @@ import os
 import sys
 from concurrent.futures import ProcessPoolExecutor
 
+from benchmarks.audit import bench_audit
 from benchmarks.common import best_of, best_of_each, verdict
 from benchmarks.guards import EXPECTED_EVENTS_PARALLEL, check_engine
 from benchmarks.memory import bench_memory
@@ -160,6 +173,21 @@ def main() -> int:
     parser.add_argument("--trials-speed", type=int, default=200_000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument(
+        "--audit-repeat", type=int, default=1, help="audit suite: runs per case (best is kept)"
+    )
+    parser.add_argument(
+        "--audit-against",
+        metavar="DIR",
+        help="audit suite: also time this checkout of racesim (e.g. a worktree of the previous "
+        "release) in the same run, and print the ratios",
+    )
+    parser.add_argument(
+        "--audit-no-bytecode",
+        action="store_true",
+        help="audit suite: do not compile racesim's bytecode beforehand (keep the environment's "
+        "PYTHONDONTWRITEBYTECODE)",
+    )
+    parser.add_argument(
         "--skip-compare", action="store_true", help="speed suite: skip compare --trials 1000000"
     )
     parser.add_argument(
@@ -170,12 +198,13 @@ def main() -> int:
     parser.add_argument(
         "--suite",
         default="engine,parallel,speed",
-        help="comma-separated suites to run: engine, parallel, speed, prove, recall, memory "
+        help="comma-separated suites to run: engine, parallel, speed, prove, recall, memory, "
+        "audit "
         "(default: engine,parallel,speed)",
     )
     args = parser.parse_args()
     suites = {s.strip() for s in args.suite.split(",")}
-    unknown = suites - {"engine", "parallel", "speed", "prove", "recall", "memory"}
+    unknown = suites - {"engine", "parallel", "speed", "prove", "recall", "memory", "audit"}
     if unknown:
         parser.error(f"--suite: unknown suite(s) {', '.join(sorted(unknown))}")
     summary, ok = [], True
@@ -205,6 +234,12 @@ def main() -> int:
     if "memory" in suites:
         lines, passed = bench_memory(args.memory_1e7)
         summary += lines
+        ok &= passed
+    if "audit" in suites:
+        median, passed = bench_audit(
+            args.audit_repeat, args.audit_against, bytecode=not args.audit_no_bytecode
+        )
+        summary.append("audit skipped" if median is None else f"median audit {median:.2f} s")
         ok &= passed
     print(f"\nsummary: {', '.join(summary)}")
     return 0 if ok else 1

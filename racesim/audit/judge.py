@@ -14,20 +14,22 @@ points. Odds come from :func:`racesim.run_trials` under a scenario (default: the
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
+import numpy as np
+
 from racesim.core.strategy import Strategy
-from racesim.core.trace import Trace
+from racesim.engine.simulation import simulate
 from racesim.scenarios import Scenario, load_scenario
-from racesim.studies.summary import summarize
-from racesim.studies.trials import run_trials
+from racesim.studies.fastpath import fast_columns, fast_path_reason
+from racesim.studies.sampled import sample_block
 from racesim.verify.proof.bounds import Bounds
 from racesim.verify.proof.coverage import NotEncodedError
 from racesim.verify.proof.decide import prove
-from racesim.verify.properties import PROPERTIES, Check
-from racesim.verify.search import exhaustive_check, search
+from racesim.verify.properties import PROPERTIES, REGISTRY_PROPERTIES, latest_ends_on_newest
 
 __all__ = ["PROVE_PUSHES", "Judgement", "Verdict", "judge", "verdicts"]
 
@@ -99,19 +101,6 @@ class Judgement:
     bounds: Bounds = field(default_factory=Bounds)
 
 
-def latest_ends_on_newest(trace: Trace) -> Check:
-    """The build registry's mutable ``latest`` ends on the newest commit whose build succeeded."""
-    out = trace.outcome
-    got = out.latest_at_end.get(trace.build_registry)
-    if got == out.newest_built:
-        return Check(True)
-    return Check(
-        False,
-        f"latest ends on {trace.label(got) if got is not None else 'nothing'}, "
-        f"not on the newest build {trace.label(out.newest_built)}",
-    )
-
-
 def _properties(strategy: Strategy) -> dict[str, Any]:
     if strategy.trigger == "none":
         return {"latest_ends_on_newest": latest_ends_on_newest}
@@ -133,10 +122,12 @@ def verdicts(
 def _verdicts(strategy: Strategy, max_examples: int, seed: int, key: _Key) -> dict[str, Verdict]:
     # cached on a hashable form of the bounds: many pipelines share a strategy
     bounds = Bounds(dict(key[0]), key[1], key[2])
+    props = _properties(strategy)
     out: dict[str, Verdict] = {}
-    for name, prop in _properties(strategy).items():
+    unproved: dict[str, str] = {}  # property -> why no proof, for those no search broke
+    for name, prop in props.items():
         why = "prove has no encoding of this property"
-        if name in PROPERTIES:
+        if name in PROPERTIES or name in REGISTRY_PROPERTIES:
             try:
                 proof = prove(strategy, name, pushes=PROVE_PUSHES, bounds=bounds)
             except NotEncodedError as exc:
@@ -151,6 +142,9 @@ def _verdicts(strategy: Strategy, max_examples: int, seed: int, key: _Key) -> di
                     proof.verdict,
                 )
                 continue
+        # hypothesis is imported only when a verdict needs a search (most are proved)
+        from racesim.verify.search import search
+
         result = search(
             strategy,
             prop,
@@ -166,19 +160,26 @@ def _verdicts(strategy: Strategy, max_examples: int, seed: int, key: _Key) -> di
                 name, False, cx.history.commits, cx.explanation, "sampled", max_examples, why
             )
             continue
-        # no sampled history broke it: check every history on the grid before saying "holds"
-        grid = exhaustive_check(strategy, prop, pushes=2)
-        gx = grid.counterexample
-        out[name] = Verdict(
-            name,
-            gx is None,
-            2 if gx is None else gx.history.commits,
-            "" if gx is None else gx.explanation,
-            "exhaustive",
-            grid.checked,
-            why,
-        )
-    return out
+        unproved[name] = why
+    if unproved:
+        # no sampled history broke them: check every history on the grid before saying "holds",
+        # one simulation per history for all of them (the answers exhaustive_check gives each)
+        from racesim.verify.search import exhaustive_checks
+
+        grids = exhaustive_checks(strategy, {name: props[name] for name in unproved}, pushes=2)
+        for name, why in unproved.items():
+            grid = grids[name]
+            gx = grid.counterexample
+            out[name] = Verdict(
+                name,
+                gx is None,
+                2 if gx is None else gx.history.commits,
+                "" if gx is None else gx.explanation,
+                "exhaustive",
+                grid.checked,
+                why,
+            )
+    return {name: out[name] for name in props}
 
 
 @lru_cache(maxsize=64)
@@ -192,14 +193,69 @@ def _odds(
 def _odds_for(
     strategy: Strategy, scenario: Scenario, trials: int, seed: int
 ) -> tuple[tuple[float, float, float], tuple[float, float, float]]:
+    wrong = "latest_wrong" if strategy.trigger == "none" else "final_wrong"
+    if fast_path_reason(scenario) is None:
+        stale, bad = _one_push_counts(strategy, scenario, trials, seed, wrong)
+        return _rate(stale, trials), _rate(bad, trials)
+    # several pushes a trial: the SimPy engine through run_trials, summarised as compare does
+    from racesim.studies.summary import summarize
+    from racesim.studies.trials import run_trials
+
     results = run_trials(scenario, [strategy], trials=trials, seed=seed, progress=False)
     row = summarize(results).iloc[0]
-    wrong = "latest_wrong" if strategy.trigger == "none" else "final_wrong"
 
     def triple(name: str) -> tuple[float, float, float]:
         return (float(row[f"p_{name}"]), float(row[f"p_{name}_low"]), float(row[f"p_{name}_high"]))
 
     return triple("stale"), triple(wrong)
+
+
+def _one_push_counts(
+    strategy: Strategy, scenario: Scenario, trials: int, seed: int, wrong: str
+) -> tuple[int, int]:
+    """Stale trials and wrong-ending trials of a one-push scenario, as :func:`run_trials` counts
+    them: the same sampled trials (every random number is addressed by seed and trial, so one
+    block of all the trials is what any chunking draws), decided by the vectorised fast path, and
+    the few trials it leaves undecided simulated with SimPy (``engine="auto"``)."""
+    block = sample_block(scenario, seed, 0, trials)
+    columns, undecided = fast_columns(strategy, block)
+    stale = np.asarray(columns["stale"], dtype=bool).copy()
+    key = "latest_correct" if wrong == "latest_wrong" else "final_correct"
+    right = np.asarray(columns[key], dtype=bool).copy()
+    for i in np.flatnonzero(undecided).tolist():
+        trace = simulate(strategy, block.history(i))
+        out = trace.outcome
+        stale[i] = out.stale_deploys > 0
+        right[i] = (
+            out.latest_at_end[trace.build_registry] == out.newest_built
+            if key == "latest_correct"
+            else out.final_correct
+        )
+    return int(stale.sum()), int((~right).sum())
+
+
+#: the standard normal's 0.975 quantile, ``scipy.special.ndtri(0.975)`` to the last bit
+_Z975 = 1.959963984540054
+
+
+def wilson95(k: int, n: int) -> tuple[float, float]:
+    """The 95 % Wilson score interval of `k` successes in `n` trials, exactly as
+    :func:`racesim.studies.summary.wilson_interval` (scipy's ``binomtest``) computes it: the same
+    formula in the same floating-point order, without importing scipy.stats."""
+    p = k / n
+    z = _Z975
+    denom = 2 * (n + z**2)
+    center = (2 * n * p + z**2) / denom
+    q = 1 - p
+    delta = z / denom * math.sqrt(4 * n * p * q + z**2)
+    low = 0.0 if k == 0 else center - delta
+    high = 1.0 if k == n else center + delta
+    return float(low), float(high)
+
+
+def _rate(k: int, n: int) -> tuple[float, float, float]:
+    low, high = wilson95(k, n)
+    return k / n, low, high
 
 
 def judge(

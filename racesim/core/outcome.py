@@ -11,9 +11,9 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
-import pandas as pd
-
 if TYPE_CHECKING:
+    import pandas as pd
+
     from racesim.core.history import History
 
 
@@ -133,6 +133,8 @@ class Outcome:
 
     def deploys_frame(self) -> pd.DataFrame:
         """The deploys as a DataFrame with ``stale`` and ``wrong_identity`` columns."""
+        import pandas as pd  # here, not at the top: judging a strategy needs no DataFrame
+
         rows = [
             {**asdict(d), "stale": d.stale, "wrong_identity": d.wrong_identity}
             for d in self.deploys

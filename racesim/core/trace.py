@@ -11,13 +11,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any, NamedTuple
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from racesim.core.history import History
 from racesim.core.outcome import LAGGED, Outcome, assess
 from racesim.core.strategy import Strategy
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["CONTINUED", "EVENT_KINDS", "FINISHED_BY_TARGET", "LAGGED", "Event", "Trace"]
 
@@ -128,6 +129,8 @@ class Trace:
 
     def frame(self) -> pd.DataFrame:
         """The events as a tidy DataFrame, one row per event, with commit labels added."""
+        import pandas as pd  # here, not at the top: simulating needs no DataFrame
+
         df = pd.DataFrame(list(self.rows), columns=list(Event._fields))
         label = self.history.label
         df["commit_label"] = [label(c) if c >= 0 else "" for c in df["commit"]]

@@ -18,8 +18,8 @@ from dataclasses import MISSING, dataclass, fields, replace
 from typing import Any, ClassVar
 
 import numpy as np
-from scipy import optimize, stats
 
+from racesim._util.roots import brentq
 from racesim.errors import InputError
 from racesim.limits import check_seconds, finite_float
 
@@ -34,7 +34,9 @@ __all__ = [
     "distribution_from_table",
 ]
 
-_Z95 = float(stats.norm.ppf(0.95))
+#: the standard normal's 0.95 quantile, ``scipy.stats.norm.ppf(0.95)`` to the last bit (a test
+#: checks it): scipy is imported only where a quantile needs it, not by every scenario read
+_Z95 = 1.6448536269514722
 
 
 def _seconds(name: str, value: object, *, positive: bool = False) -> float:
@@ -153,6 +155,8 @@ class Triangular(Distribution):
         return rng.triangular(self.low, self.mode, self.high, size)
 
     def quantile(self, q: float) -> float:
+        from scipy import stats
+
         c = (self.mode - self.low) / (self.high - self.low)
         return float(stats.triang.ppf(q, c, loc=self.low, scale=self.high - self.low))
 
@@ -201,6 +205,8 @@ class LogNormal(Distribution):
         return self.shift + rng.lognormal(math.log(self.median), self.log_sigma, size)
 
     def quantile(self, q: float) -> float:
+        from scipy import stats
+
         return self.shift + self.median * math.exp(self.log_sigma * float(stats.norm.ppf(q)))
 
     def with_param(self, name: str, value: float) -> Distribution:
@@ -305,7 +311,7 @@ def _lomax_fit(median: float, p95: float) -> tuple[float, float]:
     """Lomax ``(alpha, scale)`` with the given median and 95th percentile (a pure function)."""
     # quantile: scale * ((1-q)^(-1/alpha) - 1); the ratio p95/median fixes alpha
     ratio = p95 / median
-    alpha = float(optimize.brentq(lambda a: _lomax_ratio(a) - ratio, *_LOMAX_ALPHAS))
+    alpha = float(brentq(lambda a: _lomax_ratio(a) - ratio, *_LOMAX_ALPHAS))  # scipy's, ported
     return alpha, median / (2.0 ** (1 / alpha) - 1)
 
 

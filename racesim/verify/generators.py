@@ -19,6 +19,7 @@ from racesim.errors import InputError
 from racesim.scenarios.format import Scenario
 from racesim.scenarios.schedules import Burst, Explicit, PushSchedule, Single
 from racesim.scenarios.timing import Distribution, Fixed, LogNormal, Triangular, Uniform
+from racesim.verify.ranges import DEFAULT_BOUNDS
 
 __all__ = [
     "DEFAULT_BOUNDS",
@@ -30,22 +31,6 @@ __all__ = [
     "scenarios",
     "strategy_values",
 ]
-
-#: default range of each duration field, in seconds; registry lags stay 0 unless asked for
-DEFAULT_BOUNDS: dict[str, tuple[float, float]] = {
-    "build_pickup": (1, 30),
-    "build": (1, 180),
-    "push": (1, 30),
-    "build_verify": (1, 60),
-    "dispatch": (1, 30),
-    "deploy_pickup": (1, 30),
-    "prepare": (1, 90),
-    "mirror": (1, 30),
-    "rollout": (1, 60),
-    "deploy_verify": (1, 60),
-    "registry_lag": (0, 0),
-    "deploy_registry_lag": (0, 0),
-}
 
 
 def duration_bounds(

@@ -150,6 +150,27 @@ PROPERTIES: dict[str, Callable[[Trace], Check]] = {
 }
 
 
+def latest_ends_on_newest(trace: Trace) -> Check:
+    """The build registry's mutable ``latest`` ends on the newest commit whose build succeeded
+    (the property of a pipeline that only builds: its consumers pull ``latest``)."""
+    out = trace.outcome
+    got = out.latest_at_end.get(trace.build_registry)
+    if got == out.newest_built:
+        return Check(True)
+    return Check(
+        False,
+        f"latest ends on {trace.label(got) if got is not None else 'nothing'}, "
+        f"not on the newest build {trace.label(out.newest_built)}",
+    )
+
+
+#: properties of the registry rather than of the service, which ``prove`` decides too (the
+#: audit judges a pipeline with no deploy by them); not among the four :data:`PROPERTIES`
+REGISTRY_PROPERTIES: dict[str, Callable[[Trace], Check]] = {
+    "latest_ends_on_newest": latest_ends_on_newest,
+}
+
+
 def parse_property(spec: str | Property, field: str = "property") -> tuple[str, Property]:
     """A built-in property by name, or any callable (named after its ``__name__``)."""
     if callable(spec):

@@ -37,6 +37,7 @@ __all__ = [
     "SearchResult",
     "corner_histories",
     "exhaustive_check",
+    "exhaustive_checks",
     "find_counterexample",
     "search",
 ]
@@ -423,3 +424,70 @@ def exhaustive_check(
                         _label(strategy), name, checked, total, found, axes, tuple(gap_options)
                     )
     return ExhaustiveResult(_label(strategy), name, checked, total, found, axes, tuple(gap_options))
+
+
+def exhaustive_checks(
+    strategy: str | Strategy,
+    props: Mapping[str, Property],
+    *,
+    pushes: int = 2,
+    grid: Mapping[str, Sequence[float]] | None = None,
+    gaps: Sequence[float] = (1, 5, 15),
+) -> dict[str, ExhaustiveResult]:
+    """:func:`exhaustive_check` of several properties in one pass over the grid.
+
+    Each history is simulated once and checked against every property not yet broken, so the
+    answer for each property is exactly what ``exhaustive_check(strategy, prop, ...)`` (with
+    ``stop_at_first``) returns: the same first counterexample and the same count of histories
+    checked, at the cost of the slowest property rather than of all of them.
+    """
+    chosen = parse_strategy(strategy)
+    checks = {name: parse_property(prop)[1] for name, prop in props.items()}
+    axes: dict[str, tuple[float, ...]] = {
+        k: tuple(float(v) for v in vs) for k, vs in (grid or DEFAULT_GRID).items()
+    }
+    for key in axes:
+        if key not in DURATION_FIELDS:
+            raise InputError(
+                f"grid.{key}", f"unknown duration; expected one of {', '.join(DURATION_FIELDS)}"
+            )
+    if not 1 <= pushes <= 4:
+        raise InputError("pushes", f"an exhaustive check takes 1 to 4 pushes, got {pushes}")
+    keys = list(axes)
+    records = [
+        Durations.from_mapping({**_BASE.as_dict(), **dict(zip(keys, values, strict=True))})
+        for values in itertools.product(*axes.values())
+    ]
+    gap_options = [float(g) for g in gaps] if pushes > 1 else [0.0]
+    total = len(records) ** pushes * len(gap_options) ** (pushes - 1)
+    label = _label(strategy)
+    done: dict[str, ExhaustiveResult] = {}
+    checked = 0
+    for steps in itertools.product(gap_options, repeat=pushes - 1):
+        times = list(itertools.accumulate((0.0, *steps)))
+        for combo in itertools.product(records, repeat=pushes):
+            history = History(
+                tuple(
+                    Push(t, d, chr(65 + i))
+                    for i, (t, d) in enumerate(zip(times, combo, strict=True))
+                ),
+                baseline="old",
+            )
+            trace = simulate(chosen, history)
+            checked += 1
+            for name, check in checks.items():
+                if name in done:
+                    continue
+                result = as_check(check(trace), name)
+                if not result:
+                    cx = Counterexample(label, name, history, trace, result)
+                    done[name] = ExhaustiveResult(
+                        label, name, checked, total, cx, axes, tuple(gap_options)
+                    )
+            if len(done) == len(checks):
+                return {name: done[name] for name in checks}
+    return {
+        name: done.get(name)
+        or ExhaustiveResult(label, name, checked, total, None, axes, tuple(gap_options))
+        for name in checks
+    }

@@ -23,7 +23,7 @@ from typing import Any
 from racesim._util.toml import Table, read_toml_file
 from racesim.core.history import DURATION_FIELDS
 from racesim.errors import InputError
-from racesim.verify.generators import DEFAULT_BOUNDS
+from racesim.verify.ranges import DEFAULT_BOUNDS
 
 __all__ = ["DEFAULT_GAP", "Bounds", "as_bounds", "bounds_from", "parse_bound", "read_bounds_file"]
 

@@ -21,7 +21,7 @@ from racesim.verify.proof.coverage import MAX_PUSHES, check_coverage, features
 from racesim.verify.proof.encode import Encoding
 from racesim.verify.proof.result import ProveResult
 from racesim.verify.proof.solve import Candidate, solve
-from racesim.verify.properties import PROPERTIES
+from racesim.verify.properties import PROPERTIES, REGISTRY_PROPERTIES
 
 __all__ = ["EncodingMismatch", "prove"]
 
@@ -61,7 +61,7 @@ def prove(
         InputError: a bad property name, push count or bound.
     """
     chosen = parse_strategy(strategy)
-    if not isinstance(prop, str) or prop not in PROPERTIES:
+    if not isinstance(prop, str) or (prop not in PROPERTIES and prop not in REGISTRY_PROPERTIES):
         raise InputError(
             "property", f"unknown property {prop!r}; expected one of {', '.join(PROPERTIES)}"
         )
@@ -99,7 +99,7 @@ def prove(
 def _confirm(
     strategy: Strategy, label: str, prop: str, candidates: list[Candidate]
 ) -> Counterexample:
-    check = PROPERTIES[prop]
+    check = PROPERTIES.get(prop) or REGISTRY_PROPERTIES[prop]
     for candidate in candidates:
         trace = simulate(strategy, candidate.history)
         result = check(trace)

@@ -52,12 +52,22 @@ def _regresses(enc: Encoding) -> z3.BoolRef:
     return z3.Or(cases)
 
 
+def _latest_not_newest(enc: Encoding) -> z3.BoolRef:
+    """At the end the build registry's ``latest`` holds something other than the newest commit
+    that built."""
+    newest: z3.ArithRef = z3.IntVal(0)
+    for build in enc.builds:  # oldest first, so the newest success ends up outermost
+        newest = z3.If(build.succeeded, build.commit, newest)
+    return enc.build_registry["latest"].read(None) != newest
+
+
 #: property name -> the formula of its violation
 VIOLATIONS: dict[str, Callable[[Encoding], z3.BoolRef]] = {
     "never_stale": _stale,
     "ships_what_it_claims": _wrong_identity,
     "ends_on_newest": _not_newest,
     "never_regresses": _regresses,
+    "latest_ends_on_newest": _latest_not_newest,
 }
 
 
