@@ -22,25 +22,19 @@
    ``prove`` finds over every preset and property for 1 to 3 pushes, the share the default
    search finds too. Goal: 100%.
 
-<<<<<<< HEAD
 6. Memory (``--suite memory``, see ``benchmarks/memory.py``): peak memory of ``racesim compare
    --trials N`` in a subprocess for N = 10^5 and 10^6 (and 10^7 with ``--memory-1e7``), against
    N = 10^5. Goal: flat in N (streamed summaries), 10^7 trials under 300 MiB.
 
-Usage: ``python -m benchmarks [--suite engine,parallel,speed,prove,recall,memory]
-[--trials-engine N] [--trials-parallel N] [--trials-speed N] [--skip-compare] [--memory-1e7]
-[--repeat R]`` (default suites: engine, parallel and speed; ``python dev.py bench`` runs this).
-=======
-6. Audit wall time (``--suite audit``, see ``benchmarks/audit.py``): ``racesim audit`` in a fresh
+7. Audit wall time (``--suite audit``, see ``benchmarks/audit.py``): ``racesim audit`` in a fresh
    process on every shared workflow case, against ``python -c pass`` measured in the same run
    (and, with ``--audit-against DIR``, against another checkout of racesim, case by case).
    Goal: a median under 1 s.
 
-Usage: ``python -m benchmarks [--suite engine,parallel,speed,prove,recall,audit]
-[--trials-engine N] [--trials-parallel N] [--trials-speed N] [--skip-compare] [--repeat R]
-[--audit-repeat R] [--audit-against DIR] [--audit-no-bytecode]`` (default suites: engine,
-parallel and speed; ``python dev.py bench`` runs this).
->>>>>>> audit24
+Usage: ``python -m benchmarks [--suite engine,parallel,speed,prove,recall,memory,audit]
+[--trials-engine N] [--trials-parallel N] [--trials-speed N] [--skip-compare] [--memory-1e7]
+[--repeat R] [--audit-repeat R] [--audit-against DIR] [--audit-no-bytecode]`` (default suites:
+engine, parallel and speed; ``python dev.py bench`` runs this).
 """
 
 from __future__ import annotations
