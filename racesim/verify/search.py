@@ -384,6 +384,28 @@ def exhaustive_check(
     """
     chosen = parse_strategy(strategy)
     name, check = parse_property(prop)
+    axes, gap_options, total, grid_histories = _grid(grid, gaps, pushes, base or _BASE)
+    checked = 0
+    found: Counterexample | None = None
+    for history in grid_histories:
+        trace = simulate(chosen, history)
+        result = as_check(check(trace), name)
+        checked += 1
+        if not result and found is None:
+            found = Counterexample(_label(strategy), name, history, trace, result)
+            if stop_at_first:
+                break
+    return ExhaustiveResult(_label(strategy), name, checked, total, found, axes, gap_options)
+
+
+def _grid(
+    grid: Mapping[str, Sequence[float]] | None,
+    gaps: Sequence[float],
+    pushes: int,
+    base: Durations,
+) -> tuple[dict[str, tuple[float, ...]], tuple[float, ...], int, Iterator[History]]:
+    """The checked grid axes, the gaps, the number of histories, and the histories in order
+    (every gap sequence, then every combination of grid values per push, smallest first)."""
     axes: dict[str, tuple[float, ...]] = {
         k: tuple(float(v) for v in vs) for k, vs in (grid or DEFAULT_GRID).items()
     }
@@ -394,36 +416,27 @@ def exhaustive_check(
             )
     if not 1 <= pushes <= 4:
         raise InputError("pushes", f"an exhaustive check takes 1 to 4 pushes, got {pushes}")
-    template = base or _BASE
     keys = list(axes)
     records = [
-        Durations.from_mapping({**template.as_dict(), **dict(zip(keys, values, strict=True))})
+        Durations.from_mapping({**base.as_dict(), **dict(zip(keys, values, strict=True))})
         for values in itertools.product(*axes.values())
     ]
-    gap_options = [float(g) for g in gaps] if pushes > 1 else [0.0]
+    gap_options = tuple(float(g) for g in gaps) if pushes > 1 else (0.0,)
     total = len(records) ** pushes * len(gap_options) ** (pushes - 1)
-    checked = 0
-    found: Counterexample | None = None
-    for steps in itertools.product(gap_options, repeat=pushes - 1):
-        times = list(itertools.accumulate((0.0, *steps)))
-        for combo in itertools.product(records, repeat=pushes):
-            history = History(
-                tuple(
-                    Push(t, d, chr(65 + i))
-                    for i, (t, d) in enumerate(zip(times, combo, strict=True))
-                ),
-                baseline="old",
-            )
-            trace = simulate(chosen, history)
-            result = as_check(check(trace), name)
-            checked += 1
-            if not result and found is None:
-                found = Counterexample(_label(strategy), name, history, trace, result)
-                if stop_at_first:
-                    return ExhaustiveResult(
-                        _label(strategy), name, checked, total, found, axes, tuple(gap_options)
-                    )
-    return ExhaustiveResult(_label(strategy), name, checked, total, found, axes, tuple(gap_options))
+
+    def histories() -> Iterator[History]:
+        for steps in itertools.product(gap_options, repeat=pushes - 1):
+            times = list(itertools.accumulate((0.0, *steps)))
+            for combo in itertools.product(records, repeat=pushes):
+                yield History(
+                    tuple(
+                        Push(t, d, chr(65 + i))
+                        for i, (t, d) in enumerate(zip(times, combo, strict=True))
+                    ),
+                    baseline="old",
+                )
+
+    return axes, gap_options, total, histories()
 
 
 def exhaustive_checks(
@@ -443,51 +456,24 @@ def exhaustive_checks(
     """
     chosen = parse_strategy(strategy)
     checks = {name: parse_property(prop)[1] for name, prop in props.items()}
-    axes: dict[str, tuple[float, ...]] = {
-        k: tuple(float(v) for v in vs) for k, vs in (grid or DEFAULT_GRID).items()
-    }
-    for key in axes:
-        if key not in DURATION_FIELDS:
-            raise InputError(
-                f"grid.{key}", f"unknown duration; expected one of {', '.join(DURATION_FIELDS)}"
-            )
-    if not 1 <= pushes <= 4:
-        raise InputError("pushes", f"an exhaustive check takes 1 to 4 pushes, got {pushes}")
-    keys = list(axes)
-    records = [
-        Durations.from_mapping({**_BASE.as_dict(), **dict(zip(keys, values, strict=True))})
-        for values in itertools.product(*axes.values())
-    ]
-    gap_options = [float(g) for g in gaps] if pushes > 1 else [0.0]
-    total = len(records) ** pushes * len(gap_options) ** (pushes - 1)
+    axes, gap_options, total, grid_histories = _grid(grid, gaps, pushes, _BASE)
     label = _label(strategy)
     done: dict[str, ExhaustiveResult] = {}
     checked = 0
-    for steps in itertools.product(gap_options, repeat=pushes - 1):
-        times = list(itertools.accumulate((0.0, *steps)))
-        for combo in itertools.product(records, repeat=pushes):
-            history = History(
-                tuple(
-                    Push(t, d, chr(65 + i))
-                    for i, (t, d) in enumerate(zip(times, combo, strict=True))
-                ),
-                baseline="old",
-            )
-            trace = simulate(chosen, history)
-            checked += 1
-            for name, check in checks.items():
-                if name in done:
-                    continue
-                result = as_check(check(trace), name)
-                if not result:
-                    cx = Counterexample(label, name, history, trace, result)
-                    done[name] = ExhaustiveResult(
-                        label, name, checked, total, cx, axes, tuple(gap_options)
-                    )
-            if len(done) == len(checks):
-                return {name: done[name] for name in checks}
+    for history in grid_histories:
+        trace = simulate(chosen, history)
+        checked += 1
+        for name, check in checks.items():
+            if name in done:
+                continue
+            result = as_check(check(trace), name)
+            if not result:
+                cx = Counterexample(label, name, history, trace, result)
+                done[name] = ExhaustiveResult(label, name, checked, total, cx, axes, gap_options)
+        if len(done) == len(checks):
+            return {name: done[name] for name in checks}
     return {
         name: done.get(name)
-        or ExhaustiveResult(label, name, checked, total, None, axes, tuple(gap_options))
+        or ExhaustiveResult(label, name, checked, total, None, axes, gap_options)
         for name in checks
     }
