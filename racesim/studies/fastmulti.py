@@ -82,12 +82,10 @@ def multi_path_reason(strategy: Strategy) -> str | None:
 
 def _pairwise_equal(times: Floats, valid: Bools) -> Bools:
     """Trials in which two valid entries of a row of `times` are equal."""
-    n, p = times.shape
-    out = np.zeros(n, dtype=np.bool_)
-    for a in range(p):
-        for b in range(a + 1, p):
-            out |= valid[:, a] & valid[:, b] & (times[:, a] == times[:, b])
-    return out
+    if times.shape[1] < 2:
+        return np.zeros(times.shape[0], dtype=np.bool_)
+    ordered = np.sort(np.where(valid, times, np.nan), axis=1)  # NaN sorts last, never equal
+    return (ordered[:, 1:] == ordered[:, :-1]).any(axis=1)
 
 
 def _equal_to_any(values: Floats, valid: Bools, times: Floats, others: Bools) -> Bools:
@@ -132,19 +130,46 @@ class _Trials:
         self.dw_vis = nan.copy()
         self.cancelled = np.zeros(n, dtype=np.int64)
         self.end = np.where(self.exists, self.t, -np.inf).max(axis=1)
-        # -- deploys (per push: the deploy of commit k+1) --
-        self.arrival = nan.copy()  # the deploy job asks to run (NaN: no deploy job)
-        self.created = np.zeros((n, p), dtype=np.bool_)  # a deploy (or merged) run exists
-        self.j_start = nan.copy()
-        self.j_end = nan.copy()
-        self.pull = nan.copy()  # the pull read (NaN: none)
-        self.margin = nan.copy()
-        self.status = np.zeros((n, p), dtype=np.int8)  # 0 none 1 live 2 blocked 3 failed
-        self.shipped = np.full((n, p), _NONE, dtype=np.int64)
-        self.r_acc = nan.copy()  # the service write of its rollout (finish: its end)
-        self.r_live = nan.copy()
-        self.r_commit = np.full((n, p), _NONE, dtype=np.int64)
-        self.m_acc = nan.copy()  # the mirror's write to the deploy registry
+        # -- deploys --
+        self.arrival = nan.copy()  # per push: its deploy job asks to run (NaN: no deploy job)
+        self.created = np.zeros((n, p), dtype=np.bool_)  # per push: a deploy (or merged) run
+        # per deploy job, in *slots*: one column per call of :meth:`deploy`, which decides at
+        # most one job of each trial (its commit in `meant`); columns are written with basic
+        # indexing, far cheaper than scattering by commit
+        self.used = 0
+        self.slots: dict[str, NDArray[Any]] = {}
+        self._grow(2 * p)
+
+    _SLOTS: tuple[tuple[str, Any, Any], ...] = (
+        ("meant", np.int64, 0),
+        ("j_start", np.float64, np.nan),  # the job started (NaN: never)
+        ("j_end", np.float64, np.nan),
+        ("pull", np.float64, np.nan),  # the pull read (NaN: none)
+        ("margin", np.float64, np.nan),
+        ("status", np.int8, 0),  # 0 none 1 live 2 blocked 3 failed
+        ("shipped", np.int64, _NONE),
+        ("r_acc", np.float64, np.nan),  # the service write of its rollout (finish: its end)
+        ("r_live", np.float64, np.nan),
+        ("r_commit", np.int64, _NONE),
+        ("m_acc", np.float64, np.nan),  # the mirror's write to the deploy registry
+    )
+
+    def _grow(self, more: int) -> None:
+        for name, dtype, fill in self._SLOTS:
+            block = np.full((self.n, more), fill, dtype=dtype)
+            old = self.slots.get(name)
+            self.slots[name] = block if old is None else np.concatenate([old, block], axis=1)
+
+    def _slot(self) -> int:
+        """A fresh slot column for one call of :meth:`deploy`."""
+        if self.used == next(iter(self.slots.values())).shape[1]:
+            self._grow(self.used)
+        self.used += 1
+        return self.used - 1
+
+    def slot(self, name: str) -> NDArray[Any]:
+        """The slot columns used so far of `name`."""
+        return self.slots[name][:, : self.used]
 
     def col(self, name: str, k: Ints | int) -> Floats:
         values = self.d[name]
@@ -304,7 +329,7 @@ class _Trials:
             return self.dw_acc, self.dw_vis
         return self.w_acc, self.w_vis
 
-    def seen(self, k: Ints, at: Floats) -> Ints:
+    def seen(self, k: Ints | int, at: Floats) -> Ints:
         """The commit deploy `k`'s reference resolves to at `at` (``_NONE``: no manifest)."""
         acc, vis = self._source()
         shown = vis <= at[:, None]
@@ -312,20 +337,26 @@ class _Trials:
             best = np.where(shown, acc, -np.inf)
             which = best.argmax(axis=1)
             return np.where(np.isfinite(best[self.rows, which]), which + 1, 0)
-        return np.where(shown[self.rows, k], k + 1, _NONE)
+        mine = shown[:, k] if isinstance(k, int) else shown[self.rows, k]
+        return np.where(mine, k + 1, _NONE)
 
     def live_commit(self, at: Floats) -> Ints:
         """The commit the service runs at `at`, from the rollouts recorded so far."""
-        shown = self.r_live <= at[:, None]
-        best = np.where(shown, self.r_acc, -np.inf)
+        if self.used == 0:
+            return np.zeros(self.n, dtype=np.int64)
+        shown = self.slot("r_live") <= at[:, None]
+        best = np.where(shown, self.slot("r_acc"), -np.inf)
         which = best.argmax(axis=1)
-        return np.where(np.isfinite(best[self.rows, which]), self.r_commit[self.rows, which], 0)
+        commits = self.slot("r_commit")[self.rows, which]
+        return np.where(np.isfinite(best[self.rows, which]), commits, 0)
 
     # -- deploy jobs --------------------------------------------------------------------------
 
-    def deploy(self, k: Ints, admitted: Floats, mask: Bools) -> Floats:
+    def deploy(self, k: Ints | int, admitted: Floats, mask: Bools) -> Floats:
         """Run deploy job `k` (per trial) from its admission; returns when the job ends."""
-        s, rows = self.s, self.rows
+        s = self.s
+        c = self._slot()
+        put = self._putter(c)
         start = admitted + self.col("deploy_pickup", k)
         pull = start + self.col("prepare", k)
         if s.sleep > 0:
@@ -337,16 +368,15 @@ class _Trials:
             reached = mask & found
         got = self.seen(k, pull)
         vis = self._source()[1]
-        meant_vis = vis[rows, k]
+        meant_vis = vis[:, k] if isinstance(k, int) else vis[self.rows, k]
         end = pull  # a failed wait or pull ends the job there
-        status = np.where(mask, 3, 0)
+        status = 3
         if s.mirror:
             pulled = reached & (got != _NONE)
-            self.pull[rows, k] = np.where(reached, pull, self.pull[rows, k])
-            margin = np.where(reached, pull - meant_vis, np.nan)  # NaN: never visible
-            self.margin[rows, k] = np.where(reached, margin, self.margin[rows, k])
+            put("pull", pull, reached)
+            put("margin", pull - meant_vis, reached)  # NaN: never visible
             resolve = pull + self.col("mirror", k)
-            self.m_acc[rows, k] = np.where(pulled, resolve, self.m_acc[rows, k])
+            put("m_acc", resolve, pulled)
             self.end = np.maximum(
                 self.end, np.where(pulled, resolve + self.col("deploy_registry_lag", k), -np.inf)
             )
@@ -357,40 +387,52 @@ class _Trials:
             checked = reached
             at = pull
         passed = checked
+        blocked = None
         if s.guard != "none":
             if s.guard == "newer_than_live":
                 # a rollout ending at the very check may or may not be seen: the engine's order
-                self.undecided |= _equal_to_any(at, checked, self.r_live, np.isfinite(self.r_live))
+                r_live = self.slot("r_live")
+                self.undecided |= _equal_to_any(at, checked, r_live, np.isfinite(r_live))
                 passed = checked & (meant > self.live_commit(at))
             else:
                 tip = (self.raw <= at[:, None]) & self.exists
                 passed = checked & (meant == tip.sum(axis=1))
             blocked = checked & ~passed
-            status = np.where(blocked, 2, status)
             end = np.where(blocked, at, end)
         if not s.mirror:  # the one read, after the guard
             got = self.seen(k, at)
-            self.pull[rows, k] = np.where(passed, at, self.pull[rows, k])
-            margin = np.where(passed, at - meant_vis, np.nan)
-            self.margin[rows, k] = np.where(passed, margin, self.margin[rows, k])
+            put("pull", at, passed)
+            put("margin", at - meant_vis, passed)
             passed = passed & (got != _NONE)
-            end = np.where(checked & ~passed & (status != 2), at, end)
+            if blocked is None:
+                end = np.where(checked & ~passed, at, end)
+            else:
+                end = np.where(checked & ~passed & ~blocked, at, end)
         live_at = at + self.col("rollout", k)
         done = live_at + self.col("deploy_verify", k)
         end = np.where(passed, done, end)
-        status = np.where(passed, 1, status)
-        self.status[rows, k] = np.where(mask, status, self.status[rows, k])
-        self.shipped[rows, k] = np.where(passed, got, self.shipped[rows, k])
-        self.r_acc[rows, k] = np.where(
-            passed, at if s.live_order == "request" else live_at, self.r_acc[rows, k]
-        )
-        self.r_live[rows, k] = np.where(passed, live_at, self.r_live[rows, k])
-        self.r_commit[rows, k] = np.where(passed, got, self.r_commit[rows, k])
-        self.j_start[rows, k] = np.where(mask, start, self.j_start[rows, k])
-        self.j_end[rows, k] = np.where(mask, end, self.j_end[rows, k])
+        put("meant", meant, mask)
+        put("status", status, mask)
+        if blocked is not None:
+            put("status", 2, blocked)
+        put("status", 1, passed)
+        put("shipped", got, passed)
+        put("r_acc", at if s.live_order == "request" else live_at, passed)
+        put("r_live", live_at, passed)
+        put("r_commit", got, passed)
+        put("j_start", start, mask)
+        put("j_end", end, mask)
         return end
 
-    def _wait(self, k: Ints, start: Floats, mask: Bools) -> tuple[Floats, Bools]:
+    def _putter(self, c: int) -> Any:
+        slots = self.slots
+
+        def put(name: str, value: Any, where: Bools) -> None:
+            np.copyto(slots[name][:, c], value, where=where, casting="unsafe")
+
+        return put
+
+    def _wait(self, k: Ints | int, start: Floats, mask: Bools) -> tuple[Floats, Bools]:
         """Poll from `start` every interval until the reference shows commit k+1 (the engine's
         loop on the engine's clock); returns the last poll's time and whether it found it."""
         assert self.s.wait is not None
@@ -415,7 +457,7 @@ class _Trials:
                 self._deploys_by_check(has)
             else:
                 for k in range(p):
-                    self.deploy(np.full(n, k), self.arrival[:, k], has[:, k])
+                    self.deploy(k, self.arrival[:, k], has[:, k])
             return
         self.undecided |= _pairwise_equal(self.arrival, has)
         order = np.argsort(np.where(has, self.arrival, np.inf), axis=1, kind="stable")
@@ -469,7 +511,7 @@ class _Trials:
         n, p = self.n, self.p
         checks = np.full((n, p), np.inf)
         for k in range(p):
-            at = self._check_time(np.full(n, k), self.arrival[:, k], has[:, k])
+            at = self._check_time(k, self.arrival[:, k], has[:, k])
             checks[:, k] = np.where(has[:, k], at, np.inf)
         self.undecided |= _pairwise_equal(checks, np.isfinite(checks))
         order = np.argsort(checks, axis=1, kind="stable")
@@ -477,7 +519,7 @@ class _Trials:
             k = order[:, r]
             self.deploy(k, self.arrival[self.rows, k], has[self.rows, k])
 
-    def _check_time(self, k: Ints, admitted: Floats, mask: Bools) -> Floats:
+    def _check_time(self, k: int, admitted: Floats, mask: Bools) -> Floats:
         """When deploy `k` would run its guard (inf: it fails before)."""
         s = self.s
         pull = admitted + self.col("deploy_pickup", k)
@@ -502,12 +544,15 @@ class _Trials:
         succeeded = self.b_status == 1
         newest_built = np.where(succeeded, np.arange(1, p + 1), 0).max(axis=1)
         # -- the service's timeline: rollouts in order of when they are seen --
-        rolled = np.isfinite(self.r_live)
-        self.undecided |= _pairwise_equal(self.r_acc, rolled)
-        self.undecided |= _pairwise_equal(self.m_acc, np.isfinite(self.m_acc))
+        r_live, r_acc = self.slot("r_live"), self.slot("r_acc")
+        rolled = np.isfinite(r_live)
+        self.undecided |= _pairwise_equal(r_acc, rolled)
+        m_acc = self.slot("m_acc")
+        self.undecided |= _pairwise_equal(m_acc, np.isfinite(m_acc))
         self.undecided |= _pairwise_equal(self.w_acc, np.isfinite(self.w_acc))
         self.undecided |= _pairwise_equal(self.dw_acc, np.isfinite(self.dw_acc))
-        order = np.argsort(np.where(rolled, self.r_live, np.inf), axis=1, kind="stable")
+        most = int(rolled.sum(axis=1).max(initial=0))
+        order = np.argsort(np.where(rolled, r_live, np.inf), axis=1, kind="stable")[:, :most]
         current = np.zeros(n, dtype=np.int64)
         final = np.zeros(n, dtype=np.int64)
         regressions = np.zeros(n, dtype=np.int64)
@@ -516,18 +561,24 @@ class _Trials:
         last = self.counts.clip(max=p) - 1
         t_last = self.raw[rows, last]
         reached_at = np.full(n, np.nan)  # the service first ran the last push or newer
-        live_times = np.full((n, p), np.inf)  # change points of the live commit
-        live_values = np.zeros((n, p), dtype=np.int64)
+        live_times = np.full((n, most), np.inf)  # change points of the live commit
+        live_values = np.zeros((n, most), dtype=np.int64)
         # the service register lists every rollout as a change, unless some rollout is seen
         # after it was accepted (request order with a rollout that takes time): then only the
         # rollouts that change the image (Register.timeline against Register.seen_timeline)
-        lagged = (rolled & (self.r_live > self.r_acc)).any(axis=1)
-        for r in range(p):
+        request = self.s.live_order == "request"
+        lagged = (rolled & (r_live > r_acc)).any(axis=1)
+        r_commit = self.slot("r_commit")
+        for r in range(most):
             k = order[:, r]
-            t = self.r_live[rows, k]
+            t = r_live[rows, k]
             valid = rolled[rows, k]
-            value = self.live_commit(t)  # with request order a late rollout may not take over
-            change = valid & ((value != current) | ~lagged)
+            if request:  # a rollout superseded by a newer request never takes over
+                value = self.live_commit(t)
+                change = valid & ((value != current) | ~lagged)
+            else:  # each rollout takes over when it ends (ties are left undecided)
+                value = r_commit[rows, k]
+                change = valid
             regressions += change & (value < final)
             final = np.where(change, value, final)
             current = final
@@ -541,28 +592,31 @@ class _Trials:
         best = np.where(accepted, self.w_acc, -np.inf).argmax(axis=1)
         latest_end = np.where(accepted.any(axis=1), best + 1, 0)
         # -- deploys --
-        started = np.isfinite(self.j_start)
-        shipped = np.where(self.status == 1, self.shipped, _NONE)
-        meant = np.arange(1, p + 1)[None, :]
+        started = np.isfinite(self.slot("j_start"))
+        status = self.slot("status")
+        shipped = np.where(status == 1, self.slot("shipped"), _NONE)
+        meant = self.slot("meant")
         stale_count = ((shipped != _NONE) & (shipped < meant)).sum(axis=1)
         wrong = ((shipped != _NONE) & (shipped != meant)).sum(axis=1)
         deploys = started.sum(axis=1)
-        failed = (self.status == 3).sum(axis=1)
-        margins = np.where(np.isfinite(self.margin), self.margin, np.inf).min(axis=1)
+        failed = (status == 3).sum(axis=1)
+        margin = self.slot("margin")
+        margins = np.where(np.isfinite(margin), margin, np.inf).min(axis=1, initial=np.inf)
         margins = np.where(np.isfinite(margins), margins, np.nan)
         never = (succeeded & ~shown[:, 1:]).sum(axis=1)
         # -- the end of the history: the last event --
         end = self.end
-        for times in (self.b_run_end, self.w_vis, self.dw_vis, self.j_end):
+        for times in (self.b_run_end, self.w_vis, self.dw_vis, self.slot("j_end")):
             end = np.maximum(end, np.where(np.isfinite(times), times, -np.inf).max(axis=1))
         # -- runner seconds, summed in order of the jobs' ends (the trace's row order) --
-        job_start = np.concatenate([self.b_job_start, self.j_start], axis=1)
-        job_end = np.concatenate([self.b_job_end, self.j_end], axis=1)
+        job_start = np.concatenate([self.b_job_start, self.slot("j_start")], axis=1)
+        job_end = np.concatenate([self.b_job_end, self.slot("j_end")], axis=1)
         ran = np.isfinite(job_end)
         self.undecided |= _pairwise_equal(job_end, ran)
+        jobs = int(ran.sum(axis=1).max(initial=0))
         by_end = np.argsort(np.where(ran, job_end, np.inf), axis=1, kind="stable")
         runner = np.zeros(n)
-        for r in range(2 * p):
+        for r in range(jobs):
             j = by_end[:, r]
             valid = ran[rows, j]
             runner = np.where(valid, runner + (job_end[rows, j] - job_start[rows, j]), runner)
@@ -581,7 +635,7 @@ class _Trials:
             "stale_deploys": stale_count.astype(np.int64),
             "identity_errors": wrong.astype(np.int64),
             "failed_deploys": failed.astype(np.int64),
-            "skipped_deploys": (self.created & ~started).sum(axis=1).astype(np.int64),
+            "skipped_deploys": (self.created.sum(axis=1) - deploys).astype(np.int64),
             "final_live": final,
             "newest_built": newest_built.astype(np.int64),
             "final_correct": final == newest_built,
@@ -610,8 +664,9 @@ def _behind(
     sorted by (time, live before build, commit), an interval added at each change point.
     """
     n, p = built.shape
+    m = live_times.shape[1]
     times = np.concatenate([built, live_times], axis=1)
-    which = np.concatenate([np.ones((n, p), np.int64), np.zeros((n, p), np.int64)], axis=1)
+    which = np.concatenate([np.ones((n, p), np.int64), np.zeros((n, m), np.int64)], axis=1)
     values = np.concatenate([np.broadcast_to(np.arange(1, p + 1), (n, p)), live_values], axis=1)
     order = np.lexsort((values, which, times), axis=1)
     rows = np.arange(n)[:, None]
@@ -620,7 +675,7 @@ def _behind(
     current = np.zeros(n, dtype=np.int64)
     newest = np.zeros(n, dtype=np.int64)
     since = start.copy()
-    for e in range(2 * p):
+    for e in range(p + m):
         t = times[:, e]
         valid = np.isfinite(t)
         move = valid & (t > since) & (t > start)
