@@ -86,7 +86,7 @@ def _pairwise_equal(times: Floats, valid: Bools) -> Bools:
     out = np.zeros(n, dtype=np.bool_)
     if m < 2:
         return out
-    if m <= 4:
+    if m <= 6:
         for a in range(m):
             for b in range(a + 1, m):
                 out |= valid[a] & valid[b] & (times[a] == times[b])
@@ -108,11 +108,11 @@ def _order(keys: Floats) -> Ints:
     return np.argsort(keys, axis=0, kind="stable")
 
 
-def _last(values: Floats) -> tuple[Ints, Bools]:
+def _last(values: Floats | list[Floats]) -> tuple[Ints, Bools]:
     """Per trial, the entry holding the greatest value of `values` (NaN: no entry), and whether
     any entry is valid. Equal greatest values go to the first entry (ties are undecided)."""
     best = values[0]
-    which = np.zeros(values.shape[1], dtype=np.int64)
+    which = np.zeros(len(best), dtype=np.int64)
     for e in range(1, len(values)):
         better = values[e] > best  # NaN never wins
         better |= np.isnan(best) & ~np.isnan(values[e])
@@ -184,25 +184,24 @@ class _Trials:
         # one job of each trial (its commit in `meant`); rows are written with basic indexing,
         # far cheaper than scattering by commit
         self.used = 0
-        self.slots: dict[str, NDArray[Any]] = {}
-        self._grow(p)
+        self.slots: dict[str, list[NDArray[Any]]] = {name: [] for name, _, _ in self._SLOTS}
 
-    def _grow(self, more: int) -> None:
-        for name, dtype, fill in self._SLOTS:
-            block = np.full((more, self.n), fill, dtype=dtype)
-            old = self.slots.get(name)
-            self.slots[name] = block if old is None else np.concatenate([old, block])
-
-    def _slot(self) -> int:
-        """A fresh slot row for one call of :meth:`deploy`."""
-        if self.used == len(self.slots["meant"]):
-            self._grow(self.used)
+    def _slot(self) -> dict[str, NDArray[Any]]:
+        """Fresh slot rows for one call of :meth:`deploy`, every one at its "nothing" value."""
         self.used += 1
-        return self.used - 1
+        row: dict[str, NDArray[Any]] = {}
+        for name, dtype, fill in self._SLOTS:
+            row[name] = np.full(self.n, fill, dtype=dtype)
+            self.slots[name].append(row[name])
+        return row
 
     def slot(self, name: str) -> NDArray[Any]:
-        """The slot rows used so far of `name`."""
-        return self.slots[name][: self.used]
+        """The slot rows of `name` as one array (slots, trials)."""
+        rows = self.slots[name]
+        if not rows:
+            dtype = next(t for n, t, _ in self._SLOTS if n == name)
+            return np.empty((0, self.n), dtype=dtype)
+        return np.stack(rows)
 
     def col(self, name: str, k: Ints | int) -> Floats:
         """Duration `name` of push `k` (one push for all trials, or one per trial)."""
@@ -380,20 +379,24 @@ class _Trials:
         """The commit the service runs at `at`, from the rollouts recorded so far."""
         if self.used == 0:
             return np.zeros(self.n, dtype=np.int64)
-        r_acc = self.slot("r_acc")
-        which, any_ = _last(np.where(self.slot("r_live") <= at, r_acc, np.nan))
-        return np.where(any_, self.slot("shipped")[which, self.rows], 0)
+        lives, accs = self.slots["r_live"], self.slots["r_acc"]
+        which, any_ = _last(
+            [np.where(live <= at, acc, np.nan) for live, acc in zip(lives, accs, strict=True)]
+        )
+        commit = np.zeros(self.n, dtype=np.int64)
+        for c, shipped in enumerate(self.slots["shipped"]):
+            np.copyto(commit, shipped, where=any_ & (which == c))
+        return commit
 
     # -- deploy jobs --------------------------------------------------------------------------
 
     def deploy(self, k: Ints | int, admitted: Floats, mask: Bools) -> Floats:
         """Run deploy job `k` (per trial) from its admission; returns when the job ends."""
         s = self.s
-        c = self._slot()
-        slots = self.slots
+        row = self._slot()
 
         def put(name: str, value: Any, where: Bools) -> None:
-            np.copyto(slots[name][c], value, where=where, casting="unsafe")
+            np.copyto(row[name], value, where=where, casting="unsafe")
 
         start = admitted + self.col("deploy_pickup", k)
         pull = start + self.col("prepare", k)
@@ -426,7 +429,7 @@ class _Trials:
         if s.guard != "none":
             if s.guard == "newer_than_live":
                 # a rollout ending at the very check may or may not be seen: the engine's order
-                self.undecided |= _equal_to_any(at, checked, self.slot("r_live")[:-1])
+                self.undecided |= _equal_to_any(at, checked, self.slots["r_live"][:-1])
                 passed = checked & (meant > self.live_commit(at))
             else:
                 tip = ((self.raw <= at) & self.exists).sum(axis=0)
@@ -642,6 +645,8 @@ class _Trials:
             j = by_end[r]
             took = job_end[j, rows] - job_start[j, rows]
             runner = np.where(ran[j, rows], runner + took, runner)
+        if request:
+            self.undecided |= _pairwise_equal(live_times, ~np.isinf(live_times))
         behind = _behind(self.raw[0], end, self.w_vis, live_times, live_values)
         out: dict[str, NDArray[Any]] = {
             "pushes": self.counts.astype(np.int64),
@@ -682,11 +687,14 @@ def _behind(
     p, n = built.shape
     m = len(live_times)
     times = np.concatenate([np.where(np.isnan(built), np.inf, built), live_times])
-    which = np.concatenate([np.ones((p, n), np.int64), np.zeros((m, n), np.int64)])
-    values = np.concatenate([np.broadcast_to(np.arange(1, p + 1)[:, None], (p, n)), live_values])
-    order = np.lexsort((values, which, times), axis=0)
+    # within one instant the engine sorts live changes before builds, and by commit; the state
+    # after the instant is the same in any order, except for two live changes (left undecided
+    # by the caller), so sorting by time alone gives the same additions in the same order
+    order = np.argsort(times, axis=0, kind="stable")
     cols = np.arange(n)[None, :]
-    times, which, values = times[order, cols], which[order, cols], values[order, cols]
+    values = np.concatenate([np.broadcast_to(np.arange(1, p + 1)[:, None], (p, n)), live_values])
+    times, values = times[order, cols], values[order, cols]
+    which = order >= p  # a live change
     total = np.zeros(n)
     current = np.zeros(n, dtype=np.int64)
     newest = np.zeros(n, dtype=np.int64)
@@ -700,7 +708,7 @@ def _behind(
         upto = np.minimum(t, end)
         total = np.where(move & (current < newest), total + (upto - since), total)
         since = np.where(move, upto, since)
-        live = valid & (which[e] == 0)
+        live = valid & which[e]
         current = np.where(live, values[e], current)
         newest = np.where(valid & ~live, np.maximum(newest, values[e]), newest)
     return np.where((current < newest) & (end > since), total + (end - since), total)
