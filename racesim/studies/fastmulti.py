@@ -121,6 +121,32 @@ def _last(values: Floats | list[Floats]) -> tuple[Ints, Bools]:
     return which, ~np.isnan(best)
 
 
+class _Pick:
+    """One push per trial: the same push for every trial (an int), or one each (an array).
+
+    Reads through :meth:`of` use a flat index computed once (``take`` on a flat index costs a
+    fifth of a two-dimensional fancy index).
+    """
+
+    __slots__ = ("flat", "k")
+
+    def __init__(self, k: Ints | int, n: int) -> None:
+        self.k = k
+        self.flat = None if isinstance(k, int) else k * n + np.arange(n)
+
+    def of(self, values: NDArray[Any]) -> NDArray[Any]:
+        """Row `k` of `values` (pushes, trials), per trial."""
+        if self.flat is None:
+            return values[self.k]
+        return values.ravel().take(self.flat)
+
+
+def _take(values: NDArray[Any], rows: Ints) -> NDArray[Any]:
+    """``values[rows[i], i]`` for every trial ``i`` of `values` (entries, trials)."""
+    n = values.shape[1]
+    return values.ravel().take(rows * n + np.arange(n))
+
+
 class _Trials:
     """The state of one block of trials: durations per push, and what happened so far.
 
@@ -183,6 +209,10 @@ class _Trials:
         # per deploy job, in *slots*: one row per call of :meth:`deploy`, which decides at most
         # one job of each trial (its commit in `meant`); rows are written with basic indexing,
         # far cheaper than scattering by commit
+        #: with a deploy group, the commit of the last rollout (what the service runs)
+        self.serial: Ints | None = None
+        if strategy.deploy_concurrency is not None:
+            self.serial = np.zeros(n, dtype=np.int64)
         self.used = 0
         self.slots: dict[str, list[NDArray[Any]]] = {name: [] for name, _, _ in self._SLOTS}
 
@@ -203,12 +233,9 @@ class _Trials:
             return np.empty((0, self.n), dtype=dtype)
         return np.stack(rows)
 
-    def col(self, name: str, k: Ints | int) -> Floats:
+    def col(self, name: str, k: _Pick) -> Floats:
         """Duration `name` of push `k` (one push for all trials, or one per trial)."""
-        values = self.d[name]
-        if isinstance(k, int):
-            return values[k]
-        return values[k, self.rows]
+        return k.of(self.d[name])
 
     # -- builds -------------------------------------------------------------------------------
 
@@ -324,7 +351,7 @@ class _Trials:
         """Let the group's running build end and admit pending ones, until time `at`."""
         while True:
             has = live & (running != _NONE)
-            ends = np.where(has, self.b_run_end[np.maximum(running, 0), self.rows], np.inf)
+            ends = np.where(has, _take(self.b_run_end, np.maximum(running, 0)), np.inf)
             self.undecided |= has & (ends == at)
             done = has & (ends < at)
             if not done.any():
@@ -366,17 +393,20 @@ class _Trials:
             return self.dw_acc, self.dw_vis
         return self.w_acc, self.w_vis
 
-    def seen(self, k: Ints | int, at: Floats) -> Ints:
+    def seen(self, k: _Pick, at: Floats) -> Ints:
         """The commit deploy `k`'s reference resolves to at `at` (``_NONE``: no manifest)."""
         acc, vis = self._source()
         if self.s.reference == "latest":  # the latest-accepted write visible at `at`
             which, any_ = _last(np.where(vis <= at, acc, np.nan))
             return np.where(any_, which + 1, 0)
-        mine = vis[k] if isinstance(k, int) else vis[k, self.rows]
-        return np.where(mine <= at, k + 1, _NONE)
+        return np.where(k.of(vis) <= at, k.k + 1, _NONE)
 
     def live_commit(self, at: Floats) -> Ints:
         """The commit the service runs at `at`, from the rollouts recorded so far."""
+        if self.serial is not None:
+            # deploy jobs one at a time: every rollout so far ended before this job started,
+            # and the last one is both the last to end and the last requested
+            return self.serial
         if self.used == 0:
             return np.zeros(self.n, dtype=np.int64)
         lives, accs = self.slots["r_live"], self.slots["r_acc"]
@@ -390,9 +420,10 @@ class _Trials:
 
     # -- deploy jobs --------------------------------------------------------------------------
 
-    def deploy(self, k: Ints | int, admitted: Floats, mask: Bools) -> Floats:
-        """Run deploy job `k` (per trial) from its admission; returns when the job ends."""
+    def deploy(self, which: Ints | int, admitted: Floats, mask: Bools) -> Floats:
+        """Run deploy job `which` (per trial) from its admission; returns when the job ends."""
         s = self.s
+        k = _Pick(which, self.n)
         row = self._slot()
 
         def put(name: str, value: Any, where: Bools) -> None:
@@ -402,13 +433,12 @@ class _Trials:
         pull = start + self.col("prepare", k)
         if s.sleep > 0:
             pull = pull + s.sleep
-        meant = k + 1
+        meant = which + 1
         reached = mask
         if s.wait is not None:
             pull, found = self._wait(k, pull, mask)
             reached = mask & found
-        vis = self._source()[1]
-        meant_vis = vis[k] if isinstance(k, int) else vis[k, self.rows]
+        meant_vis = k.of(self._source()[1])
         end = pull  # a failed wait or pull ends the job there
         blocked: Bools | None = None
         if s.mirror:
@@ -452,11 +482,13 @@ class _Trials:
         put("shipped", got, passed)
         put("r_acc", at if s.live_order == "request" else live_at, passed)
         put("r_live", live_at, passed)
+        if self.serial is not None:
+            np.copyto(self.serial, got, where=passed)
         put("j_start", start, mask)
         put("j_end", end, mask)
         return end
 
-    def _wait(self, k: Ints | int, start: Floats, mask: Bools) -> tuple[Floats, Bools]:
+    def _wait(self, k: _Pick, start: Floats, mask: Bools) -> tuple[Floats, Bools]:
         """Poll from `start` every interval until the reference shows commit k+1 (the engine's
         loop on the engine's clock); returns the last poll's time and whether it found it."""
         assert self.s.wait is not None
@@ -466,7 +498,7 @@ class _Trials:
         found = np.zeros(self.n, dtype=np.bool_)
         active = mask.copy()
         while active.any():
-            found |= active & (self.seen(k, now) == k + 1)
+            found |= active & (self.seen(k, now) == k.k + 1)
             active &= ~found & ~(now + interval > deadline)
             now = np.where(active, now + interval, now)
         return now, found
@@ -493,8 +525,8 @@ class _Trials:
         size = np.zeros(n, dtype=np.int64)
         for r in range(p):
             k = order[r]
-            at = self.arrival[k, self.rows]
-            live = has[k, self.rows]
+            at = _take(self.arrival, k)
+            live = _take(has, k)
             self._advance_deploys(running, run_end, queue, size, at, live)
             free = live & (running == _NONE)
             end = self.deploy(k, at, free)
@@ -540,11 +572,12 @@ class _Trials:
         order = _order(checks)
         for r in range(p):
             k = order[r]
-            self.deploy(k, self.arrival[k, self.rows], has[k, self.rows])
+            self.deploy(k, _take(self.arrival, k), _take(has, k))
 
-    def _check_time(self, k: int, admitted: Floats, mask: Bools) -> Floats:
-        """When deploy `k` would run its guard (inf: it does not get there)."""
+    def _check_time(self, which: int, admitted: Floats, mask: Bools) -> Floats:
+        """When deploy `which` would run its guard (inf: it does not get there)."""
         s = self.s
+        k = _Pick(which, self.n)
         pull = admitted + self.col("deploy_pickup", k)
         pull = pull + self.col("prepare", k)
         if s.sleep > 0:
@@ -596,13 +629,13 @@ class _Trials:
         shipped = self.slot("shipped")
         for r in range(most):
             k = order[r]
-            t = r_live[k, rows]
-            valid = rolled[k, rows]
+            t = _take(r_live, k)
+            valid = _take(rolled, k)
             if lagged is not None:  # a rollout superseded by a newer request never takes over
                 value = self.live_commit(t)
                 change = valid & ((value != final) | ~lagged)
             else:  # each rollout takes over when it ends (ties are left undecided)
-                value = shipped[k, rows]
+                value = _take(shipped, k)
                 change = valid
             regressions += change & (value < final)
             final = np.where(change, value, final)
@@ -643,8 +676,8 @@ class _Trials:
         runner = np.zeros(n)
         for r in range(jobs):
             j = by_end[r]
-            took = job_end[j, rows] - job_start[j, rows]
-            runner = np.where(ran[j, rows], runner + took, runner)
+            took = _take(job_end, j) - _take(job_start, j)
+            runner = np.where(_take(ran, j), runner + took, runner)
         if request:
             self.undecided |= _pairwise_equal(live_times, ~np.isinf(live_times))
         behind = _behind(self.raw[0], end, self.w_vis, live_times, live_values)
