@@ -184,10 +184,12 @@ class _Trials:
             self.t: Floats = raw
         else:
             self.t = np.where(raw > base, base + (raw - base), raw)
-        self.d: dict[str, Floats] = {
-            name: np.stack([np.asarray(block.pushes[k][name], np.float64) for k in range(p)])
+        # per duration, one array per push (stacked on demand, for per-trial picks)
+        self.d: dict[str, list[Floats]] = {
+            name: [np.asarray(block.pushes[k][name], np.float64) for k in range(p)]
             for name in DURATION_FIELDS
         }
+        self._stacked: dict[str, Floats] = {}
         fails = np.stack([np.asarray(block.pushes[k]["build_fails"], np.bool_) for k in range(p)])
         self.fails: Bools = fails & self.exists
         self.undecided: Bools = block.counts > p
@@ -235,7 +237,16 @@ class _Trials:
 
     def col(self, name: str, k: _Pick) -> Floats:
         """Duration `name` of push `k` (one push for all trials, or one per trial)."""
-        return k.of(self.d[name])
+        if k.flat is None:
+            return self.d[name][k.k]  # type: ignore[index]
+        return k.of(self.stacked(name))
+
+    def stacked(self, name: str) -> Floats:
+        """Duration `name` of every push as one array (pushes, trials)."""
+        out = self._stacked.get(name)
+        if out is None:
+            out = self._stacked[name] = np.stack(self.d[name])
+        return out
 
     # -- builds -------------------------------------------------------------------------------
 
@@ -300,7 +311,12 @@ class _Trials:
         self.cancelled += mask
 
     def builds(self) -> None:
-        """Every build run: at its push, or queued in the build group in push order."""
+        """Every build run: at its push, or through the build group.
+
+        Runs arrive in push order. With ``cancel_in_progress`` each is admitted at once and
+        cancels the one still running; otherwise a run waits until the running one ends, and
+        with ``queue="single"`` a waiting run is cancelled when a newer one arrives first.
+        """
         group = self.s.build_concurrency
         if group is None:
             for k in range(self.p):
@@ -309,35 +325,27 @@ class _Trials:
         n, p = self.n, self.p
         # two runs arriving at one instant: the engine sorts them by commit (push order, as here)
         self.undecided |= _pairwise_equal(self.t, self.exists)
-        running = np.full(n, _NONE, dtype=np.int64)
-        queue = np.full((p, n), _NONE, dtype=np.int64)  # pending runs, oldest first
-        size = np.zeros(n, dtype=np.int64)
+        free = np.full(n, -np.inf)  # when the running build ends
         for k in range(p):
-            at = self.t[k]
-            live = self.exists[k]
-            self._advance_builds(running, queue, size, at, live)
-            free = live & (running == _NONE)
+            at, live = self.t[k], self.exists[k]
+            following = np.where(self.exists[k + 1], self.t[k + 1], np.inf) if k + 1 < p else None
             if group.cancel_in_progress:
-                busy = live & ~free
-                for q in range(p):
-                    cancel = busy & (q < size)
-                    for j in range(p):
-                        self._cancel_pending(j, at, cancel & (queue[q] == j))
-                size = np.where(busy, 0, size)
-                for j in range(p):
-                    self.cancel_build(j, at, busy & (running == j))
-                free = live
-            self.build(k, at, free)
-            running = np.where(free, k, running)
-            pend = live & ~free
-            if group.queue == "single":
-                for j in range(p):
-                    self._cancel_pending(j, at, pend & (size > 0) & (queue[0] == j))
-                size = np.where(pend, 0, size)
-            slot = np.minimum(size, p - 1)
-            queue[slot, self.rows] = np.where(pend, k, queue[slot, self.rows])
-            size = size + pend
-        self._advance_builds(running, queue, size, np.full(n, np.inf), np.ones(n, np.bool_))
+                self.build(k, at, live)
+                if following is not None:  # the next push cancels this build if it still runs
+                    ends = self.b_run_end[k]
+                    self.undecided |= live & (ends == following)
+                    self.cancel_build(k, following, live & (ends > following))
+                continue
+            self.undecided |= live & (at == free)
+            busy = live & (at < free)
+            run = live
+            if group.queue == "single" and following is not None:
+                self.undecided |= busy & (following == free)
+                dropped = busy & (following < free)
+                self._cancel_pending(k, following, dropped)
+                run = live & ~dropped
+            self.build(k, np.where(busy, free, at), run)
+            free = np.where(run, self.b_run_end[k], free)
 
     def _cancel_pending(self, k: int, at: Floats, mask: Bools) -> None:
         """Build `k`, pending in the group, is cancelled at `at`: it never started."""
@@ -345,37 +353,18 @@ class _Trials:
         np.copyto(self.b_status[k], 3, where=mask, casting="unsafe")
         self.cancelled += mask
 
-    def _advance_builds(
-        self, running: Ints, queue: Ints, size: Ints, at: Floats, live: Bools
-    ) -> None:
-        """Let the group's running build end and admit pending ones, until time `at`."""
-        while True:
-            has = live & (running != _NONE)
-            ends = np.where(has, _take(self.b_run_end, np.maximum(running, 0)), np.inf)
-            self.undecided |= has & (ends == at)
-            done = has & (ends < at)
-            if not done.any():
-                return
-            nxt = done & (size > 0)
-            head = queue[0].copy()
-            for j in range(self.p):
-                self.build(j, ends, nxt & (head == j))
-            running[:] = np.where(nxt, head, np.where(done, _NONE, running))
-            queue[:-1] = np.where(nxt, queue[1:], queue[:-1])
-            size[:] = size - nxt
-
     # -- deploy runs --------------------------------------------------------------------------
 
     def deploy_runs(self) -> None:
         """Which deploy jobs ask to run, and when (their arrival in the deploy group)."""
-        s, d = self.s, self.d
+        s = self.s
         success = self.b_status == 1
         if s.trigger == "push":
             self.created = self.exists
             self.arrival = self.t if self.all_exist else np.where(self.exists, self.t, np.nan)
         elif s.trigger == "workflow_run":
             self.created = self.b_status > 0
-            made = self.b_run_end + d["dispatch"]
+            made = self.b_run_end + self.stacked("dispatch")
             self.end = np.maximum(self.end, np.fmax.reduce(made, axis=0))  # NaN: no run
             runs = success if s.gate else self.created
             self.arrival = np.where(runs, made, np.nan)
@@ -504,7 +493,12 @@ class _Trials:
         return now, found
 
     def deploys(self) -> None:
-        """Every deploy job: at its arrival, or queued in the deploy group."""
+        """Every deploy job: at its arrival, or through the deploy group.
+
+        In the group, jobs start in order of arrival, each when it arrives or when the one
+        before it ends; with ``queue="single"`` a waiting job is dropped when a newer one
+        arrives before it starts. So the group needs one pass over the arrivals.
+        """
         group = self.s.deploy_concurrency
         n, p = self.n, self.p
         has = ~np.isnan(self.arrival)
@@ -518,50 +512,25 @@ class _Trials:
         # two arrivals at one instant: the engine admits them in commit order, as here, but
         # only if they arrive in the same settle round
         self.undecided |= _pairwise_equal(self.arrival, has)
-        order = _order(np.where(has, self.arrival, np.inf))
-        running = np.full(n, _NONE, dtype=np.int64)
-        run_end = np.full(n, np.inf)
-        queue = np.full((p, n), _NONE, dtype=np.int64)
-        size = np.zeros(n, dtype=np.int64)
+        arrival = np.where(has, self.arrival, np.inf)
+        order = _order(arrival)
+        free = np.full(n, -np.inf)  # when the running job ends
         for r in range(p):
             k = order[r]
-            at = _take(self.arrival, k)
-            live = _take(has, k)
-            self._advance_deploys(running, run_end, queue, size, at, live)
-            free = live & (running == _NONE)
-            end = self.deploy(k, at, free)
-            running = np.where(free, k, running)
-            run_end = np.where(free, end, run_end)
-            pend = live & ~free
-            if group.queue == "single":
-                drop = pend & (size > 0)
-                self.end = np.fmax(self.end, np.where(drop, at, np.nan))
-                self.cancelled += drop
-                size = np.where(pend, 0, size)
-            slot = np.minimum(size, p - 1)
-            queue[slot, self.rows] = np.where(pend, k, queue[slot, self.rows])
-            size = size + pend
-        self._advance_deploys(
-            running, run_end, queue, size, np.full(n, np.inf), np.ones(n, dtype=np.bool_)
-        )
-
-    def _advance_deploys(
-        self, running: Ints, run_end: Floats, queue: Ints, size: Ints, at: Floats, live: Bools
-    ) -> None:
-        """Let the running deploy job end and admit pending ones, until time `at`."""
-        while True:
-            has = live & (running != _NONE)
-            self.undecided |= has & (run_end == at)
-            done = has & (run_end < at)
-            if not done.any():
-                return
-            nxt = done & (size > 0)
-            head = np.maximum(queue[0], 0)
-            end = self.deploy(head, run_end, nxt)
-            running[:] = np.where(nxt, head, np.where(done, _NONE, running))
-            run_end[:] = np.where(nxt, end, np.where(done, np.inf, run_end))
-            queue[:-1] = np.where(nxt, queue[1:], queue[:-1])
-            size[:] = size - nxt
+            at = _take(arrival, k)
+            live = ~np.isinf(at)
+            self.undecided |= live & (at == free)
+            busy = live & (at < free)
+            run = live
+            if group.queue == "single" and r + 1 < p:
+                following = _take(arrival, order[r + 1])
+                self.undecided |= busy & (following == free)
+                dropped = busy & (following < free)
+                self.end = np.fmax(self.end, np.where(dropped, following, np.nan))
+                self.cancelled += dropped
+                run = live & ~dropped
+            end = self.deploy(k, np.where(busy, free, at), run)
+            free = np.where(run, end, free)
 
     def _deploys_by_check(self, has: Bools) -> None:
         """Parallel deploys with a ``newer_than_live`` guard, decided in the order of their
