@@ -155,12 +155,12 @@ class _Trials:
     """
 
     _SLOTS: tuple[tuple[str, Any, Any], ...] = (
-        ("meant", np.int64, 0),
+        ("meant", np.int8, 0),
         ("j_start", np.float64, np.nan),  # the job started (NaN: never)
         ("j_end", np.float64, np.nan),
         ("margin", np.float64, np.nan),  # pull margin (NaN: no pull, or never visible)
         ("status", np.int8, 0),  # 0 none 1 live 2 blocked 3 failed
-        ("shipped", np.int64, _NONE),  # the commit it rolled out
+        ("shipped", np.int8, _NONE),  # the commit it rolled out
         ("r_acc", np.float64, np.nan),  # the service write of its rollout (finish: its end)
         ("r_live", np.float64, np.nan),  # when the rollout ends (NaN: no rollout)
         ("m_acc", np.float64, np.nan),  # the mirror's write to the deploy registry
@@ -216,24 +216,20 @@ class _Trials:
         if strategy.deploy_concurrency is not None:
             self.serial = np.zeros(n, dtype=np.int64)
         self.used = 0
-        self.slots: dict[str, list[NDArray[Any]]] = {name: [] for name, _, _ in self._SLOTS}
+        self.slots: dict[str, NDArray[Any]] = {
+            name: np.full((p, n), fill, dtype=dtype) for name, dtype, fill in self._SLOTS
+        }
 
     def _slot(self) -> dict[str, NDArray[Any]]:
-        """Fresh slot rows for one call of :meth:`deploy`, every one at its "nothing" value."""
+        """The slot rows of the next call of :meth:`deploy` (there are as many calls as
+        pushes: one per push, or one per place in the order of arrival)."""
+        c = self.used
         self.used += 1
-        row: dict[str, NDArray[Any]] = {}
-        for name, dtype, fill in self._SLOTS:
-            row[name] = np.full(self.n, fill, dtype=dtype)
-            self.slots[name].append(row[name])
-        return row
+        return {name: values[c] for name, values in self.slots.items()}
 
     def slot(self, name: str) -> NDArray[Any]:
-        """The slot rows of `name` as one array (slots, trials)."""
-        rows = self.slots[name]
-        if not rows:
-            dtype = next(t for n, t, _ in self._SLOTS if n == name)
-            return np.empty((0, self.n), dtype=dtype)
-        return np.stack(rows)
+        """The slot rows of `name` used so far (slots, trials)."""
+        return self.slots[name][: self.used]
 
     def col(self, name: str, k: _Pick) -> Floats:
         """Duration `name` of push `k` (one push for all trials, or one per trial)."""
@@ -398,14 +394,8 @@ class _Trials:
             return self.serial
         if self.used == 0:
             return np.zeros(self.n, dtype=np.int64)
-        lives, accs = self.slots["r_live"], self.slots["r_acc"]
-        which, any_ = _last(
-            [np.where(live <= at, acc, np.nan) for live, acc in zip(lives, accs, strict=True)]
-        )
-        commit = np.zeros(self.n, dtype=np.int64)
-        for c, shipped in enumerate(self.slots["shipped"]):
-            np.copyto(commit, shipped, where=any_ & (which == c))
-        return commit
+        which, any_ = _last(np.where(self.slot("r_live") <= at, self.slot("r_acc"), np.nan))
+        return np.where(any_, _take(self.slot("shipped"), which), 0)
 
     # -- deploy jobs --------------------------------------------------------------------------
 
@@ -448,7 +438,7 @@ class _Trials:
         if s.guard != "none":
             if s.guard == "newer_than_live":
                 # a rollout ending at the very check may or may not be seen: the engine's order
-                self.undecided |= _equal_to_any(at, checked, self.slots["r_live"][:-1])
+                self.undecided |= _equal_to_any(at, checked, self.slot("r_live")[:-1])
                 passed = checked & (meant > self.live_commit(at))
             else:
                 tip = ((self.raw <= at) & self.exists).sum(axis=0)
