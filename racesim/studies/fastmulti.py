@@ -104,14 +104,15 @@ def _equal_to_any(values: Floats, valid: Bools, times: Floats) -> Bools:
 
 
 def _order(keys: Floats) -> Ints:
-    """Per trial, the entries of `keys` (entries, trials) in increasing order, ties by entry.
+    """Per trial, the entries of `keys` (entries, trials) in increasing order.
 
-    ``np.argsort(keys, axis=0, kind="stable")``; for a few entries, ranks counted by
+    Equal keys may come in any order: every caller either leaves such trials undecided or
+    gives the same result whatever their order. For a few entries, ranks are counted by
     comparisons and scattered, which is cheaper than sorting short columns.
     """
     m, n = keys.shape
     if m > 5:
-        return np.argsort(keys, axis=0, kind="stable")
+        return np.argsort(keys, axis=0)
     order = np.empty((m, n), dtype=np.int64)
     if m == 1:
         order[0] = 0
@@ -599,8 +600,6 @@ class _Trials:
         order = _order(np.where(rolled, r_live, np.inf))[:most]
         final = np.zeros(n, dtype=np.int64)
         regressions = np.zeros(n, dtype=np.int64)
-        shown = np.zeros((p + 1, n), dtype=np.bool_)
-        shown[0] = True
         last = self.counts.clip(max=p) - 1
         t_last = self.raw[last, rows]
         reached_at = np.full(n, np.nan)  # the service first ran the last push or newer
@@ -612,19 +611,20 @@ class _Trials:
         request = self.s.live_order == "request"
         lagged = (rolled & (r_live > r_acc)).any(axis=0) if request else None
         shipped = self.slot("shipped")
+        shown = np.ones(n, dtype=np.int64)  # bit c: the service ran commit c (0: baseline)
         for r in range(most):
-            k = order[r]
-            t = _take(r_live, k)
-            valid = _take(rolled, k)
+            flat = order[r] * n + rows
+            t = r_live.ravel().take(flat)
+            valid = ~np.isnan(t)
             if lagged is not None:  # a rollout superseded by a newer request never takes over
                 value = self.live_commit(t)
                 change = valid & ((value != final) | ~lagged)
             else:  # each rollout takes over when it ends (ties are left undecided)
-                value = _take(shipped, k)
+                value = shipped.ravel().take(flat).astype(np.int64)
                 change = valid
             regressions += change & (value < final)
             final = np.where(change, value, final)
-            shown[np.where(change, value, 0), rows] = True
+            shown |= change << value
             first = change & np.isnan(reached_at) & (value > last)
             reached_at = np.where(first, t, reached_at)
             live_times[r] = np.where(change, t, np.inf)
@@ -645,7 +645,9 @@ class _Trials:
         deploys = started.sum(axis=0)
         failed = (status == 3).sum(axis=0)
         margins = np.fmin.reduce(self.slot("margin"), axis=0) if self.used else np.full(n, np.nan)
-        never = (succeeded & ~shown[1:]).sum(axis=0)
+        never = np.zeros(n, dtype=np.int64)
+        for k in range(p):
+            never += succeeded[k] & ((shown >> (k + 1)) & 1 == 0)
         # -- the end of the history: the last event --
         end = self.end
         for times in (self.b_run_end, self.w_vis, self.dw_vis, self.slot("j_end")):
@@ -655,14 +657,18 @@ class _Trials:
         job_start = np.concatenate([self.b_job_start, self.slot("j_start")])
         job_end = np.concatenate([self.b_job_end, self.slot("j_end")])
         ran = ~np.isnan(job_end)
-        self.undecided |= _pairwise_equal(job_end, ran)
         jobs = int(ran.sum(axis=0).max(initial=0))
-        by_end = _order(np.where(ran, job_end, np.inf))[:jobs]
+        job_end = np.where(ran, job_end, np.inf)
+        by_end = _order(job_end)[:jobs]
         runner = np.zeros(n)
+        before = np.full(n, np.nan)
         for r in range(jobs):
             j = by_end[r]
-            took = _take(job_end, j) - _take(job_start, j)
-            runner = np.where(_take(ran, j), runner + took, runner)
+            ends = _take(job_end, j)
+            # two jobs ending together: the trace may add them in either order
+            self.undecided |= ends == before
+            before = np.where(np.isinf(ends), np.nan, ends)
+            runner = np.where(np.isinf(ends), runner, runner + (ends - _take(job_start, j)))
         if request:
             self.undecided |= _pairwise_equal(live_times, ~np.isinf(live_times))
         behind = _behind(self.raw[0], end, self.w_vis, live_times, live_values)
@@ -709,9 +715,10 @@ def _behind(
     # after the instant is the same in any order, except for two live changes (left undecided
     # by the caller), so sorting by time alone gives the same additions in the same order
     order = _order(times)
-    cols = np.arange(n)[None, :]
+    flat = (order * n + np.arange(n)).ravel()
     values = np.concatenate([np.broadcast_to(np.arange(1, p + 1)[:, None], (p, n)), live_values])
-    times, values = times[order, cols], values[order, cols]
+    times = times.ravel().take(flat).reshape(order.shape)
+    values = values.ravel().take(flat).reshape(order.shape)
     which = order >= p  # a live change
     # The engine adds, at each change point after `start`, the time since the previous one if
     # the service was behind in between, clipping times to `end`; over sorted times, "since"
