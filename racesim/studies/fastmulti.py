@@ -756,8 +756,9 @@ def multi_columns(strategy: Strategy, block: SampledBlock) -> tuple[dict[str, ND
     return columns, np.concatenate([u for _, u in parts])
 
 
-#: trials decided at once: the working arrays of a piece stay in the processor's cache, which
-#: makes a trial 25-40% cheaper than in pieces of 100,000 (measured on burst-of-5)
+#: trials decided at once: a piece's working arrays stay in the processor's caches. Measured
+#: on this project's 2-core machine: 0.95-1.16 us a trial on burst-of-5 in pieces of 16,384,
+#: against 1.25-1.78 us in one piece of 100,000 (pieces of 4,096 pay more per numpy call)
 _PIECE = 16384
 
 
