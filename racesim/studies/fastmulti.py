@@ -44,7 +44,7 @@ from numpy.typing import NDArray
 from racesim.core.history import DURATION_FIELDS
 from racesim.core.strategy import Strategy
 from racesim.scenarios.format import Scenario
-from racesim.studies.sampled import SampledBlock
+from racesim.studies.sampled import Columns, SampledBlock
 
 __all__ = ["MOST_PUSHES", "multi_columns", "multi_path_reason", "multi_scenario_reason"]
 
@@ -59,11 +59,12 @@ _NONE = -1  # no commit (a manifest that is not there), no run
 
 
 def multi_scenario_reason(scenario: Scenario) -> str | None:
-    """Why the multi-push path cannot decide `scenario`'s trials, or ``None`` if it can."""
-    if scenario.reruns:
-        return "the scenario re-runs builds"
-    if scenario.dispatches:
-        return "the scenario dispatches deploys by hand"
+    """Why the multi-push path cannot decide `scenario`'s trials, or ``None`` if it can.
+
+    Every scenario qualifies: trials with more than :data:`MOST_PUSHES` pushes are handed to
+    SimPy one by one (:func:`multi_columns` leaves them undecided).
+    """
+    del scenario
     return None
 
 
@@ -135,7 +136,7 @@ def _order(keys: Floats) -> Ints:
     return order
 
 
-def _last(values: Floats | list[Floats]) -> tuple[Ints, Bools]:
+def _last(values: Floats) -> tuple[Ints, Bools]:
     """Per trial, the entry holding the greatest value of `values` (NaN: no entry), and whether
     any entry is valid. Equal greatest values go to the first entry (ties are undecided)."""
     best = values[0]
@@ -149,7 +150,8 @@ def _last(values: Floats | list[Floats]) -> tuple[Ints, Bools]:
 
 
 class _Pick:
-    """One push per trial: the same push for every trial (an int), or one each (an array).
+    """One row per trial of arrays laid out (rows, trials): the same row for every trial (an
+    int), or one each (an array).
 
     Reads through :meth:`of` use a flat index computed once (``take`` on a flat index costs a
     fifth of a two-dimensional fancy index).
@@ -162,7 +164,7 @@ class _Pick:
         self.flat = None if isinstance(k, int) else k * n + np.arange(n)
 
     def of(self, values: NDArray[Any]) -> NDArray[Any]:
-        """Row `k` of `values` (pushes, trials), per trial."""
+        """Row `k` of `values` (rows, trials), per trial."""
         if self.flat is None:
             return values[self.k]
         return values.ravel().take(self.flat)
@@ -174,27 +176,58 @@ def _take(values: NDArray[Any], rows: Ints) -> NDArray[Any]:
     return values.ravel().take(rows * n + np.arange(n))
 
 
-class _Trials:
-    """The state of one block of trials: durations per push, and what happened so far.
+class _Records:
+    """Durations records of a block: one per push, re-run and dispatch (in that order), each
+    field one array over the trials, stacked (records, trials) on demand for per-trial picks."""
 
-    Arrays are laid out (pushes, trials) or (slots, trials): a push's or a slot's values are one
-    contiguous row, and reductions over pushes run along the fast axis.
+    def __init__(self, columns: list[Columns]) -> None:
+        self.rows = {name: [np.asarray(c[name], np.float64) for c in columns] for name in _FIELDS}
+        self.fails = [np.asarray(c["build_fails"], np.bool_) for c in columns]
+        self._stacked: dict[str, NDArray[Any]] = {}
+
+    def stacked(self, name: str) -> NDArray[Any]:
+        out = self._stacked.get(name)
+        if out is None:
+            rows = self.fails if name == "build_fails" else self.rows[name]
+            out = self._stacked[name] = np.stack(rows)
+        return out
+
+    def get(self, name: str, pick: _Pick) -> NDArray[Any]:
+        """Field `name` of record `pick` (per trial)."""
+        if pick.flat is None:
+            assert isinstance(pick.k, int)
+            return (self.fails if name == "build_fails" else self.rows[name])[pick.k]
+        return pick.of(self.stacked(name))
+
+
+_FIELDS = DURATION_FIELDS
+
+
+class _Trials:
+    """The state of one block of trials: what ran, when, and what it saw.
+
+    Arrays are laid out (rows, trials): a run's values are one contiguous row, and reductions
+    over runs work along the fast axis. Build runs are the pushes' builds, then the re-runs
+    (then, with ``needs``, the merged runs of manual dispatches); they are decided in *build
+    slots* (their own order, or their order of arrival in a build group), deploy jobs in
+    *deploy slots* (the same, for deploy runs).
     """
 
     _SLOTS: tuple[tuple[str, Any, Any], ...] = (
-        ("meant", np.int8, 0),
+        ("meant", np.int64, 0),
         ("j_start", np.float64, np.nan),  # the job started (NaN: never)
         ("j_end", np.float64, np.nan),
         ("margin", np.float64, np.nan),  # pull margin (NaN: no pull, or never visible)
         ("status", np.int8, 0),  # 0 none 1 live 2 blocked 3 failed
-        ("shipped", np.int8, _NONE),  # the commit it rolled out
+        ("shipped", np.int64, _NONE),  # the commit it rolled out
+        ("image", np.int64, _NONE),  # the image it rolled out (build slot + 1; 0: baseline)
         ("r_acc", np.float64, np.nan),  # the service write of its rollout (finish: its end)
         ("r_live", np.float64, np.nan),  # when the rollout ends (NaN: no rollout)
         ("m_acc", np.float64, np.nan),  # the mirror's write to the deploy registry
     )
 
     def __init__(self, strategy: Strategy, block: SampledBlock) -> None:
-        self.s = strategy
+        self.s = s = strategy
         self.p = p = min(block.times.shape[1], MOST_PUSHES)
         self.n = n = block.size
         self.rows = np.arange(n)
@@ -205,213 +238,307 @@ class _Trials:
         raw = block.times[:, :p].T
         raw = np.ascontiguousarray(raw if self.all_exist else np.where(self.exists, raw, 0.0))
         self.raw = raw
-        # the engine's clock starts at min(0, first push); a push at t fires at start + (t - start)
-        base = np.minimum(0.0, raw[0])
-        if (base == 0.0).all():
-            self.t: Floats = raw
-        else:
-            self.t = np.where(raw > base, base + (raw - base), raw)
-        # per duration, one array per push (stacked on demand, for per-trial picks)
-        self.d: dict[str, list[Floats]] = {
-            name: [np.asarray(block.pushes[k][name], np.float64) for k in range(p)]
-            for name in DURATION_FIELDS
-        }
-        self._stacked: dict[str, Floats] = {}
-        fails = np.stack([np.asarray(block.pushes[k]["build_fails"], np.bool_) for k in range(p)])
-        self.fails: Bools = fails & self.exists
         self.undecided: Bools = block.counts > p
-        # -- builds (per push) --
-        self.b_status = np.zeros((p, n), dtype=np.int8)  # 0 none 1 success 2 failure 3 cancelled
-        self.b_job_start = np.full((p, n), np.nan)  # NaN: the job never started
-        self.b_job_end = np.full((p, n), np.nan)
-        self.b_run_end = np.full((p, n), np.nan)
-        self.w_acc = np.full((p, n), np.nan)  # build registry write (latest, sha, digest)
-        self.w_vis = np.full((p, n), np.nan)
-        self.dw_acc = np.full((p, n), np.nan)  # the direct push to the deploy registry
-        self.dw_vis = np.full((p, n), np.nan)
+        # the engine's clock starts at min(0, first push, dispatches); an event at t fires at
+        # start + (t - start), which is t itself when the clock starts at 0
+        base = np.minimum(0.0, raw[0])
+        for times, _ in block.dispatches:
+            base = np.minimum(base, times)
+        self.base = None if (base == 0.0).all() else base
+        self.t: Floats = self.clock(raw)
+        self.records = _Records(
+            [*block.pushes[:p], *(c for _, _, c in block.reruns), *(c for _, c in block.dispatches)]
+        )
+        self.end = raw[most - 1, self.rows]  # pushes never go backwards: the last one
+        # -- build runs: (record, commit, arrival, exists) --
+        runs: list[tuple[int, Ints | int, Floats, Bools]] = [
+            (k, k + 1, self.t[k], self.exists[k]) for k in range(p)
+        ]
+        for j, (commit, times, _) in enumerate(block.reruns):
+            if commit > p:
+                continue  # no trial of this block pushes that commit (beyond MOST_PUSHES)
+            live = self.exists[commit - 1]
+            at = self.clock(np.maximum(times, raw[commit - 1]))
+            runs.append((p + j, commit, at, live))
+            self.end = np.fmax(self.end, np.where(live, at, np.nan))
+        self.dispatch_times: list[Floats] = []
+        self.dispatch_tips: list[Ints] = []
+        for times, _ in block.dispatches:
+            at = self.clock(times)
+            self.dispatch_times.append(at)
+            self.dispatch_tips.append(((raw <= at) & self.exists).sum(axis=0))
+            self.end = np.fmax(self.end, at)
+        first_dispatch = p + len(block.reruns)
+        if (
+            s.trigger == "needs"
+        ):  # a dispatch starts a merged run: a build of the tip, then a deploy
+            for j, at in enumerate(self.dispatch_times):
+                runs.append((first_dispatch + j, self.dispatch_tips[j], at, np.ones(n, np.bool_)))
+        self.first_dispatch = first_dispatch
+        self.runs = runs
+        self.b = b = len(runs)
+        #: build slot k holds commit k + 1 in every trial (only pushes' builds, in push order)
+        self.simple = b == p
+        self.run_commit = np.stack([np.broadcast_to(c, (n,)) for _, c, _, _ in runs])
+        self.run_arrival = np.stack([a for _, _, a, _ in runs])
+        self.run_exists = np.stack([e for _, _, _, e in runs])
+        self.run_record = np.array([r for r, _, _, _ in runs], dtype=np.int64)
+        # -- build slots --
+        self.b_status = np.zeros((b, n), dtype=np.int8)  # 0 none 1 success 2 failure 3 cancelled
+        self.b_job_start = np.full((b, n), np.nan)  # NaN: the job never started
+        self.b_job_end = np.full((b, n), np.nan)
+        self.b_run_end = np.full((b, n), np.nan)
+        self.w_acc = np.full((b, n), np.nan)  # build registry write (latest, sha, digest)
+        self.w_vis = np.full((b, n), np.nan)
+        self.dw_acc = np.full((b, n), np.nan)  # the direct push to the deploy registry
+        self.dw_vis = np.full((b, n), np.nan)
+        self.b_commit = np.zeros((b, n), dtype=np.int64)  # the commit each slot built
+        self.b_record: list[_Pick] = []  # the durations record of each slot
         self.cancelled = np.zeros(n, dtype=np.int64)
-        last = most - 1
-        self.end = raw[last, self.rows]  # pushes never go backwards: the last one is the latest
-        # -- deploys --
-        self.arrival = np.full((p, n), np.nan)  # per push: its deploy job asks to run
-        self.created = np.zeros((p, n), dtype=np.bool_)  # per push: a deploy (or merged) run
-        # per deploy job, in *slots*: one row per call of :meth:`deploy`, which decides at most
-        # one job of each trial (its commit in `meant`); rows are written with basic indexing,
-        # far cheaper than scattering by commit
+        # -- deploy runs (filled by deploy_runs) and deploy slots --
         #: with a deploy group, the commit of the last rollout (what the service runs)
         self.serial: Ints | None = None
         if strategy.deploy_concurrency is not None:
             self.serial = np.zeros(n, dtype=np.int64)
         self.used = 0
-        self.slots: dict[str, NDArray[Any]] = {
-            name: np.full((p, n), fill, dtype=dtype) for name, dtype, fill in self._SLOTS
-        }
+        self.slots: dict[str, NDArray[Any]] = {}
 
-    def _slot(self) -> dict[str, NDArray[Any]]:
-        """The slot rows of the next call of :meth:`deploy` (there are as many calls as
-        pushes: one per push, or one per place in the order of arrival)."""
-        c = self.used
-        self.used += 1
-        return {name: values[c] for name, values in self.slots.items()}
-
-    def slot(self, name: str) -> NDArray[Any]:
-        """The slot rows of `name` used so far (slots, trials)."""
-        return self.slots[name][: self.used]
-
-    def col(self, name: str, k: _Pick) -> Floats:
-        """Duration `name` of push `k` (one push for all trials, or one per trial)."""
-        if k.flat is None:
-            return self.d[name][k.k]  # type: ignore[index]
-        return k.of(self.stacked(name))
-
-    def stacked(self, name: str) -> Floats:
-        """Duration `name` of every push as one array (pushes, trials)."""
-        out = self._stacked.get(name)
-        if out is None:
-            out = self._stacked[name] = np.stack(self.d[name])
-        return out
+    def clock(self, t: Floats) -> Floats:
+        """The engine's time of an event scheduled for `t` (see __init__)."""
+        if self.base is None:
+            return t
+        return np.where(t > self.base, self.base + (t - self.base), t)
 
     # -- builds -------------------------------------------------------------------------------
 
-    def build(self, k: int, admitted: Floats, mask: Bools | None) -> None:
-        """Run build `k` (0-based push index) from its admission, for the trials in `mask`
+    def build(self, slot: int, run: _Pick, admitted: Floats, mask: Bools | None) -> None:
+        """Run build `run` in slot `slot` from its admission, for the trials in `mask`
         (``None``: all of them)."""
-        s, d = self.s, self.d
-        start = admitted + d["build_pickup"][k]
-        built = start + d["build"][k]
-        fails = self.fails[k]
+        s, rec = self.s, self.records
+        pick = self._record_of(run)
+        self.b_record.append(pick)
+        self.b_commit[slot] = run.of(self.run_commit)
+        start = admitted + rec.get("build_pickup", pick)
+        built = start + rec.get("build", pick)
+        fails = rec.get("build_fails", pick)
         ok = ~fails if mask is None else mask & ~fails
-        pushed = built + d["push"][k]
-        vis = pushed + d["registry_lag"][k]
+        pushed = built + rec.get("push", pick)
+        vis = pushed + rec.get("registry_lag", pick)
         if s.direct:
-            direct = pushed + d["mirror"][k]
+            direct = pushed + rec.get("mirror", pick)
             verify_from = direct
         else:
             direct = verify_from = pushed
-        end = np.where(ok, verify_from + d["build_verify"][k], built)
+        end = np.where(ok, verify_from + rec.get("build_verify", pick), built)
         if mask is None:
-            self.b_job_start[k] = start
-            self.b_job_end[k] = end
-            self.b_run_end[k] = end
-            self.b_status[k] = np.where(ok, 1, 2)
+            self.b_job_start[slot] = start
+            self.b_job_end[slot] = end
+            self.b_run_end[slot] = end
+            self.b_status[slot] = np.where(ok, 1, 2)
         else:
-            np.copyto(self.b_job_start[k], start, where=mask)
-            np.copyto(self.b_job_end[k], end, where=mask)
-            np.copyto(self.b_run_end[k], end, where=mask)
-            np.copyto(self.b_status[k], np.where(ok, 1, 2), where=mask, casting="unsafe")
-        np.copyto(self.w_acc[k], pushed, where=ok)
-        np.copyto(self.w_vis[k], vis, where=ok)
+            np.copyto(self.b_job_start[slot], start, where=mask)
+            np.copyto(self.b_job_end[slot], end, where=mask)
+            np.copyto(self.b_run_end[slot], end, where=mask)
+            np.copyto(self.b_status[slot], np.where(ok, 1, 2), where=mask, casting="unsafe")
+        np.copyto(self.w_acc[slot], pushed, where=ok)
+        np.copyto(self.w_vis[slot], vis, where=ok)
         if s.direct:
-            np.copyto(self.dw_acc[k], direct, where=ok)
-            np.copyto(self.dw_vis[k], direct + d["deploy_registry_lag"][k], where=ok)
+            np.copyto(self.dw_acc[slot], direct, where=ok)
+            lag = rec.get("deploy_registry_lag", pick)
+            np.copyto(self.dw_vis[slot], direct + lag, where=ok)
 
-    def cancel_build(self, k: int, at: Floats, mask: Bools) -> None:
-        """Cancel build `k` at `at` (a newer run of its group arrived), for trials in `mask`.
+    def _record_of(self, run: _Pick) -> _Pick:
+        """The durations record of build run `run`."""
+        if run.flat is None:
+            assert isinstance(run.k, int)
+            return _Pick(int(self.run_record[run.k]), self.n)
+        return _Pick(self.run_record[run.k], self.n)
+
+    def cancel_build(self, slot: int, at: Floats, mask: Bools) -> None:
+        """Cancel the build in `slot` at `at` (a newer run of its group arrived), for the trials
+        in `mask`.
 
         What ended before `at` stays (a write accepted before it is in the registry); what
         would end after it never happens. An event of the build at the very instant is a tie
         the engine orders by its settle phase: those trials are left undecided.
         """
-        started = self.b_job_start[k]
-        built = started + self.d["build"][k]
+        started = self.b_job_start[slot]
+        built = started + self.records.get("build", self.b_record[slot])
         tie = (
             (started == at)
             | (built == at)
-            | (self.w_acc[k] == at)
-            | (self.dw_acc[k] == at)
-            | (self.b_job_end[k] == at)
+            | (self.w_acc[slot] == at)
+            | (self.dw_acc[slot] == at)
+            | (self.b_job_end[slot] == at)
         )
         self.undecided |= mask & tie
         in_job = mask & (started < at)
-        np.copyto(self.b_job_end[k], np.where(in_job, at, np.nan), where=mask)
-        np.copyto(self.b_job_start[k], np.nan, where=mask & ~in_job)
-        np.copyto(self.b_run_end[k], at, where=mask)
-        np.copyto(self.b_status[k], 3, where=mask, casting="unsafe")
+        np.copyto(self.b_job_end[slot], np.where(in_job, at, np.nan), where=mask)
+        np.copyto(self.b_job_start[slot], np.nan, where=mask & ~in_job)
+        np.copyto(self.b_run_end[slot], at, where=mask)
+        np.copyto(self.b_status[slot], 3, where=mask, casting="unsafe")
         for acc, vis in ((self.w_acc, self.w_vis), (self.dw_acc, self.dw_vis)):
-            late = mask & ~(acc[k] < at)
-            np.copyto(acc[k], np.nan, where=late)
-            np.copyto(vis[k], np.nan, where=late)
+            late = mask & ~(acc[slot] < at)
+            np.copyto(acc[slot], np.nan, where=late)
+            np.copyto(vis[slot], np.nan, where=late)
         self.cancelled += mask
 
     def builds(self) -> None:
-        """Every build run: at its push, or through the build group.
+        """Every build run: at its trigger, or through the build group.
 
-        Runs arrive in push order. With ``cancel_in_progress`` each is admitted at once and
-        cancels the one still running; otherwise a run waits until the running one ends, and
-        with ``queue="single"`` a waiting run is cancelled when a newer one arrives first.
+        Runs arrive in order of their triggers. With ``cancel_in_progress`` each is admitted at
+        once and cancels the one still running; otherwise a run waits until the running one
+        ends, and with ``queue="single"`` a waiting run is cancelled when a newer one arrives
+        first.
         """
         group = self.s.build_concurrency
+        n, b = self.n, self.b
         if group is None:
-            for k in range(self.p):
-                self.build(k, self.t[k], None if self.all_exist else self.exists[k])
+            for k in range(b):
+                live = self.run_exists[k]
+                self.build(k, _Pick(k, n), self.run_arrival[k], None if live.all() else live)
             return
-        n, p = self.n, self.p
-        # two runs arriving at one instant: the engine sorts them by commit (push order, as here)
-        self.undecided |= _pairwise_equal(self.t, self.exists)
+        arrival = np.where(self.run_exists, self.run_arrival, np.inf)
+        # two runs arriving at one instant: the engine sorts them by commit and attempt
+        self.undecided |= _pairwise_equal(arrival, self.run_exists)
+        order = None if self.simple else _order(arrival)
         free = np.full(n, -np.inf)  # when the running build ends
-        for k in range(p):
-            at, live = self.t[k], self.exists[k]
-            following = np.where(self.exists[k + 1], self.t[k + 1], np.inf) if k + 1 < p else None
+        for r in range(b):
+            run = _Pick(r if order is None else order[r], n)
+            at = run.of(arrival)
+            live = ~np.isinf(at)
+            following = None
+            if r + 1 < b:
+                following = arrival[r + 1] if order is None else _take(arrival, order[r + 1])
             if group.cancel_in_progress:
-                self.build(k, at, live)
-                if following is not None:  # the next push cancels this build if it still runs
-                    ends = self.b_run_end[k]
+                self.build(r, run, at, live)
+                if following is not None:  # the next arrival cancels this build if it runs
+                    ends = self.b_run_end[r]
                     self.undecided |= live & (ends == following)
-                    self.cancel_build(k, following, live & (ends > following))
+                    self.cancel_build(r, following, live & (ends > following))
                 continue
             self.undecided |= live & (at == free)
             busy = live & (at < free)
-            run = live
+            runs = live
             if group.queue == "single" and following is not None:
                 self.undecided |= busy & (following == free)
                 dropped = busy & (following < free)
-                self._cancel_pending(k, following, dropped)
-                run = live & ~dropped
-            self.build(k, np.where(busy, free, at), run)
-            free = np.where(run, self.b_run_end[k], free)
-
-    def _cancel_pending(self, k: int, at: Floats, mask: Bools) -> None:
-        """Build `k`, pending in the group, is cancelled at `at`: it never started."""
-        np.copyto(self.b_run_end[k], at, where=mask)
-        np.copyto(self.b_status[k], 3, where=mask, casting="unsafe")
-        self.cancelled += mask
+                self.b_commit[r] = run.of(self.run_commit)
+                np.copyto(self.b_run_end[r], following, where=dropped)
+                np.copyto(self.b_status[r], 3, where=dropped, casting="unsafe")
+                self.cancelled += dropped
+                runs = live & ~dropped
+            self.build(r, run, np.where(busy, free, at), runs)
+            free = np.where(runs, self.b_run_end[r], free)
 
     # -- deploy runs --------------------------------------------------------------------------
 
     def deploy_runs(self) -> None:
-        """Which deploy jobs ask to run, and when (their arrival in the deploy group)."""
-        s = self.s
-        success = self.b_status == 1
+        """Which deploy jobs ask to run, and when (their arrival in the deploy group).
+
+        Sets per deploy run (rows): `arrival` (NaN: the job never asks), `d_meant`,
+        `d_digest` (the build slot whose digest it deploys, or -1) and `d_record` (its
+        durations), and `created` (the deploy runs that exist, started or not).
+        """
+        s, n = self.s, self.n
+        arrivals: list[Floats] = []
+        meant: list[Ints] = []
+        digest: list[Ints] = []
+        records: list[_Pick] = []
+        created = np.zeros(n, dtype=np.int64)
+        none = np.full(n, _NONE, dtype=np.int64)
         if s.trigger == "push":
-            self.created = self.exists
-            self.arrival = self.t if self.all_exist else np.where(self.exists, self.t, np.nan)
-        elif s.trigger == "workflow_run":
-            self.created = self.b_status > 0
-            made = self.b_run_end + self.stacked("dispatch")
-            self.end = np.maximum(self.end, np.fmax.reduce(made, axis=0))  # NaN: no run
-            runs = success if s.gate else self.created
-            self.arrival = np.where(runs, made, np.nan)
-        elif s.trigger == "needs":
-            self.created = self.exists
-            self.arrival = np.where(success, self.b_job_end, np.nan)
-        else:
-            self.created = np.zeros_like(self.exists)
+            for k in range(self.p):
+                arrivals.append(np.where(self.exists[k], self.t[k], np.nan))
+                meant.append(np.full(n, k + 1, dtype=np.int64))
+                digest.append(none)
+                records.append(_Pick(k, n))
+                created += self.exists[k]
+        elif s.trigger in ("workflow_run", "needs"):
+            success = self.b_status == 1
+            for slot in range(self.b):
+                record = self.b_record[slot]
+                if s.trigger == "workflow_run":
+                    ran = self.b_status[slot] > 0
+                    made = self.b_run_end[slot] + self.records.get("dispatch", record)
+                    self.end = np.fmax(self.end, np.where(ran, made, np.nan))
+                    asks = success[slot] if s.gate else ran
+                    arrivals.append(np.where(asks, made, np.nan))
+                else:
+                    ran = self.b_status[slot] > 0
+                    arrivals.append(np.where(success[slot], self.b_job_end[slot], np.nan))
+                meant.append(self.b_commit[slot])
+                digest.append(np.full(n, slot, dtype=np.int64))
+                records.append(record)
+                created += ran
+        if s.trigger != "needs":  # a manual dispatch starts a deploy run of the tip
+            for j, at in enumerate(self.dispatch_times):
+                arrivals.append(at)
+                meant.append(self.dispatch_tips[j])
+                digest.append(none)
+                records.append(_Pick(self.first_dispatch + j, n))
+                created += 1
+        self.arrival = np.stack(arrivals) if arrivals else np.empty((0, n))
+        self.d_meant = meant
+        self.d_digest = digest
+        self.d_record = records
+        self.created = created
+        rows = max(1, len(arrivals))
+        self.slots = {
+            name: np.full((rows, n), fill, dtype=dtype) for name, dtype, fill in self._SLOTS
+        }
 
     # -- registries and the service -----------------------------------------------------------
 
     def _source(self) -> tuple[Floats, Floats]:
-        """The writes of the registry the deploy pulls from (accepted, visible), per commit."""
+        """The writes of the registry the deploy pulls from (accepted, visible), per slot."""
         if self.s.direct:
             return self.dw_acc, self.dw_vis
         return self.w_acc, self.w_vis
 
-    def seen(self, k: _Pick, at: Floats) -> Ints:
-        """The commit deploy `k`'s reference resolves to at `at` (``_NONE``: no manifest)."""
+    def seen(self, meant: Ints, slot: Ints, at: Floats) -> Ints:
+        """The image the reference of a deploy meant to ship `meant` (built in build slot
+        `slot`, or -1) resolves to at `at`: build slot + 1, 0 for the baseline image, -1 (no
+        manifest)."""
         acc, vis = self._source()
-        if self.s.reference == "latest":  # the latest-accepted write visible at `at`
+        reference = self.s.reference
+        if reference == "latest":  # the latest-accepted write visible at `at`
             which, any_ = _last(np.where(vis <= at, acc, np.nan))
             return np.where(any_, which + 1, 0)
-        return np.where(k.of(vis) <= at, k.k + 1, _NONE)
+        if reference == "digest" and (slot >= 0).all():
+            return np.where(_take(vis, slot) <= at, slot + 1, _NONE)
+        # sha-<meant>: the latest-accepted visible write of that commit (sha-0: the baseline);
+        # a dispatch deploying by digest has no build output and asks for its sha too
+        if self.simple:
+            has = meant >= 1
+            shown = _take(vis, np.maximum(meant - 1, 0)) <= at
+            found = np.where(shown & has, meant, _NONE)
+        else:
+            which, any_ = _last(np.where((vis <= at) & (self.b_commit == meant), acc, np.nan))
+            found = np.where(any_, which + 1, _NONE)
+        found = np.where(meant == 0, 0, found)
+        if reference == "digest":
+            mine = np.where(_take(vis, np.maximum(slot, 0)) <= at, slot + 1, _NONE)
+            found = np.where(slot >= 0, mine, found)
+        return found
+
+    def commit_of(self, image: Ints) -> Ints:
+        """The commit of `image` (build slot + 1, 0 for the baseline, -1 for none)."""
+        return np.where(image > 0, _take(self.b_commit, np.maximum(image - 1, 0)), image)
+
+    def first_visible(self, meant: Ints, slot: Ints) -> Floats:
+        """When the image the deploy means to ship first showed under its reference (the pull
+        margin's origin); NaN if it never did."""
+        vis = self._source()[1]
+        if self.s.reference == "digest" and (slot >= 0).all():
+            return _take(vis, slot)
+        if self.simple:
+            out = np.where(meant >= 1, _take(vis, np.maximum(meant - 1, 0)), np.nan)
+        else:
+            out = np.fmin.reduce(np.where(self.b_commit == meant, vis, np.nan), axis=0)
+        if self.s.reference == "digest":
+            out = np.where(slot >= 0, _take(vis, np.maximum(slot, 0)), out)
+        return out
 
     def live_commit(self, at: Floats) -> Ints:
         """The commit the service runs at `at`, from the rollouts recorded so far."""
@@ -424,36 +551,46 @@ class _Trials:
         which, any_ = _last(np.where(self.slot("r_live") <= at, self.slot("r_acc"), np.nan))
         return np.where(any_, _take(self.slot("shipped"), which), 0)
 
+    def live_image(self, at: Floats) -> Ints:
+        """The image the service runs at `at` (build slot + 1; 0: the baseline)."""
+        which, any_ = _last(np.where(self.slot("r_live") <= at, self.slot("r_acc"), np.nan))
+        return np.where(any_, _take(self.slot("image"), which), 0)
+
+    def slot(self, name: str) -> NDArray[Any]:
+        """The deploy slot rows of `name` used so far (slots, trials)."""
+        return self.slots[name][: self.used]
+
     # -- deploy jobs --------------------------------------------------------------------------
 
-    def deploy(self, which: Ints | int, admitted: Floats, mask: Bools) -> Floats:
-        """Run deploy job `which` (per trial) from its admission; returns when the job ends."""
-        s = self.s
-        k = _Pick(which, self.n)
-        row = self._slot()
+    def deploy(self, which: _Pick, admitted: Floats, mask: Bools) -> Floats:
+        """Run deploy run `which` (per trial) from its admission; returns when its job ends."""
+        s, rec = self.s, self.records
+        c = self.used
+        self.used += 1
+        row = {name: values[c] for name, values in self.slots.items()}
 
         def put(name: str, value: Any, where: Bools) -> None:
             np.copyto(row[name], value, where=where, casting="unsafe")
 
-        start = admitted + self.col("deploy_pickup", k)
-        pull = start + self.col("prepare", k)
+        meant, digest, record = self._deploy_run(which)
+        start = admitted + rec.get("deploy_pickup", record)
+        pull = start + rec.get("prepare", record)
         if s.sleep > 0:
             pull = pull + s.sleep
-        meant = which + 1
         reached = mask
         if s.wait is not None:
-            pull, found = self._wait(k, pull, mask)
+            pull, found = self._wait(meant, digest, pull, mask)
             reached = mask & found
-        meant_vis = k.of(self._source()[1])
+        meant_vis = self.first_visible(meant, digest)
         end = pull  # a failed wait or pull ends the job there
         blocked: Bools | None = None
         if s.mirror:
-            got = self.seen(k, pull)
+            got = self.seen(meant, digest, pull)
             pulled = reached & (got != _NONE)
             put("margin", pull - meant_vis, reached)  # NaN: never visible
-            resolve = pull + self.col("mirror", k)
+            resolve = pull + rec.get("mirror", record)
             put("m_acc", resolve, pulled)
-            shown = resolve + self.col("deploy_registry_lag", k)
+            shown = resolve + rec.get("deploy_registry_lag", record)
             self.end = np.fmax(self.end, np.where(pulled, shown, np.nan))
             end = np.where(pulled, resolve, end)
             checked = pulled
@@ -473,30 +610,45 @@ class _Trials:
             blocked = checked & ~passed
             end = np.where(blocked, at, end)
         if not s.mirror:  # the one read, after the guard
-            got = self.seen(k, at)
+            got = self.seen(meant, digest, at)
             put("margin", at - meant_vis, passed)
             passed = passed & (got != _NONE)
             failed = checked & ~passed if blocked is None else checked & ~passed & ~blocked
             end = np.where(failed, at, end)
-        live_at = at + self.col("rollout", k)
-        end = np.where(passed, live_at + self.col("deploy_verify", k), end)
+        live_at = at + rec.get("rollout", record)
+        end = np.where(passed, live_at + rec.get("deploy_verify", record), end)
+        shipped = self.commit_of(got)
         put("meant", meant, mask)
         put("status", 3, mask)
         if blocked is not None:
             put("status", 2, blocked)
         put("status", 1, passed)
-        put("shipped", got, passed)
+        put("shipped", shipped, passed)
+        put("image", got, passed)
         put("r_acc", at if s.live_order == "request" else live_at, passed)
         put("r_live", live_at, passed)
         if self.serial is not None:
-            np.copyto(self.serial, got, where=passed)
+            np.copyto(self.serial, shipped, where=passed)
         put("j_start", start, mask)
         put("j_end", end, mask)
         return end
 
-    def _wait(self, k: _Pick, start: Floats, mask: Bools) -> tuple[Floats, Bools]:
-        """Poll from `start` every interval until the reference shows commit k+1 (the engine's
-        loop on the engine's clock); returns the last poll's time and whether it found it."""
+    def _deploy_run(self, which: _Pick) -> tuple[Ints, Ints, _Pick]:
+        """The commit deploy run `which` means to ship, its digest's build slot (or -1), and
+        its durations record."""
+        if which.flat is None:
+            assert isinstance(which.k, int)
+            k = which.k
+            return self.d_meant[k], self.d_digest[k], self.d_record[k]
+        meant = which.of(np.stack(self.d_meant))
+        digest = which.of(np.stack(self.d_digest))
+        records = np.stack([np.broadcast_to(r.k, (self.n,)) for r in self.d_record])
+        return meant, digest, _Pick(which.of(records), self.n)
+
+    def _wait(self, meant: Ints, digest: Ints, start: Floats, mask: Bools) -> tuple[Floats, Bools]:
+        """Poll from `start` every interval until the reference shows the meant commit (the
+        engine's loop on the engine's clock); returns the last poll's time and whether it
+        found it."""
         assert self.s.wait is not None
         interval, timeout = self.s.wait.interval, self.s.wait.timeout
         deadline = start + timeout
@@ -504,7 +656,7 @@ class _Trials:
         found = np.zeros(self.n, dtype=np.bool_)
         active = mask.copy()
         while active.any():
-            found |= active & (self.seen(k, now) == k.k + 1)
+            found |= active & (self.commit_of(self.seen(meant, digest, now)) == meant)
             active &= ~found & ~(now + interval > deadline)
             now = np.where(active, now + interval, now)
         return now, found
@@ -517,14 +669,14 @@ class _Trials:
         arrives before it starts. So the group needs one pass over the arrivals.
         """
         group = self.s.deploy_concurrency
-        n, p = self.n, self.p
+        n, runs = self.n, len(self.arrival)
         has = ~np.isnan(self.arrival)
         if group is None:
             if self.s.guard == "newer_than_live":
                 self._deploys_by_check(has)
             else:
-                for k in range(p):
-                    self.deploy(k, self.arrival[k], has[k])
+                for d in range(runs):
+                    self.deploy(_Pick(d, n), self.arrival[d], has[d])
             return
         # two arrivals at one instant: the engine admits them in commit order, as here, but
         # only if they arrive in the same settle round
@@ -532,49 +684,49 @@ class _Trials:
         arrival = np.where(has, self.arrival, np.inf)
         order = _order(arrival)
         free = np.full(n, -np.inf)  # when the running job ends
-        for r in range(p):
-            k = order[r]
-            at = _take(arrival, k)
+        for r in range(runs):
+            d = order[r]
+            at = _take(arrival, d)
             live = ~np.isinf(at)
             self.undecided |= live & (at == free)
             busy = live & (at < free)
             run = live
-            if group.queue == "single" and r + 1 < p:
+            if group.queue == "single" and r + 1 < runs:
                 following = _take(arrival, order[r + 1])
                 self.undecided |= busy & (following == free)
                 dropped = busy & (following < free)
                 self.end = np.fmax(self.end, np.where(dropped, following, np.nan))
                 self.cancelled += dropped
                 run = live & ~dropped
-            end = self.deploy(k, np.where(busy, free, at), run)
+            end = self.deploy(_Pick(d, n), np.where(busy, free, at), run)
             free = np.where(run, end, free)
 
     def _deploys_by_check(self, has: Bools) -> None:
         """Parallel deploys with a ``newer_than_live`` guard, decided in the order of their
         checks: a check sees only rollouts that ended by then, whose checks came earlier."""
-        p = self.p
-        checks = np.stack([self._check_time(k, self.arrival[k], has[k]) for k in range(p)])
+        runs = len(self.arrival)
+        checks = np.stack([self._check_time(d, has[d]) for d in range(runs)])
         self.undecided |= _pairwise_equal(checks, ~np.isinf(checks))
         order = _order(checks)
-        for r in range(p):
-            k = order[r]
-            self.deploy(k, _take(self.arrival, k), _take(has, k))
+        for r in range(runs):
+            d = order[r]
+            self.deploy(_Pick(d, self.n), _take(self.arrival, d), _take(has, d))
 
-    def _check_time(self, which: int, admitted: Floats, mask: Bools) -> Floats:
-        """When deploy `which` would run its guard (inf: it does not get there)."""
-        s = self.s
-        k = _Pick(which, self.n)
-        pull = admitted + self.col("deploy_pickup", k)
-        pull = pull + self.col("prepare", k)
+    def _check_time(self, d: int, mask: Bools) -> Floats:
+        """When deploy run `d` would run its guard (inf: it does not get there)."""
+        s, rec = self.s, self.records
+        meant, digest, record = self.d_meant[d], self.d_digest[d], self.d_record[d]
+        pull = self.arrival[d] + rec.get("deploy_pickup", record)
+        pull = pull + rec.get("prepare", record)
         if s.sleep > 0:
             pull = pull + s.sleep
         reached = mask
         if s.wait is not None:
-            pull, found = self._wait(k, pull, mask)
+            pull, found = self._wait(meant, digest, pull, mask)
             reached = mask & found
         if s.mirror:
-            ok = reached & (self.seen(k, pull) != _NONE)
-            return np.where(ok, pull + self.col("mirror", k), np.inf)
+            ok = reached & (self.seen(meant, digest, pull) != _NONE)
+            return np.where(ok, pull + rec.get("mirror", record), np.inf)
         return np.where(reached, pull, np.inf)
 
     # -- verdicts -----------------------------------------------------------------------------
@@ -584,8 +736,11 @@ class _Trials:
         n, p, rows = self.n, self.p, self.rows
         succeeded = self.b_status == 1
         newest_built = np.zeros(n, dtype=np.int64)
-        for k in range(p):
-            newest_built[succeeded[k]] = k + 1
+        built_bits = np.zeros(n, dtype=np.int64)  # bit c: a build of commit c succeeded
+        for slot in range(self.b):
+            commit = self.b_commit[slot]
+            newest_built = np.where(succeeded[slot], np.maximum(newest_built, commit), newest_built)
+            built_bits |= succeeded[slot] << commit
         # -- the service's timeline: rollouts in order of when they are seen --
         r_live, r_acc = self.slot("r_live"), self.slot("r_acc")
         rolled = ~np.isnan(r_live)
@@ -599,6 +754,7 @@ class _Trials:
         most = int(counts.max(initial=0))
         order = _order(np.where(rolled, r_live, np.inf))[:most]
         final = np.zeros(n, dtype=np.int64)
+        image = np.zeros(n, dtype=np.int64)
         regressions = np.zeros(n, dtype=np.int64)
         last = self.counts.clip(max=p) - 1
         t_last = self.raw[last, rows]
@@ -617,10 +773,12 @@ class _Trials:
             t = r_live.ravel().take(flat)
             valid = ~np.isnan(t)
             if lagged is not None:  # a rollout superseded by a newer request never takes over
-                value = self.live_commit(t)
-                change = valid & ((value != final) | ~lagged)
+                now = self.live_image(t)
+                value = self.commit_of(now)
+                change = valid & ((now != image) | ~lagged)
+                image = np.where(change, now, image)
             else:  # each rollout takes over when it ends (ties are left undecided)
-                value = shipped.ravel().take(flat).astype(np.int64)
+                value = shipped.ravel().take(flat)
                 change = valid
             regressions += change & (value < final)
             final = np.where(change, value, final)
@@ -631,7 +789,7 @@ class _Trials:
             live_values[r] = value
         # -- the build registry's latest at the end: the last accepted write --
         which, any_ = _last(self.w_acc)
-        latest_end = np.where(any_, which + 1, 0)
+        latest_end = np.where(any_, _take(self.b_commit, which), 0)
         # -- deploys --
         status = self.slot("status")
         started = ~np.isnan(self.slot("j_start"))
@@ -646,8 +804,9 @@ class _Trials:
         failed = (status == 3).sum(axis=0)
         margins = np.fmin.reduce(self.slot("margin"), axis=0) if self.used else np.full(n, np.nan)
         never = np.zeros(n, dtype=np.int64)
-        for k in range(p):
-            never += succeeded[k] & ((shown >> (k + 1)) & 1 == 0)
+        missing = built_bits & ~shown
+        for k in range(1, p + 1):
+            never += (missing >> k) & 1
         # -- the end of the history: the last event --
         end = self.end
         for times in (self.b_run_end, self.w_vis, self.dw_vis, self.slot("j_end")):
@@ -671,7 +830,7 @@ class _Trials:
             runner = np.where(np.isinf(ends), runner, runner + (ends - _take(job_start, j)))
         if request:
             self.undecided |= _pairwise_equal(live_times, ~np.isinf(live_times))
-        behind = _behind(self.raw[0], end, self.w_vis, live_times, live_values)
+        behind = _behind(self.raw[0], end, self.w_vis, self.b_commit, live_times, live_values)
         out: dict[str, NDArray[Any]] = {
             "pushes": self.counts.astype(np.int64),
             "deploys": deploys.astype(np.int64),
@@ -679,13 +838,13 @@ class _Trials:
             "stale_deploys": stale_count,
             "identity_errors": wrong,
             "failed_deploys": failed.astype(np.int64),
-            "skipped_deploys": (self.created.sum(axis=0) - deploys).astype(np.int64),
+            "skipped_deploys": (self.created - deploys).astype(np.int64),
             "final_live": final,
             "newest_built": newest_built,
             "final_correct": final == newest_built,
             "regressions": regressions,
             "regressed": regressions > 0,
-            "never_deployed": never.astype(np.int64),
+            "never_deployed": never,
             "behind_s": behind,
             "push_to_live_s": reached_at - t_last,
             "min_pull_margin_s": margins,
@@ -694,21 +853,27 @@ class _Trials:
             "cancelled_runs": self.cancelled,
             "end_s": end,
         }
+        first = self.records.rows
         for name in DURATION_FIELDS:
-            out[f"sampled_{name}"] = self.d[name][0]
+            out[f"sampled_{name}"] = first[name][0]
         return out
 
 
 def _behind(
-    start: Floats, end: Floats, built: Floats, live_times: Floats, live_values: Ints
+    start: Floats,
+    end: Floats,
+    built: Floats,
+    commits: Ints,
+    live_times: Floats,
+    live_values: Ints,
 ) -> Floats:
     """Seconds in [start, end] the service ran an older commit than the newest visible image.
 
     The sweep of :func:`racesim.core.outcome._behind`, over all trials at once: change points
-    sorted by (time, live before build, commit), an interval added at each change point.
-    `built` holds when each commit's image shows in the build registry (NaN: never).
+    sorted by time, an interval added at each change point. `built` holds when each build
+    slot's image shows in the build registry (NaN: never), `commits` its commit.
     """
-    p, n = built.shape
+    b, n = built.shape
     m = len(live_times)
     times = np.concatenate([np.where(np.isnan(built), np.inf, built), live_times])
     # within one instant the engine sorts live changes before builds, and by commit; the state
@@ -716,10 +881,10 @@ def _behind(
     # by the caller), so sorting by time alone gives the same additions in the same order
     order = _order(times)
     flat = (order * n + np.arange(n)).ravel()
-    values = np.concatenate([np.broadcast_to(np.arange(1, p + 1)[:, None], (p, n)), live_values])
+    values = np.concatenate([commits, live_values])
     times = times.ravel().take(flat).reshape(order.shape)
     values = values.ravel().take(flat).reshape(order.shape)
-    which = order >= p  # a live change
+    which = order >= b  # a live change
     # The engine adds, at each change point after `start`, the time since the previous one if
     # the service was behind in between, clipping times to `end`; over sorted times, "since"
     # is always the previous point clipped to [start, end] (an inf pads to `end`), so the
@@ -733,7 +898,7 @@ def _behind(
     current = np.zeros(n, dtype=np.int64)
     newest = np.zeros(n, dtype=np.int64)
     behind = np.zeros(n, dtype=np.bool_)
-    for e in range(p + m):
+    for e in range(b + m):
         total = np.where(behind, total + steps[e], total)
         current = np.where(live[e], values[e], current)
         newest = np.maximum(newest, built_values[e])
@@ -764,15 +929,19 @@ _PIECE = 16384
 
 def _piece(block: SampledBlock, a: int, b: int) -> SampledBlock:
     """Trials ``a .. b - 1`` of `block` (offsets in the block), as views of its arrays."""
+
+    def cut(columns: Columns) -> Columns:
+        return {name: values[a:b] for name, values in columns.items()}
+
     return SampledBlock(
         block.seed,
         block.start + a,
         block.start + b,
         block.times[a:b],
         block.counts[a:b],
-        tuple({name: values[a:b] for name, values in push.items()} for push in block.pushes),
-        (),
-        (),
+        tuple(cut(push) for push in block.pushes),
+        tuple((commit, times[a:b], cut(c)) for commit, times, c in block.reruns),
+        tuple((times[a:b], cut(c)) for times, c in block.dispatches),
     )
 
 

@@ -84,7 +84,7 @@ def fast_columns(strategy: Strategy, block: SampledBlock) -> tuple[dict[str, NDA
     :func:`fast_path_reason` under `strategy`. Columns may share memory with each other and
     with `block`: treat them as read-only.
     """
-    if block.times.shape[1] > 1:
+    if block.times.shape[1] > 1 or block.reruns or block.dispatches:
         return multi_columns(strategy, block)
     times = block.times[:, 0]
     t0 = float(times[0]) if len(times) else 0.0
