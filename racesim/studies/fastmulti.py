@@ -442,16 +442,15 @@ class _Trials:
         """
         s, n = self.s, self.n
         arrivals: list[Floats] = []
-        meant: list[Ints] = []
-        digest: list[Ints] = []
+        meant: list[Ints | int] = []  # an int: the same in every trial
+        digest: list[Ints | int] = []
         records: list[_Pick] = []
         created = np.zeros(n, dtype=np.int64)
-        none = np.full(n, _NONE, dtype=np.int64)
         if s.trigger == "push":
             for k in range(self.p):
                 arrivals.append(np.where(self.exists[k], self.t[k], np.nan))
-                meant.append(np.full(n, k + 1, dtype=np.int64))
-                digest.append(none)
+                meant.append(k + 1)
+                digest.append(_NONE)
                 records.append(_Pick(k, n))
                 created += self.exists[k]
         elif s.trigger in ("workflow_run", "needs"):
@@ -467,15 +466,15 @@ class _Trials:
                 else:
                     ran = self.b_status[slot] > 0
                     arrivals.append(np.where(success[slot], self.b_job_end[slot], np.nan))
-                meant.append(self.b_commit[slot])
-                digest.append(np.full(n, slot, dtype=np.int64))
+                meant.append(slot + 1 if self.simple else self.b_commit[slot])
+                digest.append(slot)
                 records.append(record)
                 created += ran
         if s.trigger != "needs":  # a manual dispatch starts a deploy run of the tip
             for j, at in enumerate(self.dispatch_times):
                 arrivals.append(at)
                 meant.append(self.dispatch_tips[j])
-                digest.append(none)
+                digest.append(_NONE)
                 records.append(_Pick(self.first_dispatch + j, n))
                 created += 1
         self.arrival = np.stack(arrivals) if arrivals else np.empty((0, n))
@@ -496,47 +495,56 @@ class _Trials:
             return self.dw_acc, self.dw_vis
         return self.w_acc, self.w_vis
 
-    def seen(self, meant: Ints, slot: Ints, at: Floats) -> Ints:
+    def seen(self, meant: Ints | int, slot: Ints | int, at: Floats) -> Ints:
         """The image the reference of a deploy meant to ship `meant` (built in build slot
         `slot`, or -1) resolves to at `at`: build slot + 1, 0 for the baseline image, -1 (no
-        manifest)."""
+        manifest). An int stands for the same value in every trial."""
         acc, vis = self._source()
         reference = self.s.reference
         if reference == "latest":  # the latest-accepted write visible at `at`
             which, any_ = _last(np.where(vis <= at, acc, np.nan))
             return np.where(any_, which + 1, 0)
-        if reference == "digest" and (slot >= 0).all():
-            return np.where(_take(vis, slot) <= at, slot + 1, _NONE)
+        if reference == "digest" and isinstance(slot, int):
+            return np.where(vis[slot] <= at, slot + 1, _NONE)
+        if isinstance(meant, int) and self.simple:  # build slot meant - 1 built commit meant
+            return np.where(vis[meant - 1] <= at, meant, _NONE)
         # sha-<meant>: the latest-accepted visible write of that commit (sha-0: the baseline);
         # a dispatch deploying by digest has no build output and asks for its sha too
+        meant = np.broadcast_to(meant, (self.n,))
         if self.simple:
-            has = meant >= 1
             shown = _take(vis, np.maximum(meant - 1, 0)) <= at
-            found = np.where(shown & has, meant, _NONE)
+            found = np.where(shown & (meant >= 1), meant, _NONE)
         else:
             which, any_ = _last(np.where((vis <= at) & (self.b_commit == meant), acc, np.nan))
             found = np.where(any_, which + 1, _NONE)
         found = np.where(meant == 0, 0, found)
         if reference == "digest":
+            slot = np.broadcast_to(slot, (self.n,))
             mine = np.where(_take(vis, np.maximum(slot, 0)) <= at, slot + 1, _NONE)
             found = np.where(slot >= 0, mine, found)
         return found
 
     def commit_of(self, image: Ints) -> Ints:
         """The commit of `image` (build slot + 1, 0 for the baseline, -1 for none)."""
+        if self.simple:  # build slot k built commit k + 1
+            return image
         return np.where(image > 0, _take(self.b_commit, np.maximum(image - 1, 0)), image)
 
-    def first_visible(self, meant: Ints, slot: Ints) -> Floats:
+    def first_visible(self, meant: Ints | int, slot: Ints | int) -> Floats:
         """When the image the deploy means to ship first showed under its reference (the pull
         margin's origin); NaN if it never did."""
         vis = self._source()[1]
-        if self.s.reference == "digest" and (slot >= 0).all():
-            return _take(vis, slot)
+        if self.s.reference == "digest" and isinstance(slot, int):
+            return vis[slot]
+        if isinstance(meant, int) and self.simple:
+            return vis[meant - 1]
+        meant = np.broadcast_to(meant, (self.n,))
         if self.simple:
             out = np.where(meant >= 1, _take(vis, np.maximum(meant - 1, 0)), np.nan)
         else:
             out = np.fmin.reduce(np.where(self.b_commit == meant, vis, np.nan), axis=0)
         if self.s.reference == "digest":
+            slot = np.broadcast_to(slot, (self.n,))
             out = np.where(slot >= 0, _take(vis, np.maximum(slot, 0)), out)
         return out
 
@@ -633,19 +641,22 @@ class _Trials:
         put("j_end", end, mask)
         return end
 
-    def _deploy_run(self, which: _Pick) -> tuple[Ints, Ints, _Pick]:
+    def _deploy_run(self, which: _Pick) -> tuple[Ints | int, Ints | int, _Pick]:
         """The commit deploy run `which` means to ship, its digest's build slot (or -1), and
         its durations record."""
         if which.flat is None:
             assert isinstance(which.k, int)
             k = which.k
             return self.d_meant[k], self.d_digest[k], self.d_record[k]
-        meant = which.of(np.stack(self.d_meant))
-        digest = which.of(np.stack(self.d_digest))
+        n = self.n
+        meant = which.of(np.stack([np.broadcast_to(m, (n,)) for m in self.d_meant]))
+        digest = which.of(np.stack([np.broadcast_to(d, (n,)) for d in self.d_digest]))
         records = np.stack([np.broadcast_to(r.k, (self.n,)) for r in self.d_record])
         return meant, digest, _Pick(which.of(records), self.n)
 
-    def _wait(self, meant: Ints, digest: Ints, start: Floats, mask: Bools) -> tuple[Floats, Bools]:
+    def _wait(
+        self, meant: Ints | int, digest: Ints | int, start: Floats, mask: Bools
+    ) -> tuple[Floats, Bools]:
         """Poll from `start` every interval until the reference shows the meant commit (the
         engine's loop on the engine's clock); returns the last poll's time and whether it
         found it."""
