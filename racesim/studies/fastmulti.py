@@ -93,7 +93,8 @@ def _pairwise_equal(times: Floats, valid: Bools) -> Bools:
                 out |= valid[a] & valid[b] & (times[a] == times[b])
         return out
     ordered = np.sort(np.where(valid, times, np.nan), axis=0)  # NaN sorts last, never equal
-    return (ordered[1:] == ordered[:-1]).any(axis=0)
+    tied: Bools = (ordered[1:] == ordered[:-1]).any(axis=0)
+    return tied
 
 
 def _equal_to_any(values: Floats, valid: Bools, times: Floats) -> Bools:
@@ -173,7 +174,8 @@ class _Pick:
 def _take(values: NDArray[Any], rows: Ints) -> NDArray[Any]:
     """``values[rows[i], i]`` for every trial ``i`` of `values` (entries, trials)."""
     n = values.shape[1]
-    return values.ravel().take(rows * n + np.arange(n))
+    out: NDArray[Any] = values.ravel().take(rows * n + np.arange(n))
+    return out
 
 
 class _Records:
@@ -535,9 +537,9 @@ class _Trials:
         margin's origin); NaN if it never did."""
         vis = self._source()[1]
         if self.s.reference == "digest" and isinstance(slot, int):
-            return vis[slot]
+            return vis[slot]  # type: ignore[no-any-return]
         if isinstance(meant, int) and self.simple:
-            return vis[meant - 1]
+            return vis[meant - 1]  # type: ignore[no-any-return]
         meant = np.broadcast_to(meant, (self.n,))
         if self.simple:
             out = np.where(meant >= 1, _take(vis, np.maximum(meant - 1, 0)), np.nan)
@@ -590,7 +592,7 @@ class _Trials:
             pull, found = self._wait(meant, digest, pull, mask)
             reached = mask & found
         meant_vis = self.first_visible(meant, digest)
-        end = pull  # a failed wait or pull ends the job there
+        end: Floats = pull  # a failed wait or pull ends the job there
         blocked: Bools | None = None
         if s.mirror:
             got = self.seen(meant, digest, pull)
