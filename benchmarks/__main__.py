@@ -31,9 +31,19 @@
    (and, with ``--audit-against DIR``, against another checkout of racesim, case by case).
    Goal: a median under 1 s.
 
-Usage: ``python -m benchmarks [--suite engine,parallel,speed,prove,recall,memory,audit]
-[--trials-engine N] [--trials-parallel N] [--trials-speed N] [--skip-compare] [--memory-1e7]
-[--repeat R] [--audit-repeat R] [--audit-against DIR] [--audit-no-bytecode]`` (default suites:
+8. Multi-push fast path (``--suite multi``, see ``benchmarks/multi.py``): ``run_trials`` auto
+   against SimPy per trial, per preset the multi-push path accepts, on two-pushes-out-of-order
+   and burst-of-5 (goal >= 200x); ``racesim compare --scenario burst-of-5 --trials 1000000
+   --jobs 1`` (goal < 60 s wall).
+
+9. Multi-push equivalence (``--suite equivalence``): auto against SimPy on ``--histories N``
+   (default 10^5) histories per accepted preset and scenario. Goal: 0 rows differ.
+
+Usage: ``python -m benchmarks [--suite engine,parallel,speed,prove,recall,memory,audit,multi,
+equivalence] [--trials-engine N] [--trials-parallel N] [--trials-speed N] [--skip-compare]
+[--memory-1e7] [--repeat R] [--audit-repeat R] [--audit-against DIR] [--audit-no-bytecode]
+[--multi-fast-trials N] [--multi-simpy-trials N] [--multi-skip-compare] [--histories N]``
+(default suites:
 engine, parallel and speed; ``python dev.py bench`` runs this).
 """
 
@@ -49,6 +59,7 @@ from benchmarks.common import best_of, best_of_each, verdict
 from benchmarks.guards import EXPECTED_EVENTS_PARALLEL, check_engine
 from benchmarks.memory import bench_memory
 from benchmarks.minimal import minimal_parallel, minimal_study
+from benchmarks.multi import bench_equivalence, bench_multi
 from benchmarks.prove import bench_prove
 from benchmarks.recall import bench_recall
 from benchmarks.speed import run_speed
@@ -190,15 +201,47 @@ def main() -> int:
         help="memory suite: also compare --trials 10000000 (10 to 20 s)",
     )
     parser.add_argument(
+        "--multi-fast-trials",
+        type=int,
+        default=200_000,
+        help="multi suite: trials of run_trials(engine='auto') per preset and scenario",
+    )
+    parser.add_argument(
+        "--multi-simpy-trials",
+        type=int,
+        default=2000,
+        help="multi suite: trials of run_trials(engine='simpy') per preset and scenario",
+    )
+    parser.add_argument(
+        "--multi-skip-compare",
+        action="store_true",
+        help="multi suite: skip compare --scenario burst-of-5 --trials 1000000",
+    )
+    parser.add_argument(
+        "--histories",
+        type=int,
+        default=100_000,
+        help="equivalence suite: histories per accepted preset and scenario",
+    )
+    parser.add_argument(
         "--suite",
         default="engine,parallel,speed",
         help="comma-separated suites to run: engine, parallel, speed, prove, recall, memory, "
-        "audit "
-        "(default: engine,parallel,speed)",
+        "audit, multi, equivalence (default: engine,parallel,speed)",
     )
     args = parser.parse_args()
     suites = {s.strip() for s in args.suite.split(",")}
-    unknown = suites - {"engine", "parallel", "speed", "prove", "recall", "memory", "audit"}
+    unknown = suites - {
+        "engine",
+        "parallel",
+        "speed",
+        "prove",
+        "recall",
+        "memory",
+        "audit",
+        "multi",
+        "equivalence",
+    }
     if unknown:
         parser.error(f"--suite: unknown suite(s) {', '.join(sorted(unknown))}")
     summary, ok = [], True
@@ -234,6 +277,16 @@ def main() -> int:
             args.audit_repeat, args.audit_against, bytecode=not args.audit_no_bytecode
         )
         summary.append("audit skipped" if median is None else f"median audit {median:.2f} s")
+        ok &= passed
+    if "multi" in suites:
+        lines, passed = bench_multi(
+            args.multi_fast_trials, args.multi_simpy_trials, args.repeat, args.multi_skip_compare
+        )
+        summary += lines
+        ok &= passed
+    if "equivalence" in suites:
+        lines, passed = bench_equivalence(args.histories)
+        summary += lines
         ok &= passed
     print(f"\nsummary: {', '.join(summary)}")
     return 0 if ok else 1

@@ -169,19 +169,39 @@ def test_sweep_exact_refuses_several_pushes(capsys: pytest.CaptureFixture[str]) 
     [
         (["compare"], 4, 100_000),  # one push: the fast path decides every trial
         (["compare", "--engine", "simpy"], 4, 2000),
-        (["compare", "--scenario", "burst-of-5"], 4, 2000),  # SimPy only
+        (["compare", "--scenario", "burst-of-5"], 4, 100_000),  # the multi-push fast path
+        (["compare", "--scenario", "rerun-old-build"], 4, 100_000),  # re-runs too
+        (["compare", "--scenario", "burst-of-5", "--strategy", "reconcile_latest"], 1, 2000),
         (["compare", "--trials", "7"], 4, 7),
         (["sweep", "sleep", "0:10:1"], 11, 100_000),
         (["sweep", "sleep", "0:10:1"], 200, 25_000),  # capped by the row limit
-        (["sweep", "sleep", "0:10:1", "--scenario", "burst-of-5"], 11, 500),
+        (["sweep", "sleep", "0:10:1", "--scenario", "burst-of-5"], 11, 100_000),
+        (
+            [
+                "sweep",
+                "build",
+                "60,90",
+                "--scenario",
+                "burst-of-5",
+                "--strategy",
+                "reconcile_latest",
+            ],
+            2,
+            500,
+        ),
     ],
 )
 def test_trials_default_to_many_where_the_fast_path_decides(
     argv: list[str], points: int, expected: int
 ) -> None:
+    """The fast default wherever the fast path decides every trial under every chosen strategy;
+    a strategy it refuses (reconcile_latest runs on SimPy) keeps the SimPy-sized default."""
     from racesim.cli import build_parser
     from racesim.cli._common import trials_for
     from racesim.scenarios import load_scenario
+    from racesim.studies.trials import chosen_strategies
 
     args = build_parser().parse_args(argv)
-    assert trials_for(args, [load_scenario(args.scenario)], points) == expected
+    scenario = load_scenario(args.scenario)
+    chosen = chosen_strategies(args.strategy, scenario)
+    assert trials_for(args, [scenario], points, [s for _, s in chosen]) == expected

@@ -12,13 +12,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from racesim.core.history import DURATION_FIELDS, Durations, History
-from racesim.core.strategy import PRESETS, Strategy
+from racesim.core.strategy import PRESETS, Concurrency, Strategy
 from racesim.engine import simulate
 from racesim.errors import InputError
 from racesim.scenarios import Burst, Explicit, Poisson, Scenario, load_scenario
 from racesim.scenarios.format import RerunSpec
 from racesim.scenarios.timing import Fixed, Uniform
-from racesim.studies.fastpath import fast_columns, fast_path_reason
+from racesim.studies.fastpath import fast_columns, fast_path_reason, one_push_reason
 from racesim.studies.sampled import SampledBlock
 from racesim.studies.trials import COLUMN_DTYPES, metric_columns, run_trials, trial_metrics
 from racesim.verify.generators import strategy_values
@@ -118,11 +118,45 @@ def test_auto_takes_the_fast_path_and_says_so() -> None:
         (Scenario(dispatches=(Fixed(3),)), "dispatches"),
     ],
 )
-def test_the_allow_list_refuses_what_it_cannot_decide(scenario: Scenario, reason: str) -> None:
-    assert reason in (fast_path_reason(scenario) or "")
+def test_the_closed_form_takes_one_push_and_the_multi_push_path_the_rest(
+    scenario: Scenario, reason: str
+) -> None:
+    """What the one-push closed form (and the exact answers) cannot take, the multi-push path
+    decides; `engine="fast"` is accepted and every row says "fast"."""
+    assert reason in (one_push_reason(scenario) or "")
+    assert fast_path_reason(scenario) is None
+    # the f8af4c1 timings: with every duration 0 s, every trial is a tie SimPy decides
+    timed = replace(
+        load_scenario("f8af4c1"),
+        pushes=scenario.pushes,
+        reruns=scenario.reruns,
+        dispatches=tuple(Uniform(0, 300) for _ in scenario.dispatches),
+    )
+    results = run_trials(timed, ["parallel"], trials=20, engine="fast", progress=False)
+    assert set(results["engine"]) == {"fast"}
+
+
+@pytest.mark.parametrize(
+    ("strategy", "reason"),
+    [
+        (replace(PRESETS["parallel"], publish_guard=True), "publish guard"),
+        (PRESETS["reconcile_latest"], "reconcile"),
+        (replace(PRESETS["pinned"], deploy_concurrency=Concurrency(cancel_in_progress=True)),
+         "cancel-in-progress"),
+        (replace(PRESETS["merged_job"], build_concurrency=Concurrency()), "merged"),
+    ],
+)  # fmt: skip
+def test_the_allow_list_refuses_what_it_cannot_decide(strategy: Strategy, reason: str) -> None:
+    scenario = replace(load_scenario("f8af4c1"), pushes=Burst(2, Uniform(5, 30)))
+    assert reason in (fast_path_reason(scenario, strategy) or "")
+    assert fast_path_reason(Scenario(), strategy) is None  # one push: the closed form takes it
     with pytest.raises(InputError, match="fast path cannot decide"):
-        run_trials(scenario, ["parallel"], trials=2, engine="fast", progress=False)
-    assert set(run_trials(scenario, ["parallel"], trials=2, progress=False)["engine"]) == {"simpy"}
+        run_trials(scenario, [strategy], trials=2, engine="fast", progress=False)
+    results = run_trials(scenario, [strategy, "pinned"], trials=2, progress=False)
+    assert results.groupby("strategy")["engine"].agg(set).to_dict() == {
+        strategy.describe(): {"simpy"},
+        "pinned": {"fast"},
+    }
 
 
 def test_one_push_schedules_of_every_form_take_the_fast_path() -> None:

@@ -825,6 +825,42 @@ def _classroom_script() -> bytes:
     return script().encode("utf-8")
 
 
+# -- benchmark figures -------------------------------------------------------------------------
+
+
+def gen_bench_table(args: str) -> str:
+    """The benchmark figures recorded in ``benchmarks/results.json`` whose key starts with one
+    of `args` (space-separated prefixes; all if none), as a table with each goal's verdict."""
+    root = Path(__file__).resolve().parents[2]
+    sys.path.insert(0, str(root))
+    try:
+        from benchmarks.record import RESULTS, load, met
+    finally:
+        sys.path.remove(str(root))
+    prefixes = args.split()
+    figures = [f for f in load(RESULTS) if not prefixes or f.key.startswith(tuple(prefixes))]
+    if not figures:
+        raise PluginError(f"bench-table: no figures for {args!r} in benchmarks/results.json")
+    rows = []
+    for f in figures:
+        value = f"{f.value:.3g}{f.unit}" if f.unit == "x" else f"{f.value:.3g} {f.unit}"
+        goal = f"{f.op} {f.goal:g}{f.unit if f.unit == 'x' else ' ' + f.unit}"
+        verdict = "met" if met(f) else "**not met**"
+        rows.append([f.label, f"{value} ({f.detail})", f"{goal}: {verdict}", f.measured])
+    dates = sorted({f.measured for f in figures})
+    machines = sorted({f.machine for f in figures})
+    commands = sorted({f.command for f in figures})
+    return "\n\n".join(
+        [
+            _table(["measurement", "result", "goal", "measured"], rows),
+            f"Recorded by `python -m benchmarks --record` on {', '.join(dates)} "
+            f"({'; '.join(machines)}). Commands: "
+            + ", ".join(f"`{c}`" for c in commands)
+            + ".",
+        ]
+    )
+
+
 #: generators that need the page (to find files next to it)
 PAGE_GENERATORS: dict[str, Callable[[str, Path], str]] = {
     "run": gen_run,
@@ -854,6 +890,7 @@ GENERATORS: dict[str, Callable[[str], str]] = {
     "presets": gen_presets,
     "knobs": gen_knobs,
     "errors": gen_errors,
+    "bench-table": gen_bench_table,
 }
 
 #: pictures added to the site: path on the site -> function making the PNG bytes

@@ -24,7 +24,7 @@ import numpy as np
 from racesim.core.strategy import Strategy
 from racesim.engine.simulation import simulate
 from racesim.scenarios import Scenario, load_scenario
-from racesim.studies.fastpath import fast_columns, fast_path_reason
+from racesim.studies.fastpath import fast_columns, one_push_reason
 from racesim.studies.sampled import sample_block
 from racesim.verify.proof.bounds import Bounds
 from racesim.verify.proof.coverage import NotEncodedError
@@ -194,7 +194,7 @@ def _odds_for(
     strategy: Strategy, scenario: Scenario, trials: int, seed: int
 ) -> tuple[tuple[float, float, float], tuple[float, float, float]]:
     wrong = "latest_wrong" if strategy.trigger == "none" else "final_wrong"
-    if fast_path_reason(scenario) is None:
+    if one_push_reason(scenario) is None:
         stale, bad = _one_push_counts(strategy, scenario, trials, seed, wrong)
         return _rate(stale, trials), _rate(bad, trials)
     # several pushes a trial: the SimPy engine through run_trials, summarised as compare does

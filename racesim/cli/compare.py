@@ -129,11 +129,12 @@ def run(args: argparse.Namespace) -> int:
     from racesim.scenarios import load_scenario
     from racesim.studies.recommend import recommend
     from racesim.studies.summary import summarize
-    from racesim.studies.trials import run_trials, summarize_trials
+    from racesim.studies.trials import chosen_strategies, run_trials, summarize_trials
 
     scenario = load_scenario(args.scenario)
     strategies = strategy_names(args)
-    args.trials = trials_for(args, [scenario], len(strategies or scenario.strategies))
+    chosen = chosen_strategies(strategies, scenario)
+    args.trials = trials_for(args, [scenario], len(chosen), [s for _, s in chosen])
     results = None
     with executor_for(args.jobs) as executor:
         if args.plot is None:

@@ -86,7 +86,7 @@ def run(args: argparse.Namespace) -> int:
         swept = [apply_knob(args.knob, v, scenario, chosen)[0] for v in values]
     except InputError:
         swept = []  # sweep() below says what is wrong with the knob
-    args.trials = trials_for(args, swept, len(chosen) * len(values))
+    args.trials = trials_for(args, swept, len(chosen) * len(values), [s for _, s in chosen])
     # chunk by chunk, keeping no rows: memory does not grow with --trials
     with executor_for(args.jobs) as executor:
         summary = summarize_sweep(

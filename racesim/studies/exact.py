@@ -63,7 +63,7 @@ from racesim.scenarios.timing import (
     Triangular,
     Uniform,
 )
-from racesim.studies.fastpath import fast_path_reason
+from racesim.studies.fastpath import one_push_reason
 
 __all__ = ["ExactResult", "exact", "exact_sweep"]
 
@@ -284,7 +284,7 @@ def exact(scenario: Scenario, strategy: str | Strategy) -> ExactResult:
     or dispatches, or when a timing has no CDF form. A strategy that waits for the image is
     covered: it pulls at its first poll that sees the image, or times out and fails.
     """
-    reason = fast_path_reason(scenario)
+    reason = one_push_reason(scenario)
     if reason is not None:
         raise InputError("scenario", f"exact answers need one push: {reason}; use Monte Carlo")
     s = parse_strategy(strategy)

@@ -14,6 +14,11 @@ What it decides (the allow-list, checked by :func:`fast_path_reason`):
 - any strategy: every trigger, gate, reference, sleep, wait (interval and timeout), guard,
   publish guard, mirror, direct push, build and deploy concurrency groups; failed builds.
 
+Histories of several pushes are decided by :mod:`racesim.studies.fastmulti`, which
+:func:`fast_columns` calls for blocks of more than one push column; :func:`fast_path_reason`
+checks both allow-lists, :func:`one_push_reason` only this module's (what the exact one-push
+answers of :mod:`racesim.studies.exact` need).
+
 Anything else is left to the SimPy engine. Inside a block, :func:`fast_columns` also returns the
 trials it leaves undecided: those where the build's write becomes visible at the very instant a
 settle phase of the build (publish guard or group admission, only possible with zero durations)
@@ -33,16 +38,29 @@ from racesim.core.strategy import Strategy
 from racesim.errors import InputError
 from racesim.scenarios.format import Scenario
 from racesim.scenarios.schedules import Burst, Explicit, Single
+from racesim.studies.fastmulti import multi_columns, multi_path_reason, multi_scenario_reason
 from racesim.studies.sampled import Columns, SampledBlock
 
-__all__ = ["fast_columns", "fast_path_reason"]
+__all__ = ["fast_columns", "fast_path_reason", "one_push_reason"]
 
 Floats = NDArray[np.float64]
 Bools = NDArray[np.bool_]
 
 
-def fast_path_reason(scenario: Scenario) -> str | None:
-    """Why the fast path cannot decide `scenario`'s trials, or ``None`` if it can."""
+def fast_path_reason(scenario: Scenario, strategy: Strategy | None = None) -> str | None:
+    """Why the fast path cannot decide `scenario`'s trials (under `strategy`, if given), or
+    ``None`` if it can: one push under any strategy, or several under the multi-push path's
+    allow-list (:func:`~racesim.studies.fastmulti.multi_path_reason`)."""
+    if one_push_reason(scenario) is None:
+        return None
+    reason = multi_scenario_reason(scenario)
+    if reason is None and strategy is not None:
+        reason = multi_path_reason(strategy)
+    return reason
+
+
+def one_push_reason(scenario: Scenario) -> str | None:
+    """Why `scenario` is not a one-push scenario without re-runs and dispatches, or ``None``."""
     schedule = scenario.pushes
     single = (
         isinstance(schedule, Single)
@@ -63,9 +81,11 @@ def fast_columns(strategy: Strategy, block: SampledBlock) -> tuple[dict[str, NDA
 
     Returns the columns and a mask of the trials the fast path leaves undecided (their values
     in the columns are meaningless). `block` must come from a scenario that passes
-    :func:`fast_path_reason`. Columns may share memory with each other and with `block`: treat
-    them as read-only.
+    :func:`fast_path_reason` under `strategy`. Columns may share memory with each other and
+    with `block`: treat them as read-only.
     """
+    if block.times.shape[1] > 1 or block.reruns or block.dispatches:
+        return multi_columns(strategy, block)
     times = block.times[:, 0]
     t0 = float(times[0]) if len(times) else 0.0
     if not (times == t0).all():  # a one-push schedule pushes at the same offset in every trial

@@ -202,7 +202,7 @@ def _jobs(
                 "strategy.sleep, strategy.wait.timeout, or a scenario path such as "
                 "timings.build.p95)",
             ) from None
-        kind = engine_for(scen, engine)
+        kind = engine_for(scen, engine, strats)
         jobs += [
             TrialChunk(scen, strats, seed, a, b, kind, (knob, float(value)), keep)
             for a, b in chunk_bounds(trials, chunk_size, kind, fast_most)

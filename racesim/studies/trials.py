@@ -256,7 +256,9 @@ def _run_job(job: TrialChunk) -> dict[str, np.ndarray]:
     names = np.empty(n * k, dtype=object)
     engines = np.empty(n * k, dtype=object)
     for j, (name, strategy) in enumerate(job.strategies):
-        columns, engine = _strategy_columns(strategy, block, fast, histories, keep_set)
+        columns, engine = _strategy_columns(
+            strategy, block, fast and _fast_for(job.scenario, strategy), histories, keep_set
+        )
         for c in keep:
             out[c][j::k] = columns[c]
         names[j::k] = name
@@ -397,11 +399,25 @@ def check_simulations(simulations: int) -> None:
         )
 
 
-def engine_for(scenario: Scenario, engine: str) -> str:
-    """``fast`` or ``simpy`` for `scenario`; ``engine="fast"`` fails where the fast path cannot."""
+def _fast_for(scenario: Scenario, strategy: Strategy) -> bool:
+    """The fast path decides `scenario`'s trials under `strategy` (else SimPy does)."""
+    return fast_path_reason(scenario, strategy) is None
+
+
+def engine_for(
+    scenario: Scenario, engine: str, strategies: Iterable[tuple[str, Strategy]] = ()
+) -> str:
+    """``fast`` or ``simpy`` for `scenario`; ``engine="fast"`` fails where the fast path cannot
+    decide the scenario or one of `strategies` (with ``auto``, those run on SimPy)."""
     if engine == "simpy":
         return "simpy"
     reason = fast_path_reason(scenario)
+    if reason is None and engine == "fast":
+        for label, strategy in strategies:
+            why = fast_path_reason(scenario, strategy)
+            if why is not None:
+                reason = f"strategy {label!r} has {why}"
+                break
     if reason is None:
         return "fast"
     if engine == "fast":
@@ -467,7 +483,7 @@ def run_trials(
     check_run(trials, seed, chunk_size, engine)
     chosen = chosen_strategies(strategies, scenario)
     check_rows(trials * len(chosen))
-    kind = engine_for(scenario, engine)
+    kind = engine_for(scenario, engine, chosen)
     keep = None if columns is None else tuple(columns)
     jobs = [
         TrialChunk(scenario, chosen, seed, a, b, kind, (), keep)
@@ -484,7 +500,7 @@ def _tally_job(job: TrialChunk, exact_quantiles: bool) -> SummaryTally:
     histories: dict[int, History] = {}
     keep = frozenset(SUMMARY_COLUMNS)
     for label, strategy in job.strategies:
-        fast = job.engine != "simpy"
+        fast = job.engine != "simpy" and _fast_for(job.scenario, strategy)
         columns, _ = _strategy_columns(strategy, block, fast, histories, keep, with_engines=False)
         tally.add((*job.extra, label), columns)
     return tally
@@ -563,7 +579,7 @@ def summarize_trials(
     check_confidence(confidence)
     chosen = chosen_strategies(strategies, scenario)
     check_simulations(trials * len(chosen))
-    kind = engine_for(scenario, engine)
+    kind = engine_for(scenario, engine, chosen)
     jobs = [
         TrialChunk(scenario, chosen, seed, a, b, kind, (), SUMMARY_COLUMNS)
         for a, b in chunk_bounds(trials, chunk_size, kind, STREAMED_FAST_CHUNK)
