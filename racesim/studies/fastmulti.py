@@ -509,7 +509,7 @@ class _Trials:
         if reference == "latest":  # the latest-accepted write visible at `at`
             which, any_ = _last(np.where(vis <= at, acc, np.nan))
             return np.where(any_, which + 1, 0)
-        if reference == "digest" and isinstance(slot, int):
+        if reference == "digest" and isinstance(slot, int) and slot >= 0:
             return np.where(vis[slot] <= at, slot + 1, _NONE)
         if isinstance(meant, int) and self.simple:  # build slot meant - 1 built commit meant
             return np.where(vis[meant - 1] <= at, meant, _NONE)
@@ -539,7 +539,7 @@ class _Trials:
         """When the image the deploy means to ship first showed under its reference (the pull
         margin's origin); NaN if it never did."""
         vis = self._source()[1]
-        if self.s.reference == "digest" and isinstance(slot, int):
+        if self.s.reference == "digest" and isinstance(slot, int) and slot >= 0:
             return vis[slot]  # type: ignore[no-any-return]
         if isinstance(meant, int) and self.simple:
             return vis[meant - 1]  # type: ignore[no-any-return]
@@ -721,6 +721,8 @@ class _Trials:
         """Parallel deploys with a ``newer_than_live`` guard, decided in the order of their
         checks: a check sees only rollouts that ended by then, whose checks came earlier."""
         runs = len(self.arrival)
+        if not runs:
+            return
         checks = np.stack([self._check_time(d, has[d]) for d in range(runs)])
         self.undecided |= _pairwise_equal(checks, ~np.isinf(checks))
         order = _order(checks)
