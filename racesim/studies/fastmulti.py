@@ -586,14 +586,7 @@ class _Trials:
             np.copyto(row[name], value, where=where, casting="unsafe")
 
         meant, digest, record = self._deploy_run(which)
-        start = admitted + rec.get("deploy_pickup", record)
-        pull = start + rec.get("prepare", record)
-        if s.sleep > 0:
-            pull = pull + s.sleep
-        reached = mask
-        if s.wait is not None:
-            pull, found = self._wait(meant, digest, pull, mask)
-            reached = mask & found
+        start, pull, reached = self._to_pull(meant, digest, record, admitted, mask)
         meant_vis = self.first_visible(meant, digest)
         end: Floats = pull  # a failed wait or pull ends the job there
         blocked: Bools | None = None
@@ -730,18 +723,32 @@ class _Trials:
             d = order[r]
             self.deploy(_Pick(d, self.n), _take(self.arrival, d), _take(has, d))
 
-    def _check_time(self, d: int, mask: Bools) -> Floats:
-        """When deploy run `d` would run its guard (inf: it does not get there)."""
+    def _to_pull(
+        self,
+        meant: Ints | int,
+        digest: Ints | int,
+        record: _Pick,
+        admitted: Floats,
+        mask: Bools,
+    ) -> tuple[Floats, Floats, Bools]:
+        """A deploy job from its admission to its pull: when the job starts, when it pulls (or
+        its last poll, if a wait timed out), and the trials in which it got to its pull."""
         s, rec = self.s, self.records
-        meant, digest, record = self.d_meant[d], self.d_digest[d], self.d_record[d]
-        pull = self.arrival[d] + rec.get("deploy_pickup", record)
-        pull = pull + rec.get("prepare", record)
+        start = admitted + rec.get("deploy_pickup", record)
+        pull = start + rec.get("prepare", record)
         if s.sleep > 0:
             pull = pull + s.sleep
         reached = mask
         if s.wait is not None:
             pull, found = self._wait(meant, digest, pull, mask)
             reached = mask & found
+        return start, pull, reached
+
+    def _check_time(self, d: int, mask: Bools) -> Floats:
+        """When deploy run `d` would run its guard (inf: it does not get there)."""
+        s, rec = self.s, self.records
+        meant, digest, record = self.d_meant[d], self.d_digest[d], self.d_record[d]
+        _, pull, reached = self._to_pull(meant, digest, record, self.arrival[d], mask)
         if s.mirror:
             ok = reached & (self.seen(meant, digest, pull) != _NONE)
             return np.where(ok, pull + rec.get("mirror", record), np.inf)
