@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from benchmarks.common import best_of, verdict
+from benchmarks.record import RECORD
 from racesim.core.strategy import PRESETS
 from racesim.scenarios import load_scenario
 from racesim.studies.trials import run_trials
@@ -138,6 +139,16 @@ def bench_compare(trials: int = 1_000_000) -> tuple[list[str], bool]:
     print(f"  wall {wall:.1f} s, CPU {cpu:.1f} s (wall > CPU means a loaded machine)")
     print(f"  peak memory {after.ru_maxrss / 2**20:.2f} GiB")
     print(f"  goal < {COMPARE_GOAL_S:.0f} s wall: {verdict(met)}")
+    RECORD.add(
+        "multi/compare-burst-1e6",
+        f"racesim compare --scenario burst-of-5 --trials {trials} (6 strategies, one process)",
+        wall,
+        "s",
+        "<=",
+        COMPARE_GOAL_S,
+        f"wall; CPU {cpu:.1f} s, peak {after.ru_maxrss / 2**10:.0f} MiB",
+        "python -m benchmarks --suite multi",
+    )
     return [f"compare burst-of-5 1e6 {wall:.1f} s"], met
 
 
