@@ -417,6 +417,7 @@ class _Trials:
                 following = arrival[r + 1] if order is None else _take(arrival, order[r + 1])
             if group.cancel_in_progress:
                 self.build(r, run, at, live)
+                self._admitted_in_settle(r, at, live)
                 if following is not None:  # the next arrival cancels this build if it runs
                     ends = self.b_run_end[r]
                     self.undecided |= live & (ends == following)
@@ -434,7 +435,15 @@ class _Trials:
                 self.cancelled += dropped
                 runs = live & ~dropped
             self.build(r, run, np.where(busy, free, at), runs)
+            self._admitted_in_settle(r, at, runs & ~busy)
             free = np.where(runs, self.b_run_end[r], free)
+
+    def _admitted_in_settle(self, slot: int, at: Floats, mask: Bools) -> None:
+        """A build the group admits on arrival is admitted in the settle phase of `at`: what it
+        does in zero time comes after the reads of that round, which the arithmetic here does
+        not order (a write visible, or the run over, at the very instant): left to SimPy."""
+        same = (self.w_vis[slot] == at) | (self.dw_vis[slot] == at) | (self.b_run_end[slot] == at)
+        self.undecided |= mask & same
 
     # -- deploy runs --------------------------------------------------------------------------
 
