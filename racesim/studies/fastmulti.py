@@ -117,7 +117,7 @@ def _order(keys: Floats) -> Ints:
     """
     m, n = keys.shape
     if m > 5:
-        return np.argsort(keys, axis=0)
+        return np.argsort(keys, axis=0, kind="stable")  # runs of sorted keys: often cheaper
     order = np.empty((m, n), dtype=np.int64)
     if m == 1:
         order[0] = 0
@@ -908,36 +908,37 @@ def _behind(
     slot's image shows in the build registry (NaN: never), `commits` its commit.
     """
     b, n = built.shape
-    m = len(live_times)
     times = np.concatenate([np.where(np.isnan(built), np.inf, built), live_times])
+    values = np.concatenate([commits, live_values]).ravel()
     # within one instant the engine sorts live changes before builds, and by commit; the state
     # after the instant is the same in any order, except for two live changes (left undecided
     # by the caller), so sorting by time alone gives the same additions in the same order
     order = _order(times)
-    flat = (order * n + np.arange(n)).ravel()
-    values = np.concatenate([commits, live_values])
-    times = times.ravel().take(flat).reshape(order.shape)
-    values = values.ravel().take(flat).reshape(order.shape)
-    which = order >= b  # a live change
+    flat_times = times.ravel()
+    cols = np.arange(n)
     # The engine adds, at each change point after `start`, the time since the previous one if
     # the service was behind in between, clipping times to `end`; over sorted times, "since"
     # is always the previous point clipped to [start, end] (an inf pads to `end`), so the
     # terms are the differences of the clipped points, added one at a time in time order.
-    clipped = np.minimum(np.maximum(times, start), end)
-    steps = np.diff(clipped, axis=0, prepend=start[None, :], append=end[None, :])
-    valid = ~np.isinf(times)
-    live = valid & which
-    built_values = np.where(valid & ~which, values, 0)
     total = np.zeros(n)
     current = np.zeros(n, dtype=np.int64)
     newest = np.zeros(n, dtype=np.int64)
     behind = np.zeros(n, dtype=np.bool_)
-    for e in range(b + m):
-        total = np.where(behind, total + steps[e], total)
-        current = np.where(live[e], values[e], current)
-        newest = np.maximum(newest, built_values[e])
+    since = start
+    for e in range(len(times)):
+        entry = order[e]
+        flat = entry * n + cols
+        t = flat_times.take(flat)
+        point = np.minimum(np.maximum(t, start), end)
+        total = np.where(behind, total + (point - since), total)
+        since = point
+        value = values.take(flat)
+        valid = ~np.isinf(t)
+        live = entry >= b
+        current = np.where(valid & live, value, current)
+        newest = np.where(valid & ~live, np.maximum(newest, value), newest)
         behind = current < newest
-    return np.where(behind, total + steps[-1], total)
+    return np.where(behind, total + (end - since), total)
 
 
 def multi_columns(strategy: Strategy, block: SampledBlock) -> tuple[dict[str, NDArray[Any]], Bools]:
