@@ -154,7 +154,8 @@ def bench_end_to_end(trials: int, repeat: int) -> tuple[float, bool]:
     print(f"  ratio racesim / minimal: {ratio:.2f}x   (goal <= 3x: {verdict(ratio <= 3)})")
     RECORD.add(
         "engine/end-to-end",
-        "the same, end to end (sampling, simulation, outcome, summary)",
+        "SimPy engine end to end (sampling, simulation, outcome, summary) against the minimal "
+        "model",
         ratio,
         "x",
         "<=",
