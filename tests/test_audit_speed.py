@@ -102,8 +102,8 @@ def test_multi_push_odds_are_what_run_trials_and_summarize_give(strategy: Strate
 
 
 def test_default_odds_trials_follow_the_engine() -> None:
-    """compare's default where the fast path decides the odds (a 95% interval of at most +-0.5
-    points), the SimPy default where it does not; the judgement says which it used."""
+    """FAST_TRIALS where the fast path decides the odds (a 95% interval of at most +-0.5
+    points), SIMPY_TRIALS where it does not; the judgement says which it used."""
     fast = Strategy(trigger="workflow_run", gate=True)
     refused = Strategy(trigger="workflow_run", gate=True, reconcile_latest=True)
     assert FAST_TRIALS >= 38_416

@@ -111,7 +111,7 @@ def audit(
         paths: what to read.
         scenario: built-in scenario name or scenario TOML path whose timings the odds use.
         trials: Monte Carlo trials per pipeline; ``None`` gives
-            :func:`~racesim.audit.judge.odds_trials`: 100,000 where the vectorised fast path
+            :func:`~racesim.audit.judge.odds_trials`: 40,000 where the vectorised fast path
             decides the scenario under the pipeline's strategy, 200 where only SimPy does.
         max_examples: histories the property search generates per property.
         seed: seed of the search and the Monte Carlo run.

@@ -9,8 +9,8 @@ of :func:`racesim.testing.exhaustive_check`. The verdict says which (``sampled``
 ``exhaustive``) and why no proof was possible; a grid "holds" is not a proof between grid
 points. Odds come from :func:`racesim.run_trials` under a scenario (default: the built-in
 ``f8af4c1`` timings), each rate with its Wilson interval: by default over :data:`FAST_TRIALS`
-trials where the vectorised fast path decides the scenario under the strategy (the trials, and
-the numbers, ``racesim compare`` gives by default), else :data:`SIMPY_TRIALS`. A pipeline with
+trials where the vectorised fast path decides the scenario under the strategy (the numbers
+``racesim compare --trials 40000`` gives), else :data:`SIMPY_TRIALS`. A pipeline with
 no deploy (trigger ``none``) is judged on the registry instead: does its mutable ``latest`` end
 on the newest build?
 """
@@ -48,10 +48,10 @@ __all__ = [
 #: push counts every proof covers (1 up to this); a solver call takes tens of milliseconds
 PROVE_PUSHES = 3
 
-#: default Monte Carlo trials of odds the vectorised fast path decides: ``racesim compare``'s
-#: default (a 95% interval of at most about +-0.31 points); under ``f8af4c1`` about 40 ms a
-#: strategy
-FAST_TRIALS = 100_000
+#: default Monte Carlo trials of odds the vectorised fast path decides: a 95% interval of at
+#: most +-0.49 points (+-0.5 needs 38,416), as the safety matrix's cells; under ``f8af4c1``
+#: sampling them takes about 9 ms (once per audit), deciding them about 1 ms a strategy
+FAST_TRIALS = 40_000
 #: default trials of odds only the SimPy engine decides (a multi-push scenario under a strategy
 #: the multi-push fast path refuses, 0.2 to 0.6 ms a trial)
 SIMPY_TRIALS = 200
@@ -225,7 +225,7 @@ def _odds(
 @lru_cache(maxsize=2)
 def _one_push_block(scenario_name: str, seed: int, trials: int) -> SampledBlock:
     """The sampled trials of a one-push scenario, shared by every strategy an audit judges under
-    it: sampling 100,000 trials takes 20 to 30 ms, deciding them under a strategy 3 to 11 ms."""
+    it: sampling 40,000 trials takes about 9 ms, deciding them under a strategy about 1 ms."""
     return sample_block(load_scenario(scenario_name), seed, 0, trials)
 
 

@@ -31,7 +31,7 @@ MATRIX_CELL_TRIALS = (40_000, 500)
 
 #: the audit's default trials of odds the fast path decides and of odds only the SimPy engine
 #: decides (racesim.audit.judge.FAST_TRIALS, SIMPY_TRIALS)
-AUDIT_TRIALS = (100_000, 200)
+AUDIT_TRIALS = (40_000, 200)
 
 #: the short knob names ``racesim sweep`` accepts (racesim.studies.sweep.SWEEP_ALIASES)
 SWEEP_KNOBS = (
