@@ -169,11 +169,27 @@ def test_sweep_exact_refuses_several_pushes(capsys: pytest.CaptureFixture[str]) 
     [
         (["compare"], 4, 100_000),  # one push: the fast path decides every trial
         (["compare", "--engine", "simpy"], 4, 2000),
-        (["compare", "--scenario", "burst-of-5"], 4, 2000),  # SimPy only
+        (["compare", "--scenario", "burst-of-5"], 4, 100_000),  # the multi-push fast path
+        # the multi-push fast path refuses reconcile_latest: SimPy decides it
+        (["compare", "--scenario", "burst-of-5", "--strategy", "reconcile_latest"], 4, 2000),
+        (["compare", "--scenario", "f8af4c1", "--strategy", "reconcile_latest"], 4, 100_000),
         (["compare", "--trials", "7"], 4, 7),
         (["sweep", "sleep", "0:10:1"], 11, 100_000),
         (["sweep", "sleep", "0:10:1"], 200, 25_000),  # capped by the row limit
-        (["sweep", "sleep", "0:10:1", "--scenario", "burst-of-5"], 11, 500),
+        (["sweep", "sleep", "0:10:1", "--scenario", "burst-of-5"], 11, 100_000),
+        (
+            [
+                "sweep",
+                "sleep",
+                "0,9",
+                "--scenario",
+                "failed-build",
+                "--strategy",
+                "reconcile_latest",
+            ],
+            2,
+            500,
+        ),
     ],
 )
 def test_trials_default_to_many_where_the_fast_path_decides(
@@ -182,6 +198,9 @@ def test_trials_default_to_many_where_the_fast_path_decides(
     from racesim.cli import build_parser
     from racesim.cli._common import trials_for
     from racesim.scenarios import load_scenario
+    from racesim.studies.trials import chosen_strategies
 
     args = build_parser().parse_args(argv)
-    assert trials_for(args, [load_scenario(args.scenario)], points) == expected
+    scenario = load_scenario(args.scenario)
+    chosen = [s for _, s in chosen_strategies(args.strategy, scenario)]
+    assert trials_for(args, [scenario], points, chosen) == expected
