@@ -53,7 +53,7 @@ PROVE_PUSHES = 3
 #: sampling them takes about 9 ms (once per audit), deciding them about 1 ms a strategy
 FAST_TRIALS = 40_000
 #: default trials of odds only the SimPy engine decides (a multi-push scenario under a strategy
-#: the multi-push fast path refuses, 0.2 to 0.6 ms a trial)
+#: the multi-push fast path refuses: 0.2 ms a trial for two-pushes-out-of-order, 0.7 for burst-of-5)
 SIMPY_TRIALS = 200
 
 
