@@ -53,7 +53,7 @@ MATRIX_RATES: dict[str, str] = {
 }
 
 #: default trials of a cell the fast path decides: a 95% Wilson interval of at most +-0.49
-#: points (+-0.5 needs 38,416); the 55 such cells of the default matrix take about 2 s of CPU
+#: points (+-0.5 needs 38,416); the 56 such cells of the default matrix take about 2 s of CPU
 FAST_CELL_TRIALS = 40_000
 #: default trials of a cell only the SimPy engine decides (``reconcile_latest`` with several
 #: pushes, 0.2 to 0.6 ms a trial): its 4 cells of the default matrix take about 0.5 s of CPU
