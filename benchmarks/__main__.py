@@ -31,19 +31,26 @@
    (and, with ``--audit-against DIR``, against another checkout of racesim, case by case).
    Goal: a median under 1 s.
 
-8. Multi-push fast path (``--suite multi``, see ``benchmarks/multi.py``): ``run_trials`` auto
-   against SimPy per trial, per preset the multi-push path accepts, on two-pushes-out-of-order
-   and burst-of-5 (goal >= 200x); ``racesim compare --scenario burst-of-5 --trials 1000000
-   --jobs 1`` (goal < 60 s wall).
+8. Multi-push fast path end to end (``--suite multi``, see ``benchmarks/multi.py``):
+   ``run_trials`` auto against SimPy per trial (sampling included), per preset the multi-push
+   path accepts, on two-pushes-out-of-order and burst-of-5; ``racesim compare --scenario
+   burst-of-5 --trials 1000000 --jobs 1`` (goal < 60 s wall).
 
-9. Multi-push equivalence (``--suite equivalence``): auto against SimPy on ``--histories N``
-   (default 10^5) histories per accepted preset and scenario. Goal: 0 rows differ.
+9. Multi-push decision (``--suite decision``, see ``benchmarks/decision.py``): the fast path's
+   decision against the SimPy engine on the same sampled histories, per preset and scenario
+   (sampling left out of both sides, as in the one-push figure). Goal: >= 200x.
+
+10. Multi-push equivalence (``--suite equivalence``): auto against SimPy on ``--histories N``
+    (default 10^5) histories per accepted preset and scenario. Goal: 0 rows differ.
+
+``--record`` writes every figure measured to ``benchmarks/results.json``, which the docs render
+as the cost table of ``docs/background/engines.md`` (see ``benchmarks/record.py``).
 
 Usage: ``python -m benchmarks [--suite engine,parallel,speed,prove,recall,memory,audit,multi,
-equivalence] [--trials-engine N] [--trials-parallel N] [--trials-speed N] [--skip-compare]
-[--memory-1e7] [--repeat R] [--audit-repeat R] [--audit-against DIR] [--audit-no-bytecode]
-[--multi-fast-trials N] [--multi-simpy-trials N] [--multi-skip-compare] [--histories N]``
-(default suites:
+decision,equivalence] [--record] [--trials-engine N] [--trials-parallel N] [--trials-speed N]
+[--skip-compare] [--memory-1e7] [--repeat R] [--audit-repeat R] [--audit-against DIR]
+[--audit-no-bytecode] [--multi-fast-trials N] [--multi-simpy-trials N] [--multi-skip-compare]
+[--decision-fast-trials N] [--decision-simpy-trials N] [--histories N]`` (default suites:
 engine, parallel and speed; ``python dev.py bench`` runs this).
 """
 
@@ -56,12 +63,14 @@ from concurrent.futures import ProcessPoolExecutor
 
 from benchmarks.audit import bench_audit
 from benchmarks.common import best_of, best_of_each, verdict
+from benchmarks.decision import bench_decision
 from benchmarks.guards import EXPECTED_EVENTS_PARALLEL, check_engine
 from benchmarks.memory import bench_memory
 from benchmarks.minimal import minimal_parallel, minimal_study
 from benchmarks.multi import bench_equivalence, bench_multi
 from benchmarks.prove import bench_prove
 from benchmarks.recall import bench_recall
+from benchmarks.record import RECORD, RESULTS
 from benchmarks.speed import run_speed
 from racesim import simulate
 from racesim.scenarios import load_scenario
@@ -100,6 +109,16 @@ def bench_engine(trials: int, repeat: int) -> tuple[float, bool]:
     print(f"  minimal hand-written SimPy model: {t_minimal / trials * 1e6:8.1f} us/trial")
     print(f"  events per trial: {EXPECTED_EVENTS_PARALLEL}")
     print(f"  ratio engine / minimal: {ratio:.2f}x   (goal <= 3x: {verdict(ratio <= 3)})")
+    RECORD.add(
+        "engine/vs-minimal",
+        "SimPy engine (simulation, trace, outcome) against a minimal hand-written SimPy model",
+        ratio,
+        "x",
+        "<=",
+        3,
+        f"{t_engine / trials * 1e6:.1f} vs {t_minimal / trials * 1e6:.1f} µs a trial",
+        "python -m benchmarks --suite engine",
+    )
     return ratio, ratio <= 3
 
 
@@ -133,6 +152,17 @@ def bench_end_to_end(trials: int, repeat: int) -> tuple[float, bool]:
     for name, (stale, lead) in found.items():
         print(f"  {name:8s} P(stale) {stale:.3f}, mean push to live when fresh {lead:6.1f} s")
     print(f"  ratio racesim / minimal: {ratio:.2f}x   (goal <= 3x: {verdict(ratio <= 3)})")
+    RECORD.add(
+        "engine/end-to-end",
+        "SimPy engine end to end (sampling, simulation, outcome, summary) against the minimal "
+        "model",
+        ratio,
+        "x",
+        "<=",
+        3,
+        f"{t_engine / trials * 1e6:.1f} vs {t_minimal / trials * 1e6:.1f} µs a trial",
+        "python -m benchmarks --suite engine",
+    )
     return ratio, ratio <= 3
 
 
@@ -218,6 +248,24 @@ def main() -> int:
         help="multi suite: skip compare --scenario burst-of-5 --trials 1000000",
     )
     parser.add_argument(
+        "--decision-fast-trials",
+        type=int,
+        default=200_000,
+        help="decision suite: sampled trials the fast path decides per preset and scenario",
+    )
+    parser.add_argument(
+        "--decision-simpy-trials",
+        type=int,
+        default=1000,
+        help="decision suite: of those, trials the SimPy engine decides",
+    )
+    parser.add_argument(
+        "--record",
+        action="store_true",
+        help=f"write every figure measured to {RESULTS.relative_to(RESULTS.parents[1])} (the "
+        "docs' cost table), replacing earlier figures of the same measurement",
+    )
+    parser.add_argument(
         "--histories",
         type=int,
         default=100_000,
@@ -227,7 +275,7 @@ def main() -> int:
         "--suite",
         default="engine,parallel,speed",
         help="comma-separated suites to run: engine, parallel, speed, prove, recall, memory, "
-        "audit, multi, equivalence (default: engine,parallel,speed)",
+        "audit, multi, decision, equivalence (default: engine,parallel,speed)",
     )
     args = parser.parse_args()
     suites = {s.strip() for s in args.suite.split(",")}
@@ -240,6 +288,7 @@ def main() -> int:
         "memory",
         "audit",
         "multi",
+        "decision",
         "equivalence",
     }
     if unknown:
@@ -284,11 +333,20 @@ def main() -> int:
         )
         summary += lines
         ok &= passed
+    if "decision" in suites:
+        lines, passed = bench_decision(
+            args.decision_fast_trials, args.decision_simpy_trials, args.repeat
+        )
+        summary += lines
+        ok &= passed
     if "equivalence" in suites:
         lines, passed = bench_equivalence(args.histories)
         summary += lines
         ok &= passed
     print(f"\nsummary: {', '.join(summary)}")
+    if args.record:
+        RECORD.write()
+        print(f"recorded {len(RECORD.figures)} figures in {RESULTS}")
     return 0 if ok else 1
 
 

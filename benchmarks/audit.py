@@ -29,6 +29,7 @@ import time
 from pathlib import Path
 
 from benchmarks.common import verdict
+from benchmarks.record import RECORD
 
 ROOT = Path(__file__).resolve().parents[1]
 CASES = ROOT.parent / "shared" / "data" / "workflows"
@@ -122,4 +123,14 @@ def _bench(runs: int, against: str | Path | None, pycache: str | None) -> tuple[
             f"median ratio {base / median:.1f}x"
         )
     print(f"  median under {GOAL_MEDIAN_S:g} s: {verdict(median < GOAL_MEDIAN_S)}")
+    RECORD.add(
+        "audit/median",
+        f"racesim audit, median wall time over the {len(mine)} folders of the shared cases",
+        median,
+        "s",
+        "<=",
+        GOAL_MEDIAN_S,
+        f"slowest {mine[slowest]:.1f} s ({slowest}); python -c pass {floor:.3f} s",
+        "python -m benchmarks --suite audit",
+    )
     return median, median < GOAL_MEDIAN_S

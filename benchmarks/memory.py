@@ -25,6 +25,7 @@ import sys
 import time
 
 from benchmarks.common import verdict
+from benchmarks.record import RECORD
 
 MIB = 2**20
 _TIME = "/usr/bin/time"
@@ -80,8 +81,28 @@ def bench_memory(with_1e7: bool) -> tuple[list[str], bool]:
     ok = peaks[1_000_000] <= 1.5 * peaks[100_000]
     print(f"  goal 10^6 within 1.5x of 10^5: {verdict(ok)}")
     lines = [f"compare 1e6 peak {peaks[1_000_000]:.0f} MiB"]
+    RECORD.add(
+        "memory/compare-1e6",
+        "peak memory of racesim compare --trials 1000000 (f8af4c1), against 10^5 trials",
+        peaks[1_000_000] / peaks[100_000],
+        "x",
+        "<=",
+        1.5,
+        f"{peaks[1_000_000]:.0f} vs {peaks[100_000]:.0f} MiB",
+        "python -m benchmarks --suite memory",
+    )
     if with_1e7:
         top = peaks[10_000_000]
+        RECORD.add(
+            "memory/compare-1e7",
+            "peak memory of racesim compare --trials 10000000 (f8af4c1)",
+            top,
+            "MiB",
+            "<=",
+            300,
+            f"{how}, one process",
+            "python -m benchmarks --suite memory --memory-1e7",
+        )
         flat = top <= 1.5 * peaks[100_000]
         print(
             f"  goal 10^7 under 300 MiB: {verdict(top < 300)}; within 1.5x of 10^5: {verdict(flat)}"

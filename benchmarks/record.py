@@ -21,7 +21,7 @@ from datetime import date
 from pathlib import Path
 from typing import Literal
 
-__all__ = ["RESULTS", "Figure", "Recorder", "load", "met"]
+__all__ = ["RECORD", "RESULTS", "Figure", "Recorder", "load", "met"]
 
 #: where ``--record`` writes, and where the docs read
 RESULTS = Path(__file__).with_name("results.json")
@@ -109,3 +109,7 @@ def load(path: Path = RESULTS) -> list[Figure]:
         return []
     payload = json.loads(path.read_text(encoding="utf-8"))
     return [Figure(**f) for f in payload["figures"]]
+
+
+#: the figures of this run; the suites add to it, ``python -m benchmarks --record`` writes it
+RECORD = Recorder()

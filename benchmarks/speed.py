@@ -25,6 +25,7 @@ from collections.abc import Callable
 import numpy as np
 
 from benchmarks.common import best_of, verdict
+from benchmarks.record import RECORD
 from racesim import History, simulate
 from racesim.core.history import DURATION_FIELDS, Durations
 from racesim.scenarios import load_scenario
@@ -136,6 +137,26 @@ def bench_fast(trials: int, repeat: int) -> tuple[list[str], bool]:
         f"  fast vs minimal numpy (same columns): {core:.1f}x   (goal <= 2x: {verdict(core <= 2)})"
     )
     print(f"  fast vs minimal numpy (stale only): {t_fast / t_stale:.1f}x")
+    RECORD.add(
+        "fast/one-push-vs-simpy",
+        "one-push fast path against SimPy, f8af4c1, parallel",
+        ratio,
+        "x",
+        ">=",
+        500,
+        f"{t_fast * 1e6:.3f} vs {t_simpy * 1e6:.0f} µs a trial",
+        "python -m benchmarks --suite speed",
+    )
+    RECORD.add(
+        "fast/one-push-vs-numpy",
+        "one-push fast path against minimal numpy computing the same 20 columns",
+        core,
+        "x",
+        "<=",
+        2,
+        f"{t_fast * 1e6:.3f} vs {t_hand * 1e6:.3f} µs a trial",
+        "python -m benchmarks --suite speed",
+    )
     return [f"fast/SimPy {ratio:.0f}x", f"fast/numpy {core:.2f}x"], ratio >= 500 and core <= 2
 
 

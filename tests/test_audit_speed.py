@@ -16,10 +16,18 @@ import numpy as np
 import pytest
 from scipy import optimize, stats
 
-from racesim.audit.judge import _odds_for, wilson95
+from racesim.audit.judge import (
+    FAST_TRIALS,
+    SIMPY_TRIALS,
+    _odds_for,
+    judge,
+    odds_trials,
+    wilson95,
+)
 from racesim.core.strategy import Concurrency, Strategy
-from racesim.scenarios import load_scenario
+from racesim.scenarios import builtin_scenarios, load_scenario
 from racesim.scenarios.timing import _LOMAX_ALPHAS, _LOMAX_RATIOS, _Z95, _lomax_ratio
+from racesim.studies.fastpath import one_push_reason
 from racesim.studies.summary import summarize, wilson_interval
 from racesim.studies.trials import run_trials
 from racesim.verify.properties import PROPERTIES
@@ -71,6 +79,42 @@ def test_one_push_odds_are_what_run_trials_and_summarize_give(strategy: Strategy
         for name in ("stale", wrong)
     )
     assert _odds_for(strategy, scenario, 200, 3) == want
+
+
+@pytest.mark.parametrize(
+    "strategy",
+    [
+        Strategy(trigger="workflow_run", gate=True),  # the multi-push fast path decides it
+        Strategy(trigger="workflow_run", gate=True, reconcile_latest=True),  # only SimPy does
+        Strategy(trigger="none", mirror=False),
+    ],
+    ids=lambda s: s.describe(),
+)
+def test_multi_push_odds_are_what_run_trials_and_summarize_give(strategy: Strategy) -> None:
+    scenario = load_scenario("two-pushes-out-of-order")
+    row = summarize(run_trials(scenario, [strategy], trials=150, seed=3, progress=False)).iloc[0]
+    wrong = "latest_wrong" if strategy.trigger == "none" else "final_wrong"
+    want = tuple(
+        tuple(float(row[f"p_{name}{end}"]) for end in ("", "_low", "_high"))
+        for name in ("stale", wrong)
+    )
+    assert _odds_for(strategy, scenario, 150, 3) == want
+
+
+def test_default_odds_trials_follow_the_engine() -> None:
+    """FAST_TRIALS where the fast path decides the odds (a 95% interval of at most +-0.5
+    points), SIMPY_TRIALS where it does not; the judgement says which it used."""
+    fast = Strategy(trigger="workflow_run", gate=True)
+    refused = Strategy(trigger="workflow_run", gate=True, reconcile_latest=True)
+    assert FAST_TRIALS >= 38_416
+    for scenario in builtin_scenarios():
+        loaded = load_scenario(scenario)
+        assert odds_trials(fast, loaded) == FAST_TRIALS, scenario
+        multi = one_push_reason(loaded) is not None
+        assert odds_trials(refused, loaded) == (SIMPY_TRIALS if multi else FAST_TRIALS), scenario
+    assert judge(fast, max_examples=5).trials == FAST_TRIALS
+    assert judge(refused, "burst-of-5", max_examples=5).trials == SIMPY_TRIALS
+    assert judge(fast, "burst-of-5", trials=30, max_examples=5).trials == 30
 
 
 @pytest.mark.parametrize(

@@ -291,6 +291,12 @@ def test_static_page_answers_from_the_grid_with_no_python(
     verdict, stale, svg = _shown(page)
     assert verdict == f"{START['strategy']}: {start['verdict']}"
     assert stale == str(start["stale"])
+    # the caption says how many runs each bar is over, and which strategy's two-push bar has fewer
+    two = data["twoPushes"][f"{START['build']:g}|{START['gap']:g}"]
+    fewer = "".join(f"; {n} for {name}" for name, n in two["simpy_trials"].items())
+    assert fewer  # reconcile_latest: only the SimPy engine decides its two pushes
+    caption = page.locator(".rc-bars-caption").inner_text()
+    assert f"({two['trials']} runs{fewer}, which only the SimPy engine decides)" in caption
 
     # the chosen fix, and the gap slider one notch to the right (10 s -> the next grid value)
     page.select_option("select[data-control=strategy]", "workflow_run")

@@ -56,13 +56,29 @@ def test_opens_on_the_incident(demo: RaceDemo) -> None:
 
 
 @needs_ipywidgets
-def test_one_push_takes_the_fast_path_and_two_pushes_their_own_count() -> None:
-    """The one-push bars can afford many trials (fast path); the two-push bars have their own."""
-    demo = RaceDemo(trials=3000, two_push_trials=30)
-    assert demo.summary["trials"].tolist() == [3000, 30]
-    assert "3,000 sampled runs of one push and 30 of two" in demo.probability_ax.get_title()
-    assert RaceDemo(trials=40).two_push_trials == 40  # never more than the one-push count
-    assert RaceDemo(trials=4000).two_push_trials == 400
+def test_two_pushes_get_as_many_trials_as_one_where_the_fast_path_decides_them() -> None:
+    """Both situations take the fast path and `trials` trials, except two pushes under a
+    strategy only SimPy decides (reconcile_latest): min(trials, 400) there. A given
+    `two_push_trials` holds under every strategy."""
+    from racesim.classroom.widgets import SIMPY_TWO_PUSH_TRIALS
+
+    demo = RaceDemo(trials=3000)
+    assert demo.two_push_trials == 3000
+    assert demo.summary["trials"].tolist() == [3000, 3000]
+    assert "3,000 sampled runs of one push and 3,000 of two" in demo.probability_ax.get_title()
+    demo.controls["strategy"].value = "reconcile_latest"
+    assert demo.two_push_trials == SIMPY_TWO_PUSH_TRIALS == 400
+    assert demo.summary["trials"].tolist() == [3000, 400]
+    assert "3,000 sampled runs of one push and 400 of two" in demo.probability_ax.get_title()
+    demo.controls["strategy"].value = "guarded"
+    assert demo.summary["trials"].tolist() == [3000, 3000]
+    small = RaceDemo(trials=40, strategy="reconcile_latest")
+    assert small.two_push_trials == 40  # never more than the one-push count
+    given = RaceDemo(trials=3000, two_push_trials=30)
+    assert given.summary["trials"].tolist() == [3000, 30]
+    assert "3,000 sampled runs of one push and 30 of two" in given.probability_ax.get_title()
+    given.controls["strategy"].value = "reconcile_latest"
+    assert given.summary["trials"].tolist() == [3000, 30]
 
 
 @needs_ipywidgets
@@ -330,17 +346,24 @@ def test_the_static_bars_are_measured_with_a_fixed_seed(page: dict[str, Any]) ->
     assert set(page["onePush"]) == {f"{b:g}" for b in GRID["build"]}
     shown = page["twoPushes"]["100|5"]
     assert (shown["trials"], shown["seed"]) == (estimates.TWO_PUSH_TRIALS, estimates.SEED)
+    # as many two-push trials as one-push ones, but for the one strategy only SimPy decides
+    assert estimates.TWO_PUSH_TRIALS == estimates.ONE_PUSH_TRIALS == page["onePush"]["72"]["trials"]
+    assert shown["simpy_trials"] == {"reconcile_latest": estimates.TWO_PUSH_SIMPY_TRIALS}
+    assert page["onePush"]["72"]["simpy_trials"] == {}
     assert set(shown["stale"]) == set(PRESETS)
     scenario = replace(
         with_build_median(load_scenario("two-pushes-out-of-order"), 100.0),
         pushes=Explicit((0.0, 5.0)),
     )
-    summary = summarize(
-        run_trials(scenario, list(PRESETS), trials=shown["trials"], seed=shown["seed"])
-    ).set_index("strategy")
     for name, (p, low, high) in shown["stale"].items():
-        assert p == pytest.approx(summary.loc[name, "p_stale"], abs=1e-4)
-        assert low <= p <= high
+        trials = shown["simpy_trials"].get(name, shown["trials"])
+        results = run_trials(scenario, [name], trials=trials, seed=shown["seed"], progress=False)
+        row = summarize(results).iloc[0]
+        assert p == pytest.approx(row["p_stale"], abs=1e-4)
+        assert (low, high) == (
+            pytest.approx(row["p_stale_low"], abs=1e-4),
+            pytest.approx(row["p_stale_high"], abs=1e-4),
+        )
     assert page["onePush"]["72"]["stale"]["parallel"][0] > 0.5  # the incident, measured
     assert page["onePush"]["72"]["stale"]["cancel_superseded"][0] == 0.0
     assert (

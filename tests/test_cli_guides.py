@@ -16,7 +16,9 @@ from helpers import run_cli as run
 import racesim
 from racesim.cli import COMMANDS, build_parser
 from racesim.cli._names import (
+    AUDIT_TRIALS,
     ENGINE_NAMES,
+    MATRIX_CELL_TRIALS,
     PROPERTY_NAMES,
     SITUATION_NAMES,
     STEP_ROLES,
@@ -34,16 +36,20 @@ HEAVY = ("numpy", "pandas", "matplotlib", "simpy", "hypothesis", "scipy")
 
 def test_the_names_in_the_help_are_the_librarys() -> None:
     """The help lists names without importing the library; they must be the library's own."""
+    from racesim.audit.judge import FAST_TRIALS as AUDIT_FAST
+    from racesim.audit.judge import SIMPY_TRIALS as AUDIT_SIMPY
     from racesim.incidents import builtin_incidents
     from racesim.ingest.steps import ROLES
     from racesim.scenarios import builtin_scenarios
-    from racesim.studies.matrix import SITUATIONS
+    from racesim.studies.matrix import FAST_CELL_TRIALS, SIMPY_CELL_TRIALS, SITUATIONS
     from racesim.studies.sweep import SWEEP_ALIASES
     from racesim.studies.trials import ENGINES
     from racesim.testing import PROPERTIES
 
     assert tuple(PROPERTIES) == PROPERTY_NAMES
     assert tuple(SITUATIONS) == SITUATION_NAMES
+    assert (FAST_CELL_TRIALS, SIMPY_CELL_TRIALS) == MATRIX_CELL_TRIALS
+    assert (AUDIT_FAST, AUDIT_SIMPY) == AUDIT_TRIALS
     assert tuple(SWEEP_ALIASES) == SWEEP_KNOBS
     assert scenario_names() == builtin_scenarios()
     assert incident_names() == builtin_incidents()

@@ -171,7 +171,9 @@ def test_sweep_exact_refuses_several_pushes(capsys: pytest.CaptureFixture[str]) 
         (["compare", "--engine", "simpy"], 4, 2000),
         (["compare", "--scenario", "burst-of-5"], 4, 100_000),  # the multi-push fast path
         (["compare", "--scenario", "rerun-old-build"], 4, 100_000),  # re-runs too
-        (["compare", "--scenario", "burst-of-5", "--strategy", "reconcile_latest"], 1, 2000),
+        # the multi-push fast path refuses reconcile_latest: SimPy decides it
+        (["compare", "--scenario", "burst-of-5", "--strategy", "reconcile_latest"], 4, 2000),
+        (["compare", "--scenario", "f8af4c1", "--strategy", "reconcile_latest"], 4, 100_000),
         (["compare", "--trials", "7"], 4, 7),
         (["sweep", "sleep", "0:10:1"], 11, 100_000),
         (["sweep", "sleep", "0:10:1"], 200, 25_000),  # capped by the row limit
@@ -179,10 +181,10 @@ def test_sweep_exact_refuses_several_pushes(capsys: pytest.CaptureFixture[str]) 
         (
             [
                 "sweep",
-                "build",
-                "60,90",
+                "sleep",
+                "0,9",
                 "--scenario",
-                "burst-of-5",
+                "failed-build",
                 "--strategy",
                 "reconcile_latest",
             ],
@@ -203,5 +205,5 @@ def test_trials_default_to_many_where_the_fast_path_decides(
 
     args = build_parser().parse_args(argv)
     scenario = load_scenario(args.scenario)
-    chosen = chosen_strategies(args.strategy, scenario)
-    assert trials_for(args, [scenario], points, [s for _, s in chosen]) == expected
+    chosen = [s for _, s in chosen_strategies(args.strategy, scenario)]
+    assert trials_for(args, [scenario], points, chosen) == expected

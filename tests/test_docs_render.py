@@ -65,7 +65,7 @@ def test_site_builds_strict(built: tuple[Path, list[str], str]) -> None:
         assert "<!-- racesim:" not in text, f"unreplaced marker in {html}"
         assert ":class:`" not in text and ":func:`" not in text, f"raw Sphinx role in {html}"
     matrix = (site / "background/safety-matrix/index.html").read_text(encoding="utf-8")
-    assert "300 trials per cell, seed 0" in matrix
+    assert "40,000 trials per cell (500 in the 4 cells only the SimPy engine decides" in matrix
     assert (site / "background/safety-matrix.png").stat().st_size > 10_000
     cli = (site / "reference/cli/index.html").read_text(encoding="utf-8")
     for command in ("replay", "compare", "sweep", "matrix", "check", "demo", "classroom"):

@@ -12,7 +12,7 @@ import pytest
 from racesim.cli import main
 from racesim.plot import plot_safety_matrix
 from racesim.scenarios import load_scenario
-from racesim.studies.matrix import SITUATIONS, matrix_table, safety_matrix
+from racesim.studies.matrix import SITUATIONS, matrix_table, safety_matrix, trials_text
 
 STRATEGIES = [
     "parallel",
@@ -42,6 +42,7 @@ def test_shape(matrix: pd.DataFrame) -> None:
     assert len(matrix) == len(STRATEGIES) * len(SITUATIONS)
     assert list(dict.fromkeys(matrix["situation"])) == list(SITUATIONS)
     assert set(matrix["trials"]) == {150}
+    assert trials_text(matrix) == "150 trials per cell"
 
 
 def test_verdicts_match_the_mechanisms(matrix: pd.DataFrame) -> None:
@@ -70,6 +71,46 @@ def test_verdicts_match_the_mechanisms(matrix: pd.DataFrame) -> None:
 def test_same_seed_same_matrix(matrix: pd.DataFrame) -> None:
     again = safety_matrix(STRATEGIES, trials=150, seed=3, progress=False)
     pd.testing.assert_frame_equal(matrix, again)
+
+
+def test_default_trials_follow_the_engine() -> None:
+    """By default a cell the fast path decides gets FAST_CELL_TRIALS, one only SimPy decides
+    (reconcile_latest with several pushes) SIMPY_CELL_TRIALS; each cell is what run_trials gives
+    for its own trial count, whatever ran beside it, and the heading says which had fewer."""
+    from racesim.studies.matrix import FAST_CELL_TRIALS, SIMPY_CELL_TRIALS
+    from racesim.studies.summary import summarize
+    from racesim.studies.trials import run_trials
+
+    assert FAST_CELL_TRIALS >= 38_416  # a 95% interval of at most +-0.5 points
+    situations = {"one push": "f8af4c1", "two pushes": "two-pushes-out-of-order"}
+    chosen = ["reconcile_latest", "workflow_run"]
+    matrix = safety_matrix(chosen, situations, seed=2, progress=False)
+    assert list(matrix["strategy"]) == chosen * 2  # the order asked for, whatever ran first
+    counts = {(r["situation"], r["strategy"]): r["trials"] for _, r in matrix.iterrows()}
+    assert counts == {
+        ("one push", "reconcile_latest"): FAST_CELL_TRIALS,
+        ("one push", "workflow_run"): FAST_CELL_TRIALS,
+        ("two pushes", "reconcile_latest"): SIMPY_CELL_TRIALS,
+        ("two pushes", "workflow_run"): FAST_CELL_TRIALS,
+    }
+    expected = summarize(
+        run_trials(
+            load_scenario("two-pushes-out-of-order"),
+            ["reconcile_latest"],
+            trials=SIMPY_CELL_TRIALS,
+            seed=2,
+            progress=False,
+        )
+    )
+    got = matrix[matrix["situation"] == "two pushes"].iloc[[0]].drop(columns="situation")
+    pd.testing.assert_frame_equal(got.reset_index(drop=True), expected)
+    assert trials_text(matrix) == (
+        f"{FAST_CELL_TRIALS:,} trials per cell ({SIMPY_CELL_TRIALS:,} in the cell only the "
+        "SimPy engine decides: reconcile_latest)"
+    )
+    assert trials_text(matrix, short=True) == (
+        f"{FAST_CELL_TRIALS:,} trials per cell, {SIMPY_CELL_TRIALS:,} in 1 cell"
+    )
 
 
 def test_heatmaps(matrix: pd.DataFrame) -> None:

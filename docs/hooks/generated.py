@@ -69,8 +69,8 @@ STATIC_OUTPUT = "RACESIM_STATIC_OUTPUT"
 VERDICT_EXAMPLES = 200
 VERDICT_SEED = 0
 
-#: the safety matrix on the Background page: trials per cell and seed (stated on the page)
-MATRIX_TRIALS = 300
+#: the safety matrix on the Background page: its seed (stated on the page); every cell has the
+#: default trials of ``racesim matrix`` (racesim.studies.matrix.cell_trials, stated on the page)
 MATRIX_SEED = 0
 MATRIX_PICTURE = "background/safety-matrix.png"
 OUT_OF_ORDER_PICTURE = "background/out-of-order-workflow-run.png"
@@ -260,23 +260,23 @@ def gen_file(args: str, folder: Path) -> str:
 def _matrix() -> pd.DataFrame:
     from racesim.studies.matrix import safety_matrix
 
-    return safety_matrix(trials=MATRIX_TRIALS, seed=MATRIX_SEED, progress=False)
+    return safety_matrix(seed=MATRIX_SEED, progress=False)
 
 
 def gen_matrix(args: str) -> str:
     """The safety matrix tables, measured while the site was built, with trials and seed."""
     from racesim.cli.matrix import tables
+    from racesim.studies.matrix import trials_text
 
     matrix = _matrix()
     strategies = matrix["strategy"].nunique()
     situations = matrix["situation"].nunique()
     intro = (
         f'!!! info "Measured when this site was built"\n'
-        f"    {strategies} strategies × {situations} situations, **{MATRIX_TRIALS} trials per "
-        f"cell, seed {MATRIX_SEED}**: `racesim.safety_matrix(trials={MATRIX_TRIALS}, "
-        f"seed={MATRIX_SEED})`, the same numbers as "
-        f"`racesim matrix --trials {MATRIX_TRIALS} --seed {MATRIX_SEED}`. Each cell reads "
-        f"`p% [low-high]`: the share of trials, then its 95 % Wilson interval."
+        f"    {strategies} strategies × {situations} situations, **{trials_text(matrix)}, "
+        f"seed {MATRIX_SEED}**: `racesim.safety_matrix(seed={MATRIX_SEED})`, the same numbers "
+        f"as `racesim matrix --seed {MATRIX_SEED}`. Each cell reads `p% [low-high]`: the share "
+        f"of trials, then its 95 % Wilson interval."
     )
     picture = f"![The safety matrix as heatmaps]({Path(MATRIX_PICTURE).name})"
     return "\n\n".join([intro, picture, tables(matrix, markdown=True)])

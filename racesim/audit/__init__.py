@@ -98,7 +98,7 @@ def audit(
     paths: Iterable[str | Path],
     *,
     scenario: str = "f8af4c1",
-    trials: int = 200,
+    trials: int | None = None,
     max_examples: int = 60,
     seed: int = 0,
     steps: Iterable[str] = (),
@@ -110,7 +110,9 @@ def audit(
     Args:
         paths: what to read.
         scenario: built-in scenario name or scenario TOML path whose timings the odds use.
-        trials: Monte Carlo trials per pipeline.
+        trials: Monte Carlo trials per pipeline; ``None`` gives
+            :func:`~racesim.audit.judge.odds_trials`: 40,000 where the vectorised fast path
+            decides the scenario under the pipeline's strategy, 200 where only SimPy does.
         max_examples: histories the property search generates per property.
         seed: seed of the search and the Monte Carlo run.
         steps: ``ROLE=PATTERN`` rules telling racesim what a step does (roles ``push``,

@@ -130,7 +130,8 @@ class FixClaim:
         strategy: the strategy after the patch.
         verdicts: the verdict of every property those findings are about, on `strategy`.
         before: the pipeline's judgement as it is (for the residual's comparison).
-        after: the judgement of `strategy` under the same scenario, trials, seed and bounds.
+        after: the judgement of `strategy` under the same scenario, seed and bounds, and the
+            same trials (or, by default, :func:`~racesim.audit.judge.odds_trials` for it).
     """
 
     findings: tuple[str, ...]
@@ -179,7 +180,7 @@ def claim_for(
     ids: set[str],
     before: Judgement,
     *,
-    trials: int,
+    trials: int | None,
     max_examples: int,
     seed: int,
     bounds: Bounds | None = None,

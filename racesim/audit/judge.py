@@ -8,8 +8,11 @@ it has no encoding of, is the verdict searched instead: a sample of histories
 of :func:`racesim.testing.exhaustive_check`. The verdict says which (``sampled``,
 ``exhaustive``) and why no proof was possible; a grid "holds" is not a proof between grid
 points. Odds come from :func:`racesim.run_trials` under a scenario (default: the built-in
-``f8af4c1`` timings), each rate with its Wilson interval. A pipeline with no deploy (trigger
-``none``) is judged on the registry instead: does its mutable ``latest`` end on the newest build?
+``f8af4c1`` timings), each rate with its Wilson interval: by default over :data:`FAST_TRIALS`
+trials where the vectorised fast path decides the scenario under the strategy (the numbers
+``racesim compare --trials 40000`` gives), else :data:`SIMPY_TRIALS`. A pipeline with
+no deploy (trigger ``none``) is judged on the registry instead: does its mutable ``latest`` end
+on the newest build?
 """
 
 from __future__ import annotations
@@ -24,17 +27,34 @@ import numpy as np
 from racesim.core.strategy import Strategy
 from racesim.engine.simulation import simulate
 from racesim.scenarios import Scenario, load_scenario
-from racesim.studies.fastpath import fast_columns, one_push_reason
-from racesim.studies.sampled import sample_block
+from racesim.studies.fastpath import fast_columns, fast_path_reason, one_push_reason
+from racesim.studies.sampled import SampledBlock, sample_block
 from racesim.verify.proof.bounds import Bounds
 from racesim.verify.proof.coverage import NotEncodedError
 from racesim.verify.proof.decide import prove
 from racesim.verify.properties import PROPERTIES, REGISTRY_PROPERTIES, latest_ends_on_newest
 
-__all__ = ["PROVE_PUSHES", "Judgement", "Verdict", "judge", "verdicts"]
+__all__ = [
+    "FAST_TRIALS",
+    "PROVE_PUSHES",
+    "SIMPY_TRIALS",
+    "Judgement",
+    "Verdict",
+    "judge",
+    "odds_trials",
+    "verdicts",
+]
 
 #: push counts every proof covers (1 up to this); a solver call takes tens of milliseconds
 PROVE_PUSHES = 3
+
+#: default Monte Carlo trials of odds the vectorised fast path decides: a 95% interval of at
+#: most +-0.49 points (+-0.5 needs 38,416), as the safety matrix's cells; under ``f8af4c1``
+#: sampling them takes about 9 ms (once per audit), deciding them about 1 ms a strategy
+FAST_TRIALS = 40_000
+#: default trials of odds only the SimPy engine decides (a multi-push scenario under a strategy
+#: the multi-push fast path refuses: 0.2 ms a trial for two-pushes-out-of-order, 0.7 for burst-of-5)
+SIMPY_TRIALS = 200
 
 
 @dataclass(frozen=True)
@@ -95,7 +115,7 @@ class Judgement:
     verdicts: dict[str, Verdict]
     p_stale: tuple[float, float, float]
     p_final_wrong: tuple[float, float, float]
-    trials: int
+    trials: int  # behind the odds
     scenario: str
     seed: int
     bounds: Bounds = field(default_factory=Bounds)
@@ -182,27 +202,53 @@ def _verdicts(strategy: Strategy, max_examples: int, seed: int, key: _Key) -> di
     return {name: out[name] for name in props}
 
 
+def odds_trials(strategy: Strategy, scenario: Scenario) -> int:
+    """The default trials of the odds of `strategy` under `scenario`: :data:`FAST_TRIALS` if
+    the vectorised fast path decides them, else :data:`SIMPY_TRIALS`."""
+    return FAST_TRIALS if fast_path_reason(scenario, strategy) is None else SIMPY_TRIALS
+
+
+_Triple = tuple[float, float, float]
+
+
 @lru_cache(maxsize=64)
 def _odds(
-    strategy: Strategy, scenario_name: str, trials: int, seed: int
-) -> tuple[tuple[float, float, float], tuple[float, float, float]]:
+    strategy: Strategy, scenario_name: str, trials: int | None, seed: int
+) -> tuple[int, _Triple, _Triple]:
+    """The trials (`trials`, or :func:`odds_trials` when ``None``), P(stale), P(wrong)."""
     scenario = load_scenario(scenario_name)
-    return _odds_for(strategy, scenario, trials, seed)
+    n = odds_trials(strategy, scenario) if trials is None else trials
+    block = _one_push_block(scenario_name, seed, n) if one_push_reason(scenario) is None else None
+    return (n, *_odds_for(strategy, scenario, n, seed, block))
+
+
+@lru_cache(maxsize=2)
+def _one_push_block(scenario_name: str, seed: int, trials: int) -> SampledBlock:
+    """The sampled trials of a one-push scenario, shared by every strategy an audit judges under
+    it: sampling 40,000 trials takes about 9 ms, deciding them under a strategy about 1 ms."""
+    return sample_block(load_scenario(scenario_name), seed, 0, trials)
 
 
 def _odds_for(
-    strategy: Strategy, scenario: Scenario, trials: int, seed: int
-) -> tuple[tuple[float, float, float], tuple[float, float, float]]:
+    strategy: Strategy,
+    scenario: Scenario,
+    trials: int,
+    seed: int,
+    block: SampledBlock | None = None,
+) -> tuple[_Triple, _Triple]:
+    """P(stale) and P(wrong) of `strategy` over `trials` trials of `scenario`; `block`, when
+    given, is ``sample_block(scenario, seed, 0, trials)`` of a one-push scenario."""
     wrong = "latest_wrong" if strategy.trigger == "none" else "final_wrong"
     if one_push_reason(scenario) is None:
-        stale, bad = _one_push_counts(strategy, scenario, trials, seed, wrong)
+        if block is None:
+            block = sample_block(scenario, seed, 0, trials)
+        stale, bad = _one_push_counts(strategy, block, wrong)
         return _rate(stale, trials), _rate(bad, trials)
-    # several pushes a trial: the SimPy engine through run_trials, summarised as compare does
-    from racesim.studies.summary import summarize
-    from racesim.studies.trials import run_trials
+    # several pushes a trial: summarised as compare does (summarize_trials, engine "auto": the
+    # multi-push fast path where it decides the strategy, the SimPy engine where it does not)
+    from racesim.studies.trials import summarize_trials
 
-    results = run_trials(scenario, [strategy], trials=trials, seed=seed, progress=False)
-    row = summarize(results).iloc[0]
+    row = summarize_trials(scenario, [strategy], trials=trials, seed=seed, progress=False).iloc[0]
 
     def triple(name: str) -> tuple[float, float, float]:
         return (float(row[f"p_{name}"]), float(row[f"p_{name}_low"]), float(row[f"p_{name}_high"]))
@@ -210,14 +256,12 @@ def _odds_for(
     return triple("stale"), triple(wrong)
 
 
-def _one_push_counts(
-    strategy: Strategy, scenario: Scenario, trials: int, seed: int, wrong: str
-) -> tuple[int, int]:
-    """Stale trials and wrong-ending trials of a one-push scenario, as :func:`run_trials` counts
-    them: the same sampled trials (every random number is addressed by seed and trial, so one
-    block of all the trials is what any chunking draws), decided by the vectorised fast path, and
-    the few trials it leaves undecided simulated with SimPy (``engine="auto"``)."""
-    block = sample_block(scenario, seed, 0, trials)
+def _one_push_counts(strategy: Strategy, block: SampledBlock, wrong: str) -> tuple[int, int]:
+    """Stale trials and wrong-ending trials of `block`, sampled trials of a one-push scenario, as
+    :func:`run_trials` counts them: the same sampled trials (every random number is addressed by
+    seed and trial, so one block of all the trials is what any chunking draws), decided by the
+    vectorised fast path, and the few trials it leaves undecided simulated with SimPy
+    (``engine="auto"``)."""
     columns, undecided = fast_columns(strategy, block)
     stale = np.asarray(columns["stale"], dtype=bool).copy()
     key = "latest_correct" if wrong == "latest_wrong" else "final_correct"
@@ -262,19 +306,19 @@ def judge(
     strategy: Strategy,
     scenario: str = "f8af4c1",
     *,
-    trials: int = 200,
+    trials: int | None = None,
     max_examples: int = 60,
     seed: int = 0,
     bounds: Bounds | None = None,
 ) -> Judgement:
     """Verdicts of the four properties over `bounds` and P(stale), P(final wrong) with 95 %
-    intervals under `scenario`."""
-    stale, wrong = _odds(strategy, str(scenario), trials, seed)
+    intervals under `scenario`, over `trials` trials (``None``: :func:`odds_trials`)."""
+    n, stale, wrong = _odds(strategy, str(scenario), trials, seed)
     return Judgement(
         verdicts(strategy, max_examples, seed, bounds),
         stale,
         wrong,
-        trials,
+        n,
         str(scenario),
         seed,
         bounds or Bounds(),

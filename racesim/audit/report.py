@@ -125,7 +125,7 @@ def to_text(a: Audit) -> str:
                 lines.extend(f"         {line}" for line in v.explanation.splitlines())
         wrong = "P(latest wrong)" if p.strategy.trigger == "none" else "P(final wrong)"
         lines.append(
-            f"   under scenario {j.scenario} ({j.trials} trials, seed {j.seed}): "
+            f"   under scenario {j.scenario} ({j.trials:,} trials, seed {j.seed}): "
             f"P(stale) = {_pct(j.p_stale)}, {wrong} = {_pct(j.p_final_wrong)}"
         )
         lines.extend(_rarer(r))
@@ -161,8 +161,8 @@ def _rarer(r: PipelineResult) -> list[str]:
         rate = getattr(j, _RATE.get(name, "p_final_wrong"))
         if not v.holds and rate[0] == 0.0:
             out.append(
-                f"   {name} breaks, yet none of the {j.trials} sampled runs did: under this "
-                f"scenario its breaking histories are rarer than 1 in {j.trials} "
+                f"   {name} breaks, yet none of the {j.trials:,} sampled runs did: under this "
+                f"scenario its breaking histories are rarer than 1 in {j.trials:,} "
                 f"(95% CI up to {rate[2]:.1%}), not impossible"
             )
     return out
@@ -189,7 +189,7 @@ def _claim_lines(r: PipelineResult) -> list[str]:
             f"{a.scenario} P(stale) goes {_pct(b.p_stale)} -> {_pct(a.p_stale)}, "
             f"P(final wrong) {_pct(b.p_final_wrong)} -> {_pct(a.p_final_wrong)}"
             + (
-                f" (breaking histories rarer than 1 in {a.trials} here, not impossible)"
+                f" (breaking histories rarer than 1 in {a.trials:,} here, not impossible)"
                 if a.p_final_wrong[0] == 0.0 and a.p_stale[0] == 0.0
                 else ""
             )

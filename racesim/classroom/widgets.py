@@ -6,9 +6,10 @@ between two pushes, and the deploy strategy) over two pictures that follow them:
 * the timeline of one two-push history (commit ``A`` at 0 s, commit ``B`` `gap` seconds later)
   with the f8af4c1 incident's durations, ``A``'s build lasting `build` seconds and ``B``'s taking
   the quicker build of the built-in ``two-pushes-out-of-order`` scenario;
-* how often that strategy deploys stale code and ends on the wrong commit, estimated by a small
-  Monte Carlo run on the built-in ``f8af4c1`` (one push) and ``two-pushes-out-of-order``
-  scenarios with the same slider values applied.
+* how often that strategy deploys stale code and ends on the wrong commit, estimated by a
+  Monte Carlo run (10^5 trials by default, on the vectorised fast path) on the built-in
+  ``f8af4c1`` (one push) and ``two-pushes-out-of-order`` scenarios with the same slider values
+  applied.
 
 The first picture is one story; the second says how typical it is. Every Monte Carlo run uses
 the same seed, so moving a slider changes the answer only through the parameter, not through
@@ -55,13 +56,17 @@ from racesim.incidents import derive, load_incident
 from racesim.plot.probability import strategy_color
 from racesim.plot.timeline import plot_timeline
 from racesim.scenarios import Explicit, Scenario, load_scenario
-from racesim.studies.summary import summarize
-from racesim.studies.trials import run_trials
+from racesim.studies.fastpath import fast_path_reason
+from racesim.studies.trials import summarize_trials
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-__all__ = ["RaceDemo"]
+__all__ = ["SIMPY_TWO_PUSH_TRIALS", "RaceDemo"]
+
+#: the default trials of the two-push situation (at most `trials`) under a strategy only the
+#: SimPy engine decides with two pushes (reconcile_latest; about 0.2 ms a trial, so 0.08 s)
+SIMPY_TWO_PUSH_TRIALS = 400
 
 #: set (to anything) where no kernel will run the widgets: the docs build sets it
 STATIC_OUTPUT = "RACESIM_STATIC_OUTPUT"
@@ -110,11 +115,14 @@ class RaceDemo:
         sleep: seconds the deploy sleeps before it pulls.
         gap: seconds between the two pushes.
         strategy: a preset name from :data:`racesim.PRESETS`.
-        trials: Monte Carlo trials of the one-push situation on each redraw. One push takes the
-            vectorised fast path (:mod:`racesim.studies.fastpath`), so 10^5 trials redraw in about a
-            tenth of a second.
-        two_push_trials: Monte Carlo trials of the two-push situation, which only the SimPy
-            engine decides (about 0.4 ms a trial); default ``min(trials, 400)``.
+        trials: Monte Carlo trials of the one-push situation on each redraw, and of the two-push
+            situation where the vectorised fast path decides it (every preset but
+            ``reconcile_latest``): with 10^5 trials of each, the Monte Carlo runs take about
+            0.2 s of a redraw's 0.5 s.
+        two_push_trials: Monte Carlo trials of the two-push situation; default (``None``)
+            `trials` where the fast path decides it under the picked strategy, else (only the
+            SimPy engine decides it, about 0.2 ms a trial) the smaller of `trials` and
+            :data:`SIMPY_TWO_PUSH_TRIALS`. :attr:`two_push_trials` is the count in use.
         seed: the Monte Carlo seed (the same on every redraw).
 
     Attributes:
@@ -128,6 +136,8 @@ class RaceDemo:
         trace: its trace under the chosen strategy.
         summary: the Monte Carlo summary last drawn, one row per situation
             (:func:`racesim.studies.summary.summarize` columns with ``situation`` in front).
+        two_push_trials: the Monte Carlo trials of the two-push situation for the picked
+            strategy.
         redraws: how many times the pictures have been drawn.
         projector: whether the picture is drawn for a projector (:meth:`set_projector`).
     """
@@ -151,8 +161,8 @@ class RaceDemo:
                 "strategy", f"unknown preset {strategy!r}; expected one of {', '.join(PRESETS)}"
             )
         self.trials = _whole("trials", trials, 1)
-        self.two_push_trials = _whole(
-            "two_push_trials", min(trials, 400) if two_push_trials is None else two_push_trials, 1
+        self._two_push_trials = (
+            None if two_push_trials is None else _whole("two_push_trials", two_push_trials, 1)
         )
         self.seed = _whole("seed", seed, 0)
 
@@ -219,6 +229,17 @@ class RaceDemo:
     def strategy(self) -> Strategy:
         """The picked preset with the sleep slider's seconds before the pull."""
         return replace(PRESETS[str(self.controls["strategy"].value)], sleep=self.value("sleep"))
+
+    @property
+    def two_push_trials(self) -> int:
+        """The Monte Carlo trials of the two-push situation under the picked strategy: the
+        `two_push_trials` given, else `trials` where the vectorised fast path decides it, else
+        ``min(trials, SIMPY_TWO_PUSH_TRIALS)`` (the SimPy engine decides it)."""
+        if self._two_push_trials is not None:
+            return self._two_push_trials
+        if fast_path_reason(self.two_pushes, self.strategy) is None:
+            return self.trials
+        return min(self.trials, SIMPY_TWO_PUSH_TRIALS)
 
     @property
     def strategy_label(self) -> str:
@@ -293,11 +314,11 @@ class RaceDemo:
             }
             frames = []
             for label, (scenario, trials) in situations.items():
-                # engine "auto": the fast path for one push, SimPy for two
-                results = run_trials(
+                # engine "auto": the fast path where it decides the strategy, else SimPy; the
+                # numbers of summarize(run_trials(...)), without keeping a row per trial
+                summary = summarize_trials(
                     scenario, [strategy], trials=trials, seed=self.seed, progress=False
                 )
-                summary = summarize(results)
                 summary.insert(0, "situation", label)
                 frames.append(summary)
             self._estimates[key] = pd.concat(frames, ignore_index=True)

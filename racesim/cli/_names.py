@@ -25,6 +25,14 @@ SITUATION_NAMES = (
     "re-run of an old build",
 )
 
+#: the safety matrix's default trials of a cell the fast path decides and of one only the SimPy
+#: engine decides (racesim.studies.matrix.FAST_CELL_TRIALS, SIMPY_CELL_TRIALS)
+MATRIX_CELL_TRIALS = (40_000, 500)
+
+#: the audit's default trials of odds the fast path decides and of odds only the SimPy engine
+#: decides (racesim.audit.judge.FAST_TRIALS, SIMPY_TRIALS)
+AUDIT_TRIALS = (40_000, 200)
+
 #: the short knob names ``racesim sweep`` accepts (racesim.studies.sweep.SWEEP_ALIASES)
 SWEEP_KNOBS = (
     "sleep",

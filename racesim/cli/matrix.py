@@ -17,7 +17,7 @@ from racesim.cli._common import (
     strategy_names,
     whole,
 )
-from racesim.cli._names import SITUATION_NAMES, with_flags
+from racesim.cli._names import MATRIX_CELL_TRIALS, SITUATION_NAMES, with_flags
 from racesim.limits import MAX_TRIALS
 
 if TYPE_CHECKING:
@@ -37,9 +37,11 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     p.add_argument(
         "--trials",
         type=whole(1, MAX_TRIALS),
-        default=500,
+        default=None,
         metavar="N",
-        help="trials per cell (default: 500)",
+        help=f"trials per cell (default: {MATRIX_CELL_TRIALS[0]} where the fast path decides "
+        f"the cell; {MATRIX_CELL_TRIALS[1]} where only the SimPy engine does: reconcile_latest "
+        "with several pushes)",
     )
     p.add_argument(
         "--strategy",
@@ -87,7 +89,7 @@ def tables(matrix: pd.DataFrame, markdown: bool = False) -> str:
 def run(args: argparse.Namespace) -> int:
     if args.plot is not None:
         check_output_file(args.plot, "--plot", FIGURE_SUFFIXES)
-    from racesim.studies.matrix import safety_matrix
+    from racesim.studies.matrix import safety_matrix, trials_text
     from racesim.studies.recommend import recommend
 
     with executor_for(args.jobs) as executor:
@@ -106,7 +108,7 @@ def run(args: argparse.Namespace) -> int:
         print(dump_json(matrix))
     else:
         if not args.markdown:
-            print(f"{args.trials} trials per cell, seed {args.seed}, 95% Wilson intervals\n")
+            print(f"{trials_text(matrix)}, seed {args.seed}, 95% Wilson intervals\n")
         print(tables(matrix, markdown=args.markdown), end="")
         if not args.markdown:
             print()

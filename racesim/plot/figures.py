@@ -21,7 +21,7 @@ from racesim.plot.probability import (
     plot_sweep,
 )
 from racesim.plot.timeline import default_window, plot_timeline, shown_runs
-from racesim.studies.matrix import MATRIX_RATES
+from racesim.studies.matrix import MATRIX_RATES, trials_text
 
 __all__ = [
     "counterfactual_timelines",
@@ -195,6 +195,5 @@ def save_matrix_figure(matrix: pd.DataFrame, path: str | Path) -> Path:
     plot_safety_matrix(matrix, list(axes))
     for ax in axes[:-1]:
         ax.tick_params(axis="x", labelbottom=False)
-    trials = int(matrix["trials"].iloc[0]) if len(matrix) else 0
-    fig.suptitle(f"Safety matrix: share of {trials:,} trials per cell", fontsize=13)
+    fig.suptitle(f"Safety matrix: share of {trials_text(matrix, short=True)}", fontsize=13)
     return save_figure(fig, path)

@@ -117,7 +117,7 @@ def _order(keys: Floats) -> Ints:
     """
     m, n = keys.shape
     if m > 5:
-        return np.argsort(keys, axis=0)
+        return np.argsort(keys, axis=0, kind="stable")  # runs of sorted keys: often cheaper
     order = np.empty((m, n), dtype=np.int64)
     if m == 1:
         order[0] = 0
@@ -417,6 +417,7 @@ class _Trials:
                 following = arrival[r + 1] if order is None else _take(arrival, order[r + 1])
             if group.cancel_in_progress:
                 self.build(r, run, at, live)
+                self._admitted_in_settle(r, at, live)
                 if following is not None:  # the next arrival cancels this build if it runs
                     ends = self.b_run_end[r]
                     self.undecided |= live & (ends == following)
@@ -434,7 +435,15 @@ class _Trials:
                 self.cancelled += dropped
                 runs = live & ~dropped
             self.build(r, run, np.where(busy, free, at), runs)
+            self._admitted_in_settle(r, at, runs & ~busy)
             free = np.where(runs, self.b_run_end[r], free)
+
+    def _admitted_in_settle(self, slot: int, at: Floats, mask: Bools) -> None:
+        """A build the group admits on arrival is admitted in the settle phase of `at`: what it
+        does in zero time comes after the reads of that round, which the arithmetic here does
+        not order (a write visible, or the run over, at the very instant): left to SimPy."""
+        same = (self.w_vis[slot] == at) | (self.dw_vis[slot] == at) | (self.b_run_end[slot] == at)
+        self.undecided |= mask & same
 
     # -- deploy runs --------------------------------------------------------------------------
 
@@ -509,7 +518,7 @@ class _Trials:
         if reference == "latest":  # the latest-accepted write visible at `at`
             which, any_ = _last(np.where(vis <= at, acc, np.nan))
             return np.where(any_, which + 1, 0)
-        if reference == "digest" and isinstance(slot, int):
+        if reference == "digest" and isinstance(slot, int) and slot >= 0:
             return np.where(vis[slot] <= at, slot + 1, _NONE)
         if isinstance(meant, int) and self.simple:  # build slot meant - 1 built commit meant
             return np.where(vis[meant - 1] <= at, meant, _NONE)
@@ -539,7 +548,7 @@ class _Trials:
         """When the image the deploy means to ship first showed under its reference (the pull
         margin's origin); NaN if it never did."""
         vis = self._source()[1]
-        if self.s.reference == "digest" and isinstance(slot, int):
+        if self.s.reference == "digest" and isinstance(slot, int) and slot >= 0:
             return vis[slot]  # type: ignore[no-any-return]
         if isinstance(meant, int) and self.simple:
             return vis[meant - 1]  # type: ignore[no-any-return]
@@ -586,14 +595,7 @@ class _Trials:
             np.copyto(row[name], value, where=where, casting="unsafe")
 
         meant, digest, record = self._deploy_run(which)
-        start = admitted + rec.get("deploy_pickup", record)
-        pull = start + rec.get("prepare", record)
-        if s.sleep > 0:
-            pull = pull + s.sleep
-        reached = mask
-        if s.wait is not None:
-            pull, found = self._wait(meant, digest, pull, mask)
-            reached = mask & found
+        start, pull, reached = self._to_pull(meant, digest, record, admitted, mask)
         meant_vis = self.first_visible(meant, digest)
         end: Floats = pull  # a failed wait or pull ends the job there
         blocked: Bools | None = None
@@ -721,6 +723,8 @@ class _Trials:
         """Parallel deploys with a ``newer_than_live`` guard, decided in the order of their
         checks: a check sees only rollouts that ended by then, whose checks came earlier."""
         runs = len(self.arrival)
+        if not runs:
+            return
         checks = np.stack([self._check_time(d, has[d]) for d in range(runs)])
         self.undecided |= _pairwise_equal(checks, ~np.isinf(checks))
         order = _order(checks)
@@ -728,18 +732,32 @@ class _Trials:
             d = order[r]
             self.deploy(_Pick(d, self.n), _take(self.arrival, d), _take(has, d))
 
-    def _check_time(self, d: int, mask: Bools) -> Floats:
-        """When deploy run `d` would run its guard (inf: it does not get there)."""
+    def _to_pull(
+        self,
+        meant: Ints | int,
+        digest: Ints | int,
+        record: _Pick,
+        admitted: Floats,
+        mask: Bools,
+    ) -> tuple[Floats, Floats, Bools]:
+        """A deploy job from its admission to its pull: when the job starts, when it pulls (or
+        its last poll, if a wait timed out), and the trials in which it got to its pull."""
         s, rec = self.s, self.records
-        meant, digest, record = self.d_meant[d], self.d_digest[d], self.d_record[d]
-        pull = self.arrival[d] + rec.get("deploy_pickup", record)
-        pull = pull + rec.get("prepare", record)
+        start = admitted + rec.get("deploy_pickup", record)
+        pull = start + rec.get("prepare", record)
         if s.sleep > 0:
             pull = pull + s.sleep
         reached = mask
         if s.wait is not None:
             pull, found = self._wait(meant, digest, pull, mask)
             reached = mask & found
+        return start, pull, reached
+
+    def _check_time(self, d: int, mask: Bools) -> Floats:
+        """When deploy run `d` would run its guard (inf: it does not get there)."""
+        s, rec = self.s, self.records
+        meant, digest, record = self.d_meant[d], self.d_digest[d], self.d_record[d]
+        _, pull, reached = self._to_pull(meant, digest, record, self.arrival[d], mask)
         if s.mirror:
             ok = reached & (self.seen(meant, digest, pull) != _NONE)
             return np.where(ok, pull + rec.get("mirror", record), np.inf)
@@ -890,36 +908,37 @@ def _behind(
     slot's image shows in the build registry (NaN: never), `commits` its commit.
     """
     b, n = built.shape
-    m = len(live_times)
     times = np.concatenate([np.where(np.isnan(built), np.inf, built), live_times])
+    values = np.concatenate([commits, live_values]).ravel()
     # within one instant the engine sorts live changes before builds, and by commit; the state
     # after the instant is the same in any order, except for two live changes (left undecided
     # by the caller), so sorting by time alone gives the same additions in the same order
     order = _order(times)
-    flat = (order * n + np.arange(n)).ravel()
-    values = np.concatenate([commits, live_values])
-    times = times.ravel().take(flat).reshape(order.shape)
-    values = values.ravel().take(flat).reshape(order.shape)
-    which = order >= b  # a live change
+    flat_times = times.ravel()
+    cols = np.arange(n)
     # The engine adds, at each change point after `start`, the time since the previous one if
     # the service was behind in between, clipping times to `end`; over sorted times, "since"
     # is always the previous point clipped to [start, end] (an inf pads to `end`), so the
     # terms are the differences of the clipped points, added one at a time in time order.
-    clipped = np.minimum(np.maximum(times, start), end)
-    steps = np.diff(clipped, axis=0, prepend=start[None, :], append=end[None, :])
-    valid = ~np.isinf(times)
-    live = valid & which
-    built_values = np.where(valid & ~which, values, 0)
     total = np.zeros(n)
     current = np.zeros(n, dtype=np.int64)
     newest = np.zeros(n, dtype=np.int64)
     behind = np.zeros(n, dtype=np.bool_)
-    for e in range(b + m):
-        total = np.where(behind, total + steps[e], total)
-        current = np.where(live[e], values[e], current)
-        newest = np.maximum(newest, built_values[e])
+    since = start
+    for e in range(len(times)):
+        entry = order[e]
+        flat = entry * n + cols
+        t = flat_times.take(flat)
+        point = np.minimum(np.maximum(t, start), end)
+        total = np.where(behind, total + (point - since), total)
+        since = point
+        value = values.take(flat)
+        valid = ~np.isinf(t)
+        live = entry >= b
+        current = np.where(valid & live, value, current)
+        newest = np.where(valid & ~live, np.maximum(newest, value), newest)
         behind = current < newest
-    return np.where(behind, total + steps[-1], total)
+    return np.where(behind, total + (end - since), total)
 
 
 def multi_columns(strategy: Strategy, block: SampledBlock) -> tuple[dict[str, NDArray[Any]], Bools]:

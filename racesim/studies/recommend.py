@@ -47,7 +47,9 @@ class Recommendation:
         cost_s: the strategy's median push-to-live seconds.
         runner_up: the next cheapest qualifying strategy, if any, and its cost.
         safest: with no qualifying strategy, the one with the lowest worst upper limit.
-        trials: trials behind each estimate (the smallest, if they differ).
+        trials: trials behind the named strategy's estimates (`strategy`'s, else `safest`'s;
+            the smallest, if they differ, as in a safety matrix whose cells only the SimPy
+            engine decides have fewer).
         observed: the measured share behind `risk` (0 when no trial showed it).
         scope: where the risk is measured (``"in every situation"`` for the matrix), for the text.
 
@@ -148,7 +150,10 @@ def recommend(
             value = float(row[f"p_{rate}_high"])
             if name not in worst or value > worst[name][0]:
                 worst[name] = (value, rate, float(row.get(f"p_{rate}", math.nan)))
-    trials = int(summary["trials"].min())
+
+    def trials(name: str) -> int:
+        return int(summary.loc[summary["strategy"].astype(str) == name, "trials"].min())
+
     ok = sorted(
         (name for name, (risk, _, _) in worst.items() if risk <= max_risk),
         key=lambda n: (cost[n], worst[n][0], n),
@@ -157,11 +162,11 @@ def recommend(
         safest = min(worst, key=lambda n: (worst[n][0], cost[n], n))
         risk, rate, seen = worst[safest]
         return Recommendation(
-            None, max_risk, risk, rate, cost[safest], None, safest, trials, seen, scope
+            None, max_risk, risk, rate, cost[safest], None, safest, trials(safest), seen, scope
         )
     best = ok[0]
     runner_up = (ok[1], cost[ok[1]]) if len(ok) > 1 else None
     risk, rate, seen = worst[best]
     return Recommendation(
-        best, max_risk, risk, rate, cost[best], runner_up, None, trials, seen, scope
+        best, max_risk, risk, rate, cost[best], runner_up, None, trials(best), seen, scope
     )

@@ -221,6 +221,15 @@
 
   // -- the bars: measured stale-deploy rates of every strategy --------------------------------
 
+  // "; 40 for reconcile_latest, which only the SimPy engine decides": the strategies whose bars
+  // were measured over fewer trials (none, for one push)
+  function fewer(set) {
+    var names = Object.keys(set.simpy_trials || {});
+    if (!names.length) { return ""; }
+    return names.map(function (n) { return "; " + set.simpy_trials[n] + " for " + n; }).join("") +
+      ", which only the SimPy engine decides";
+  }
+
   function drawBars(svg, data, state, width, fs) {
     while (svg.firstChild) { svg.removeChild(svg.firstChild); }
     var T = new Timeline(svg, fs), lh = T.lh, pad = Math.round(fs * 0.5);
@@ -430,7 +439,7 @@
       caption.appendChild(el("b", {}, "How often each strategy deploys stale code"));
       caption.appendChild(document.createTextNode(" (each with its own sleep), measured when this page was built: " +
         "top bar one push (" + one.trials + " sampled runs), bottom bar two pushes " + state.gap +
-        " s apart (" + two.trials + " runs), build A about " + state.build + " s, seed " + one.seed +
+        " s apart (" + two.trials + " runs" + fewer(two) + "), build A about " + state.build + " s, seed " + one.seed +
         "; the black lines are 95% intervals."));
       if (state.revealed) { redraw(); }
       legend(key_, scene, data.colors);
