@@ -18,50 +18,23 @@ Usage: ``python -m benchmarks --suite memory [--memory-1e7]`` or ``python -m ben
 from __future__ import annotations
 
 import argparse
-import os
-import re
-import subprocess
 import sys
 import time
 
-from benchmarks.common import verdict
+from benchmarks.common import compare_argv, run_child, verdict
 from benchmarks.record import RECORD
 
 MIB = 2**20
-_TIME = "/usr/bin/time"
-_WRAPPER = (
-    "import resource, subprocess, sys; subprocess.run(sys.argv[1:], check=True, "
-    "stdout=subprocess.DEVNULL); print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
-)
 
 
 def compare_command(trials: int) -> list[str]:
-    return [
-        sys.executable,
-        "-m",
-        "racesim",
-        "compare",
-        "--scenario",
-        "f8af4c1",
-        "--trials",
-        str(trials),
-        "--no-progress",
-    ]
+    return compare_argv("f8af4c1", trials)
 
 
 def peak_bytes(cmd: list[str]) -> tuple[int, str]:
     """Peak resident memory of `cmd` run in a subprocess, and how it was measured."""
-    if os.access(_TIME, os.X_OK):
-        done = subprocess.run(
-            [_TIME, "-v", *cmd], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-        )
-        found = re.search(r"Maximum resident set size \(kbytes\): (\d+)", done.stderr.decode())
-        if found:
-            return int(found[1]) * 1024, "/usr/bin/time -v"
-    out = subprocess.run(
-        [sys.executable, "-c", _WRAPPER, *cmd], check=True, capture_output=True, text=True
-    )
-    return int(out.stdout.split()[-1]) * 1024, "getrusage(RUSAGE_CHILDREN)"  # Linux: KiB
+    child = run_child(cmd)
+    return child.peak_bytes, child.how
 
 
 def bench_memory(with_1e7: bool) -> tuple[list[str], bool]:

@@ -16,15 +16,13 @@ Usage: ``python -m benchmarks.speed [--trials N] [--skip-compare]``.
 from __future__ import annotations
 
 import argparse
-import resource
-import subprocess
 import sys
 import time
 from collections.abc import Callable
 
 import numpy as np
 
-from benchmarks.common import best_of, verdict
+from benchmarks.common import best_of, run_child, verdict
 from benchmarks.record import RECORD
 from racesim import History, simulate
 from racesim.core.history import DURATION_FIELDS, Durations
@@ -172,13 +170,8 @@ def bench_classroom(repeat: int) -> tuple[list[str], bool]:
 
 def bench_compare() -> tuple[list[str], bool]:
     cmd = [sys.executable, "-m", "racesim", "compare", "--trials", "1000000", "--no-progress"]
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    start = time.perf_counter()
-    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
-    wall = time.perf_counter() - start
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    peak = after.ru_maxrss / 2**20  # KiB -> GiB
+    child = run_child(cmd)
+    wall, cpu, peak = child.wall, child.cpu, child.peak_bytes / 2**30
     print("[compare] racesim compare --trials 1000000 (4 strategies, one process)")
     print(f"  wall {wall:.1f} s, CPU {cpu:.1f} s (wall > CPU means a loaded machine)")
     print(f"  peak memory {peak:.2f} GiB")
