@@ -46,10 +46,9 @@ from numpy.typing import NDArray
 
 from racesim.core.history import DURATION_FIELDS
 from racesim.core.strategy import Strategy
-from racesim.scenarios.format import Scenario
 from racesim.studies.sampled import Columns, SampledBlock
 
-__all__ = ["MOST_PUSHES", "multi_columns", "multi_path_reason", "multi_scenario_reason"]
+__all__ = ["MOST_PUSHES", "multi_columns", "multi_path_reason"]
 
 Floats = NDArray[np.float64]
 Bools = NDArray[np.bool_]
@@ -59,16 +58,6 @@ Ints = NDArray[np.int64]
 MOST_PUSHES = 12
 
 _NONE = -1  # no commit (a manifest that is not there), no run
-
-
-def multi_scenario_reason(scenario: Scenario) -> str | None:
-    """Why the multi-push path cannot decide `scenario`'s trials, or ``None`` if it can.
-
-    Every scenario qualifies: trials with more than :data:`MOST_PUSHES` pushes are handed to
-    SimPy one by one (:func:`multi_columns` leaves them undecided).
-    """
-    del scenario
-    return None
 
 
 def multi_path_reason(strategy: Strategy) -> str | None:
@@ -186,7 +175,9 @@ class _Records:
     field one array over the trials, stacked (records, trials) on demand for per-trial picks."""
 
     def __init__(self, columns: list[Columns]) -> None:
-        self.rows = {name: [np.asarray(c[name], np.float64) for c in columns] for name in _FIELDS}
+        self.rows = {
+            name: [np.asarray(c[name], np.float64) for c in columns] for name in DURATION_FIELDS
+        }
         self.fails = [np.asarray(c["build_fails"], np.bool_) for c in columns]
         self._stacked: dict[str, NDArray[Any]] = {}
 
@@ -203,9 +194,6 @@ class _Records:
             assert isinstance(pick.k, int)
             return (self.fails if name == "build_fails" else self.rows[name])[pick.k]
         return pick.of(self.stacked(name))
-
-
-_FIELDS = DURATION_FIELDS
 
 
 class _Trials:
@@ -280,7 +268,6 @@ class _Trials:
             for j, at in enumerate(self.dispatch_times):
                 runs.append((first_dispatch + j, self.dispatch_tips[j], at, np.ones(n, np.bool_)))
         self.first_dispatch = first_dispatch
-        self.runs = runs
         self.b = b = len(runs)
         #: build slot k holds commit k + 1 in every trial (only pushes' builds, in push order)
         self.simple = b == p
@@ -471,14 +458,13 @@ class _Trials:
             success = self.b_status == 1
             for slot in range(self.b):
                 record = self.b_record[slot]
+                ran = self.b_status[slot] > 0  # the run exists (it may have been cancelled)
                 if s.trigger == "workflow_run":
-                    ran = self.b_status[slot] > 0
                     made = self.b_run_end[slot] + self.records.get("dispatch", record)
                     self.end = np.fmax(self.end, np.where(ran, made, np.nan))
                     asks = success[slot] if s.gate else ran
                     arrivals.append(np.where(asks, made, np.nan))
                 else:
-                    ran = self.b_status[slot] > 0
                     arrivals.append(np.where(success[slot], self.b_job_end[slot], np.nan))
                 meant.append(slot + 1 if self.simple else self.b_commit[slot])
                 digest.append(slot)
@@ -495,6 +481,7 @@ class _Trials:
         self.d_meant = meant
         self.d_digest = digest
         self.d_record = records
+        self._d_stacked: tuple[Ints, Ints, Ints] | None = None
         self.created = created
         rows = max(1, len(arrivals))
         self.slots = {
@@ -568,13 +555,12 @@ class _Trials:
             # deploy jobs one at a time: every rollout so far ended before this job started,
             # and the last one is both the last to end and the last requested
             return self.serial
-        if self.used == 0:
-            return np.zeros(self.n, dtype=np.int64)
-        which, any_ = _last(np.where(self.slot("r_live") <= at, self.slot("r_acc"), np.nan))
-        return np.where(any_, _take(self.slot("shipped"), which), 0)
+        return self.commit_of(self.live_image(at))
 
     def live_image(self, at: Floats) -> Ints:
         """The image the service runs at `at` (build slot + 1; 0: the baseline)."""
+        if self.used == 0:
+            return np.zeros(self.n, dtype=np.int64)
         which, any_ = _last(np.where(self.slot("r_live") <= at, self.slot("r_acc"), np.nan))
         return np.where(any_, _take(self.slot("image"), which), 0)
 
@@ -655,11 +641,17 @@ class _Trials:
             assert isinstance(which.k, int)
             k = which.k
             return self.d_meant[k], self.d_digest[k], self.d_record[k]
-        n = self.n
-        meant = which.of(np.stack([np.broadcast_to(m, (n,)) for m in self.d_meant]))
-        digest = which.of(np.stack([np.broadcast_to(d, (n,)) for d in self.d_digest]))
-        records = np.stack([np.broadcast_to(r.k, (self.n,)) for r in self.d_record])
-        return meant, digest, _Pick(which.of(records), self.n)
+        stacked = self._d_stacked
+        if stacked is None:  # per-trial picks (a group's order): stack the runs once
+            n = self.n
+
+            def rows(values: list[Ints | int]) -> Ints:
+                return np.stack([np.broadcast_to(v, (n,)) for v in values])
+
+            records = [r.k for r in self.d_record]
+            stacked = self._d_stacked = (rows(self.d_meant), rows(self.d_digest), rows(records))
+        meant, digest, records_of = (which.of(a) for a in stacked)
+        return meant, digest, _Pick(records_of, self.n)
 
     def _wait(
         self, meant: Ints | int, digest: Ints | int, start: Floats, mask: Bools

@@ -38,7 +38,7 @@ from racesim.core.strategy import Strategy
 from racesim.errors import InputError
 from racesim.scenarios.format import Scenario
 from racesim.scenarios.schedules import Burst, Explicit, Single
-from racesim.studies.fastmulti import multi_columns, multi_path_reason, multi_scenario_reason
+from racesim.studies.fastmulti import multi_columns, multi_path_reason
 from racesim.studies.sampled import Columns, SampledBlock
 
 __all__ = ["fast_columns", "fast_path_reason", "one_push_reason"]
@@ -51,12 +51,9 @@ def fast_path_reason(scenario: Scenario, strategy: Strategy | None = None) -> st
     """Why the fast path cannot decide `scenario`'s trials (under `strategy`, if given), or
     ``None`` if it can: one push under any strategy, or several under the multi-push path's
     allow-list (:func:`~racesim.studies.fastmulti.multi_path_reason`)."""
-    if one_push_reason(scenario) is None:
-        return None
-    reason = multi_scenario_reason(scenario)
-    if reason is None and strategy is not None:
-        reason = multi_path_reason(strategy)
-    return reason
+    if one_push_reason(scenario) is None or strategy is None:
+        return None  # the multi-push path takes any scenario, so only a strategy can refuse
+    return multi_path_reason(strategy)
 
 
 def one_push_reason(scenario: Scenario) -> str | None:
